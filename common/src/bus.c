@@ -21,6 +21,8 @@ struct rt_bus {
     redisContext *ctx; /* NULL while disconnected: the next command reconnects */
     uint64_t reconnects;
     uint64_t rng;
+    int failed_attempts;     /* reconnects failed in a row */
+    int64_t next_attempt_ms; /* monotonic; before it, commands fail fast with RT_ECONN */
 };
 
 void rt_bus_opts_init(rt_bus_opts_t *o)
@@ -193,8 +195,12 @@ int rt_bus__connect_once(const rt_bus__cfg_t *cfg, const char *role, int attempt
     if (c == NULL)
         return RT_ENOMEM;
     if (c->err) {
-        rt_log_warn(MOD, "connect failed role=%s host=%s port=%d attempt=%d/%d err=%s", role,
-                    cfg->host, cfg->port, attempt, attempts, c->errstr);
+        if (attempts > 0)
+            rt_log_warn(MOD, "connect failed role=%s host=%s port=%d attempt=%d/%d err=%s", role,
+                        cfg->host, cfg->port, attempt, attempts, c->errstr);
+        else
+            rt_log_warn(MOD, "connect failed role=%s host=%s port=%d err=%s", role, cfg->host,
+                        cfg->port, c->errstr);
         rc = RT_ECONN;
         goto out;
     }
@@ -290,9 +296,19 @@ static int bus_ensure_connected(rt_bus_t *bus)
 {
     if (bus->ctx != NULL)
         return RT_OK;
+    /* After a failed reconnect, wait out a backoff pause before the next one: a hot loop
+     * neither hammers a Redis that is down nor waits a connect timeout on every command. */
+    int64_t now = rt_time_mono_ms();
+    if (now < bus->next_attempt_ms)
+        return RT_ECONN;
     int rc = rt_bus__connect_once(&bus->cfg, "command", 0, 0, &bus->ctx);
-    if (rc != RT_OK)
+    if (rc != RT_OK) {
+        bus->next_attempt_ms = rt_time_mono_ms() +
+                               rt_bus_backoff_ms(bus->failed_attempts++, bus->cfg.backoff_base_ms,
+                                                 bus->cfg.backoff_max_ms, &bus->rng);
         return rc == RT_ENOMEM ? rc : RT_ECONN;
+    }
+    bus->failed_attempts = 0;
     bus->reconnects++;
     rt_log_info(MOD, "reconnected role=command host=%s port=%d reconnects=%llu", bus->cfg.host,
                 bus->cfg.port, (unsigned long long)bus->reconnects);

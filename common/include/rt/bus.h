@@ -76,8 +76,10 @@ uint64_t rt_bus_reconnects(const rt_bus_t *bus);
 /* Every command below reconnects transparently: when the connection is gone (killed, Redis
  * restarted) the command is sent again once over a fresh connection. A command that reached
  * Redis before the drop may therefore run twice (at-least-once; a signal carries an id for
- * that). Common errors: RT_EINVAL (NULL or invalid argument; nothing sent), RT_ECONN (no
- * connection even after one reconnect), RT_ETIMEDOUT (no reply within command_timeout_ms; the
+ * that). After a reconnect fails, commands fail fast with RT_ECONN until a backoff pause
+ * (backoff_base_ms doubling to backoff_max_ms, with jitter) has passed, then one tries again.
+ * Common errors: RT_EINVAL (NULL or invalid argument; nothing sent), RT_ECONN (no
+ * connection even after one reconnect, or within the pause), RT_ETIMEDOUT (no reply within command_timeout_ms; the
  * connection is dropped and re-made by the next command, the command is not retried, its
  * outcome is unknown), RT_EPROTO (Redis answered with an error or an unexpected reply; logged),
  * RT_ENOMEM. */

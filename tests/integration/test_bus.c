@@ -285,36 +285,6 @@ static void test_command_connection_survives_client_kill(void **state)
     rt_bus_free(bus);
 }
 
-static void test_command_timeout_then_recovery(void **state)
-{
-    (void)state;
-    char chan[64];
-    name(chan, sizeof chan, "paused");
-    rt_bus_opts_t o;
-    opts(&o, NULL);
-    o.command_timeout_ms = 100;
-    rt_bus_t *bus = NULL;
-    assert_int_equal(rt_bus_new(&o, &bus), RT_OK);
-    /* CLIENT PAUSE WRITE holds PUBLISH (and lets PING through) for 400 ms. */
-    redisContext *c = admin();
-    redisReply *r = redisCommand(c, "CLIENT PAUSE 400 WRITE");
-    assert_non_null(r);
-    assert_int_equal(r->type, REDIS_REPLY_STATUS);
-    freeReplyObject(r);
-    redisFree(c);
-    int64_t t0 = rt_time_mono_ms();
-    assert_int_equal(rt_bus_publish(bus, chan, "x", 1), RT_ETIMEDOUT);
-    int64_t took = rt_time_mono_ms() - t0;
-    if (took < 90 || took > 350)
-        fail_msg("a 100 ms command timeout took %lld ms", (long long)took);
-    /* The connection was dropped (its reply would come late); the next command makes a new one. */
-    assert_int_equal(rt_bus_ping(bus), RT_OK);
-    assert_int_equal(rt_bus_reconnects(bus), 1);
-    rt_time_sleep_ms(400);
-    assert_int_equal(rt_bus_publish(bus, chan, "x", 1), 0);
-    rt_bus_free(bus);
-}
-
 static void test_xadd_maxlen_caps_stream(void **state)
 {
     (void)state;
@@ -513,8 +483,14 @@ static void test_log_sink_publishes(void **state)
 
     rt_bus_log_detach(lg);
     rt_log_info("test", "after detach");
-    in.n = 0;
-    assert_int_equal(rt_bus_sub_poll(sub, 200, on_msg, &in), 0);
+    /* Late "after kill" lines may still come; "after detach" must not. */
+    int64_t until = rt_time_mono_ms() + 300;
+    while (rt_time_mono_ms() < until) {
+        in.n = 0;
+        assert_true(rt_bus_sub_poll(sub, 100, on_msg, &in) >= 0);
+        for (int i = 0; i < in.n; i++)
+            assert_null(strstr(in.m[i].payload, "after detach"));
+    }
     rt_bus_sub_free(sub);
 }
 
@@ -595,7 +571,6 @@ int main(void)
         cmocka_unit_test(test_pattern_subscribe),
         cmocka_unit_test(test_subscriber_survives_client_kill),
         cmocka_unit_test(test_command_connection_survives_client_kill),
-        cmocka_unit_test(test_command_timeout_then_recovery),
         cmocka_unit_test(test_xadd_maxlen_caps_stream),
         cmocka_unit_test(test_consumer_group_flow),
         cmocka_unit_test(test_log_sink_publishes),

@@ -202,6 +202,101 @@ static void test_closed_port_fails_fast(void **state)
         fail_msg("connect retries took %lld ms", (long long)took);
 }
 
+/* A loopback listener that never accepts nor answers: connects succeed (the kernel completes
+ * them from the backlog), replies never come. Returns the fd; *port gets its port. */
+static int silent_server(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static void test_silent_server_times_out(void **state)
+{
+    (void)state;
+    int port = 0;
+    int fd = silent_server(&port);
+    rt_bus_opts_t o;
+    rt_bus_opts_init(&o);
+    o.port = port;
+    o.command_timeout_ms = 100;
+    o.connect_attempts = 1;
+    rt_bus_t *bus = NULL;
+    assert_int_equal(rt_bus_new(&o, &bus), RT_OK); /* no client name: nothing to answer yet */
+
+    int64_t t0 = rt_time_mono_ms();
+    assert_int_equal(rt_bus_publish(bus, "c", "x", 1), RT_ETIMEDOUT);
+    int64_t took = rt_time_mono_ms() - t0;
+    if (took < 90 || took > 1000)
+        fail_msg("a 100 ms command timeout took %lld ms", (long long)took);
+
+    /* XREADGROUP's BLOCK is added to the command timeout, not cut by it. */
+    rt_bus_entry_t *e = NULL;
+    size_t n = 0;
+    t0 = rt_time_mono_ms();
+    assert_int_equal(rt_bus_xreadgroup(bus, "s", "g", "c", ">", 10, 300, &e, &n), RT_ETIMEDOUT);
+    took = rt_time_mono_ms() - t0;
+    if (took < 390 || took > 1500)
+        fail_msg("BLOCK 300 + timeout 100 gave up after %lld ms", (long long)took);
+    assert_null(e);
+    assert_int_equal(rt_bus_reconnects(bus), 1); /* the timed-out connection was replaced */
+
+    /* The server goes away: the reconnect fails, and commands then fail fast. */
+    close(fd); /* resets the queued connections too */
+    assert_int_equal(rt_bus_ping(bus), RT_ECONN);
+    t0 = rt_time_mono_ms();
+    assert_int_equal(rt_bus_ping(bus), RT_ECONN);
+    assert_true(rt_time_mono_ms() - t0 < 50);
+    rt_bus_free(bus);
+}
+
+static void count_msg(void *ud, const char *pattern, const char *channel, const char *payload,
+                      size_t len)
+{
+    (void)pattern;
+    (void)channel;
+    (void)payload;
+    (void)len;
+    (*(int *)ud)++;
+}
+
+static void test_silent_server_subscriber(void **state)
+{
+    (void)state;
+    int port = 0;
+    int fd = silent_server(&port);
+    rt_bus_opts_t o;
+    rt_bus_opts_init(&o);
+    o.port = port;
+    o.command_timeout_ms = 100;
+    o.connect_attempts = 1;
+    rt_bus_sub_t *sub = NULL;
+    assert_int_equal(rt_bus_sub_new(&o, &sub), RT_OK);
+    /* No confirmation comes: the subscribe gives up, keeps the channel, drops the connection. */
+    assert_int_equal(rt_bus_sub_subscribe(sub, "c"), RT_ETIMEDOUT);
+    assert_false(rt_bus_sub_connected(sub));
+    /* poll reconnects at once and waits again for the confirmation, in vain: it gives up
+     * with RT_ECONN, late by at most one command timeout. */
+    int calls = 0;
+    int64_t t0 = rt_time_mono_ms();
+    assert_int_equal(rt_bus_sub_poll(sub, 250, count_msg, &calls), RT_ECONN);
+    int64_t took = rt_time_mono_ms() - t0;
+    if (took < 240 || took > 250 + 100 + 300)
+        fail_msg("poll(250) with a silent server took %lld ms", (long long)took);
+    assert_int_equal(calls, 0);
+    assert_int_equal(rt_bus_sub_reconnects(sub), 0);
+    assert_int_equal(rt_bus_sub_poll(sub, 100, NULL, NULL), RT_EINVAL); /* fn is required */
+    rt_bus_sub_free(sub);
+    close(fd);
+}
+
 /* Feeds RESP bytes through hiredis's reader and returns the reply (caller frees). */
 static redisReply *resp_n(const char *bytes, size_t len)
 {
@@ -296,6 +391,8 @@ int main(void)
         cmocka_unit_test(test_opts_validate),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_closed_port_fails_fast),
+        cmocka_unit_test(test_silent_server_times_out),
+        cmocka_unit_test(test_silent_server_subscriber),
         cmocka_unit_test(test_parse_entries),
         cmocka_unit_test(test_parse_entries_malformed),
     };

@@ -199,7 +199,8 @@ int rt_bus_sub_psubscribe(rt_bus_sub_t *sub, const char *pattern);
 
 /** Waits at most timeout_ms (0..60000) for messages and hands each to fn(ud, ...); returns as
  *  soon as it has delivered what one read brought (or at the deadline, or early when a signal
- *  arrives). When the connection is down it reconnects with backoff and jitter and subscribes
+ *  arrives). A reconnect attempt started before the deadline may overrun it by up to
+ *  connect_timeout_ms + command_timeout_ms (a slow network, a hung server). When the connection is down it reconnects with backoff and jitter and subscribes
  *  again to every channel and pattern; messages published while it was down are lost (pub/sub
  *  semantics: use the stream for what must not be lost). It never busy-loops.
  *  Returns the number of messages delivered (>= 0), RT_EINVAL (NULL sub or fn, bad timeout),

@@ -117,8 +117,8 @@ bool rt_bus__valid_client_name(const char *s, size_t max)
 
 uint64_t rt_bus__seed(const void *p)
 {
-    uint64_t s = (uint64_t)rt_time_mono_ns() ^ ((uint64_t)(uintptr_t)p << 7) ^
-                 ((uint64_t)getpid() << 32);
+    uint64_t s =
+        (uint64_t)rt_time_mono_ns() ^ ((uint64_t)(uintptr_t)p << 7) ^ ((uint64_t)getpid() << 32);
     return s != 0 ? s : 1;
 }
 
@@ -165,10 +165,14 @@ int rt_bus__ctx_error(const redisContext *c, int saved_errno)
         if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK || saved_errno == ETIMEDOUT)
             return RT_ETIMEDOUT;
         return RT_ECONN;
-    case REDIS_ERR_EOF: return RT_ECONN;
-    case REDIS_ERR_OOM: return RT_ENOMEM;
-    case REDIS_ERR_PROTOCOL: return RT_EPROTO;
-    default: return RT_ECONN;
+    case REDIS_ERR_EOF:
+        return RT_ECONN;
+    case REDIS_ERR_OOM:
+        return RT_ENOMEM;
+    case REDIS_ERR_PROTOCOL:
+        return RT_EPROTO;
+    default:
+        return RT_ECONN;
     }
 }
 
@@ -190,8 +194,8 @@ int rt_bus__connect_once(const rt_bus__cfg_t *cfg, const char *role, int attempt
 {
     int rc = RT_OK;
     redisReply *reply = NULL;
-    redisContext *c = redisConnectWithTimeout(cfg->host, cfg->port,
-                                              ms_to_tv(cfg->connect_timeout_ms));
+    redisContext *c =
+        redisConnectWithTimeout(cfg->host, cfg->port, ms_to_tv(cfg->connect_timeout_ms));
     if (c == NULL)
         return RT_ENOMEM;
     if (c->err) {
@@ -240,8 +244,8 @@ int rt_bus__connect_retry(const rt_bus__cfg_t *cfg, const char *role, uint64_t *
     int rc = RT_ECONN;
     for (int i = 0; i < cfg->connect_attempts; i++) {
         if (i > 0) {
-            int64_t pause = rt_bus_backoff_ms(i - 1, cfg->backoff_base_ms, cfg->backoff_max_ms,
-                                              rng);
+            int64_t pause =
+                rt_bus_backoff_ms(i - 1, cfg->backoff_base_ms, cfg->backoff_max_ms, rng);
             rt_log_info(MOD, "retrying connect role=%s in_ms=%lld", role, (long long)pause);
             rt_time_sleep_ms(pause);
             if (rt_sig_stopping())
@@ -303,9 +307,9 @@ static int bus_ensure_connected(rt_bus_t *bus)
         return RT_ECONN;
     int rc = rt_bus__connect_once(&bus->cfg, "command", 0, 0, &bus->ctx);
     if (rc != RT_OK) {
-        bus->next_attempt_ms = rt_time_mono_ms() +
-                               rt_bus_backoff_ms(bus->failed_attempts++, bus->cfg.backoff_base_ms,
-                                                 bus->cfg.backoff_max_ms, &bus->rng);
+        bus->next_attempt_ms =
+            rt_time_mono_ms() + rt_bus_backoff_ms(bus->failed_attempts++, bus->cfg.backoff_base_ms,
+                                                  bus->cfg.backoff_max_ms, &bus->rng);
         return rc == RT_ENOMEM ? rc : RT_ECONN;
     }
     bus->failed_attempts = 0;

@@ -200,8 +200,7 @@ int rt_bus_xlen(rt_bus_t *bus, const char *stream, int64_t *out)
     return rc;
 }
 
-int rt_bus_group_create(rt_bus_t *bus, const char *stream, const char *group,
-                        const char *start_id)
+int rt_bus_group_create(rt_bus_t *bus, const char *stream, const char *group, const char *start_id)
 {
     if (bus == NULL || !rt_bus__valid_name(stream) || !rt_bus__valid_name(group) ||
         !valid_id(start_id))
@@ -223,8 +222,7 @@ int rt_bus_group_create(rt_bus_t *bus, const char *stream, const char *group,
 }
 
 int rt_bus_xreadgroup(rt_bus_t *bus, const char *stream, const char *group, const char *consumer,
-                      const char *id, int count, int block_ms, rt_bus_entry_t **entries,
-                      size_t *n)
+                      const char *id, int count, int block_ms, rt_bus_entry_t **entries, size_t *n)
 {
     if (bus == NULL || !rt_bus__valid_name(stream) || !rt_bus__valid_name(group) ||
         !rt_bus__valid_name(consumer) || !valid_id(id) || count < 1 || count > COUNT_MAX ||
@@ -340,10 +338,9 @@ int rt_bus_xautoclaim(rt_bus_t *bus, const char *stream, const char *group, cons
         rt_log_warn(MOD, "malformed XAUTOCLAIM reply stream=%s (%s)", stream, rt_strerror(rc));
         goto out;
     }
-    if (r->elements >= 3 && r->element[2]->type == REDIS_REPLY_ARRAY &&
-        r->element[2]->elements > 0)
-        rt_log_info(MOD, "claimed entries were deleted stream=%s group=%s count=%zu", stream,
-                    group, r->element[2]->elements);
+    if (r->elements >= 3 && r->element[2]->type == REDIS_REPLY_ARRAY && r->element[2]->elements > 0)
+        rt_log_info(MOD, "claimed entries were deleted stream=%s group=%s count=%zu", stream, group,
+                    r->element[2]->elements);
     if (next_id != NULL)
         memcpy(next_id, next, strlen(next) + 1);
     *entries = got;

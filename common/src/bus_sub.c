@@ -283,8 +283,9 @@ static int sub_reconnect(rt_bus_sub_t *sub)
     }
     sub->reconnects++;
     sub->failed_attempts = 0;
-    rt_log_info(MOD, "subscriber reconnected host=%s port=%d channels=%zu patterns=%zu "
-                     "reconnects=%llu",
+    rt_log_info(MOD,
+                "subscriber reconnected host=%s port=%d channels=%zu patterns=%zu "
+                "reconnects=%llu",
                 sub->cfg.host, sub->cfg.port, sub->channels.n, sub->patterns.n,
                 (unsigned long long)sub->reconnects);
     return RT_OK;

@@ -338,14 +338,12 @@ static void test_consumer_group_flow(void **state)
     for (int i = 0; i < 3; i++) {
         char json[64];
         int len = snprintf(json, sizeof json, "{\"id\":\"s%d\",\"side\":\"BUY\"}", i);
-        assert_int_equal(rt_bus_xadd(bus, stream, 10000, json, (size_t)len, ids[i],
-                                     sizeof ids[i]),
+        assert_int_equal(rt_bus_xadd(bus, stream, 10000, json, (size_t)len, ids[i], sizeof ids[i]),
                          RT_OK);
     }
 
     /* Consumer c1 reads the three new entries and "crashes" before acknowledging. */
-    assert_int_equal(rt_bus_xreadgroup(bus, stream, "trader", "c1", ">", 10, 100, &e, &n),
-                     RT_OK);
+    assert_int_equal(rt_bus_xreadgroup(bus, stream, "trader", "c1", ">", 10, 100, &e, &n), RT_OK);
     assert_int_equal(n, 3);
     for (size_t i = 0; i < 3; i++) {
         char want[64];
@@ -388,14 +386,14 @@ static void test_consumer_group_flow(void **state)
 
     /* c1 dies for good; after the idle time c2 claims the other two. */
     char next[RT_BUS_ID_CAP];
-    assert_int_equal(rt_bus_xautoclaim(bus, stream, "trader", "c2", 60000, "0-0", 10, &e, &n,
-                                       next, sizeof next),
-                     RT_OK);
+    assert_int_equal(
+        rt_bus_xautoclaim(bus, stream, "trader", "c2", 60000, "0-0", 10, &e, &n, next, sizeof next),
+        RT_OK);
     assert_int_equal(n, 0); /* not idle long enough yet */
     rt_time_sleep_ms(300);
-    assert_int_equal(rt_bus_xautoclaim(bus, stream, "trader", "c2", 250, "0-0", 10, &e, &n, next,
-                                       sizeof next),
-                     RT_OK);
+    assert_int_equal(
+        rt_bus_xautoclaim(bus, stream, "trader", "c2", 250, "0-0", 10, &e, &n, next, sizeof next),
+        RT_OK);
     assert_int_equal(n, 2);
     assert_string_equal(next, "0-0");
     assert_string_equal(e[0].id, ids[1]);

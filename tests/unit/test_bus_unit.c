@@ -42,10 +42,18 @@ static void test_backoff_bounds(void **state)
         int attempt, base, max;
         int64_t lo, hi; /* the pause lies in [lo, hi] */
     } cases[] = {
-        {0, 100, 5000, 50, 100},    {1, 100, 5000, 100, 200},   {2, 100, 5000, 200, 400},
-        {5, 100, 5000, 1600, 3200}, {6, 100, 5000, 2500, 5000}, {60, 100, 5000, 2500, 5000},
-        {1000000, 100, 5000, 2500, 5000}, {-3, 100, 5000, 50, 100}, {3, 100, 50, 50, 100},
-        {0, 1, 1, 0, 1},            {4, 0, 5000, 0, 0},         {4, -5, 5000, 0, 0},
+        {0, 100, 5000, 50, 100},
+        {1, 100, 5000, 100, 200},
+        {2, 100, 5000, 200, 400},
+        {5, 100, 5000, 1600, 3200},
+        {6, 100, 5000, 2500, 5000},
+        {60, 100, 5000, 2500, 5000},
+        {1000000, 100, 5000, 2500, 5000},
+        {-3, 100, 5000, 50, 100},
+        {3, 100, 50, 50, 100},
+        {0, 1, 1, 0, 1},
+        {4, 0, 5000, 0, 0},
+        {4, -5, 5000, 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint64_t rng = 12345 + i;
@@ -97,30 +105,69 @@ static void test_opts_validate(void **state)
         const char *what;
         int field; /* which one to break */
     } cases[] = {
-        {"host NULL", 0},         {"host empty", 1},         {"host too long", 2},
-        {"port 0", 3},            {"port 65536", 4},         {"name with space", 5},
-        {"name empty", 6},        {"name with newline", 7},  {"connect timeout 0", 8},
-        {"command timeout 0", 9}, {"command timeout big", 10}, {"attempts 0", 11},
-        {"backoff base 0", 12},   {"backoff max < base", 13},
+        {"host NULL", 0},
+        {"host empty", 1},
+        {"host too long", 2},
+        {"port 0", 3},
+        {"port 65536", 4},
+        {"name with space", 5},
+        {"name empty", 6},
+        {"name with newline", 7},
+        {"connect timeout 0", 8},
+        {"command timeout 0", 9},
+        {"command timeout big", 10},
+        {"attempts 0", 11},
+        {"backoff base 0", 12},
+        {"backoff max < base", 13},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         rt_bus_opts_t o = ok;
         switch (cases[i].field) {
-        case 0: o.host = NULL; break;
-        case 1: o.host = ""; break;
-        case 2: o.host = long_host; break;
-        case 3: o.port = 0; break;
-        case 4: o.port = 65536; break;
-        case 5: o.client_name = "my service"; break;
-        case 6: o.client_name = ""; break;
-        case 7: o.client_name = "svc\n"; break;
-        case 8: o.connect_timeout_ms = 0; break;
-        case 9: o.command_timeout_ms = 0; break;
-        case 10: o.command_timeout_ms = 60001; break;
-        case 11: o.connect_attempts = 0; break;
-        case 12: o.backoff_base_ms = 0; break;
-        case 13: o.backoff_base_ms = 200; o.backoff_max_ms = 100; break;
-        default: fail();
+        case 0:
+            o.host = NULL;
+            break;
+        case 1:
+            o.host = "";
+            break;
+        case 2:
+            o.host = long_host;
+            break;
+        case 3:
+            o.port = 0;
+            break;
+        case 4:
+            o.port = 65536;
+            break;
+        case 5:
+            o.client_name = "my service";
+            break;
+        case 6:
+            o.client_name = "";
+            break;
+        case 7:
+            o.client_name = "svc\n";
+            break;
+        case 8:
+            o.connect_timeout_ms = 0;
+            break;
+        case 9:
+            o.command_timeout_ms = 0;
+            break;
+        case 10:
+            o.command_timeout_ms = 60001;
+            break;
+        case 11:
+            o.connect_attempts = 0;
+            break;
+        case 12:
+            o.backoff_base_ms = 0;
+            break;
+        case 13:
+            o.backoff_base_ms = 200;
+            o.backoff_max_ms = 100;
+            break;
+        default:
+            fail();
         }
         int rc = rt_bus_opts_validate(&o);
         if (rc != RT_EINVAL)
@@ -153,9 +200,8 @@ static void test_bad_arguments(void **state)
     size_t n = 0;
     assert_int_equal(rt_bus_xreadgroup(bus, "s", "g", "c", ">", 0, 0, &e, &n), RT_EINVAL);
     assert_int_equal(rt_bus_xreadgroup(bus, "s", "g", "c", ">", 10, -1, &e, &n), RT_EINVAL);
-    assert_int_equal(rt_bus_xreadgroup(bus, "s", "g", "c", ">", 10, RT_BUS_BLOCK_MAX_MS + 1, &e,
-                                       &n),
-                     RT_EINVAL);
+    assert_int_equal(
+        rt_bus_xreadgroup(bus, "s", "g", "c", ">", 10, RT_BUS_BLOCK_MAX_MS + 1, &e, &n), RT_EINVAL);
     assert_int_equal(rt_bus_xreadgroup(bus, "s", "g", "c", "", 10, 0, &e, &n), RT_EINVAL);
     const char *ids[] = {"1-0"};
     assert_int_equal(rt_bus_xack(bus, "s", "g", ids, 0), RT_EINVAL);
@@ -322,11 +368,12 @@ static void test_parse_entries(void **state)
 {
     (void)state;
     /* Two entries (the second with two fields, one holding a NUL), a deleted one, a nil. */
-    redisReply *r = RESP_LIT("*4\r\n"
-                         "*2\r\n$3\r\n1-0\r\n*2\r\n$4\r\ndata\r\n$7\r\n{\"a\":1}\r\n"
-                         "*2\r\n$3\r\n2-5\r\n*4\r\n$1\r\nk\r\n$3\r\na\0b\r\n$4\r\ndata\r\n$2\r\n{}\r\n"
-                         "*2\r\n$3\r\n3-0\r\n*-1\r\n"
-                         "*-1\r\n");
+    redisReply *r =
+        RESP_LIT("*4\r\n"
+                 "*2\r\n$3\r\n1-0\r\n*2\r\n$4\r\ndata\r\n$7\r\n{\"a\":1}\r\n"
+                 "*2\r\n$3\r\n2-5\r\n*4\r\n$1\r\nk\r\n$3\r\na\0b\r\n$4\r\ndata\r\n$2\r\n{}\r\n"
+                 "*2\r\n$3\r\n3-0\r\n*-1\r\n"
+                 "*-1\r\n");
     rt_bus_entry_t *e = NULL;
     size_t n = 0;
     assert_int_equal(rt_bus__parse_entries(r, &e, &n), RT_OK);
@@ -359,14 +406,14 @@ static void test_parse_entries_malformed(void **state)
 {
     (void)state;
     static const char *cases[] = {
-        ":1\r\n",                                           /* not an array */
-        "*1\r\n:5\r\n",                                     /* entry not an array */
-        "*1\r\n*1\r\n$3\r\n1-0\r\n",                        /* entry without fields */
-        "*1\r\n*2\r\n:1\r\n*0\r\n",                         /* id not a string */
-        "*1\r\n*2\r\n$0\r\n\r\n*0\r\n",                     /* empty id */
-        "*1\r\n*2\r\n$3\r\n1-0\r\n*1\r\n$4\r\ndata\r\n",    /* odd field count */
+        ":1\r\n",                                              /* not an array */
+        "*1\r\n:5\r\n",                                        /* entry not an array */
+        "*1\r\n*1\r\n$3\r\n1-0\r\n",                           /* entry without fields */
+        "*1\r\n*2\r\n:1\r\n*0\r\n",                            /* id not a string */
+        "*1\r\n*2\r\n$0\r\n\r\n*0\r\n",                        /* empty id */
+        "*1\r\n*2\r\n$3\r\n1-0\r\n*1\r\n$4\r\ndata\r\n",       /* odd field count */
         "*1\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$4\r\ndata\r\n:1\r\n", /* value not a string */
-        "*1\r\n*2\r\n$3\r\n1-0\r\n$4\r\ndata\r\n",          /* fields not an array */
+        "*1\r\n*2\r\n$3\r\n1-0\r\n$4\r\ndata\r\n",             /* fields not an array */
         "*1\r\n*2\r\n$60\r\n123456789012345678901234567890123456789012345678901234567890\r\n*0\r\n",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

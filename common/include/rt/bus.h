@@ -28,15 +28,15 @@
 /* Connection options                                                                        */
 
 typedef struct {
-    const char *host;       /* borrowed during rt_bus_new / rt_bus_sub_new (copied) */
-    int port;               /* 1..65535 */
-    const char *client_name;/* shown in CLIENT LIST (CLIENT SETNAME); NULL for none; printable
-                               ASCII without spaces; copied */
-    int connect_timeout_ms; /* per connect attempt, 1..60000 */
-    int command_timeout_ms; /* per reply, 1..60000 (XREADGROUP adds its BLOCK to it) */
-    int connect_attempts;   /* attempts of the first connect (rt_bus_new / _sub_new), 1..1000 */
-    int backoff_base_ms;    /* first pause between attempts, 1..60000; doubles each time */
-    int backoff_max_ms;     /* cap of the pause, backoff_base_ms..600000 */
+    const char *host;        /* borrowed during rt_bus_new / rt_bus_sub_new (copied) */
+    int port;                /* 1..65535 */
+    const char *client_name; /* shown in CLIENT LIST (CLIENT SETNAME); NULL for none; printable
+                                ASCII without spaces; copied */
+    int connect_timeout_ms;  /* per connect attempt, 1..60000 */
+    int command_timeout_ms;  /* per reply, 1..60000 (XREADGROUP adds its BLOCK to it) */
+    int connect_attempts;    /* attempts of the first connect (rt_bus_new / _sub_new), 1..1000 */
+    int backoff_base_ms;     /* first pause between retries, 1..60000; doubles each time */
+    int backoff_max_ms;      /* cap of the pause, backoff_base_ms..600000 */
 } rt_bus_opts_t;
 
 /** Fills o with the defaults: 127.0.0.1:6379, no client name, 2000 ms connect and command
@@ -79,10 +79,10 @@ uint64_t rt_bus_reconnects(const rt_bus_t *bus);
  * that). After a reconnect fails, commands fail fast with RT_ECONN until a backoff pause
  * (backoff_base_ms doubling to backoff_max_ms, with jitter) has passed, then one tries again.
  * Common errors: RT_EINVAL (NULL or invalid argument; nothing sent), RT_ECONN (no
- * connection even after one reconnect, or within the pause), RT_ETIMEDOUT (no reply within command_timeout_ms; the
- * connection is dropped and re-made by the next command, the command is not retried, its
- * outcome is unknown), RT_EPROTO (Redis answered with an error or an unexpected reply; logged),
- * RT_ENOMEM. */
+ * connection even after one reconnect, or within the pause), RT_ETIMEDOUT (no reply within
+ * command_timeout_ms; the connection is dropped and re-made by the next command, the command is
+ * not retried, its outcome is unknown), RT_EPROTO (Redis answered with an error or an unexpected
+ * reply; logged), RT_ENOMEM. */
 
 /** PING. Returns 0 when Redis answers (for /health), or an error as above. */
 int rt_bus_ping(rt_bus_t *bus);
@@ -199,10 +199,11 @@ int rt_bus_sub_psubscribe(rt_bus_sub_t *sub, const char *pattern);
 
 /** Waits at most timeout_ms (0..60000) for messages and hands each to fn(ud, ...); returns as
  *  soon as it has delivered what one read brought (or at the deadline, or early when a signal
- *  arrives). A reconnect attempt started before the deadline may overrun it by up to
- *  connect_timeout_ms + command_timeout_ms (a slow network, a hung server). When the connection is down it reconnects with backoff and jitter and subscribes
+ *  arrives). When the connection is down it reconnects with backoff and jitter and subscribes
  *  again to every channel and pattern; messages published while it was down are lost (pub/sub
- *  semantics: use the stream for what must not be lost). It never busy-loops.
+ *  semantics: use the stream for what must not be lost). A reconnect attempt started before the
+ *  deadline may overrun it by up to connect_timeout_ms + command_timeout_ms (a slow network, a
+ *  hung server). It never busy-loops.
  *  Returns the number of messages delivered (>= 0), RT_EINVAL (NULL sub or fn, bad timeout),
  *  or RT_ECONN when the connection is still down at the deadline (the next call goes on
  *  trying; subscriptions are kept). */
@@ -226,8 +227,8 @@ typedef struct rt_bus_log rt_bus_log_t;
  *  it drops lines (counted) and tries to reconnect at most once per backoff pause (1 s doubling
  *  to 30 s). Redis being down at attach time is therefore not an error.
  *  service: 1..RT_BUS_SERVICE_MAX bytes of printable ASCII without spaces, copied; the
- *  connection is named "<service>-log" in CLIENT LIST. On success *out is the new sink, removed and freed
- *  with rt_bus_log_detach. Only one sink is installed at a time (rt_log has one slot).
+ *  connection is named "<service>-log" in CLIENT LIST. On success *out is the new sink,
+ *  removed and freed with rt_bus_log_detach. Only one sink is installed at a time (rt_log has one slot).
  *  Returns 0, RT_EINVAL or RT_ENOMEM. */
 int rt_bus_log_attach(const char *host, int port, const char *service, rt_bus_log_t **out);
 

@@ -4,6 +4,7 @@
  * once per backoff pause. Lines it logs itself go to stderr only (rt_log does not re-enter a
  * sink). Lock order: the log's lock, then ours; nothing here logs while holding ours outside the
  * sink, so the order never reverses. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,14 +111,21 @@ static void log_sink(void *ud, int64_t ts_ms, rt_log_level_t level, const char *
         goto out;
     }
     const char *argv[] = {"PUBLISH", lg->channel, line};
+    errno = 0;
     redisReply *r = redisCommandArgv(lg->ctx, 3, argv, NULL);
     if (r == NULL) {
-        /* Killed or stalled: drop the line, reconnect at the next one. */
+        /* Killed: reconnect at the next line. Stalled (no reply in time): wait out a backoff
+         * pause first, or every line would wait the timeout again. */
+        int rc = rt_bus__ctx_error(lg->ctx, errno);
         rt_log_warn(MOD, "log sink lost redis err=%s", lg->ctx->errstr);
         redisFree(lg->ctx);
         lg->ctx = NULL;
         lg->down = true;
         lg->dropped++;
+        if (rc == RT_ETIMEDOUT)
+            lg->next_attempt_ms =
+                rt_time_mono_ms() + rt_bus_backoff_ms(lg->failed_attempts++, LOG_BACKOFF_BASE_MS,
+                                                      LOG_BACKOFF_MAX_MS, &lg->rng);
         goto out;
     }
     if (r->type == REDIS_REPLY_INTEGER)

@@ -343,6 +343,27 @@ static void test_silent_server_subscriber(void **state)
     close(fd);
 }
 
+static void test_log_sink_silent_server(void **state)
+{
+    (void)state;
+    /* A hung Redis (connects, never answers) costs one timeout, then lines are dropped at once
+     * until the backoff pause has passed. */
+    int port = 0;
+    int fd = silent_server(&port);
+    rt_log_init("unittest", RT_LOG_INFO);
+    rt_bus_log_t *lg = NULL;
+    assert_int_equal(rt_bus_log_attach("127.0.0.1", port, "hung", &lg), RT_OK);
+    int64_t t0 = rt_time_mono_ms();
+    for (int i = 0; i < 20; i++)
+        rt_log_info("test", "line %d to a hung redis", i);
+    int64_t took = rt_time_mono_ms() - t0;
+    rt_bus_log_detach(lg);
+    rt_log_init("unittest", RT_LOG_ERROR);
+    close(fd);
+    if (took > 900)
+        fail_msg("20 lines to a hung redis took %lld ms", (long long)took);
+}
+
 /* Feeds RESP bytes through hiredis's reader and returns the reply (caller frees). */
 static redisReply *resp_n(const char *bytes, size_t len)
 {
@@ -440,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_closed_port_fails_fast),
         cmocka_unit_test(test_silent_server_times_out),
         cmocka_unit_test(test_silent_server_subscriber),
+        cmocka_unit_test(test_log_sink_silent_server),
         cmocka_unit_test(test_parse_entries),
         cmocka_unit_test(test_parse_entries_malformed),
     };

@@ -23,8 +23,8 @@ struct entry {
 };
 
 struct rt_config {
-    char *buf;              /* the file's bytes; keys and values are decoded in place */
-    struct entry *entries;  /* in file order; the last one of a key wins */
+    char *buf;             /* the file's bytes; keys and values are decoded in place */
+    struct entry *entries; /* in file order; the last one of a key wins */
     size_t count;
 };
 
@@ -154,12 +154,23 @@ static const char *parse_line(char *p, char *e, char **key, char **value, size_t
                 if (p + 1 == e)
                     return "unterminated double quote (values are one line)";
                 switch (p[1]) {
-                case '"': *w++ = '"'; break;
-                case '\\': *w++ = '\\'; break;
-                case 'n': *w++ = '\n'; break;
-                case 'r': *w++ = '\r'; break;
-                case 't': *w++ = '\t'; break;
-                default: return "unknown escape in double quotes (allowed: \\\" \\\\ \\n \\r \\t)";
+                case '"':
+                    *w++ = '"';
+                    break;
+                case '\\':
+                    *w++ = '\\';
+                    break;
+                case 'n':
+                    *w++ = '\n';
+                    break;
+                case 'r':
+                    *w++ = '\r';
+                    break;
+                case 't':
+                    *w++ = '\t';
+                    break;
+                default:
+                    return "unknown escape in double quotes (allowed: \\\" \\\\ \\n \\r \\t)";
                 }
                 p += 2;
                 continue;
@@ -369,8 +380,7 @@ static bool symbol_fn(char *value)
     return true;
 }
 
-const rt_config_check_t rt_config_check_symbol = {"a symbol: 1 to 20 letters or digits",
-                                                  symbol_fn};
+const rt_config_check_t rt_config_check_symbol = {"a symbol: 1 to 20 letters or digits", symbol_fn};
 
 /* ---- describing what a row allows ---- */
 
@@ -535,8 +545,8 @@ static bool is_text(const char *s, size_t n)
 
 static bool is_host_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_';
 }
 
 static bool url_valid(const char *s, size_t n, const char *const *schemes)
@@ -588,7 +598,8 @@ static bool url_valid(const char *s, size_t n, const char *const *schemes)
 }
 
 /* Sets the reason of a failed conversion (cut to cap: it ends up in a report line anyway). */
-static void set_why(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_why(char *why, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void set_why(char *why, size_t cap, const char *fmt, ...)
 {
@@ -632,14 +643,13 @@ static bool convert_list(const rt_config_var_t *v, const char *text, rt_config_l
             return false;
         }
         if (rt_str_copy_n(out->items[i], RT_CONFIG_ITEM_CAP, item.p, item.n) != RT_OK) {
-            set_why(why, cap, "item \"%s\" is longer than %d bytes", shown,
-                     RT_CONFIG_ITEM_CAP - 1);
+            set_why(why, cap, "item \"%s\" is longer than %d bytes", shown, RT_CONFIG_ITEM_CAP - 1);
             return false;
         }
         bool ok = v->check ? v->check->fn(out->items[i]) : is_text(item.p, item.n);
         if (!ok) {
             set_why(why, cap, "item \"%s\" must be %s", shown,
-                     v->check ? v->check->what : "text without control characters");
+                    v->check ? v->check->what : "text without control characters");
             return false;
         }
         for (size_t k = 0; k < i; k++) {
@@ -653,8 +663,7 @@ static bool convert_list(const rt_config_var_t *v, const char *text, rt_config_l
     return true;
 }
 
-static bool convert(const rt_config_var_t *v, const char *text, void *dst, char *why,
-                    size_t cap)
+static bool convert(const rt_config_var_t *v, const char *text, void *dst, char *why, size_t cap)
 {
     char what[RT_CONFIG_LINE_CAP];
     describe(v, what, sizeof what);
@@ -690,8 +699,8 @@ static bool convert(const rt_config_var_t *v, const char *text, void *dst, char 
     }
     case RT_CONFIG_URL: {
         /* An empty URL (only possible as a default) means "none". */
-        if (t.n > 0 && (t.n >= v->size || !url_valid(t.p, t.n,
-                                                       v->choices ? v->choices : default_schemes))) {
+        if (t.n > 0 &&
+            (t.n >= v->size || !url_valid(t.p, t.n, v->choices ? v->choices : default_schemes))) {
             if (t.n >= v->size)
                 set_why(why, cap, "must be %s, of at most %zu bytes", what, v->size - 1);
             else
@@ -798,15 +807,23 @@ static bool name_valid(const char *name)
 static size_t storage_size(rt_config_type_t type)
 {
     switch (type) {
-    case RT_CONFIG_INT: return sizeof(int64_t);
-    case RT_CONFIG_DOUBLE: return sizeof(double);
-    case RT_CONFIG_MONEY: return sizeof(rt_money_t);
-    case RT_CONFIG_BOOL: return sizeof(bool);
-    case RT_CONFIG_ENUM: return sizeof(int);
-    case RT_CONFIG_PORT: return sizeof(int);
-    case RT_CONFIG_LIST: return sizeof(rt_config_list_t);
+    case RT_CONFIG_INT:
+        return sizeof(int64_t);
+    case RT_CONFIG_DOUBLE:
+        return sizeof(double);
+    case RT_CONFIG_MONEY:
+        return sizeof(rt_money_t);
+    case RT_CONFIG_BOOL:
+        return sizeof(bool);
+    case RT_CONFIG_ENUM:
+        return sizeof(int);
+    case RT_CONFIG_PORT:
+        return sizeof(int);
+    case RT_CONFIG_LIST:
+        return sizeof(rt_config_list_t);
     case RT_CONFIG_STRING:
-    case RT_CONFIG_URL: return 0;
+    case RT_CONFIG_URL:
+        return 0;
     }
     return 0;
 }
@@ -895,8 +912,7 @@ static int fill(const rt_config_t *cfg, const rt_config_var_t *table, size_t n, 
         } else {
             char shown[SHOWN_VALUE_CAP];
             rt_str_escape(shown, sizeof shown, text, strlen(text));
-            report_add(r, "%s=\"%s\"%s: %s", v->name, shown, is_default ? " (default)" : "",
-                       why);
+            report_add(r, "%s=\"%s\"%s: %s", v->name, shown, is_default ? " (default)" : "", why);
         }
     }
     if (r->count > 0)

@@ -223,12 +223,23 @@ static size_t escape_byte(unsigned char c, char out[4])
 {
     static const char hex[] = "0123456789abcdef";
     switch (c) {
-    case '"': memcpy(out, "\\\"", 2); return 2;
-    case '\\': memcpy(out, "\\\\", 2); return 2;
-    case '\n': memcpy(out, "\\n", 2); return 2;
-    case '\r': memcpy(out, "\\r", 2); return 2;
-    case '\t': memcpy(out, "\\t", 2); return 2;
-    default: break;
+    case '"':
+        memcpy(out, "\\\"", 2);
+        return 2;
+    case '\\':
+        memcpy(out, "\\\\", 2);
+        return 2;
+    case '\n':
+        memcpy(out, "\\n", 2);
+        return 2;
+    case '\r':
+        memcpy(out, "\\r", 2);
+        return 2;
+    case '\t':
+        memcpy(out, "\\t", 2);
+        return 2;
+    default:
+        break;
     }
     if (c >= 0x20 && c <= 0x7e) {
         out[0] = (char)c;

@@ -100,8 +100,26 @@ typedef struct {
 } scratch_t;
 
 enum {
-    R_STR, R_STR_LEN, R_SYM, R_INT, R_INT_ANY, R_INT_MIN, R_DBL, R_DBL_ANY, R_MONEY, R_MONEY_ANY,
-    R_MONEY_MIN, R_BOOL, R_ENUM, R_ENUM_CASE, R_LIST, R_LIST_ANY, R_URL, R_URL_REDIS, R_PORT, R_SECRET,
+    R_STR,
+    R_STR_LEN,
+    R_SYM,
+    R_INT,
+    R_INT_ANY,
+    R_INT_MIN,
+    R_DBL,
+    R_DBL_ANY,
+    R_MONEY,
+    R_MONEY_ANY,
+    R_MONEY_MIN,
+    R_BOOL,
+    R_ENUM,
+    R_ENUM_CASE,
+    R_LIST,
+    R_LIST_ANY,
+    R_URL,
+    R_URL_REDIS,
+    R_PORT,
+    R_SECRET,
     R_COUNT
 };
 
@@ -110,54 +128,130 @@ static rt_config_var_t row_of(int k, scratch_t *s)
 {
     rt_config_var_t v = {.name = "RTT_V", .help = "a test variable"};
     switch (k) {
-    case R_STR: v.type = RT_CONFIG_STRING; v.ptr = s->str; v.size = sizeof s->str; break;
+    case R_STR:
+        v.type = RT_CONFIG_STRING;
+        v.ptr = s->str;
+        v.size = sizeof s->str;
+        break;
     case R_STR_LEN:
-        v.type = RT_CONFIG_STRING; v.ptr = s->str; v.size = sizeof s->str; v.min = 4; v.max = 8;
+        v.type = RT_CONFIG_STRING;
+        v.ptr = s->str;
+        v.size = sizeof s->str;
+        v.min = 4;
+        v.max = 8;
         break;
     case R_SYM:
-        v.type = RT_CONFIG_STRING; v.ptr = s->str; v.size = sizeof s->str;
+        v.type = RT_CONFIG_STRING;
+        v.ptr = s->str;
+        v.size = sizeof s->str;
         v.check = &rt_config_check_symbol;
         break;
-    case R_INT: v.type = RT_CONFIG_INT; v.ptr = &s->i; v.size = sizeof s->i; v.min = 2; v.max = 1000;
+    case R_INT:
+        v.type = RT_CONFIG_INT;
+        v.ptr = &s->i;
+        v.size = sizeof s->i;
+        v.min = 2;
+        v.max = 1000;
         break;
-    case R_INT_ANY: v.type = RT_CONFIG_INT; v.ptr = &s->i; v.size = sizeof s->i; break;
+    case R_INT_ANY:
+        v.type = RT_CONFIG_INT;
+        v.ptr = &s->i;
+        v.size = sizeof s->i;
+        break;
     case R_INT_MIN:
-        v.type = RT_CONFIG_INT; v.ptr = &s->i; v.size = sizeof s->i; v.min = 0; v.max = INT64_MAX;
+        v.type = RT_CONFIG_INT;
+        v.ptr = &s->i;
+        v.size = sizeof s->i;
+        v.min = 0;
+        v.max = INT64_MAX;
         break;
     case R_DBL:
-        v.type = RT_CONFIG_DOUBLE; v.ptr = &s->d; v.size = sizeof s->d; v.min_d = 0.5; v.max_d = 5;
+        v.type = RT_CONFIG_DOUBLE;
+        v.ptr = &s->d;
+        v.size = sizeof s->d;
+        v.min_d = 0.5;
+        v.max_d = 5;
         break;
-    case R_DBL_ANY: v.type = RT_CONFIG_DOUBLE; v.ptr = &s->d; v.size = sizeof s->d; break;
+    case R_DBL_ANY:
+        v.type = RT_CONFIG_DOUBLE;
+        v.ptr = &s->d;
+        v.size = sizeof s->d;
+        break;
     case R_MONEY:
-        v.type = RT_CONFIG_MONEY; v.ptr = &s->m; v.size = sizeof s->m; v.min_m = 1;
+        v.type = RT_CONFIG_MONEY;
+        v.ptr = &s->m;
+        v.size = sizeof s->m;
+        v.min_m = 1;
         v.max_m = RT_MONEY_UNITS(1000);
         break;
-    case R_MONEY_ANY: v.type = RT_CONFIG_MONEY; v.ptr = &s->m; v.size = sizeof s->m; break;
+    case R_MONEY_ANY:
+        v.type = RT_CONFIG_MONEY;
+        v.ptr = &s->m;
+        v.size = sizeof s->m;
+        break;
     case R_MONEY_MIN:
-        v.type = RT_CONFIG_MONEY; v.ptr = &s->m; v.size = sizeof s->m; v.min_m = 0;
+        v.type = RT_CONFIG_MONEY;
+        v.ptr = &s->m;
+        v.size = sizeof s->m;
+        v.min_m = 0;
         v.max_m = RT_MONEY_MAX;
         break;
-    case R_BOOL: v.type = RT_CONFIG_BOOL; v.ptr = &s->b; v.size = sizeof s->b; break;
+    case R_BOOL:
+        v.type = RT_CONFIG_BOOL;
+        v.ptr = &s->b;
+        v.size = sizeof s->b;
+        break;
     case R_ENUM:
-        v.type = RT_CONFIG_ENUM; v.ptr = &s->e; v.size = sizeof s->e; v.choices = modes; break;
+        v.type = RT_CONFIG_ENUM;
+        v.ptr = &s->e;
+        v.size = sizeof s->e;
+        v.choices = modes;
+        break;
     case R_ENUM_CASE:
-        v.type = RT_CONFIG_ENUM; v.ptr = &s->e; v.size = sizeof s->e; v.choices = intervals;
+        v.type = RT_CONFIG_ENUM;
+        v.ptr = &s->e;
+        v.size = sizeof s->e;
+        v.choices = intervals;
         break;
     case R_LIST:
-        v.type = RT_CONFIG_LIST; v.ptr = &s->list; v.size = sizeof s->list; v.min = 1; v.max = 3;
+        v.type = RT_CONFIG_LIST;
+        v.ptr = &s->list;
+        v.size = sizeof s->list;
+        v.min = 1;
+        v.max = 3;
         v.check = &rt_config_check_symbol;
         break;
-    case R_LIST_ANY: v.type = RT_CONFIG_LIST; v.ptr = &s->list; v.size = sizeof s->list; break;
-    case R_URL: v.type = RT_CONFIG_URL; v.ptr = s->url; v.size = sizeof s->url; break;
-    case R_URL_REDIS:
-        v.type = RT_CONFIG_URL; v.ptr = s->url; v.size = sizeof s->url; v.choices = redis_schemes;
+    case R_LIST_ANY:
+        v.type = RT_CONFIG_LIST;
+        v.ptr = &s->list;
+        v.size = sizeof s->list;
         break;
-    case R_PORT: v.type = RT_CONFIG_PORT; v.ptr = &s->port; v.size = sizeof s->port; break;
+    case R_URL:
+        v.type = RT_CONFIG_URL;
+        v.ptr = s->url;
+        v.size = sizeof s->url;
+        break;
+    case R_URL_REDIS:
+        v.type = RT_CONFIG_URL;
+        v.ptr = s->url;
+        v.size = sizeof s->url;
+        v.choices = redis_schemes;
+        break;
+    case R_PORT:
+        v.type = RT_CONFIG_PORT;
+        v.ptr = &s->port;
+        v.size = sizeof s->port;
+        break;
     case R_SECRET:
-        v.type = RT_CONFIG_STRING; v.ptr = s->str; v.size = sizeof s->str; v.min = 8; v.max = 15;
+        v.type = RT_CONFIG_STRING;
+        v.ptr = s->str;
+        v.size = sizeof s->str;
+        v.min = 8;
+        v.max = 15;
         v.secret = true;
         break;
-    default: fail_msg("no row %d", k);
+    default:
+        fail_msg("no row %d", k);
     }
     return v;
 }
@@ -166,15 +260,36 @@ static rt_config_var_t row_of(int k, scratch_t *s)
 static void stored(int k, const scratch_t *s, char *buf, size_t cap)
 {
     switch (k) {
-    case R_INT: case R_INT_ANY: case R_INT_MIN:
-        snprintf(buf, cap, "%lld", (long long)s->i); break;
-    case R_DBL: case R_DBL_ANY: snprintf(buf, cap, "%.17g", s->d); break;
-    case R_MONEY: case R_MONEY_ANY: case R_MONEY_MIN: rt_money_format(s->m, buf, cap); break;
-    case R_BOOL: snprintf(buf, cap, "%s", s->b ? "true" : "false"); break;
-    case R_ENUM: case R_ENUM_CASE: snprintf(buf, cap, "%d", s->e); break;
-    case R_PORT: snprintf(buf, cap, "%d", s->port); break;
-    case R_URL: case R_URL_REDIS: snprintf(buf, cap, "%s", s->url); break;
-    case R_LIST: case R_LIST_ANY: {
+    case R_INT:
+    case R_INT_ANY:
+    case R_INT_MIN:
+        snprintf(buf, cap, "%lld", (long long)s->i);
+        break;
+    case R_DBL:
+    case R_DBL_ANY:
+        snprintf(buf, cap, "%.17g", s->d);
+        break;
+    case R_MONEY:
+    case R_MONEY_ANY:
+    case R_MONEY_MIN:
+        rt_money_format(s->m, buf, cap);
+        break;
+    case R_BOOL:
+        snprintf(buf, cap, "%s", s->b ? "true" : "false");
+        break;
+    case R_ENUM:
+    case R_ENUM_CASE:
+        snprintf(buf, cap, "%d", s->e);
+        break;
+    case R_PORT:
+        snprintf(buf, cap, "%d", s->port);
+        break;
+    case R_URL:
+    case R_URL_REDIS:
+        snprintf(buf, cap, "%s", s->url);
+        break;
+    case R_LIST:
+    case R_LIST_ANY: {
         size_t len = 0;
         buf[0] = '\0';
         for (size_t i = 0; i < s->list.count; i++) {
@@ -184,7 +299,9 @@ static void stored(int k, const scratch_t *s, char *buf, size_t cap)
         }
         break;
     }
-    default: snprintf(buf, cap, "%s", s->str); break;
+    default:
+        snprintf(buf, cap, "%s", s->str);
+        break;
     }
 }
 
@@ -207,8 +324,7 @@ static void test_types(void **state)
         {R_STR_LEN, "abc", "RTT_V=\"abc\": must be text of 4 to 8 bytes"},
         {R_STR_LEN, "abcdefghi", "RTT_V=\"abcdefghi\": must be text of 4 to 8 bytes"},
         {R_SYM, "btcUSDC", "BTCUSDC"},
-        {R_SYM, "BTC-USDC",
-         "RTT_V=\"BTC-USDC\": must be a symbol: 1 to 20 letters or digits"},
+        {R_SYM, "BTC-USDC", "RTT_V=\"BTC-USDC\": must be a symbol: 1 to 20 letters or digits"},
         {R_SYM, "ABCDEFGHIJKLMNOPQRSTU",
          "RTT_V=\"ABCDEFGHIJKLMNOPQRSTU\": must be a symbol: 1 to 20 letters or digits"},
         /* integers */
@@ -220,7 +336,8 @@ static void test_types(void **state)
         {R_INT, "1001", "RTT_V=\"1001\": must be an integer from 2 to 1000"},
         {R_INT, "14.5", "RTT_V=\"14.5\": must be an integer from 2 to 1000"},
         {R_INT, "abc", "RTT_V=\"abc\": must be an integer from 2 to 1000"},
-        {R_INT, "99999999999999999999", "RTT_V=\"99999999999999999999\": must be an integer from 2 to 1000"},
+        {R_INT, "99999999999999999999",
+         "RTT_V=\"99999999999999999999\": must be an integer from 2 to 1000"},
         {R_INT_ANY, "-9223372036854775808", "-9223372036854775808"},
         {R_INT_ANY, "0x10", "RTT_V=\"0x10\": must be an integer"},
         {R_INT_MIN, "0", "0"},
@@ -239,13 +356,20 @@ static void test_types(void **state)
         {R_MONEY, "0.00017", "0.00017"},
         {R_MONEY, "0.00000001", "0.00000001"},
         {R_MONEY, "1000", "1000"},
-        {R_MONEY, "0", "RTT_V=\"0\": must be a decimal number from 0.00000001 to 1000 with at most 8 decimals"},
-        {R_MONEY, "0.000000001", "RTT_V=\"0.000000001\": must be a decimal number from 0.00000001 to 1000 with at most 8 decimals"},
-        {R_MONEY, "1e-3", "RTT_V=\"1e-3\": must be a decimal number from 0.00000001 to 1000 with at most 8 decimals"},
+        {R_MONEY, "0",
+         "RTT_V=\"0\": must be a decimal number from 0.00000001 to 1000 with at most 8 decimals"},
+        {R_MONEY, "0.000000001",
+         "RTT_V=\"0.000000001\": must be a decimal number from 0.00000001 to 1000 with at most 8 "
+         "decimals"},
+        {R_MONEY, "1e-3",
+         "RTT_V=\"1e-3\": must be a decimal number from 0.00000001 to 1000 with at most 8 "
+         "decimals"},
         {R_MONEY_ANY, "-12.5", "-12.5"},
-        {R_MONEY_ANY, "99999999999", "RTT_V=\"99999999999\": must be a decimal number with at most 8 decimals"},
+        {R_MONEY_ANY, "99999999999",
+         "RTT_V=\"99999999999\": must be a decimal number with at most 8 decimals"},
         {R_MONEY_MIN, "0", "0"},
-        {R_MONEY_MIN, "-0.1", "RTT_V=\"-0.1\": must be a decimal number of at least 0 with at most 8 decimals"},
+        {R_MONEY_MIN, "-0.1",
+         "RTT_V=\"-0.1\": must be a decimal number of at least 0 with at most 8 decimals"},
         /* booleans */
         {R_BOOL, "true", "true"},
         {R_BOOL, "TRUE", "true"},
@@ -274,7 +398,8 @@ static void test_types(void **state)
          "RTT_V=\"A,B,C,D\": must be a comma-separated list of 1 to 3 items, each a symbol: 1 to "
          "20 letters or digits"},
         {R_LIST, "BTCUSDC,eth-usdc",
-         "RTT_V=\"BTCUSDC,eth-usdc\": item \"eth-usdc\" must be a symbol: 1 to 20 letters or digits"},
+         "RTT_V=\"BTCUSDC,eth-usdc\": item \"eth-usdc\" must be a symbol: 1 to 20 letters or "
+         "digits"},
         {R_LIST, "BTCUSDC,,ETHUSDC", "RTT_V=\"BTCUSDC,,ETHUSDC\": item 2 is empty"},
         {R_LIST, "BTCUSDC,", "RTT_V=\"BTCUSDC,\": item 2 is empty"},
         {R_LIST, "btcusdc,BTCUSDC", "RTT_V=\"btcusdc,BTCUSDC\": item \"BTCUSDC\" is repeated"},
@@ -289,17 +414,30 @@ static void test_types(void **state)
         {R_URL, "ftp://host",
          "RTT_V=\"ftp://host\": must be a URL scheme://host[:port][/path] with scheme http, https, "
          "ws, wss"},
-        {R_URL, "http://", "RTT_V=\"http://\": must be a URL scheme://host[:port][/path] with scheme http, https, ws, wss"},
-        {R_URL, "http://h:0", "RTT_V=\"http://h:0\": must be a URL scheme://host[:port][/path] with scheme http, https, ws, wss"},
-        {R_URL, "http://h:99999", "RTT_V=\"http://h:99999\": must be a URL scheme://host[:port][/path] with scheme http, https, ws, wss"},
-        {R_URL, "http://h/a b", "RTT_V=\"http://h/a b\": must be a URL scheme://host[:port][/path] with scheme http, https, ws, wss"},
-        {R_URL, "http://u:p@h", "RTT_V=\"http://u:p@h\": must be a URL scheme://host[:port][/path] with scheme http, https, ws, wss"},
-        {R_URL, "localhost:9090", "RTT_V=\"localhost:9090\": must be a URL scheme://host[:port][/path] with scheme http, https, ws, wss"},
+        {R_URL, "http://",
+         "RTT_V=\"http://\": must be a URL scheme://host[:port][/path] with scheme http, https, "
+         "ws, wss"},
+        {R_URL, "http://h:0",
+         "RTT_V=\"http://h:0\": must be a URL scheme://host[:port][/path] with scheme http, https, "
+         "ws, wss"},
+        {R_URL, "http://h:99999",
+         "RTT_V=\"http://h:99999\": must be a URL scheme://host[:port][/path] with scheme http, "
+         "https, ws, wss"},
+        {R_URL, "http://h/a b",
+         "RTT_V=\"http://h/a b\": must be a URL scheme://host[:port][/path] with scheme http, "
+         "https, ws, wss"},
+        {R_URL, "http://u:p@h",
+         "RTT_V=\"http://u:p@h\": must be a URL scheme://host[:port][/path] with scheme http, "
+         "https, ws, wss"},
+        {R_URL, "localhost:9090",
+         "RTT_V=\"localhost:9090\": must be a URL scheme://host[:port][/path] with scheme http, "
+         "https, ws, wss"},
         {R_URL, "http://a.example.com:1/longer/path",
          "RTT_V=\"http://a.example.com:1/longer/path\": must be a URL scheme://host[:port][/path] "
          "with scheme http, https, ws, wss, of at most 31 bytes"},
         {R_URL_REDIS, "redis://h:6379", "redis://h:6379"},
-        {R_URL_REDIS, "http://h", "RTT_V=\"http://h\": must be a URL scheme://host[:port][/path] with scheme redis"},
+        {R_URL_REDIS, "http://h",
+         "RTT_V=\"http://h\": must be a URL scheme://host[:port][/path] with scheme redis"},
         /* ports */
         {R_PORT, "5432", "5432"},
         {R_PORT, "1", "1"},
@@ -363,8 +501,8 @@ static const rt_config_var_t svc_vars[] = {
     {"RTT_PGHOST", RT_CONFIG_STRING, "localhost", "PostgreSQL host",
      RT_CONFIG_AT(svc_config_t, pghost)},
     {"RTT_PGPORT", RT_CONFIG_PORT, "5432", "PostgreSQL port", RT_CONFIG_AT(svc_config_t, pgport)},
-    {"RTT_TRADING_MODE", RT_CONFIG_ENUM, "demo", "demo or live",
-     RT_CONFIG_AT(svc_config_t, mode), .choices = modes},
+    {"RTT_TRADING_MODE", RT_CONFIG_ENUM, "demo", "demo or live", RT_CONFIG_AT(svc_config_t, mode),
+     .choices = modes},
     {"RTT_RSI_WINDOW", RT_CONFIG_INT, "14", "RSI period", RT_CONFIG_AT(svc_config_t, rsi_window),
      .min = 2, .max = 500},
     {"RTT_BB_STD", RT_CONFIG_DOUBLE, "2.0", "Bollinger width", RT_CONFIG_AT(svc_config_t, bb_std),
@@ -440,8 +578,9 @@ static void test_every_bad_variable_at_once(void **state)
     expect_line(&r, 0, "RTT_PGPORT=\"abc\": must be an integer from 1 to 65535");
     expect_line(&r, 1, "RTT_TRADING_MODE=\"paper\": must be one of demo, live");
     expect_line(&r, 2, "RTT_RSI_WINDOW=\"1\": must be an integer from 2 to 500");
-    expect_line(&r, 3, "RTT_SYMBOLS=\"BTCUSDC,eth/usdc\": item \"eth/usdc\" must be a symbol: 1 "
-                       "to 20 letters or digits");
+    expect_line(&r, 3,
+                "RTT_SYMBOLS=\"BTCUSDC,eth/usdc\": item \"eth/usdc\" must be a symbol: 1 "
+                "to 20 letters or digits");
     expect_line(&r, 4, "RTT_API_TOKEN: required, not set");
     expect_line(&r, 5, "RTT_SECRET_KEY=***: must be UTF-8 text without control characters");
     /* nothing stored, not even the good value */
@@ -460,35 +599,34 @@ static void test_every_bad_variable_at_once(void **state)
 static void test_env_syntax(void **state)
 {
     (void)state;
-    static const char file[] =
-        "# a full-line comment\n"
-        "   # an indented comment\n"
-        "\n"
-        "PLAIN=value\n"
-        "SPACED = spaced value   \n"
-        "export EXPORTED=yes\n"
-        "export\tTABBED=tab\n"
-        "TRAIL=abc # a comment\n"
-        "TRAIL_TAB=abc\t# a comment\n"
-        "HASH=abc#not-a-comment\n"
-        "LEAD_HASH=#x\n"
-        "ONLY_COMMENT= # nothing\n"
-        "SQ='single # kept \\n raw \"x\"'\n"
-        "SQ_COMMENT='v' # comment\n"
-        "DQ=\"double \\\"q\\\" \\\\ back\\nnl\\ttab\"\n"
-        "DQ_COMMENT=\"x y\"   # comment\n"
-        "DQ_HASH=\"a # b\"\n"
-        "EMPTY=\n"
-        "EMPTY_Q=\"\"\n"
-        "LATE=first\n"
-        "LATE=second\n"
-        "UNSET_LATER=x\n"
-        "UNSET_LATER=\n"
-        "CRLF=crlf\r\n"
-        "lower_case=ok\n"
-        "EQUALS=a=b=c\n"
-        "UTF8=caf\xc3\xa9\n"
-        "NO_NEWLINE=last";
+    static const char file[] = "# a full-line comment\n"
+                               "   # an indented comment\n"
+                               "\n"
+                               "PLAIN=value\n"
+                               "SPACED = spaced value   \n"
+                               "export EXPORTED=yes\n"
+                               "export\tTABBED=tab\n"
+                               "TRAIL=abc # a comment\n"
+                               "TRAIL_TAB=abc\t# a comment\n"
+                               "HASH=abc#not-a-comment\n"
+                               "LEAD_HASH=#x\n"
+                               "ONLY_COMMENT= # nothing\n"
+                               "SQ='single # kept \\n raw \"x\"'\n"
+                               "SQ_COMMENT='v' # comment\n"
+                               "DQ=\"double \\\"q\\\" \\\\ back\\nnl\\ttab\"\n"
+                               "DQ_COMMENT=\"x y\"   # comment\n"
+                               "DQ_HASH=\"a # b\"\n"
+                               "EMPTY=\n"
+                               "EMPTY_Q=\"\"\n"
+                               "LATE=first\n"
+                               "LATE=second\n"
+                               "UNSET_LATER=x\n"
+                               "UNSET_LATER=\n"
+                               "CRLF=crlf\r\n"
+                               "lower_case=ok\n"
+                               "EQUALS=a=b=c\n"
+                               "UTF8=caf\xc3\xa9\n"
+                               "NO_NEWLINE=last";
     static const struct {
         const char *name;
         const char *want; /* NULL: not set */
@@ -548,19 +686,19 @@ static void test_env_syntax(void **state)
 static void test_env_malformed_lines(void **state)
 {
     (void)state;
-    static const char file[] = "GOOD=1\n"                 /* 1 */
-                               "no equals here\n"         /* 2 */
-                               "=value\n"                 /* 3 */
-                               "BAD=\"unterminated\n"     /* 4 */
-                               "SQ='open\n"               /* 5 */
-                               "ESC=\"a\\qb\"\n"          /* 6 */
-                               "AFTER=\"x\" y\n"          /* 7 */
-                               "9KEY=1\n"                 /* 8 */
-                               "PASSWORD=\"hunter2\n"     /* 9 */
-                               "   # fine\n"              /* 10 */
-                               "KEY-DASH=1\n"             /* 11 */
-                               "TRAILING=\"a\\\n"         /* 12 */
-                               "ALSO_GOOD=2\n";           /* 13 */
+    static const char file[] = "GOOD=1\n"             /* 1 */
+                               "no equals here\n"     /* 2 */
+                               "=value\n"             /* 3 */
+                               "BAD=\"unterminated\n" /* 4 */
+                               "SQ='open\n"           /* 5 */
+                               "ESC=\"a\\qb\"\n"      /* 6 */
+                               "AFTER=\"x\" y\n"      /* 7 */
+                               "9KEY=1\n"             /* 8 */
+                               "PASSWORD=\"hunter2\n" /* 9 */
+                               "   # fine\n"          /* 10 */
+                               "KEY-DASH=1\n"         /* 11 */
+                               "TRAILING=\"a\\\n"     /* 12 */
+                               "ALSO_GOOD=2\n";       /* 13 */
     char path[128];
     write_env(path, sizeof path, "bad.env", file);
     char want[RT_CONFIG_REPORT_LINES][RT_CONFIG_LINE_CAP];
@@ -637,8 +775,7 @@ static void test_priority(void **state)
 {
     (void)state;
     char path[128];
-    write_env(path, sizeof path, "prio.env",
-              "RTT_A=file\nRTT_B=file\nRTT_D=\nRTT_E=file\n");
+    write_env(path, sizeof path, "prio.env", "RTT_A=file\nRTT_B=file\nRTT_D=\nRTT_E=file\n");
     static const rt_config_var_t vars[] = {
         {"RTT_A", RT_CONFIG_STRING, "default", "", .offset = 0, .size = 16},
         {"RTT_B", RT_CONFIG_STRING, "default", "", .offset = 16, .size = 16},
@@ -651,11 +788,11 @@ static void test_priority(void **state)
         const char *env; /* NULL: unset */
         const char *want;
     } cases[] = {
-        {"RTT_A", "env", "env"},      /* env beats file */
-        {"RTT_B", NULL, "file"},      /* file beats default */
-        {"RTT_C", NULL, "default"},   /* neither: default */
-        {"RTT_D", NULL, "default"},   /* empty in the file: not set */
-        {"RTT_E", "", "file"},        /* empty in the env: not set */
+        {"RTT_A", "env", "env"},    /* env beats file */
+        {"RTT_B", NULL, "file"},    /* file beats default */
+        {"RTT_C", NULL, "default"}, /* neither: default */
+        {"RTT_D", NULL, "default"}, /* empty in the file: not set */
+        {"RTT_E", "", "file"},      /* empty in the env: not set */
     };
     for (size_t i = 0; i < COUNT(cases); i++) {
         if (cases[i].env)

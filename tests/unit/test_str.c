@@ -82,27 +82,13 @@ static void test_parse_double(void **state)
         int rc;
         double want;
     } cases[] = {
-        {"2", RT_OK, 2.0},
-        {"-0.5", RT_OK, -0.5},
-        {"+1.25", RT_OK, 1.25},
-        {".5", RT_OK, 0.5},
-        {"5.", RT_OK, 5.0},
-        {"1e-3", RT_OK, 0.001},
-        {"2.5E2", RT_OK, 250.0},
-        {"1e999", RT_ERANGE, 0},
-        {"-1e999", RT_ERANGE, 0},
-        {"1e-400", RT_ERANGE, 0},
-        {"", RT_EINVAL, 0},
-        {".", RT_EINVAL, 0},
-        {"e5", RT_EINVAL, 0},
-        {"1e", RT_EINVAL, 0},
-        {" 1", RT_EINVAL, 0},
-        {"1 ", RT_EINVAL, 0},
-        {"inf", RT_EINVAL, 0},
-        {"-infinity", RT_EINVAL, 0},
-        {"nan", RT_EINVAL, 0},
-        {"0x1p3", RT_EINVAL, 0},
-        {"1,5", RT_EINVAL, 0},
+        {"2", RT_OK, 2.0},        {"-0.5", RT_OK, -0.5},   {"+1.25", RT_OK, 1.25},
+        {".5", RT_OK, 0.5},       {"5.", RT_OK, 5.0},      {"1e-3", RT_OK, 0.001},
+        {"2.5E2", RT_OK, 250.0},  {"1e999", RT_ERANGE, 0}, {"-1e999", RT_ERANGE, 0},
+        {"1e-400", RT_ERANGE, 0}, {"", RT_EINVAL, 0},      {".", RT_EINVAL, 0},
+        {"e5", RT_EINVAL, 0},     {"1e", RT_EINVAL, 0},    {" 1", RT_EINVAL, 0},
+        {"1 ", RT_EINVAL, 0},     {"inf", RT_EINVAL, 0},   {"-infinity", RT_EINVAL, 0},
+        {"nan", RT_EINVAL, 0},    {"0x1p3", RT_EINVAL, 0}, {"1,5", RT_EINVAL, 0},
         {"1-2", RT_EINVAL, 0},
     };
     for (size_t i = 0; i < COUNT(cases); i++) {
@@ -192,24 +178,26 @@ static void test_utf8(void **state)
     } cases[] = {
         {"", 0, true},
         {"plain ascii", 11, true},
-        {"caf\xc3\xa9", 5, true},                 /* é */
-        {"\xe2\x82\xac", 3, true},                /* € */
-        {"\xf0\x9f\x9a\x80", 4, true},            /* rocket, U+1F680 */
-        {"\xf4\x8f\xbf\xbf", 4, true},            /* U+10FFFF */
-        {"\xed\x9f\xbf", 3, true},                /* U+D7FF, last before surrogates */
-        {"\xc3", 1, false},                       /* truncated */
-        {"\xe2\x82", 2, false},                   /* truncated */
-        {"\x80", 1, false},                       /* lone continuation */
-        {"\xc0\xaf", 2, false},                   /* overlong '/' */
-        {"\xc1\xbf", 2, false},                   /* overlong */
-        {"\xe0\x80\xaf", 3, false},               /* overlong */
-        {"\xf0\x80\x80\xaf", 4, false},           /* overlong */
-        {"\xed\xa0\x80", 3, false},               /* surrogate U+D800 */
-        {"\xf4\x90\x80\x80", 4, false},           /* U+110000 */
-        {"\xf5\x80\x80\x80", 4, false},           /* invalid lead */
+        {"caf\xc3\xa9", 5, true},       /* é */
+        {"\xe2\x82\xac", 3, true},      /* € */
+        {"\xf0\x9f\x9a\x80", 4, true},  /* rocket, U+1F680 */
+        {"\xf4\x8f\xbf\xbf", 4, true},  /* U+10FFFF */
+        {"\xed\x9f\xbf", 3, true},      /* U+D7FF, last before surrogates */
+        {"\xc3", 1, false},             /* truncated */
+        {"\xe2\x82", 2, false},         /* truncated */
+        {"\x80", 1, false},             /* lone continuation */
+        {"\xc0\xaf", 2, false},         /* overlong '/' */
+        {"\xc1\xbf", 2, false},         /* overlong */
+        {"\xe0\x80\xaf", 3, false},     /* overlong */
+        {"\xf0\x80\x80\xaf", 4, false}, /* overlong */
+        {"\xed\xa0\x80", 3, false},     /* surrogate U+D800 */
+        {"\xf4\x90\x80\x80", 4, false}, /* U+110000 */
+        {"\xf5\x80\x80\x80", 4, false}, /* invalid lead */
         {"\xff", 1, false},
-        {"\xc3\x28", 2, false},                   /* bad continuation */
-        {"a\xe2\x82\xac" "b\xc3", 6, false},      /* good then truncated */
+        {"\xc3\x28", 2, false}, /* bad continuation */
+        {"a\xe2\x82\xac"
+         "b\xc3",
+         6, false}, /* good then truncated */
     };
     for (size_t i = 0; i < COUNT(cases); i++) {
         bool got = rt_str_utf8_valid(cases[i].in, cases[i].n);
@@ -254,8 +242,8 @@ static void test_ct_equal(void **state)
         bool got = rt_str_ct_equal(cases[i].given, strlen(cases[i].given), cases[i].expected,
                                    strlen(cases[i].expected));
         if (got != cases[i].eq)
-            fail_msg("ct_equal(\"%s\", \"%s\"): got %d, want %d", cases[i].given,
-                     cases[i].expected, got, cases[i].eq);
+            fail_msg("ct_equal(\"%s\", \"%s\"): got %d, want %d", cases[i].given, cases[i].expected,
+                     got, cases[i].eq);
     }
     assert_false(rt_str_ct_equal(NULL, 0, "", 0));
 }
@@ -284,8 +272,7 @@ static void test_escape(void **state)
         char buf[64];
         size_t len = rt_str_escape(buf, cases[i].cap, cases[i].in, cases[i].n);
         if (strcmp(buf, cases[i].want) != 0 || len != strlen(cases[i].want))
-            fail_msg("escape case %zu: got \"%s\" (%zu), want \"%s\"", i, buf, len,
-                     cases[i].want);
+            fail_msg("escape case %zu: got \"%s\" (%zu), want \"%s\"", i, buf, len, cases[i].want);
         assert_true(len < cases[i].cap);
     }
     char one[1];

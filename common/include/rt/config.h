@@ -69,19 +69,19 @@ extern const rt_config_check_t rt_config_check_symbol;
 /** One variable. Rows are written positionally up to help, then designated:
  *  {name, type, def, help, RT_CONFIG_AT(T, member), .secret = true, .min = 1, .max = 100}. */
 typedef struct {
-    const char *name;      /* environment name: [A-Z_][A-Z0-9_]* */
+    const char *name; /* environment name: [A-Z_][A-Z0-9_]* */
     rt_config_type_t type;
-    const char *def;       /* default as text, parsed like any value; NULL = required */
-    const char *help;      /* one line, for rt_config_help */
-    size_t offset;         /* where the value goes: base + offset (see RT_CONFIG_AT) ... */
-    size_t size;           /* ... and the size of that member (checked against the type) */
-    void *ptr;             /* or, when not NULL, here instead (tables built at run time) */
-    bool secret;           /* never echoed: masked as *** in errors and logs */
+    const char *def;  /* default as text, parsed like any value; NULL = required */
+    const char *help; /* one line, for rt_config_help */
+    size_t offset;    /* where the value goes: base + offset (see RT_CONFIG_AT) ... */
+    size_t size;      /* ... and the size of that member (checked against the type) */
+    void *ptr;        /* or, when not NULL, here instead (tables built at run time) */
+    bool secret;      /* never echoed: masked as *** in errors and logs */
     /* Allowed range, inclusive; min == max == 0 means no range beyond the type's own.
      * INT: the value; STRING: the length in bytes; LIST: the number of items. */
     int64_t min, max;
-    double min_d, max_d;   /* DOUBLE range, same rule */
-    rt_money_t min_m, max_m; /* MONEY range, same rule */
+    double min_d, max_d;            /* DOUBLE range, same rule */
+    rt_money_t min_m, max_m;        /* MONEY range, same rule */
     const char *const *choices;     /* ENUM values, or URL schemes; NULL-terminated */
     const rt_config_check_t *check; /* STRING values or LIST items; NULL = any */
 } rt_config_var_t;

@@ -831,6 +831,49 @@ static void test_priority(void **state)
     rt_config_free(cfg);
 }
 
+/* Random files made of the characters the parser cares about: every one is either parsed or
+ * reported, never read out of bounds (the sanitizer build checks that). */
+static void test_env_random_input(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "AB_9=\"'\\# \t\r\nnxe";
+    static const char *const words[] = {"export ", "KEY=", "\"", "'", "\\", " #", "\n", "\r\n"};
+    uint32_t seed = 12345; /* fixed: the same files every run */
+    char path[128];
+    snprintf(path, sizeof path, "%s/random.env", g_dir);
+    for (int round = 0; round < 3000; round++) {
+        char content[96];
+        size_t len = 0;
+        while (len < sizeof content - 8) {
+            seed = seed * 1103515245u + 12345u;
+            uint32_t r = seed >> 16;
+            if (r % 4 == 0) {
+                const char *w = words[(r / 4) % COUNT(words)];
+                memcpy(content + len, w, strlen(w));
+                len += strlen(w);
+            } else {
+                content[len++] = alphabet[(r / 4) % (sizeof alphabet - 1)];
+            }
+            if (r % 23 == 0)
+                break;
+        }
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(content, 1, len, f), len);
+        assert_int_equal(fclose(f), 0);
+        rt_config_t *cfg = NULL;
+        rt_config_report_t r;
+        int rc = rt_config_new(path, &cfg, &r);
+        if (rc == RT_OK) {
+            const char *v;
+            rt_config_get(cfg, "KEY", &v);
+            rt_config_free(cfg);
+        } else if (rc != RT_EINVAL || r.count == 0) {
+            fail_msg("round %d: rc %d with %zu problems", round, rc, r.count);
+        }
+    }
+}
+
 /* ---- the table itself ---- */
 
 static void test_table_errors(void **state)
@@ -1015,6 +1058,7 @@ int main(void)
         cmocka_unit_test(test_env_syntax),
         cmocka_unit_test(test_env_malformed_lines),
         cmocka_unit_test(test_env_unreadable_and_missing),
+        cmocka_unit_test(test_env_random_input),
         cmocka_unit_test(test_priority),
         cmocka_unit_test(test_table_errors),
         cmocka_unit_test(test_report_overflow),

@@ -38,8 +38,10 @@ CREATE TABLE signals (
     reason          TEXT,                                       -- human-readable why
     client_order_id VARCHAR(64),                                -- the order it led to
     demo            BOOLEAN NOT NULL DEFAULT FALSE,
-    CHECK (outcome NOT IN ('rejected', 'ignored') OR reason_code IS NOT NULL),
-    CHECK (outcome <> 'accepted' OR client_order_id IS NOT NULL)
+    CONSTRAINT signals_refusal_has_reason
+        CHECK (outcome NOT IN ('rejected', 'ignored') OR reason_code IS NOT NULL),
+    CONSTRAINT signals_accepted_has_order
+        CHECK (outcome <> 'accepted' OR client_order_id IS NOT NULL)
 );
 CREATE INDEX signals_time_idx ON signals (signal_time DESC);
 CREATE INDEX signals_strategy_time_idx ON signals (strategy, signal_time DESC);
@@ -70,8 +72,8 @@ CREATE TABLE positions (
     closed_at        TIMESTAMPTZ,
     exit_reason      VARCHAR(64),
     updated_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
-    CHECK (quantity <= initial_quantity),
-    CHECK ((status = 'open' AND closed_at IS NULL)
+    CONSTRAINT positions_remaining_within_initial CHECK (quantity <= initial_quantity),
+    CONSTRAINT positions_closed_when_closed_at CHECK ((status = 'open' AND closed_at IS NULL)
            OR (status = 'closed' AND closed_at IS NOT NULL AND closed_at >= opened_at))
 );
 -- The risk manager's "is there an open position on (symbol, strategy)": not unique, since
@@ -110,11 +112,11 @@ CREATE TABLE orders (
     created_at            TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at            TIMESTAMPTZ NOT NULL DEFAULT now(),
     UNIQUE (symbol, exchange_order_id),
-    CHECK (quantity IS NOT NULL OR quote_quantity IS NOT NULL),
-    CHECK (type <> 'LIMIT' OR price IS NOT NULL),
-    CHECK (quantity IS NULL OR filled_quantity <= quantity),
-    CHECK (source <> 'strategy' OR strategy IS NOT NULL),
-    CHECK (filled_quantity = 0 OR avg_price IS NOT NULL)
+    CONSTRAINT orders_amount_given CHECK (quantity IS NOT NULL OR quote_quantity IS NOT NULL),
+    CONSTRAINT orders_limit_has_price CHECK (type <> 'LIMIT' OR price IS NOT NULL),
+    CONSTRAINT orders_not_overfilled CHECK (quantity IS NULL OR filled_quantity <= quantity),
+    CONSTRAINT orders_strategy_named CHECK (source <> 'strategy' OR strategy IS NOT NULL),
+    CONSTRAINT orders_fill_has_price CHECK (filled_quantity = 0 OR avg_price IS NOT NULL)
 );
 CREATE INDEX orders_created_idx ON orders (created_at DESC);
 CREATE INDEX orders_symbol_created_idx ON orders (symbol, created_at DESC);
@@ -147,7 +149,7 @@ CREATE TABLE trades (
     position_id       BIGINT REFERENCES positions (id) DEFERRABLE INITIALLY IMMEDIATE,
     exchange_trade_id BIGINT,                                    -- NULL in demo mode
     UNIQUE (symbol, exchange_trade_id),
-    CHECK (fee = 0 OR fee_asset IS NOT NULL)
+    CONSTRAINT trades_fee_has_asset CHECK (fee = 0 OR fee_asset IS NOT NULL)
 );
 CREATE INDEX trades_time_idx ON trades (timestamp DESC);
 CREATE INDEX trades_symbol_time_idx ON trades (symbol, timestamp DESC);
@@ -182,8 +184,9 @@ CREATE TABLE balance_snapshots (
     quote_asset VARCHAR(16) NOT NULL CHECK (quote_asset ~ '^[A-Z0-9]{1,16}$'),
     demo        BOOLEAN NOT NULL DEFAULT FALSE,
     UNIQUE (ts, asset, demo),
-    CHECK (asset = '*' OR (free IS NOT NULL AND locked IS NOT NULL AND total = free + locked)),
-    CHECK (asset <> '*' OR quote_value = total_quote)
+    CONSTRAINT balance_snapshots_asset_amounts
+        CHECK (asset = '*' OR (free IS NOT NULL AND locked IS NOT NULL AND total = free + locked)),
+    CONSTRAINT balance_snapshots_account_row CHECK (asset <> '*' OR quote_value = total_quote)
 );
 CREATE INDEX balance_snapshots_total_idx ON balance_snapshots (ts DESC) WHERE asset = '*';
 CREATE INDEX balance_snapshots_asset_idx ON balance_snapshots (asset, ts DESC);
@@ -202,6 +205,6 @@ CREATE TABLE candles (
     close      NUMERIC(28, 8) NOT NULL CHECK (close > 0),
     volume     NUMERIC(28, 8) NOT NULL CHECK (volume >= 0),
     PRIMARY KEY (symbol, interval, open_time),
-    CHECK (close_time > open_time),
-    CHECK (low <= open AND low <= close AND high >= open AND high >= close)
+    CONSTRAINT candles_times_ordered CHECK (close_time > open_time),
+    CONSTRAINT candles_ohlc_consistent CHECK (low <= open AND low <= close AND high >= open AND high >= close)
 );

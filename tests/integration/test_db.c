@@ -205,6 +205,20 @@ static void test_migrate_fresh_then_noop(void **state)
     assert_string_equal(rt_db_get_text(res, 0, 2), "t");
     rt_db_result_free(res);
 
+    /* Every table of the design is there; no float and no zone-less timestamp anywhere. */
+    assert_int_equal(query_int(e->db,
+                               "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND "
+                               "tablename IN ('trades', 'orders', 'positions', 'signals', "
+                               "'balance_snapshots', 'candles', 'balances', 'schema_migrations')",
+                               0, NULL),
+                     8);
+    assert_int_equal(query_int(e->db,
+                               "SELECT count(*) FROM information_schema.columns WHERE "
+                               "table_schema = 'public' AND data_type IN ('real', "
+                               "'double precision', 'money', 'timestamp without time zone')",
+                               0, NULL),
+                     0);
+
     /* Again: nothing to do. */
     applied = 0;
     ASSERT_RC(RT_OK, rt_db_migrate(e->db, e->migrations, count_applied, &applied, why, sizeof why));
@@ -827,6 +841,163 @@ static void test_seed_queries(void **state)
     ASSERT_RC(RT_OK, rt_db_rollback(e->db));
 }
 
+/* ---- the schema in use ------------------------------------------------------------------- */
+
+static int64_t insert_returning_id(rt_db_t *db, const char *sql, int n, const char *const *p)
+{
+    return query_int(db, sql, n, p);
+}
+
+/* A signal followed through order, fill, position, balances and snapshots, as the trader and
+ * portfolio will write them; then real candles from the shared data. Rolled back at the end. */
+static void test_schema_books_flow(void **state)
+{
+    struct env *e = *state;
+    rt_db_t *db = e->db;
+    ASSERT_RC(RT_OK, rt_db_begin(db));
+
+    const char *sig[] = {"sig-flow-1", "{\"rsi\": 28.5}", "2021-03-24T03:00:00Z"};
+    ASSERT_RC(RT_OK, rt_db_exec(db,
+                                "INSERT INTO signals (id, strategy, symbol, interval, side, price, "
+                                "stop_loss, take_profit, metadata, signal_time) VALUES ($1, "
+                                "'RSI_Strategy', 'BTCUSDC', '1m', 'BUY', 55445.8, 55000, 57000, "
+                                "$2::jsonb, $3)",
+                                3, sig, NULL));
+    const char *ord[] = {"rt-flow-1", "sig-flow-1"};
+    int64_t order_id = insert_returning_id(
+        db,
+        "INSERT INTO orders (client_order_id, symbol, side, type, quote_quantity, source, "
+        "strategy, signal_id, reason) VALUES ($1, 'BTCUSDC', 'BUY', 'MARKET', 100, 'strategy', "
+        "'RSI_Strategy', $2, 'entry') RETURNING id",
+        2, ord);
+    ASSERT_RC(RT_OK, rt_db_exec(db,
+                                "UPDATE signals SET outcome = 'accepted', client_order_id = $1 "
+                                "WHERE id = $2",
+                                2, ord, NULL));
+    int64_t pos_id = insert_returning_id(
+        db,
+        "INSERT INTO positions (symbol, strategy, entry_price, quantity, initial_quantity, "
+        "stop_loss, take_profit, highest_price) VALUES ('BTCUSDC', 'RSI_Strategy', 55445.8, "
+        "0.0018, 0.0018, 55000, 57000, 55445.8) RETURNING id",
+        0, NULL);
+    char order_s[32], pos_s[32];
+    snprintf(order_s, sizeof order_s, "%lld", (long long)order_id);
+    snprintf(pos_s, sizeof pos_s, "%lld", (long long)pos_id);
+    const char *fill[] = {order_s, pos_s, "rt-flow-1"};
+    ASSERT_RC(RT_OK, rt_db_exec(db,
+                                "INSERT INTO trades (order_id, symbol, side, price, quantity, fee, "
+                                "fee_asset, role, quote_quantity, strategy, client_order_id, "
+                                "position_id, exchange_trade_id, demo) VALUES ($1, 'BTCUSDC', "
+                                "'BUY', 55445.8, 0.0018, 0.0000018, 'BTC', 'TAKER', 99.80244, "
+                                "'RSI_Strategy', $3, $2, 1001, true)",
+                                3, fill, NULL));
+    ASSERT_RC(RT_OK, rt_db_exec(db,
+                                "UPDATE orders SET status = 'FILLED', filled_quantity = 0.0018, "
+                                "filled_quote_quantity = 99.80244, avg_price = 55445.8, "
+                                "position_id = $2 WHERE id = $1",
+                                2, fill, NULL));
+    /* Filled more than ordered is refused. */
+    ASSERT_RC(RT_OK, rt_db_exec(db, "SAVEPOINT s", 0, NULL, NULL));
+    const char *over[] = {"rt-over", "1", "1.5"};
+    ASSERT_RC(RT_EINVAL, rt_db_exec(db,
+                                    "INSERT INTO orders (client_order_id, symbol, side, type, "
+                                    "quantity, filled_quantity, avg_price, source) VALUES ($1, "
+                                    "'BTCUSDC', 'SELL', 'MARKET', $2, $3, 1, 'manual')",
+                                    3, over, NULL));
+    ASSERT_RC(RT_OK, rt_db_exec(db, "ROLLBACK TO SAVEPOINT s", 0, NULL, NULL));
+
+    /* Demo balances: debit with an upsert, overspend refused. */
+    ASSERT_RC(RT_OK, rt_db_exec(db,
+                                "INSERT INTO balances (asset, free) VALUES ('USDC', 1000), "
+                                "('BTC', 0) ON CONFLICT (asset) DO UPDATE SET free = "
+                                "EXCLUDED.free",
+                                0, NULL, NULL));
+    ASSERT_RC(RT_OK,
+              rt_db_exec(db, "UPDATE balances SET free = free - 99.80244 WHERE asset = 'USDC'", 0,
+                         NULL, NULL));
+    ASSERT_RC(RT_OK, rt_db_exec(db, "SAVEPOINT s", 0, NULL, NULL));
+    ASSERT_RC(RT_EINVAL,
+              rt_db_exec(db, "UPDATE balances SET free = free - 1000 WHERE asset = 'USDC'", 0, NULL,
+                         NULL));
+    ASSERT_RC(RT_OK, rt_db_exec(db, "ROLLBACK TO SAVEPOINT s", 0, NULL, NULL));
+    rt_db_result_t *res = NULL;
+    ASSERT_RC(RT_OK,
+              rt_db_exec(db, "SELECT free FROM balances WHERE asset = 'USDC'", 0, NULL, &res));
+    expect_money(res, 0, "free", "900.19756");
+    rt_db_result_free(res);
+
+    /* Snapshot: one row per asset and the account's '*' row. */
+    ASSERT_RC(RT_OK, rt_db_exec(db,
+                                "INSERT INTO balance_snapshots (ts, asset, free, locked, total, "
+                                "quote_value, total_quote, quote_asset) VALUES "
+                                "('2021-03-24T03:01:00Z', 'USDC', 900.19756, 0, 900.19756, "
+                                "900.19756, 999.99, 'USDC'), "
+                                "('2021-03-24T03:01:00Z', 'BTC', 0.0018, 0, 0.0018, 99.79244, "
+                                "999.99, 'USDC'), "
+                                "('2021-03-24T03:01:00Z', '*', NULL, NULL, NULL, 999.99, 999.99, "
+                                "'USDC')",
+                                0, NULL, NULL));
+    assert_int_equal(
+        query_int(db, "SELECT count(*) FROM balance_snapshots WHERE asset = '*'", 0, NULL), 1);
+
+    /* Close the position; updated_at moves with the trigger. */
+    ASSERT_RC(RT_OK, rt_db_exec(db,
+                                "UPDATE positions SET status = 'closed', quantity = 0, closed_at = "
+                                "opened_at + interval '1 minute', exit_price = 57000, "
+                                "exit_reason = 'take_profit', realized_pnl = 2.69, updated_at = "
+                                "'2000-01-01Z' WHERE id = $1",
+                                1, (const char *const[]){pos_s}, NULL));
+    assert_int_equal(query_int(db,
+                               "SELECT count(*) FROM positions WHERE id = $1 AND status = "
+                               "'closed' AND updated_at > '2001-01-01Z'",
+                               1, (const char *const[]){pos_s}),
+                     1);
+
+    /* Real candles: the first rows of a shared data file, stored once (upsert). */
+    char path[1024];
+    rt_test_shared_path(path, sizeof path, "data/btcusdt_1m_2023-03-01_2023-03-21.csv");
+    char *csv = rt_test_read_file(path, NULL);
+    char *line = strchr(csv, '\n');
+    assert_non_null(line);
+    for (int i = 0; i < 5; i++) {
+        char *start = line + 1;
+        line = strchr(start, '\n');
+        assert_non_null(line);
+        *line = '\0';
+        char *f[6];
+        char *save = NULL;
+        int n = 0;
+        for (char *t = strtok_r(start, ",", &save); t && n < 6; t = strtok_r(NULL, ",", &save))
+            f[n++] = t;
+        assert_int_equal(n, 6);
+        const char *p[] = {f[0], f[1], f[2], f[3], f[4], f[5]};
+        for (int twice = 0; twice < 2; twice++)
+            ASSERT_RC(RT_OK, rt_db_exec_prepared(
+                                 db,
+                                 "INSERT INTO candles (symbol, interval, open_time, close_time, "
+                                 "open, high, low, close, volume) VALUES ('BTCUSDT', '1m', "
+                                 "to_timestamp($1::bigint / 1000.0), to_timestamp(($1::bigint + "
+                                 "59999) / 1000.0), $2, $3, $4, $5, $6) ON CONFLICT (symbol, "
+                                 "interval, open_time) DO UPDATE SET close = EXCLUDED.close",
+                                 6, p, NULL));
+    }
+    free(csv);
+    ASSERT_RC(RT_OK, rt_db_exec(db,
+                                "SELECT (extract(epoch FROM open_time) * 1000)::bigint AS t, open, "
+                                "volume FROM candles WHERE symbol = 'BTCUSDT' ORDER BY open_time "
+                                "LIMIT 1",
+                                0, NULL, &res));
+    assert_int_equal(rt_db_nrows(res), 1);
+    assert_string_equal(rt_db_get_text(res, 0, 0), "1677628800000");
+    expect_money(res, 0, "open", "23140.48");
+    expect_money(res, 0, "volume", "2.131777");
+    rt_db_result_free(res);
+    assert_int_equal(
+        query_int(db, "SELECT count(*) FROM candles WHERE symbol = 'BTCUSDT'", 0, NULL), 5);
+
+    ASSERT_RC(RT_OK, rt_db_rollback(db));
+}
+
 /* ---- result helpers ----------------------------------------------------------------------- */
 
 static void test_getters(void **state)
@@ -1020,6 +1191,7 @@ int main(void)
         cmocka_unit_test(test_constraint_errors),
         cmocka_unit_test(test_transactions),
         cmocka_unit_test(test_seed_queries),
+        cmocka_unit_test(test_schema_books_flow),
         cmocka_unit_test(test_getters),
         cmocka_unit_test(test_reconnect),
         cmocka_unit_test(test_connect_failures),

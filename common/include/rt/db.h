@@ -44,7 +44,8 @@ typedef struct {
 /** Connects. conninfo is a libpq connection string or URI ("host=... dbname=..." or
  *  "postgresql://..."); NULL or "" uses libpq's environment (PGHOST, PGPORT, PGUSER,
  *  PGPASSWORD, PGDATABASE, ...). opts may be NULL for the defaults. The session runs with
- *  TimeZone=UTC (a conninfo "options" entry replaces that).
+ *  TimeZone=UTC, set through libpq's "options" (so PGOPTIONS is not read; an "options" entry in
+ *  conninfo replaces ours), and TCP keepalives (30 s idle, 10 s interval, 3 probes).
  *  Each failed attempt is logged with libpq's message, any password removed; waits between
  *  attempts end early when the stop flag (rt/sig.h) is set.
  *  Returns 0 and a new handle in *out (free with rt_db_close); RT_EINVAL for bad options or a

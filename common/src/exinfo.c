@@ -4,9 +4,12 @@
 #include <string.h>
 
 static const char *const status_names[] = {
-    [RT_SYMBOL_TRADING] = "TRADING",     [RT_SYMBOL_END_OF_DAY] = "END_OF_DAY",
-    [RT_SYMBOL_HALT] = "HALT",           [RT_SYMBOL_BREAK] = "BREAK",
-    [RT_SYMBOL_CANCEL_ONLY] = "CANCEL_ONLY", [RT_SYMBOL_STATUS_OTHER] = "OTHER",
+    [RT_SYMBOL_TRADING] = "TRADING",
+    [RT_SYMBOL_END_OF_DAY] = "END_OF_DAY",
+    [RT_SYMBOL_HALT] = "HALT",
+    [RT_SYMBOL_BREAK] = "BREAK",
+    [RT_SYMBOL_CANCEL_ONLY] = "CANCEL_ONLY",
+    [RT_SYMBOL_STATUS_OTHER] = "OTHER",
 };
 
 void rt_exinfo_cleanup(rt_exinfo_t *info)

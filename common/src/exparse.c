@@ -23,8 +23,7 @@ static int load(const char *what, const char *json, size_t len, json_t **root)
     if (json == NULL || len == 0)
         return RT_EINVAL;
     if (len > RT_EXPARSE_MAX_INPUT) {
-        rt_log_warn(MOD, "%s: reply too large bytes=%zu max=%zu", what, len,
-                    RT_EXPARSE_MAX_INPUT);
+        rt_log_warn(MOD, "%s: reply too large bytes=%zu max=%zu", what, len, RT_EXPARSE_MAX_INPUT);
         return RT_ETOOBIG;
     }
     json_error_t err;
@@ -137,8 +136,8 @@ int rt_exparse_klines(const char *json, size_t len, const char *symbol, const ch
     size_t n = 0;
     int rc;
 
-    if (symbol == NULL || interval == NULL || out == NULL || count == NULL ||
-        strlen(symbol) == 0 || strlen(symbol) >= RT_SYMBOL_CAP || strlen(interval) == 0 ||
+    if (symbol == NULL || interval == NULL || out == NULL || count == NULL || strlen(symbol) == 0 ||
+        strlen(symbol) >= RT_SYMBOL_CAP || strlen(interval) == 0 ||
         strlen(interval) >= RT_INTERVAL_CAP)
         return RT_EINVAL;
     rc = load("klines", json, len, &root);
@@ -207,8 +206,7 @@ static int filter_twice(const struct filter_ctx *f)
     return RT_EINVAL;
 }
 
-static int filter_money(const struct filter_ctx *f, const char *field, bool is_max,
-                        rt_money_t *out)
+static int filter_money(const struct filter_ctx *f, const char *field, bool is_max, rt_money_t *out)
 {
     const json_t *v = json_object_get(f->obj, field);
     int rc = is_max ? money_max_value(v, out) : money_value(v, out);
@@ -312,8 +310,8 @@ static int precision(const json_t *obj, const char *field, const char *symbol, i
 {
     int64_t v;
     if (int_value(json_object_get(obj, field), &v) != RT_OK || v < 0 || v > PRECISION_MAX) {
-        rt_log_warn(MOD, "exchangeInfo: symbol=%s field=%s: not an integer in 0..%d", symbol,
-                    field, PRECISION_MAX);
+        rt_log_warn(MOD, "exchangeInfo: symbol=%s field=%s: not an integer in 0..%d", symbol, field,
+                    PRECISION_MAX);
         return RT_EINVAL;
     }
     *out = (int)v;
@@ -347,8 +345,10 @@ static int symbol_entry(const json_t *obj, size_t i, rt_symbol_info_t *s, bool *
     *skip = false;
     if (!json_is_object(obj) || !json_is_string(name) || !json_is_string(status) ||
         !json_is_string(base) || !json_is_string(quote)) {
-        rt_log_warn(MOD, "exchangeInfo: symbols[%zu]: symbol, status, baseAsset and quoteAsset "
-                    "must be strings", i);
+        rt_log_warn(MOD,
+                    "exchangeInfo: symbols[%zu]: symbol, status, baseAsset and quoteAsset "
+                    "must be strings",
+                    i);
         return RT_EINVAL;
     }
     if (!valid_name(name) || !valid_name(base) || !valid_name(quote)) {
@@ -382,8 +382,8 @@ int rt_exparse_exchange_info(const char *json, size_t len, rt_exinfo_t *out)
     if (rc != RT_OK)
         return rc;
     const json_t *symbols = json_object_get(root, "symbols");
-    if (!json_is_object(root) || int_value(json_object_get(root, "serverTime"),
-                                           &info.server_time) != RT_OK ||
+    if (!json_is_object(root) ||
+        int_value(json_object_get(root, "serverTime"), &info.server_time) != RT_OK ||
         !json_is_array(symbols)) {
         rt_log_warn(MOD, "exchangeInfo: reply needs an integer serverTime and a symbols array");
         rc = RT_EINVAL;

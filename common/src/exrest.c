@@ -434,10 +434,14 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 static const char *method_name(rt_http_method_t m)
 {
     switch (m) {
-    case RT_HTTP_GET: return "GET";
-    case RT_HTTP_POST: return "POST";
-    case RT_HTTP_DELETE: return "DELETE";
-    default: return "?";
+    case RT_HTTP_GET:
+        return "GET";
+    case RT_HTTP_POST:
+        return "POST";
+    case RT_HTTP_DELETE:
+        return "DELETE";
+    default:
+        return "?";
     }
 }
 
@@ -477,25 +481,25 @@ static int build_payload(rt_exrest_t *c, const rt_exrest_params_t *params, bool 
     if (rc != RT_OK || !sign)
         return rc;
     char tail[96];
-    int n = snprintf(tail, sizeof tail, "%srecvWindow=%lld&timestamp=%lld",
-                     payload->len > 0 ? "&" : "", (long long)c->recv_window_ms,
-                     (long long)(rt_time_now_ms() + c->time_offset_ms));
+    int n =
+        snprintf(tail, sizeof tail, "%srecvWindow=%lld&timestamp=%lld", payload->len > 0 ? "&" : "",
+                 (long long)c->recv_window_ms, (long long)(rt_time_now_ms() + c->time_offset_ms));
     if (n < 0 || (size_t)n >= sizeof tail)
         return RT_ERANGE;
     if ((rc = sbuf_append(payload, tail, (size_t)n)) != RT_OK)
         return rc;
     /* all parameters travel in one place, so query + body is just the payload */
     char sig[RT_HMAC_HEX_CAP];
-    if ((rc = rt_exrest_signature((const char *)c->secret, c->secret_len, payload->p,
-                                  payload->len, NULL, 0, sig)) != RT_OK)
+    if ((rc = rt_exrest_signature((const char *)c->secret, c->secret_len, payload->p, payload->len,
+                                  NULL, 0, sig)) != RT_OK)
         return rc;
     if ((rc = sbuf_appends(payload, "&signature=")) != RT_OK)
         return rc;
     return sbuf_append(payload, sig, RT_HMAC_HEX_LEN);
 }
 
-static int transport_error(rt_exrest_t *c, rt_http_method_t method, const char *path,
-                           CURLcode cc, bool too_big, rt_exrest_response_t *resp)
+static int transport_error(rt_exrest_t *c, rt_http_method_t method, const char *path, CURLcode cc,
+                           bool too_big, rt_exrest_response_t *resp)
 {
     long sent = 0;
     curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &sent);
@@ -507,8 +511,8 @@ static int transport_error(rt_exrest_t *c, rt_http_method_t method, const char *
         rt_log_warn(MOD, "%s %s: reply larger than max_body=%zu", method_name(method), path,
                     c->max_body);
     } else {
-        rt_log_warn(MOD, "%s %s failed: %s (curl %d: %s) outcome_unknown=%s",
-                    method_name(method), path, rt_strerror(rc), (int)cc,
+        rt_log_warn(MOD, "%s %s failed: %s (curl %d: %s) outcome_unknown=%s", method_name(method),
+                    path, rt_strerror(rc), (int)cc,
                     c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc),
                     resp->outcome_unknown ? "yes" : "no");
     }
@@ -591,14 +595,13 @@ int rt_exrest_request(rt_exrest_t *c, rt_http_method_t method, const char *path,
         resp->throttled = true;
         resp->retry_after_ms = blocked;
         c->stats.throttled++;
-        rt_log_debug(MOD, "%s %s refused: rate limited for %lld ms more", method_name(method),
-                     path, (long long)blocked);
+        rt_log_debug(MOD, "%s %s refused: rate limited for %lld ms more", method_name(method), path,
+                     (long long)blocked);
         return RT_ERATELIMIT;
     }
 
     if ((rc = build_payload(c, params, sign, &payload)) != RT_OK ||
-        (rc = sbuf_appends(&url, c->base_url)) != RT_OK ||
-        (rc = sbuf_appends(&url, path)) != RT_OK)
+        (rc = sbuf_appends(&url, c->base_url)) != RT_OK || (rc = sbuf_appends(&url, path)) != RT_OK)
         goto out;
     bool in_query = method != RT_HTTP_POST;
     if (in_query && payload.len > 0 &&
@@ -652,8 +655,8 @@ int rt_exrest_request(rt_exrest_t *c, rt_http_method_t method, const char *path,
     resp->used_weight_1m = header_int(h, "X-MBX-USED-WEIGHT-1M");
     if (resp->used_weight_1m >= 0)
         c->stats.used_weight_1m = resp->used_weight_1m;
-    rt_log_debug(MOD, "%s %s status=%ld ms=%lld bytes=%zu weight=%lld", method_name(method),
-                 path, resp->status, (long long)(rt_time_mono_ms() - t0), resp->body_len,
+    rt_log_debug(MOD, "%s %s status=%ld ms=%lld bytes=%zu weight=%lld", method_name(method), path,
+                 resp->status, (long long)(rt_time_mono_ms() - t0), resp->body_len,
                  (long long)resp->used_weight_1m);
     rc = map_status(c, method, path, sign, resp);
 out:
@@ -669,14 +672,14 @@ int rt_exrest_get(rt_exrest_t *c, const char *path, const rt_exrest_params_t *pa
     return rt_exrest_request(c, RT_HTTP_GET, path, params, sign, resp);
 }
 
-int rt_exrest_post(rt_exrest_t *c, const char *path, const rt_exrest_params_t *params,
-                   bool sign, rt_exrest_response_t *resp)
+int rt_exrest_post(rt_exrest_t *c, const char *path, const rt_exrest_params_t *params, bool sign,
+                   rt_exrest_response_t *resp)
 {
     return rt_exrest_request(c, RT_HTTP_POST, path, params, sign, resp);
 }
 
-int rt_exrest_delete(rt_exrest_t *c, const char *path, const rt_exrest_params_t *params,
-                     bool sign, rt_exrest_response_t *resp)
+int rt_exrest_delete(rt_exrest_t *c, const char *path, const rt_exrest_params_t *params, bool sign,
+                     rt_exrest_response_t *resp)
 {
     return rt_exrest_request(c, RT_HTTP_DELETE, path, params, sign, resp);
 }
@@ -701,8 +704,8 @@ int rt_exrest_sync_time(rt_exrest_t *c)
     }
     c->time_offset_ms = server - (t0 + (t1 - t0) / 2);
     c->stats.time_syncs++;
-    rt_log_info(MOD, "server time synced offset_ms=%lld rtt_ms=%lld",
-                (long long)c->time_offset_ms, (long long)(t1 - t0));
+    rt_log_info(MOD, "server time synced offset_ms=%lld rtt_ms=%lld", (long long)c->time_offset_ms,
+                (long long)(t1 - t0));
 out:
     rt_exrest_response_cleanup(&resp);
     return rc;

@@ -24,9 +24,9 @@ int rt_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t 
     if (out == NULL || (key == NULL && keylen != 0) || (data == NULL && len != 0) ||
         keylen > (size_t)INT_MAX)
         return RT_EINVAL;
-    if (HMAC(EVP_sha256(), key ? key : empty, (int)keylen, data ? data : empty, len, md,
-             &md_len) == NULL ||
-        md_len != RT_HMAC_HEX_LEN / 2) {
+    const unsigned char *res =
+        HMAC(EVP_sha256(), key ? key : empty, (int)keylen, data ? data : empty, len, md, &md_len);
+    if (res == NULL || md_len != RT_HMAC_HEX_LEN / 2) {
         rc = RT_EIO;
         goto out;
     }

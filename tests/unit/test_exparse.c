@@ -121,12 +121,10 @@ static void test_klines_malformed(void **state)
          "]]",
          RT_EINVAL},
         {"open time as real",
-         "[[1499040000000.0,\"0.02\",\"0.8\",\"0.01\",\"0.02\",\"1\",1499644799999," ROW_TAIL
-         "]]",
+         "[[1499040000000.0,\"0.02\",\"0.8\",\"0.01\",\"0.02\",\"1\",1499644799999," ROW_TAIL "]]",
          RT_EINVAL},
         {"close time null",
-         "[[1499040000000,\"0.02\",\"0.8\",\"0.01\",\"0.02\",\"1\",null," ROW_TAIL "]]",
-         RT_EINVAL},
+         "[[1499040000000,\"0.02\",\"0.8\",\"0.01\",\"0.02\",\"1\",null," ROW_TAIL "]]", RT_EINVAL},
         {"close before open",
          "[[1499040000000,\"0.02\",\"0.8\",\"0.01\",\"0.02\",\"1\",1499040000000," ROW_TAIL "]]",
          RT_EINVAL},
@@ -143,8 +141,7 @@ static void test_klines_malformed(void **state)
          "[[1499040000000,\"\",\"0.8\",\"0.01\",\"0.02\",\"1\",1499644799999," ROW_TAIL "]]",
          RT_EINVAL},
         {"negative volume",
-         "[[1499040000000,\"0.02\",\"0.8\",\"0.01\",\"0.02\",\"-1\",1499644799999," ROW_TAIL
-         "]]",
+         "[[1499040000000,\"0.02\",\"0.8\",\"0.01\",\"0.02\",\"-1\",1499644799999," ROW_TAIL "]]",
          RT_EINVAL},
         {"high below low",
          "[[1499040000000,\"0.02\",\"0.01\",\"0.8\",\"0.02\",\"1\",1499644799999," ROW_TAIL "]]",
@@ -153,8 +150,8 @@ static void test_klines_malformed(void **state)
          "[[1499040000000,\"0.02\",\"0.8\",\"0.01\",\"0.9\",\"1\",1499644799999," ROW_TAIL "]]",
          RT_EINVAL},
         {"volume beyond range",
-         "[[1499040000000,\"0.02\",\"0.8\",\"0.01\",\"0.02\",\"100000000000000\",1499644799999,"
-         ROW_TAIL "]]",
+         "[[1499040000000,\"0.02\",\"0.8\",\"0.01\",\"0.02\",\"100000000000000\","
+         "1499644799999," ROW_TAIL "]]",
          RT_ERANGE},
         {"open times not increasing",
          "[[1499040000000,\"0.02\",\"0.8\",\"0.01\",\"0.02\",\"1\",1499040059999," ROW_TAIL "],"
@@ -172,8 +169,8 @@ static void test_klines_malformed(void **state)
         rt_candle_t sentinel;
         rt_candle_t *c = &sentinel; /* must stay untouched */
         size_t n = 77;
-        int rc = rt_exparse_klines(cases[i].json, strlen(cases[i].json), "BNBBTC", "1m",
-                                   INT64_MAX, &c, &n);
+        int rc = rt_exparse_klines(cases[i].json, strlen(cases[i].json), "BNBBTC", "1m", INT64_MAX,
+                                   &c, &n);
         if (rc != cases[i].rc || c != &sentinel || n != 77)
             fail_msg("%s: rc=%d want %d (out written: %d)", cases[i].name, rc, cases[i].rc,
                      c != &sentinel || n != 77);
@@ -320,7 +317,7 @@ static void test_exchange_info_realistic(void **state)
     assert_non_null(s);
     assert_int_equal(s->status, RT_SYMBOL_HALT);
     assert_int_equal(s->base_precision, 2);
-    assert_false(s->spot_allowed); /* absent */
+    assert_false(s->spot_allowed);              /* absent */
     assert_int_equal(s->lot.max, RT_MONEY_MAX); /* beyond our range: saturated */
     assert_int_equal(s->price.min, 1);
 
@@ -345,12 +342,14 @@ static void test_symbol_status(void **state)
 }
 
 /* One symbol around a filters array or a replaced symbol field. */
-#define SYM_HEAD                                                                                  \
-    "{\"serverTime\":1,\"symbols\":[{\"symbol\":\"BTCUSDT\",\"status\":\"TRADING\","             \
+#define SYM_HEAD                                                                                   \
+    "{\"serverTime\":1,\"symbols\":[{\"symbol\":\"BTCUSDT\",\"status\":\"TRADING\","               \
     "\"baseAsset\":\"BTC\",\"quoteAsset\":\"USDT\","
 #define PREC "\"baseAssetPrecision\":8,\"quoteAssetPrecision\":8,"
 #define WITH_FILTER(f) SYM_HEAD PREC "\"filters\":[" f "]}]}"
-#define PF "{\"filterType\":\"PRICE_FILTER\",\"minPrice\":\"0.01\",\"maxPrice\":\"1000\",\"tickSize\":\"0.01\"}"
+#define PF                                                                                         \
+    "{\"filterType\":\"PRICE_FILTER\",\"minPrice\":\"0.01\",\"maxPrice\":\"1000\",\"tickSize\":"   \
+    "\"0.01\"}"
 
 static void test_exchange_info_malformed(void **state)
 {
@@ -382,8 +381,8 @@ static void test_exchange_info_malformed(void **state)
         {"precision 9",
          SYM_HEAD "\"baseAssetPrecision\":9,\"quoteAssetPrecision\":8,\"filters\":[]}]}",
          RT_EINVAL},
-        {"spot flag as string",
-         SYM_HEAD PREC "\"isSpotTradingAllowed\":\"true\",\"filters\":[]}]}", RT_EINVAL},
+        {"spot flag as string", SYM_HEAD PREC "\"isSpotTradingAllowed\":\"true\",\"filters\":[]}]}",
+         RT_EINVAL},
         {"no filters", SYM_HEAD PREC "\"x\":1}]}", RT_EINVAL},
         {"filters not array", SYM_HEAD PREC "\"filters\":{}}]}", RT_EINVAL},
         {"filter without type", WITH_FILTER("{\"minPrice\":\"0.01\"}"), RT_EINVAL},
@@ -458,9 +457,14 @@ static void test_server_time(void **state)
     assert_int_equal(t, 1499827319559);
     free(json);
 
-    static const char *bad[] = {"{}", "{\"serverTime\":\"1499827319559\"}",
-                                "{\"serverTime\":1.5e12}", "{\"serverTime\":0}",
-                                "{\"serverTime\":-5}", "[1499827319559]", "1499827319559", ""};
+    static const char *bad[] = {"{}",
+                                "{\"serverTime\":\"1499827319559\"}",
+                                "{\"serverTime\":1.5e12}",
+                                "{\"serverTime\":0}",
+                                "{\"serverTime\":-5}",
+                                "[1499827319559]",
+                                "1499827319559",
+                                ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         t = 42;
         int rc = rt_exparse_server_time(bad[i], strlen(bad[i]), &t);
@@ -487,10 +491,14 @@ static void test_error_body(void **state)
     assert_int_equal(code, -1013);
     assert_string_equal(small, "Filter "); /* cut to the buffer */
 
-    static const char *bad[] = {"<html><body>403 Forbidden</body></html>", "{}",
-                                "{\"code\":\"-1121\",\"msg\":\"x\"}", "{\"code\":-1121}",
-                                "{\"code\":-1121,\"msg\":5}", "{\"code\":99999999999,\"msg\":\"x\"}",
-                                "[]", ""};
+    static const char *bad[] = {"<html><body>403 Forbidden</body></html>",
+                                "{}",
+                                "{\"code\":\"-1121\",\"msg\":\"x\"}",
+                                "{\"code\":-1121}",
+                                "{\"code\":-1121,\"msg\":5}",
+                                "{\"code\":99999999999,\"msg\":\"x\"}",
+                                "[]",
+                                ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         code = 42;
         int rc = rt_exparse_error(bad[i], strlen(bad[i]), &code, msg, sizeof msg);

@@ -168,9 +168,8 @@ static void verify(struct server *s, struct seen *seen)
 static enum MHD_Result reply(struct MHD_Connection *con, unsigned status, const char *body,
                              const char *retry_after, const char *weight)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
-                                        MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
+                                                             MHD_RESPMEM_MUST_COPY);
     if (r == NULL)
         return MHD_NO;
     MHD_add_response_header(r, "Content-Type", "application/json");
@@ -190,9 +189,8 @@ static void copy_header(struct MHD_Connection *con, const char *name, char *dst,
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     (void)version;
     struct server *s = cls;
@@ -244,8 +242,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         usleep((useconds_t)sc.delay_ms * 1000);
     if (seen.signed_request && !seen.sig_ok)
         return reply(con, 400,
-                     "{\"code\":-1022,\"msg\":\"Signature for this request is not valid.\"}",
-                     NULL, sc.weight);
+                     "{\"code\":-1022,\"msg\":\"Signature for this request is not valid.\"}", NULL,
+                     sc.weight);
     if (seen.signed_request && !seen.ts_ok)
         return reply(con, 400,
                      "{\"code\":-1021,\"msg\":\"Timestamp for this request is outside of the "
@@ -266,8 +264,8 @@ static struct server *server_start(void)
     s->d = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)10, MHD_OPTION_END);
     assert_non_null(s->d);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -306,8 +304,7 @@ static struct seen server_last(struct server *s, int *requests)
     return seen;
 }
 
-static rt_exrest_t *client_for(struct server *s, bool with_key, int64_t timeout_ms,
-                               size_t max_body)
+static rt_exrest_t *client_for(struct server *s, bool with_key, int64_t timeout_ms, size_t max_body)
 {
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/", (unsigned)s->port); /* '/' is trimmed */
@@ -334,8 +331,9 @@ static void test_params_encoding(void **state)
     rt_exrest_params_init(&p);
     assert_string_equal(rt_exrest_params_str(&p), "");
     /* R2: the symbol １２３４５６ as UTF-8, percent-encoded upper case, then signed */
-    assert_int_equal(rt_exrest_params_add(&p, "symbol", "\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93"
-                                                        "\xef\xbc\x94\xef\xbc\x95\xef\xbc\x96"),
+    assert_int_equal(rt_exrest_params_add(&p, "symbol",
+                                          "\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93"
+                                          "\xef\xbc\x94\xef\xbc\x95\xef\xbc\x96"),
                      RT_OK);
     rt_exrest_params_add(&p, "side", "BUY");
     rt_exrest_params_add(&p, "type", "LIMIT");
@@ -610,9 +608,9 @@ static void test_klines_through_client(void **state)
     assert_string_equal(server_last(s, NULL).query, "symbol=BTCUSDT&interval=1m&limit=5");
     rt_candle_t *candles = NULL;
     size_t n = 0;
-    assert_int_equal(rt_exparse_klines(resp.body, resp.body_len, "BTCUSDT", "1m",
-                                       1700000300000, &candles, &n),
-                     RT_OK);
+    assert_int_equal(
+        rt_exparse_klines(resp.body, resp.body_len, "BTCUSDT", "1m", 1700000300000, &candles, &n),
+        RT_OK);
     assert_int_equal(n, 5);
     assert_false(candles[4].closed);
     free(candles);
@@ -709,8 +707,9 @@ static void test_exchange_errors(void **state)
     assert_int_equal(rt_exrest_used_weight(c), 9); /* the last one seen stays */
 
     /* 5xx: the order may exist */
-    server_script(s, 503, "{\"code\":-1001,\"msg\":\"Internal error; unable to process your "
-                          "request. Please try again.\"}",
+    server_script(s, 503,
+                  "{\"code\":-1001,\"msg\":\"Internal error; unable to process your "
+                  "request. Please try again.\"}",
                   NULL, NULL, 0);
     assert_int_equal(rt_exrest_post(c, "/api/v3/order", NULL, true, &resp), RT_EUNKNOWN);
     assert_int_equal(resp.status, 503);

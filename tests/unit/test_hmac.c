@@ -113,8 +113,8 @@ static void test_hex_equal(void **state)
         bool got = rt_hmac_hex_equal(r1, 64, cases[i].b, cases[i].blen);
         if (got != cases[i].equal)
             fail_msg("%s: equal=%d want %d", cases[i].name, got, cases[i].equal);
-        int rc = rt_hmac_sha256_verify(secret, strlen(secret), payload, strlen(payload),
-                                       cases[i].b, cases[i].blen);
+        int rc = rt_hmac_sha256_verify(secret, strlen(secret), payload, strlen(payload), cases[i].b,
+                                       cases[i].blen);
         if (rc != (cases[i].equal ? RT_OK : RT_EAUTH))
             fail_msg("%s: verify rc=%d", cases[i].name, rc);
     }

@@ -60,9 +60,9 @@ typedef struct {
     rt_symbol_status_t status;
     char base_asset[RT_ASSET_CAP];
     char quote_asset[RT_ASSET_CAP];
-    int base_precision;  /* baseAssetPrecision (0..8) */
-    int quote_precision; /* quoteAssetPrecision (0..8) */
-    bool spot_allowed;   /* isSpotTradingAllowed (false when absent) */
+    int base_precision;                  /* baseAssetPrecision (0..8) */
+    int quote_precision;                 /* quoteAssetPrecision (0..8) */
+    bool spot_allowed;                   /* isSpotTradingAllowed (false when absent) */
     bool quote_order_qty_market_allowed; /* quoteOrderQtyMarketAllowed (false when absent) */
     rt_range_filter_t price;
     rt_range_filter_t lot;

@@ -62,8 +62,8 @@ typedef struct {
     /** "http://127.0.0.1:9090" (sim), "https://testnet.binance.vision",
      *  "https://api.binance.com": scheme, host and port; paths start with /api/v3/. */
     const char *base_url;
-    const char *api_key;    /* NULL or "" for a client of public endpoints only */
-    const char *secret_key; /* given together with api_key */
+    const char *api_key;        /* NULL or "" for a client of public endpoints only */
+    const char *secret_key;     /* given together with api_key */
     int64_t recv_window_ms;     /* 1..60000; 0 = 5000 */
     int64_t connect_timeout_ms; /* 0 = 5000 */
     int64_t timeout_ms;         /* whole request, connect included; 0 = 10000 */
@@ -89,16 +89,16 @@ typedef struct {
  *  previous body), then fills it whatever the outcome, so on an error the fields below say
  *  why (this is the one out-parameter written on failure too). */
 typedef struct {
-    long status;     /* HTTP status; 0 when no reply came back */
-    char *body;      /* the reply body, NUL-terminated, owned; NULL when no reply */
+    long status; /* HTTP status; 0 when no reply came back */
+    char *body;  /* the reply body, NUL-terminated, owned; NULL when no reply */
     size_t body_len;
     int64_t used_weight_1m; /* X-MBX-USED-WEIGHT-1M of this reply; -1 when absent */
     int exchange_code;      /* {code} of an error body (-1121, -2010...); 0 when none */
     char exchange_msg[RT_EXPARSE_MSG_CAP]; /* {msg} of an error body; "" when none */
     int64_t retry_after_ms; /* with RT_ERATELIMIT: how long before the next request */
-    bool throttled;       /* refused locally because of an earlier 429/418: nothing sent */
-    bool outcome_unknown; /* a POST/DELETE that may have been executed: look it up */
-    bool time_resynced;   /* a -1021 made the client re-sync its clock (successfully) */
+    bool throttled;         /* refused locally because of an earlier 429/418: nothing sent */
+    bool outcome_unknown;   /* a POST/DELETE that may have been executed: look it up */
+    bool time_resynced;     /* a -1021 made the client re-sync its clock (successfully) */
 } rt_exrest_response_t;
 
 /** Counters for /metrics (monotonic since rt_exrest_new) and the last used weight. */
@@ -140,12 +140,12 @@ int rt_exrest_get(rt_exrest_t *c, const char *path, const rt_exrest_params_t *pa
                   rt_exrest_response_t *resp);
 
 /** rt_exrest_request with POST (parameters in a form-encoded body). */
-int rt_exrest_post(rt_exrest_t *c, const char *path, const rt_exrest_params_t *params,
-                   bool sign, rt_exrest_response_t *resp);
+int rt_exrest_post(rt_exrest_t *c, const char *path, const rt_exrest_params_t *params, bool sign,
+                   rt_exrest_response_t *resp);
 
 /** rt_exrest_request with DELETE (parameters in the query string). */
-int rt_exrest_delete(rt_exrest_t *c, const char *path, const rt_exrest_params_t *params,
-                     bool sign, rt_exrest_response_t *resp);
+int rt_exrest_delete(rt_exrest_t *c, const char *path, const rt_exrest_params_t *params, bool sign,
+                     rt_exrest_response_t *resp);
 
 /** GET /api/v3/time and keep offset = serverTime - the local midpoint of the call; signed
  *  requests then stamp local time + offset. Returns 0, an error of rt_exrest_request, or

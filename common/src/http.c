@@ -2,9 +2,9 @@
  *
  * Request flow. libmicrohttpd calls on_request several times per request: first when the
  * headers are in (we route, authorize and check Content-Length there, so a 404/405/401/413
- * goes out before any body is read), then once per piece of body, then a last time with no
- * data (we run the handler and queue the response). on_completed runs once per request,
- * whatever happened, and frees our state.
+ * is decided before any body is kept; see request_answer_now for when it is sent), then once
+ * per piece of body, then a last time with no data (we run the handler and queue the
+ * response). on_completed runs once per request, whatever happened, and frees our state.
  *
  * Streams (Server-Sent Events). The response reads from the stream's ring buffer through a
  * content reader callback. When the buffer is empty the reader suspends the connection (so
@@ -122,7 +122,11 @@ struct rt_http_request {
     char *body;
     size_t body_len;
     size_t body_cap;
+    int64_t content_length; /* -1 when not given */
+    bool chunked;           /* a body of unknown length follows */
+    bool expect_continue;   /* the client waits for our go before sending its body */
     bool too_big;
+    bool discard;           /* the answer is decided: read the body and throw it away */
     size_t discarded;
     unsigned sent_status;
     struct rt_http_response res;
@@ -1005,38 +1009,66 @@ static void request_begin(rt_http_request_t *req)
         }
     }
 
+    if (req->content_length > (int64_t)srv->max_body) {
+        rt_http_respond_errorf(res, 413, "payload_too_large", "the body is larger than %zu bytes",
+                               srv->max_body);
+        return;
+    }
+}
+
+/* What the headers say of the body to come. */
+static void request_body_headers(rt_http_request_t *req)
+{
+    req->content_length = -1;
     const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl != NULL) {
         char *end = NULL;
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
-        if (end != cl && *end == '\0' && (errno == ERANGE || n > srv->max_body)) {
-            rt_http_respond_errorf(res, 413, "payload_too_large",
-                                   "the body is larger than %zu bytes", srv->max_body);
-            return;
-        }
+        if (end != cl && *end == '\0' && cl[0] != '-')
+            req->content_length = (errno == ERANGE || n > INT64_MAX) ? INT64_MAX : (int64_t)n;
     }
+    req->chunked = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                               MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+    const char *expect = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_EXPECT);
+    req->expect_continue = expect != NULL && strcasecmp(expect, "100-continue") == 0;
 }
 
-/* A piece of body. Past the limit (chunked uploads only: a Content-Length was checked first)
- * the rest is read and thrown away, then answered with 413; past DRAIN_MAX more we hang up. */
+/* An answer decided from the headers goes out at once if no body follows, or if the client
+ * waits for a go (Expect: 100-continue) or announced more than we would read. Otherwise the
+ * body is read and thrown away first: answering while the client is still sending makes the
+ * close reset the connection, and the client may never see the answer. */
+static bool request_answer_now(const rt_http_request_t *req)
+{
+    int64_t drain = (int64_t)req->srv->max_body + DRAIN_MAX;
+    if (req->expect_continue)
+        return true;
+    if (req->chunked)
+        return false;
+    return req->content_length <= 0 || req->content_length > drain;
+}
+
+/* A piece of body. Past the limit (a chunked upload: a Content-Length was checked first), or
+ * when the answer is already decided, the body is read and thrown away; past DRAIN_MAX more
+ * than the limit we hang up. */
 static int request_take_body(rt_http_request_t *req, const char *data, size_t n)
 {
     rt_http_server_t *srv = req->srv;
     if (req->sent_status != 0)
         return RT_OK;
-    if (req->too_big) {
-        req->discarded += n;
-        return req->discarded - srv->max_body > DRAIN_MAX ? RT_ETOOBIG : RT_OK;
-    }
-    if (n > srv->max_body - req->body_len) {
+    if (!req->discard && n > srv->max_body - req->body_len) {
         req->too_big = true;
-        req->discarded = req->body_len + n;
+        req->discard = true;
+        req->discarded = req->body_len;
         free(req->body);
         req->body = NULL;
         req->body_len = 0;
-        return RT_OK;
+    }
+    if (req->discard) {
+        req->discarded += n;
+        return req->discarded > srv->max_body + DRAIN_MAX ? RT_ETOOBIG : RT_OK;
     }
     if (req->body_len + n + 1 > req->body_cap) {
         size_t cap = req->body_cap ? req->body_cap : 1024;
@@ -1135,8 +1167,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         pthread_mutex_lock(&srv->lock);
         srv->inflight++;
         pthread_mutex_unlock(&srv->lock);
+        request_body_headers(req);
         request_begin(req);
-        return req->res.set ? request_send(req) : MHD_YES;
+        if (!req->res.set)
+            return MHD_YES;
+        if (request_answer_now(req))
+            return request_send(req);
+        req->discard = true;
+        return MHD_YES;
     }
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
@@ -1149,7 +1187,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (req->sent_status != 0)
         return MHD_YES;
-    request_run(req);
+    if (!req->res.set) /* else: decided from the headers, body thrown away */
+        request_run(req);
     return request_send(req);
 }
 

@@ -36,6 +36,7 @@
 
 #include "rt/err.h"
 #include "rt/log.h"
+#include "rt/str.h"
 #include "rt/time.h"
 
 #define MOD "http"
@@ -758,11 +759,8 @@ int rt_http_query_int(const rt_http_request_t *req, rt_http_response_t *res, con
         *out = dflt;
         return RT_OK;
     }
-    char *end = NULL;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (v[0] == '\0' || v[0] == ' ' || v[0] == '\t' || *end != '\0' || errno != 0 || n < min ||
-        n > max) {
+    int64_t n;
+    if (rt_str_parse_int64(v, &n) != RT_OK || n < min || n > max) {
         rt_http_respond_errorf(res, 400, "bad_request",
                                "query parameter %s must be an integer in [%lld, %lld]", name,
                                (long long)min, (long long)max);

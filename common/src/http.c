@@ -127,7 +127,7 @@ struct rt_http_request {
     bool chunked;           /* a body of unknown length follows */
     bool expect_continue;   /* the client waits for our go before sending its body */
     bool too_big;
-    bool discard;           /* the answer is decided: read the body and throw it away */
+    bool discard; /* the answer is decided: read the body and throw it away */
     size_t discarded;
     unsigned sent_status;
     struct rt_http_response res;
@@ -150,9 +150,9 @@ struct rt_http_server {
     int64_t keepalive_ms;
     int64_t grace_ms;
     rt_metrics_t *metrics;
-    rt_metric_t *m_requests;  /* http_requests_total{code} */
-    rt_series_t *m_duration;  /* http_request_duration_seconds */
-    rt_series_t *m_sse;       /* http_sse_clients */
+    rt_metric_t *m_requests; /* http_requests_total{code} */
+    rt_series_t *m_duration; /* http_request_duration_seconds */
+    rt_series_t *m_sse;      /* http_sse_clients */
     rt_http_health_fn health;
     void *health_ud;
 
@@ -219,38 +219,60 @@ static void timespec_after_ms(struct timespec *ts, int64_t ms)
 static const char *status_error_name(unsigned status)
 {
     switch (status) {
-    case 400: return "bad_request";
-    case 401: return "unauthorized";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 409: return "conflict";
-    case 413: return "payload_too_large";
-    case 429: return "too_many_requests";
-    case 502: return "bad_gateway";
-    case 503: return "unavailable";
-    case 504: return "timeout";
-    default: return status >= 500 ? "internal" : "error";
+    case 400:
+        return "bad_request";
+    case 401:
+        return "unauthorized";
+    case 403:
+        return "forbidden";
+    case 404:
+        return "not_found";
+    case 405:
+        return "method_not_allowed";
+    case 409:
+        return "conflict";
+    case 413:
+        return "payload_too_large";
+    case 429:
+        return "too_many_requests";
+    case 502:
+        return "bad_gateway";
+    case 503:
+        return "unavailable";
+    case 504:
+        return "timeout";
+    default:
+        return status >= 500 ? "internal" : "error";
     }
 }
 
 static unsigned err_status(int rc)
 {
     switch (rc) {
-    case RT_EINVAL: return 400;
-    case RT_EAUTH: return 401;
-    case RT_ENOTFOUND: return 404;
+    case RT_EINVAL:
+        return 400;
+    case RT_EAUTH:
+        return 401;
+    case RT_ENOTFOUND:
+        return 404;
     case RT_EEXIST:
-    case RT_ESTATE: return 409;
-    case RT_ETOOBIG: return 413;
-    case RT_ERATELIMIT: return 429;
+    case RT_ESTATE:
+        return 409;
+    case RT_ETOOBIG:
+        return 413;
+    case RT_ERATELIMIT:
+        return 429;
     case RT_EEXCHANGE:
-    case RT_EUNKNOWN: return 502;
+    case RT_EUNKNOWN:
+        return 502;
     case RT_ECONN:
     case RT_EDB:
-    case RT_EAGAIN: return 503;
-    case RT_ETIMEDOUT: return 504;
-    default: return 500;
+    case RT_EAGAIN:
+        return 503;
+    case RT_ETIMEDOUT:
+        return 504;
+    default:
+        return 500;
     }
 }
 
@@ -598,8 +620,7 @@ static void gauge_streams(rt_http_server_t *srv)
 }
 
 /* The SSE response is about to be queued on conn: the stream goes live. */
-static void stream_activate(rt_http_server_t *srv, rt_http_stream_t *s,
-                            struct MHD_Connection *conn)
+static void stream_activate(rt_http_server_t *srv, rt_http_stream_t *s, struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -667,8 +688,10 @@ int rt_http_respond_sse(rt_http_response_t *res, rt_http_stream_close_fn on_clos
     pthread_mutex_lock(&srv->lock);
     bool stopping = srv->stopping;
     pthread_mutex_unlock(&srv->lock);
-    if (stopping)
+    if (stopping) {
+        rt_http_respond_error(res, 503, "unavailable", "the server is stopping");
         return RT_ESTATE;
+    }
     rt_http_stream_t *s = calloc(1, sizeof *s);
     if (s == NULL)
         return RT_ENOMEM;
@@ -924,8 +947,7 @@ static bool bearer_ok(const rt_http_server_t *srv, const char *h, const char **w
     /* Compare digests: constant time whatever the lengths, and the token is never kept. */
     unsigned char d[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)t, n, d);
-    bool ok = srv->has_token && n > 0 &&
-              CRYPTO_memcmp(d, srv->token_digest, sizeof d) == 0;
+    bool ok = srv->has_token && n > 0 && CRYPTO_memcmp(d, srv->token_digest, sizeof d) == 0;
     OPENSSL_cleanse(d, sizeof d);
     if (!ok)
         *why = "invalid token";
@@ -983,8 +1005,8 @@ static void request_begin(rt_http_request_t *req)
                        route_matches_path(&srv->routes[j], req);
             if (seen || !route_matches_path(r, req))
                 continue;
-            int n = snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "",
-                             r->method);
+            int n =
+                snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", r->method);
             if (n < 0 || (size_t)n >= sizeof allow - used)
                 break; /* a shorter Allow list is still a valid one */
             used += (size_t)n;
@@ -998,8 +1020,9 @@ static void request_begin(rt_http_request_t *req)
 
     if (best->flags & RT_HTTP_AUTH) {
         const char *why = NULL;
-        if (!bearer_ok(srv, MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-                                                        MHD_HTTP_HEADER_AUTHORIZATION),
+        if (!bearer_ok(srv,
+                       MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_AUTHORIZATION),
                        &why)) {
             rt_http_respond_error(res, 401, "unauthorized", why);
             rt_http_respond_header(res, "WWW-Authenticate", "Bearer");
@@ -1018,8 +1041,8 @@ static void request_begin(rt_http_request_t *req)
 static void request_body_headers(rt_http_request_t *req)
 {
     req->content_length = -1;
-    const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl != NULL) {
         char *end = NULL;
         errno = 0;
@@ -1029,8 +1052,8 @@ static void request_body_headers(rt_http_request_t *req)
     }
     req->chunked = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
                                                MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
-    const char *expect = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_EXPECT);
+    const char *expect =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
     req->expect_continue = expect != NULL && strcasecmp(expect, "100-continue") == 0;
 }
 
@@ -1108,8 +1131,8 @@ static void request_run(rt_http_request_t *req)
             rt_log_warn(MOD, "handler sent no response route=\"%s %s\"", r->method, r->pattern);
     }
     if (rc < 0 && res->status >= 500)
-        rt_log_warn(MOD, "handler failed route=\"%s %s\" status=%u err=%s", r->method,
-                    r->pattern, res->status, rt_strerror(rc));
+        rt_log_warn(MOD, "handler failed route=\"%s %s\" status=%u err=%s", r->method, r->pattern,
+                    res->status, rt_strerror(rc));
 }
 
 /* Turns req->res into a libmicrohttpd response and queues it. */
@@ -1151,9 +1174,8 @@ static enum MHD_Result request_send(rt_http_request_t *req)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     rt_http_server_t *srv = cls;
     rt_http_request_t *req = *con_cls;
@@ -1193,12 +1215,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static const char *termination_name(enum MHD_RequestTerminationCode toe)
 {
     switch (toe) {
-    case MHD_REQUEST_TERMINATED_COMPLETED_OK: return "ok";
-    case MHD_REQUEST_TERMINATED_WITH_ERROR: return "error";
-    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "timeout";
-    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "shutdown";
-    case MHD_REQUEST_TERMINATED_READ_ERROR: return "read_error";
-    case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "client_abort";
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+        return "ok";
+    case MHD_REQUEST_TERMINATED_WITH_ERROR:
+        return "error";
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        return "timeout";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        return "shutdown";
+    case MHD_REQUEST_TERMINATED_READ_ERROR:
+        return "read_error";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+        return "client_abort";
     }
     return "?";
 }
@@ -1240,8 +1268,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     pthread_mutex_unlock(&srv->lock);
 }
 
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
-                                                               va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     rt_http_server_t *srv = cls;
     char msg[512];
@@ -1433,8 +1460,8 @@ out:
 
 static int resolve_host(rt_http_server_t *srv, const char *host)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
     struct addrinfo *res = NULL;
     int gai = getaddrinfo(host, NULL, &hints, &res);
     if (gai != 0 || res == NULL) {
@@ -1466,8 +1493,8 @@ static void register_metrics(rt_http_server_t *srv)
                              "HTTP request duration (streams: their lifetime).", NULL, 0, buckets,
                              sizeof buckets / sizeof buckets[0], &m) == RT_OK)
         (void)rt_metric_series(m, NULL, &srv->m_duration);
-    if (rt_metrics_gauge(srv->metrics, "http_sse_clients", "Open Server-Sent Events streams.",
-                         NULL, 0, &m) == RT_OK)
+    if (rt_metrics_gauge(srv->metrics, "http_sse_clients", "Open Server-Sent Events streams.", NULL,
+                         0, &m) == RT_OK)
         (void)rt_metric_series(m, NULL, &srv->m_sse);
     if (srv->m_requests == NULL || srv->m_duration == NULL || srv->m_sse == NULL)
         rt_log_warn(MOD, "http metrics not all registered (already in the registry?)");
@@ -1490,8 +1517,7 @@ int rt_http_server_new(const rt_http_config_t *cfg, rt_http_server_t **out)
         }
     }
     if (cfg->threads > MAX_THREADS || cfg->sse_keepalive_ms < 0 || cfg->stop_grace_ms < 0 ||
-        (cfg->sse_buffer != 0 && cfg->sse_buffer < SSE_MIN_BUFFER) ||
-        cfg->max_body > SIZE_MAX / 2)
+        (cfg->sse_buffer != 0 && cfg->sse_buffer < SSE_MIN_BUFFER) || cfg->max_body > SIZE_MAX / 2)
         goto out;
     rc = RT_ENOMEM;
     srv = calloc(1, sizeof *srv);
@@ -1605,6 +1631,8 @@ int rt_http_server_start(rt_http_server_t *srv)
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (srv->ipv6)
         flags |= MHD_USE_IPv6;
+    // clang-format off
+    /* one option per line */
     srv->daemon = MHD_start_daemon(
         flags, srv->port, NULL, NULL, on_request, srv,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, /* first, to catch every message */
@@ -1615,6 +1643,7 @@ int rt_http_server_start(rt_http_server_t *srv)
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_END);
+    // clang-format on
     if (srv->daemon == NULL) {
         rt_log_error(MOD, "cannot listen service=%s port=%u", srv->service, srv->port);
         return RT_EIO;

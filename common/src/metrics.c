@@ -21,10 +21,10 @@ typedef enum { KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM } kind_t;
 struct rt_series {
     rt_metric_t *metric;
     char *values[RT_METRICS_MAX_LABELS];
-    char *rendered;               /* escaped label pairs without braces: a="x",b="y" ("" if none) */
-    _Atomic uint64_t value;       /* counter: the count; gauge: the bits of a double */
-    _Atomic uint64_t sum_bits;    /* histogram: bits of the double sum */
-    _Atomic uint64_t *buckets;    /* histogram: per-bucket (not cumulative) counts, +Inf last */
+    char *rendered;            /* escaped label pairs without braces: a="x",b="y" ("" if none) */
+    _Atomic uint64_t value;    /* counter: the count; gauge: the bits of a double */
+    _Atomic uint64_t sum_bits; /* histogram: bits of the double sum */
+    _Atomic uint64_t *buckets; /* histogram: per-bucket (not cumulative) counts, +Inf last */
 };
 
 struct rt_metric {
@@ -414,12 +414,12 @@ int rt_metrics_gauge(rt_metrics_t *reg, const char *name, const char *help, cons
     return metric_register(reg, KIND_GAUGE, name, help, labels, max_series, NULL, 0, out);
 }
 
-int rt_metrics_histogram(rt_metrics_t *reg, const char *name, const char *help,
-                         const char *labels, size_t max_series, const double *buckets,
-                         size_t nbuckets, rt_metric_t **out)
+int rt_metrics_histogram(rt_metrics_t *reg, const char *name, const char *help, const char *labels,
+                         size_t max_series, const double *buckets, size_t nbuckets,
+                         rt_metric_t **out)
 {
-    return metric_register(reg, KIND_HISTOGRAM, name, help, labels, max_series, buckets,
-                           nbuckets, out);
+    return metric_register(reg, KIND_HISTOGRAM, name, help, labels, max_series, buckets, nbuckets,
+                           out);
 }
 
 int rt_metric_series(rt_metric_t *m, const char *const *values, rt_series_t **out)
@@ -510,16 +510,19 @@ double rt_gauge_value(const rt_series_t *s)
 static const char *kind_name(kind_t k)
 {
     switch (k) {
-    case KIND_COUNTER: return "counter";
-    case KIND_GAUGE: return "gauge";
-    case KIND_HISTOGRAM: return "histogram";
+    case KIND_COUNTER:
+        return "counter";
+    case KIND_GAUGE:
+        return "gauge";
+    case KIND_HISTOGRAM:
+        return "histogram";
     }
     return "untyped";
 }
 
 /* name{labels} or name{labels,extra} or name{extra} or name */
-static void sample_head(sbuf_t *b, const rt_metric_t *m, const char *suffix,
-                        const rt_series_t *s, const char *extra)
+static void sample_head(sbuf_t *b, const rt_metric_t *m, const char *suffix, const rt_series_t *s,
+                        const char *extra)
 {
     sbuf_puts(b, m->name);
     sbuf_puts(b, suffix);

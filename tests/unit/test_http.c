@@ -82,12 +82,12 @@ static size_t on_read(char *p, size_t size, size_t n, void *ud)
 struct call {
     const char *method;
     const char *path;
-    const char *auth;       /* full Authorization header value, or NULL */
-    const char *body;       /* NULL: no body */
-    size_t body_len;        /* 0 with body set: strlen */
-    size_t chunked_len;     /* >0: upload this many bytes chunked instead of body */
-    int expect;             /* 0: curl decides, 1: no Expect header, 2: Expect: 100-continue */
-    curl_off_t uploaded;    /* out: body bytes curl sent */
+    const char *auth;    /* full Authorization header value, or NULL */
+    const char *body;    /* NULL: no body */
+    size_t body_len;     /* 0 with body set: strlen */
+    size_t chunked_len;  /* >0: upload this many bytes chunked instead of body */
+    int expect;          /* 0: curl decides, 1: no Expect header, 2: Expect: 100-continue */
+    curl_off_t uploaded; /* out: body bytes curl sent */
 };
 
 static void http_call(uint16_t port, struct call *c, struct reply *r)
@@ -252,8 +252,8 @@ static int h_limit(void *ud, const rt_http_request_t *req, rt_http_response_t *r
     rc = rt_http_query_int(req, res, "page", 1, INT64_MAX, 1, &page);
     if (rc < 0)
         return rc;
-    return rt_http_respond_jsonv(res, 200, json_pack("{s:I,s:I}", "limit", (json_int_t)limit,
-                                                     "page", (json_int_t)page));
+    return rt_http_respond_jsonv(
+        res, 200, json_pack("{s:I,s:I}", "limit", (json_int_t)limit, "page", (json_int_t)page));
 }
 
 static int h_json(void *ud, const rt_http_request_t *req, rt_http_response_t *res)
@@ -354,9 +354,14 @@ static void fixture_start(struct fixture *f, const rt_http_config_t *over)
 {
     ctx_init(&f->ctx);
     assert_int_equal(rt_metrics_new(&f->reg), RT_OK);
-    rt_http_config_t cfg = {.service = "test", .host = "127.0.0.1", .port = 0,
-                            .api_token = TOKEN, .metrics = f->reg, .health = health_cb,
-                            .health_ud = &f->ctx, .sse_keepalive_ms = 100,
+    rt_http_config_t cfg = {.service = "test",
+                            .host = "127.0.0.1",
+                            .port = 0,
+                            .api_token = TOKEN,
+                            .metrics = f->reg,
+                            .health = health_cb,
+                            .health_ud = &f->ctx,
+                            .sse_keepalive_ms = 100,
                             .stop_grace_ms = 2000};
     if (over) {
         cfg.max_body = over->max_body;
@@ -425,13 +430,15 @@ static void test_routing(void **state)
         {"GET", "/positions/7", 200, "\"id\":\"7\""},
         {"GET", "/strategies/RSI_Strategy", 200, "\"name\":\"RSI_Strategy\""},
         {"GET", "/", 200, "literal"},
-        {"GET", "/orders/", 404, "{\"error\":\"not_found\",\"detail\":\"no route for GET /orders/\"}"},
+        {"GET", "/orders/", 404,
+         "{\"error\":\"not_found\",\"detail\":\"no route for GET /orders/\"}"},
         {"GET", "/orders", 404, "\"error\":\"not_found\""},
         {"GET", "/orders/1/2", 404, "\"error\":\"not_found\""},
         {"GET", "/nope", 404, "\"error\":\"not_found\""},
         {"GET", "//orders/1", 404, "\"error\":\"not_found\""},
         {"GET", "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s", 404, "not_found"},
-        {"POST", "/orders/42", 405, "{\"error\":\"method_not_allowed\",\"detail\":\"POST is not allowed on /orders/42\"}"},
+        {"POST", "/orders/42", 405,
+         "{\"error\":\"method_not_allowed\",\"detail\":\"POST is not allowed on /orders/42\"}"},
         {"PATCH", "/health", 405, "method_not_allowed"},
         {"HEAD", "/orders/1", 405, ""},
     };
@@ -615,8 +622,8 @@ static void test_json_bodies(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct reply r;
-        struct call c = {.method = "POST", .path = "/json", .body = cases[i].body,
-                         .body_len = cases[i].len};
+        struct call c = {
+            .method = "POST", .path = "/json", .body = cases[i].body, .body_len = cases[i].len};
         if (cases[i].body[0] == '\0' && cases[i].len == 0)
             c.body = "", c.body_len = 0;
         http_call(f.port, &c, &r);
@@ -654,8 +661,8 @@ static void test_body_limit(void **state)
      * Expect: 100-continue the 413 goes out from the headers and the body is never sent. */
     for (int expect = 1; expect <= 2; expect++) {
         int calls = atomic_load(&f.ctx.calls);
-        struct call c = {.method = "POST", .path = "/echo", .body = body, .body_len = big,
-                         .expect = expect};
+        struct call c = {
+            .method = "POST", .path = "/echo", .body = body, .body_len = big, .expect = expect};
         http_call(f.port, &c, &r);
         if (r.status != 413)
             fail_msg("expect=%d: %ld, want 413 (curl: %s)", expect, r.status,
@@ -721,8 +728,7 @@ static void test_auth(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct reply r;
-        struct call c = {.method = cases[i].method, .path = cases[i].path,
-                         .auth = cases[i].auth};
+        struct call c = {.method = cases[i].method, .path = cases[i].path, .auth = cases[i].auth};
         http_call(f.port, &c, &r);
         if (r.status != cases[i].status)
             fail_msg("case %zu: %ld, want %ld (%s)", i, r.status, cases[i].status, r.body);
@@ -760,7 +766,8 @@ static void test_errors_and_headers(void **state)
         {"/err/notfound", 404, "{\"error\":\"not_found\",\"detail\":\"not found\"}"},
         {"/err/db", 503, "{\"error\":\"unavailable\",\"detail\":\"database error\"}"},
         {"/err/none", 500, "{\"error\":\"internal\",\"detail\":\"the handler sent no response\"}"},
-        {"/err/ratelimit", 429, "{\"error\":\"too_many_requests\",\"detail\":\"weight 1201 over 1200\"}"},
+        {"/err/ratelimit", 429,
+         "{\"error\":\"too_many_requests\",\"detail\":\"weight 1201 over 1200\"}"},
         {"/err/other", 418, "{\"error\":\"teapot\",\"detail\":\"\"}"},
         {"/err/text", 200, "plain\n"},
     };

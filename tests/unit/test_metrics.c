@@ -41,15 +41,12 @@ static void test_counter_and_gauge_text(void **state)
     rt_metric_t *frames, *lag, *conns;
     rt_series_t *s;
     assert_int_equal(rt_metrics_new(&reg), RT_OK);
-    assert_int_equal(rt_metrics_counter(reg, "gw_frames_total", "Frames received.", NULL, 0,
-                                        &frames),
-                     RT_OK);
-    assert_int_equal(rt_metrics_gauge(reg, "gw_lag_seconds", "Lag behind the exchange.", "", 0,
-                                      &lag),
-                     RT_OK);
-    assert_int_equal(rt_metrics_gauge(reg, "http_connections", "Open connections.", NULL, 0,
-                                      &conns),
-                     RT_OK);
+    assert_int_equal(
+        rt_metrics_counter(reg, "gw_frames_total", "Frames received.", NULL, 0, &frames), RT_OK);
+    assert_int_equal(
+        rt_metrics_gauge(reg, "gw_lag_seconds", "Lag behind the exchange.", "", 0, &lag), RT_OK);
+    assert_int_equal(
+        rt_metrics_gauge(reg, "http_connections", "Open connections.", NULL, 0, &conns), RT_OK);
     /* Unlabelled metrics render a zero sample before the first update. */
     char *text = render(reg);
     assert_string_equal(text, "# HELP gw_frames_total Frames received.\n"
@@ -105,8 +102,7 @@ static void test_labels_escaping_and_bound(void **state)
                               "# TYPE bus_messages_total counter\n");
     free(text);
 
-    assert_int_equal(rt_metric_series(m, (const char *[]){"market:data:BTCUSDC", "ok"}, &a),
-                     RT_OK);
+    assert_int_equal(rt_metric_series(m, (const char *[]){"market:data:BTCUSDC", "ok"}, &a), RT_OK);
     assert_int_equal(rt_metric_series(m, (const char *[]){"we\"ird\\\nname", "dropped"}, &b),
                      RT_OK);
     assert_int_equal(rt_metric_series(m, (const char *[]){"market:data:BTCUSDC", "ok"}, &again),
@@ -126,12 +122,13 @@ static void test_labels_escaping_and_bound(void **state)
     rt_counter_add(a, 7);
     rt_counter_inc(b);
     text = render(reg);
-    assert_string_equal(text, "# HELP bus_messages_total Messages by channel.\\nSecond line with "
-                              "\\\\ backslash.\n"
-                              "# TYPE bus_messages_total counter\n"
-                              "bus_messages_total{channel=\"market:data:BTCUSDC\",result=\"ok\"} 7\n"
-                              "bus_messages_total{channel=\"we\\\"ird\\\\\\nname\",result="
-                              "\"dropped\"} 1\n");
+    assert_string_equal(text,
+                        "# HELP bus_messages_total Messages by channel.\\nSecond line with "
+                        "\\\\ backslash.\n"
+                        "# TYPE bus_messages_total counter\n"
+                        "bus_messages_total{channel=\"market:data:BTCUSDC\",result=\"ok\"} 7\n"
+                        "bus_messages_total{channel=\"we\\\"ird\\\\\\nname\",result="
+                        "\"dropped\"} 1\n");
     free(text);
     rt_metrics_free(reg);
 }
@@ -144,9 +141,9 @@ static void test_histogram_text(void **state)
     rt_series_t *s, *get, *post;
     static const double buckets[] = {0.005, 0.1, 1, 2.5};
     assert_int_equal(rt_metrics_new(&reg), RT_OK);
-    assert_int_equal(rt_metrics_histogram(reg, "tick_to_trade_seconds", "Latency.", NULL, 0,
-                                          buckets, 4, &plain),
-                     RT_OK);
+    assert_int_equal(
+        rt_metrics_histogram(reg, "tick_to_trade_seconds", "Latency.", NULL, 0, buckets, 4, &plain),
+        RT_OK);
     assert_int_equal(rt_metrics_histogram(reg, "http_request_seconds", "Request duration.",
                                           "method", 4, buckets, 2, &labelled),
                      RT_OK);

@@ -54,8 +54,7 @@ typedef struct rt_http_stream rt_http_stream_t;     /* reference counted, see be
  *  409, RT_ETOOBIG 413, RT_ERATELIMIT 429, RT_EEXCHANGE and RT_EUNKNOWN 502, RT_ECONN,
  *  RT_EDB and RT_EAGAIN 503, RT_ETIMEDOUT 504, anything else 500). If it responded and still
  *  returns an error, its response is sent (so `return rt_http_body_json(...)` works). */
-typedef int (*rt_http_handler_fn)(void *ud, const rt_http_request_t *req,
-                                  rt_http_response_t *res);
+typedef int (*rt_http_handler_fn)(void *ud, const rt_http_request_t *req, rt_http_response_t *res);
 
 /** The service's health check behind GET /health: adds what it wants to show to details
  *  (borrowed; e.g. {"redis":"ok","db":"down"}) and returns 0 when healthy, a negative rt_err
@@ -70,22 +69,22 @@ typedef void (*rt_http_stream_close_fn)(void *ud, rt_http_stream_t *stream);
 
 /** Server settings. Zero or NULL fields take the defaults shown. Strings are copied. */
 typedef struct {
-    const char *service;       /* name shown in /health and logs; "-" */
-    const char *host;          /* numeric address or name to bind; "127.0.0.1" */
-    uint16_t port;             /* 0 = an ephemeral port (see rt_http_server_port) */
-    const char *api_token;     /* bearer token for RT_HTTP_AUTH routes (visible ASCII). Start
-                                  fails if such a route exists and no token is set. */
-    size_t max_body;           /* request body limit; RT_HTTP_DEFAULT_MAX_BODY */
-    unsigned threads;          /* server threads; 4 (at most 64) */
-    unsigned max_connections;  /* open connections at once; 256 */
-    unsigned timeout_s;        /* idle connection timeout in seconds; 30 */
-    size_t sse_buffer;         /* bytes buffered per stream client; RT_HTTP_DEFAULT_SSE_BUFFER */
-    int64_t sse_keepalive_ms;  /* comment sent on an idle stream after this long; 15000 */
-    int64_t stop_grace_ms;     /* how long stop waits for requests in flight; 5000 */
-    rt_metrics_t *metrics;     /* borrowed, must outlive the server: rendered at GET /metrics,
-                                  and the server adds http_requests_total{code},
-                                  http_request_duration_seconds and http_sse_clients to it */
-    rt_http_health_fn health;  /* NULL: always healthy */
+    const char *service;      /* name shown in /health and logs; "-" */
+    const char *host;         /* numeric address or name to bind; "127.0.0.1" */
+    uint16_t port;            /* 0 = an ephemeral port (see rt_http_server_port) */
+    const char *api_token;    /* bearer token for RT_HTTP_AUTH routes (visible ASCII). Start
+                                 fails if such a route exists and no token is set. */
+    size_t max_body;          /* request body limit; RT_HTTP_DEFAULT_MAX_BODY */
+    unsigned threads;         /* server threads; 4 (at most 64) */
+    unsigned max_connections; /* open connections at once; 256 */
+    unsigned timeout_s;       /* idle connection timeout in seconds; 30 */
+    size_t sse_buffer;        /* bytes buffered per stream client; RT_HTTP_DEFAULT_SSE_BUFFER */
+    int64_t sse_keepalive_ms; /* comment sent on an idle stream after this long; 15000 */
+    int64_t stop_grace_ms;    /* how long stop waits for requests in flight; 5000 */
+    rt_metrics_t *metrics;    /* borrowed, must outlive the server: rendered at GET /metrics,
+                                 and the server adds http_requests_total{code},
+                                 http_request_duration_seconds and http_sse_clients to it */
+    rt_http_health_fn health; /* NULL: always healthy */
     void *health_ud;
 } rt_http_config_t;
 
@@ -205,7 +204,8 @@ int rt_http_respond_header(rt_http_response_t *res, const char *name, const char
 /** Turns the response into an event stream. on_close (may be NULL) is called exactly once,
  *  when the stream ends, even if the handler then fails. *out is a new reference (caller
  *  rt_http_stream_release). Events may be sent at once; they go out after the handler
- *  returns. Returns RT_ESTATE (server stopping), RT_EEXIST (already a stream), RT_ENOMEM. */
+ *  returns. Returns RT_ESTATE (server stopping: a 503 response is set, so the handler can
+ *  `return rc;`), RT_EEXIST (already a stream), RT_ENOMEM. */
 int rt_http_respond_sse(rt_http_response_t *res, rt_http_stream_close_fn on_close, void *ud,
                         rt_http_stream_t **out);
 

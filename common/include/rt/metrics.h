@@ -62,9 +62,9 @@ int rt_metrics_gauge(rt_metrics_t *reg, const char *name, const char *help, cons
  *  1..RT_METRICS_MAX_BUCKETS of them (the +Inf bucket is added). The label name "le" is
  *  reserved. Same errors as rt_metrics_counter; bad buckets give RT_EINVAL. The buckets are
  *  copied. */
-int rt_metrics_histogram(rt_metrics_t *reg, const char *name, const char *help,
-                         const char *labels, size_t max_series, const double *buckets,
-                         size_t nbuckets, rt_metric_t **out);
+int rt_metrics_histogram(rt_metrics_t *reg, const char *name, const char *help, const char *labels,
+                         size_t max_series, const double *buckets, size_t nbuckets,
+                         rt_metric_t **out);
 
 /** Finds or creates the series of a metric for the given label values (one per label name, in
  *  the registered order; NULL for a metric without labels). Values are any text (escaped on

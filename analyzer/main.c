@@ -34,6 +34,7 @@ int main(int argc, char **argv)
     rt_log_level_t level = RT_LOG_INFO;
     rt_log_level_parse(svc->cfg.log_level, &level);
     rt_log_init("analyzer", level);
+    an_config_log(&svc->cfg);
     if (rt_sig_install() != RT_OK || rt_exrest_global_init() != RT_OK) {
         free(svc);
         return 1;

@@ -46,10 +46,10 @@ static const rt_config_var_t an_vars[] = {
     {"STRATEGIES", RT_CONFIG_STRING, "all", "enabled strategies (comma-separated, or all)",
      RT_CONFIG_AT(an_config_t, strategies)},
     {"REDIS_HOST", RT_CONFIG_STRING, "127.0.0.1", "Redis host",
-     RT_CONFIG_AT(an_config_t, redis_host), .min = 1},
+     RT_CONFIG_AT(an_config_t, redis_host), .min = 1, .max = 255},
     {"REDIS_PORT", RT_CONFIG_PORT, "16379", "Redis port", RT_CONFIG_AT(an_config_t, redis_port)},
     {"ANALYZER_HOST", RT_CONFIG_STRING, "127.0.0.1", "address the HTTP API binds",
-     RT_CONFIG_AT(an_config_t, http_host), .min = 1},
+     RT_CONFIG_AT(an_config_t, http_host), .min = 1, .max = 63},
     {"ANALYZER_PORT", RT_CONFIG_PORT, "8002", "HTTP API port",
      RT_CONFIG_AT(an_config_t, http_port)},
     {"API_TOKEN", RT_CONFIG_STRING, NULL, "bearer token for PUT /strategies",
@@ -111,10 +111,14 @@ int an_config_load(const char *env_path, an_config_t *cfg, bool *enabled, an_par
             goto out;
         }
     }
-    rt_config_log(an_vars, RT_CONFIG_COUNT(an_vars), cfg);
 out:
     rt_config_free(src);
     return rc;
+}
+
+void an_config_log(const an_config_t *cfg)
+{
+    rt_config_log(an_vars, RT_CONFIG_COUNT(an_vars), cfg);
 }
 
 /* ---- settings as JSON (API and config:strategies) -------------------------------------- */
@@ -179,9 +183,13 @@ int an_settings_apply(const an_strategy_t *s, json_t *obj, bool *enabled, an_par
                 }
                 char err[AN_ERR_CAP];
                 int rc = an_params_set(&np, name, text, err, sizeof err);
+                if (rc == RT_ENOTFOUND) {
+                    snprintf(why, cap, "%s: unknown parameter; %s", name, err);
+                    return RT_EINVAL;
+                }
                 if (rc != RT_OK) {
-                    snprintf(why, cap, "%s: %s", name, err);
-                    return rc == RT_ENOTFOUND ? RT_EINVAL : rc;
+                    snprintf(why, cap, "%s", err); /* it names the parameter */
+                    return rc;
                 }
             }
         } else if (strcmp(key, "strategy") != 0) {
@@ -304,6 +312,7 @@ static void apply_settings_text(an_service_t *svc, const char *text, size_t len,
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     const char *name = root != NULL ? json_string_value(json_object_get(root, "strategy")) : NULL;
     char why[AN_ERR_CAP] = "";
+    bool changed = false;
     pthread_mutex_lock(&svc->lock);
     int slot = name != NULL ? an_engine_find(svc->engine, name) : RT_ENOTFOUND;
     int rc = slot >= 0 ? RT_OK : RT_EINVAL;
@@ -312,9 +321,10 @@ static void apply_settings_text(an_service_t *svc, const char *text, size_t len,
         an_params_t p = svc->desired[slot];
         rc = an_settings_apply(an_engine_strategy(svc->engine, (size_t)slot), root, &en, &p, why,
                                sizeof why);
-        if (rc == RT_OK && (en != an_engine_enabled(svc->engine, (size_t)slot) ||
-                            memcmp(&p, an_engine_params(svc->engine, (size_t)slot),
-                                   sizeof p) != 0)) {
+        changed = rc == RT_OK && (en != an_engine_enabled(svc->engine, (size_t)slot) ||
+                                  memcmp(&p, an_engine_params(svc->engine, (size_t)slot),
+                                         sizeof p) != 0);
+        if (changed) {
             rc = an_engine_configure(svc->engine, (size_t)slot, en, &p);
             if (rc == RT_OK) {
                 svc->desired_enabled[slot] = en;
@@ -326,7 +336,7 @@ static void apply_settings_text(an_service_t *svc, const char *text, size_t len,
     if (rc != RT_OK)
         rt_log_warn(MOD, "strategy settings ignored origin=%s err=%s why=%s", origin,
                     rt_strerror(rc), root == NULL ? jerr.text : why);
-    else
+    else if (changed)
         rt_log_info(MOD, "strategy settings applied origin=%s strategy=%s", origin, name);
     json_decref(root);
 }

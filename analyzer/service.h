@@ -50,6 +50,9 @@ typedef struct {
  *  and returns RT_EINVAL; 0 otherwise. enabled/params are indexed like the registry. */
 int an_config_load(const char *env_path, an_config_t *cfg, bool *enabled, an_params_t *params);
 
+/** Logs the effective configuration (secrets masked); after rt_log_init. */
+void an_config_log(const an_config_t *cfg);
+
 /** A change queued by the API for the loop thread. */
 typedef struct {
     size_t slot;

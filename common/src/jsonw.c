@@ -336,6 +336,8 @@ int rt_jsonw_double(rt_jsonw_t *w, double v)
 {
     if (!isfinite(v))
         return rt_jsonw_null(w);
+    if (v == 0.0)
+        return write_scalar(w, "0", 1); /* -0 too: it reads back as 0 anyway */
     char tmp[40];
     int n = snprintf(tmp, sizeof tmp, "%.15g", v);
     if (n > 0 && (size_t)n < sizeof tmp && strtod(tmp, NULL) != v)

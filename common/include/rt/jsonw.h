@@ -111,7 +111,7 @@ int rt_jsonw_null(rt_jsonw_t *w);
 int rt_jsonw_money(rt_jsonw_t *w, rt_money_t v);
 
 /** Writes a double as the shortest of %.15g/%.16g/%.17g that reads back equal (28.5, 0.1,
- *  1e+21); NaN and infinities are written as null. Assumes the C locale's '.' (the services
+ *  1e+21); -0 as 0; NaN and infinities as null. Assumes the C locale's '.' (the services
  *  never call setlocale). */
 int rt_jsonw_double(rt_jsonw_t *w, double v);
 

@@ -186,7 +186,8 @@ const char *rt_event_type_name(rt_event_type_t v);
 
 /* ---- account:balances, account:total_balance, logs:{service} ---------------------------- */
 
-/** One asset's balance. total = free + locked; quote_value is total in the quote asset. */
+/** One asset's balance, all >= 0: total is free + locked (as the publisher computed it: not
+ *  re-checked, see docs/MESSAGES.md); quote_value is total in the quote asset. */
 typedef struct {
     char asset[RT_ASSET_CAP];
     rt_money_t free;

@@ -264,6 +264,16 @@ static int read_money(const ctx_t *c, const char *key, const json_t *v, rt_money
     }
     if (json_is_real(v)) {
         double d = json_real_value(v);
+        if (fabs(d) < MONEY_EXACT_LIMIT) {
+            /* Fast path, no printf: below 2^25 two 8-decimal amounts never share a double, so
+             * an m whose double is d is the text d was written as. When d*1e8 rounded to the
+             * wrong neighbour, the slow path below decides. */
+            rt_money_t m = (rt_money_t)llround(d * (double)RT_MONEY_SCALE);
+            if ((double)m / (double)RT_MONEY_SCALE == d) {
+                *out = m;
+                return RT_OK;
+            }
+        }
         rt_money_t m;
         int rc = rt_money_from_double(d, &m);
         if (rc == RT_ERANGE)

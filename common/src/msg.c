@@ -41,16 +41,17 @@ typedef struct {
 
 static const char *const side_names[] = {"BUY", "SELL"};
 static const char *const order_type_names[] = {"MARKET", "LIMIT"};
-static const char *const order_status_names[] = {"NEW",      "PARTIALLY_FILLED", "FILLED",
-                                                 "CANCELED", "REJECTED",         "EXPIRED",
-                                                 "PENDING"};
+static const char *const order_status_names[] = {
+    "NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "REJECTED", "EXPIRED", "PENDING"};
 static const char *const source_names[] = {"manual", "strategy"};
 static const char *const role_names[] = {"maker", "taker"};
 static const char *const position_status_names[] = {"open", "closed"};
 static const char *const event_type_names[] = {"order", "trade", "position", "risk"};
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 
+/* clang-format off */
 #define NAMES(a) {a, COUNT(a)}
+/* clang-format on */
 static const names_t SIDES = NAMES(side_names);
 static const names_t ORDER_TYPES = NAMES(order_type_names);
 static const names_t ORDER_STATUSES = NAMES(order_status_names);
@@ -154,9 +155,14 @@ static bool is_client_id_char(char ch)
     return is_name_char(ch) || ch == ':' || ch == '/';
 }
 
+static bool is_printable(char ch)
+{
+    return ch > ' ' && ch < 0x7f;
+}
+
 static bool is_id_char(char ch)
 {
-    return ch > ' ' && ch < 0x7f && ch != '"' && ch != '\\';
+    return is_printable(ch) && ch != '"' && ch != '\\';
 }
 
 /* True when s has 1..max characters, all of class ok. */
@@ -198,8 +204,8 @@ typedef struct {
 } ctx_t;
 
 /* Records why a message is refused and returns code. field "" = the message as a whole. */
-__attribute__((format(printf, 4, 5))) static int fail(const ctx_t *c, int code,
-                                                      const char *field, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int fail(const ctx_t *c, int code, const char *field,
+                                                      const char *fmt, ...)
 {
     if (c->err == NULL)
         return code;
@@ -242,6 +248,7 @@ typedef struct {
     const names_t *names; /* F_ENUM */
 } field_t;
 
+/* clang-format off */
 #define FSTR(k, type, m) {k, F_STR, false, offsetof(type, m), sizeof(((type *)0)->m), NULL}
 #define FSTR_OPT(k, type, m) {k, F_STR, true, offsetof(type, m), sizeof(((type *)0)->m), NULL}
 #define FMONEY(k, type, m) {k, F_MONEY, false, offsetof(type, m), 0, NULL}
@@ -250,6 +257,7 @@ typedef struct {
 #define FINT_OPT(k, type, m) {k, F_INT, true, offsetof(type, m), 0, NULL}
 #define FBOOL(k, type, m) {k, F_BOOL, false, offsetof(type, m), 0, NULL}
 #define FENUM(k, type, m, t) {k, F_ENUM, false, offsetof(type, m), 0, &t}
+/* clang-format on */
 
 /* Reads a JSON amount: an integer, a real (at most 8 decimals below 2^25) or a decimal
  * string. */
@@ -383,8 +391,7 @@ static int read_fields(const ctx_t *c, json_t *obj, const field_t *f, size_t n, 
 
 /* Writes every field of the table as key/value pairs. A none value is omitted (omit_none) or
  * written as null. */
-static int write_fields(rt_jsonw_t *w, const field_t *f, size_t n, const void *base,
-                        bool omit_none)
+static int write_fields(rt_jsonw_t *w, const field_t *f, size_t n, const void *base, bool omit_none)
 {
     const char *b = base;
     for (size_t i = 0; i < n; i++) {
@@ -524,16 +531,26 @@ static int check_name(const ctx_t *c, const char *key, const char *s, size_t cap
     return RT_OK;
 }
 
-/* A signal id: 1..cap-1 printable ASCII characters, no space, quote or backslash. */
-static int check_id(const ctx_t *c, const char *key, const char *s, size_t cap, bool optional)
+/* A signal id: an id of at most RT_SIGNAL_ID_MAX characters (signals.id is VARCHAR(64)). */
+static int check_signal_id(const ctx_t *c, const char *key, const char *s, size_t cap,
+                           bool optional)
 {
     if (!terminated(s, cap))
         return fail(c, RT_EINVAL, key, "not NUL-terminated within its %zu bytes", cap);
     if (optional && s[0] == '\0')
         return RT_OK;
-    if (!all_of(s, cap - 1, is_id_char))
+    if (!all_of(s, RT_SIGNAL_ID_MAX, is_id_char))
         return fail(c, RT_EINVAL, key,
-                    "must be 1..%zu printable ASCII characters without space, quote or backslash",
+                    "must be 1..%d printable ASCII characters without space, quote or backslash",
+                    RT_SIGNAL_ID_MAX);
+    return RT_OK;
+}
+
+/* 1..cap-1 printable ASCII characters without spaces (a service name). */
+static int check_printable(const ctx_t *c, const char *key, const char *s, size_t cap)
+{
+    if (!terminated(s, cap) || !all_of(s, cap - 1, is_printable))
+        return fail(c, RT_EINVAL, key, "must be 1..%zu printable ASCII characters, no space",
                     cap - 1);
     return RT_OK;
 }
@@ -599,24 +616,20 @@ static int check_row_id(const ctx_t *c, const char *key, int64_t v)
 /* ---- candle ------------------------------------------------------------------------------ */
 
 static const field_t candle_fields[] = {
-    FSTR("symbol", rt_candle_t, symbol),
-    FSTR("interval", rt_candle_t, interval),
-    FINT("startTime", rt_candle_t, open_time),
-    FINT("closeTime", rt_candle_t, close_time),
-    FMONEY("open", rt_candle_t, open),
-    FMONEY("high", rt_candle_t, high),
-    FMONEY("low", rt_candle_t, low),
-    FMONEY("close", rt_candle_t, close),
-    FMONEY("volume", rt_candle_t, volume),
-    FBOOL("closed", rt_candle_t, closed),
+    FSTR("symbol", rt_candle_t, symbol),       FSTR("interval", rt_candle_t, interval),
+    FINT("startTime", rt_candle_t, open_time), FINT("closeTime", rt_candle_t, close_time),
+    FMONEY("open", rt_candle_t, open),         FMONEY("high", rt_candle_t, high),
+    FMONEY("low", rt_candle_t, low),           FMONEY("close", rt_candle_t, close),
+    FMONEY("volume", rt_candle_t, volume),     FBOOL("closed", rt_candle_t, closed),
 };
 
 static int candle_check(const ctx_t *c, const rt_candle_t *k)
 {
     CHECK(check_symbol(c, "symbol", k->symbol, sizeof k->symbol));
     if (!terminated(k->interval, sizeof k->interval) || !rt_msg_interval_valid(k->interval))
-        return fail(c, RT_EINVAL, "interval", "unknown interval (1s 1m 3m 5m 15m 30m 1h 2h 4h "
-                                              "6h 8h 12h 1d 3d 1w 1M)");
+        return fail(c, RT_EINVAL, "interval",
+                    "unknown interval (1s 1m 3m 5m 15m 30m 1h 2h 4h "
+                    "6h 8h 12h 1d 3d 1w 1M)");
     CHECK(check_time(c, "startTime", k->open_time));
     if (k->close_time <= k->open_time)
         return fail(c, RT_EINVAL, "closeTime", "must be > startTime");
@@ -742,7 +755,7 @@ static const field_t signal_fields[] = {
 
 static int signal_check(const ctx_t *c, const rt_signal_t *s)
 {
-    CHECK(check_id(c, "id", s->id, sizeof s->id, false));
+    CHECK(check_signal_id(c, "id", s->id, sizeof s->id, false));
     CHECK(check_name(c, "strategy", s->strategy, sizeof s->strategy, false));
     CHECK(check_symbol(c, "symbol", s->symbol, sizeof s->symbol));
     if (!terminated(s->interval, sizeof s->interval) ||
@@ -757,7 +770,8 @@ static int signal_check(const ctx_t *c, const rt_signal_t *s)
         return fail(c, RT_ETOOBIG, "metadata", "more than %d entries", RT_SIGNAL_META_MAX);
     for (size_t i = 0; i < s->meta_count; i++) {
         const rt_meta_t *m = &s->meta[i];
-        if (!terminated(m->key, sizeof m->key) || !all_of(m->key, RT_META_KEY_CAP - 1, is_name_char))
+        if (!terminated(m->key, sizeof m->key) ||
+            !all_of(m->key, RT_META_KEY_CAP - 1, is_name_char))
             return fail(c, RT_EINVAL, "metadata",
                         "entry %zu: name must be 1..%d characters of A-Z a-z 0-9 _ . -", i,
                         RT_META_KEY_CAP - 1);
@@ -854,6 +868,7 @@ int rt_msg_signal_format(rt_jsonw_t *w, const rt_signal_t *s)
 
 /* ---- trader:events ----------------------------------------------------------------------- */
 
+/* Field order: the columns of db/migrations/001_init.sql. */
 static const field_t order_fields[] = {
     FINT("id", rt_order_t, id),
     FSTR("client_order_id", rt_order_t, client_order_id),
@@ -862,23 +877,30 @@ static const field_t order_fields[] = {
     FENUM("side", rt_order_t, side, SIDES),
     FENUM("type", rt_order_t, type, ORDER_TYPES),
     FENUM("status", rt_order_t, status, ORDER_STATUSES),
-    FMONEY("quantity", rt_order_t, quantity),
+    FMONEY_OPT("quantity", rt_order_t, quantity),
+    FMONEY_OPT("quote_quantity", rt_order_t, quote_quantity),
+    FMONEY_OPT("price", rt_order_t, price),
     FMONEY("filled_quantity", rt_order_t, filled_quantity),
-    FMONEY("price", rt_order_t, price),
-    FMONEY("avg_price", rt_order_t, avg_price),
+    FMONEY("filled_quote_quantity", rt_order_t, filled_quote_quantity),
+    FMONEY_OPT("avg_price", rt_order_t, avg_price),
     FENUM("source", rt_order_t, source, SOURCES),
     FSTR_OPT("strategy", rt_order_t, strategy),
     FSTR_OPT("signal_id", rt_order_t, signal_id),
+    FINT_OPT("position_id", rt_order_t, position_id),
+    FSTR_OPT("reason", rt_order_t, reason),
     FSTR_OPT("error", rt_order_t, error),
+    FBOOL("demo", rt_order_t, demo),
     FINT("created_at", rt_order_t, created_at),
     FINT("updated_at", rt_order_t, updated_at),
 };
 
 static const field_t trade_fields[] = {
     FINT("id", rt_trade_t, id),
+    FINT_OPT("order_id", rt_trade_t, order_id),
     FSTR("client_order_id", rt_trade_t, client_order_id),
     FSTR("symbol", rt_trade_t, symbol),
     FENUM("side", rt_trade_t, side, SIDES),
+    FENUM("status", rt_trade_t, status, ORDER_STATUSES),
     FMONEY("price", rt_trade_t, price),
     FMONEY("quantity", rt_trade_t, quantity),
     FMONEY("quote_quantity", rt_trade_t, quote_quantity),
@@ -887,6 +909,7 @@ static const field_t trade_fields[] = {
     FENUM("role", rt_trade_t, role, ROLES),
     FSTR_OPT("strategy", rt_trade_t, strategy),
     FINT_OPT("position_id", rt_trade_t, position_id),
+    FINT_OPT("exchange_trade_id", rt_trade_t, exchange_trade_id),
     FBOOL("demo", rt_trade_t, demo),
     FINT("timestamp", rt_trade_t, timestamp),
 };
@@ -898,13 +921,22 @@ static const field_t position_fields[] = {
     FENUM("status", rt_position_t, status, POSITION_STATUSES),
     FMONEY("entry_price", rt_position_t, entry_price),
     FMONEY("quantity", rt_position_t, quantity),
+    FMONEY("initial_quantity", rt_position_t, initial_quantity),
     FMONEY_OPT("stop_loss", rt_position_t, stop_loss),
     FMONEY_OPT("take_profit", rt_position_t, take_profit),
+    FBOOL("trailing_active", rt_position_t, trailing_active),
+    FMONEY_OPT("highest_price", rt_position_t, highest_price),
     FMONEY_OPT("trailing_stop", rt_position_t, trailing_stop),
-    FMONEY("highest_price", rt_position_t, highest_price),
+    FBOOL("partial_taken", rt_position_t, partial_taken),
+    FBOOL("breakeven_armed", rt_position_t, breakeven_armed),
+    FMONEY_OPT("exit_price", rt_position_t, exit_price),
     FMONEY("realized_pnl", rt_position_t, realized_pnl),
+    FMONEY("fees", rt_position_t, fees),
+    FBOOL("demo", rt_position_t, demo),
     FINT("opened_at", rt_position_t, opened_at),
     FINT_OPT("closed_at", rt_position_t, closed_at),
+    FSTR_OPT("exit_reason", rt_position_t, exit_reason),
+    FINT("updated_at", rt_position_t, updated_at),
 };
 
 static const field_t risk_fields[] = {
@@ -913,30 +945,42 @@ static const field_t risk_fields[] = {
     FSTR_OPT("reason", rt_risk_t, reason),
 };
 
+static int check_opt_row_id(const ctx_t *c, const char *key, int64_t v)
+{
+    if (v < 0)
+        return fail(c, RT_EINVAL, key, "must be > 0 (0 for none)");
+    return RT_OK;
+}
+
 static int order_check(const ctx_t *c, const rt_order_t *o)
 {
     CHECK(check_row_id(c, "id", o->id));
     CHECK(check_client_id(c, "client_order_id", o->client_order_id, sizeof o->client_order_id));
-    if (o->exchange_order_id < 0)
-        return fail(c, RT_EINVAL, "exchange_order_id", "must be > 0 (0 for none)");
+    CHECK(check_opt_row_id(c, "exchange_order_id", o->exchange_order_id));
     CHECK(check_symbol(c, "symbol", o->symbol, sizeof o->symbol));
     CHECK(check_enum(c, "side", (int)o->side, &SIDES));
     CHECK(check_enum(c, "type", (int)o->type, &ORDER_TYPES));
     CHECK(check_enum(c, "status", (int)o->status, &ORDER_STATUSES));
-    CHECK(check_pos(c, "quantity", o->quantity));
-    CHECK(check_nonneg(c, "filled_quantity", o->filled_quantity));
-    if (o->filled_quantity > o->quantity)
-        return fail(c, RT_EINVAL, "filled_quantity", "must be <= quantity");
+    CHECK(check_nonneg(c, "quantity", o->quantity));
+    CHECK(check_nonneg(c, "quote_quantity", o->quote_quantity));
+    if (o->quantity == 0 && o->quote_quantity == 0)
+        return fail(c, RT_EINVAL, "quantity", "quantity or quote_quantity is required");
     CHECK(check_nonneg(c, "price", o->price));
     if (o->type == RT_ORDER_LIMIT && o->price == 0)
-        return fail(c, RT_EINVAL, "price", "must be > 0 for a LIMIT order");
+        return fail(c, RT_EINVAL, "price", "is required for a LIMIT order");
+    CHECK(check_nonneg(c, "filled_quantity", o->filled_quantity));
+    if (o->quantity > 0 && o->filled_quantity > o->quantity)
+        return fail(c, RT_EINVAL, "filled_quantity", "must be <= quantity");
+    CHECK(check_nonneg(c, "filled_quote_quantity", o->filled_quote_quantity));
     CHECK(check_nonneg(c, "avg_price", o->avg_price));
     if (o->filled_quantity > 0 && o->avg_price == 0)
-        return fail(c, RT_EINVAL, "avg_price", "must be > 0 once something is filled");
+        return fail(c, RT_EINVAL, "avg_price", "is required once something is filled");
     CHECK(check_enum(c, "source", (int)o->source, &SOURCES));
     CHECK(check_name(c, "strategy", o->strategy, sizeof o->strategy,
                      o->source != RT_SOURCE_STRATEGY));
-    CHECK(check_id(c, "signal_id", o->signal_id, sizeof o->signal_id, true));
+    CHECK(check_signal_id(c, "signal_id", o->signal_id, sizeof o->signal_id, true));
+    CHECK(check_opt_row_id(c, "position_id", o->position_id));
+    CHECK(check_term(c, "reason", o->reason, sizeof o->reason));
     CHECK(check_term(c, "error", o->error, sizeof o->error));
     CHECK(check_time(c, "created_at", o->created_at));
     if (o->updated_at < o->created_at)
@@ -947,9 +991,12 @@ static int order_check(const ctx_t *c, const rt_order_t *o)
 static int trade_check(const ctx_t *c, const rt_trade_t *t)
 {
     CHECK(check_row_id(c, "id", t->id));
+    CHECK(check_opt_row_id(c, "order_id", t->order_id));
     CHECK(check_client_id(c, "client_order_id", t->client_order_id, sizeof t->client_order_id));
     CHECK(check_symbol(c, "symbol", t->symbol, sizeof t->symbol));
     CHECK(check_enum(c, "side", (int)t->side, &SIDES));
+    if (t->status != RT_ORDER_PARTIALLY_FILLED && t->status != RT_ORDER_FILLED)
+        return fail(c, RT_EINVAL, "status", "must be PARTIALLY_FILLED or FILLED");
     CHECK(check_pos(c, "price", t->price));
     CHECK(check_pos(c, "quantity", t->quantity));
     CHECK(check_nonneg(c, "quote_quantity", t->quote_quantity));
@@ -958,8 +1005,8 @@ static int trade_check(const ctx_t *c, const rt_trade_t *t)
         CHECK(check_asset(c, "fee_asset", t->fee_asset, sizeof t->fee_asset));
     CHECK(check_enum(c, "role", (int)t->role, &ROLES));
     CHECK(check_name(c, "strategy", t->strategy, sizeof t->strategy, true));
-    if (t->position_id < 0)
-        return fail(c, RT_EINVAL, "position_id", "must be > 0 (0 for none)");
+    CHECK(check_opt_row_id(c, "position_id", t->position_id));
+    CHECK(check_opt_row_id(c, "exchange_trade_id", t->exchange_trade_id));
     CHECK(check_time(c, "timestamp", t->timestamp));
     return RT_OK;
 }
@@ -972,16 +1019,23 @@ static int position_check(const ctx_t *c, const rt_position_t *p)
     CHECK(check_enum(c, "status", (int)p->status, &POSITION_STATUSES));
     CHECK(check_pos(c, "entry_price", p->entry_price));
     CHECK(check_nonneg(c, "quantity", p->quantity));
+    CHECK(check_pos(c, "initial_quantity", p->initial_quantity));
+    if (p->quantity > p->initial_quantity)
+        return fail(c, RT_EINVAL, "quantity", "must be <= initial_quantity");
     CHECK(check_nonneg(c, "stop_loss", p->stop_loss));
     CHECK(check_nonneg(c, "take_profit", p->take_profit));
+    CHECK(check_nonneg(c, "highest_price", p->highest_price));
     CHECK(check_nonneg(c, "trailing_stop", p->trailing_stop));
-    CHECK(check_pos(c, "highest_price", p->highest_price));
+    CHECK(check_nonneg(c, "exit_price", p->exit_price));
     CHECK(check_money(c, "realized_pnl", p->realized_pnl));
+    CHECK(check_nonneg(c, "fees", p->fees));
     CHECK(check_time(c, "opened_at", p->opened_at));
     if (p->status == RT_POSITION_OPEN && p->closed_at != 0)
         return fail(c, RT_EINVAL, "closed_at", "must be null while the position is open");
     if (p->status == RT_POSITION_CLOSED && (p->closed_at <= 0 || p->closed_at < p->opened_at))
-        return fail(c, RT_EINVAL, "closed_at", "must be > 0 and >= opened_at once closed");
+        return fail(c, RT_EINVAL, "closed_at", "is required, >= opened_at, once closed");
+    CHECK(check_term(c, "exit_reason", p->exit_reason, sizeof p->exit_reason));
+    CHECK(check_time(c, "updated_at", p->updated_at));
     return RT_OK;
 }
 
@@ -1262,14 +1316,16 @@ static const field_t logline_fields[] = {
     FINT("ts", rt_logline_t, ts),
     FSTR("service", rt_logline_t, service),
     FENUM("level", rt_logline_t, level, LEVELS),
+    FSTR_OPT("module", rt_logline_t, module),
     FSTR("msg", rt_logline_t, msg),
 };
 
 static int logline_check(const ctx_t *c, const rt_logline_t *l)
 {
     CHECK(check_time(c, "ts", l->ts));
-    CHECK(check_name(c, "service", l->service, sizeof l->service, false));
+    CHECK(check_printable(c, "service", l->service, sizeof l->service));
     CHECK(check_enum(c, "level", (int)l->level, &LEVELS));
+    CHECK(check_term(c, "module", l->module, sizeof l->module));
     CHECK(check_term(c, "msg", l->msg, sizeof l->msg));
     return RT_OK;
 }

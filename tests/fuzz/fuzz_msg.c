@@ -116,8 +116,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rt_jsonw_reset(&w);
     rt_jsonw_string_n(&w, json, size < 4096 ? size : 4096);
     json_error_t je;
-    json_t *j = json_loadb(rt_jsonw_data(&w), rt_jsonw_len(&w), JSON_DECODE_ANY | JSON_ALLOW_NUL,
-                           &je);
+    json_t *j =
+        json_loadb(rt_jsonw_data(&w), rt_jsonw_len(&w), JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     if (j == NULL)
         die("jsonw string", RT_EINVAL, je.text);
     json_decref(j);

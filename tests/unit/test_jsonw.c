@@ -90,14 +90,17 @@ static void test_string_escapes(void **state)
         {"\n\t\r\b\f\x01\x1f", 7, "\"\\u000a\\u0009\\u000d\\u0008\\u000c\\u0001\\u001f\""},
         {"a\0b", 3, "\"a\\u0000b\""},
         {"\x7f", 1, "\"\x7f\""},
-        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+         "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
         /* invalid UTF-8: each bad byte becomes U+FFFD, the rest is kept */
-        {"a\xff" "b", 3, "\"a\\ufffdb\""},
-        {"\xc3", 1, "\"\\ufffd\""},                       /* truncated sequence */
-        {"\xc0\xaf", 2, "\"\\ufffd\\ufffd\""},            /* overlong '/' */
-        {"\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""}, /* surrogate U+D800 */
+        {"a\xff"
+         "b",
+         3, "\"a\\ufffdb\""},
+        {"\xc3", 1, "\"\\ufffd\""},                                  /* truncated sequence */
+        {"\xc0\xaf", 2, "\"\\ufffd\\ufffd\""},                       /* overlong '/' */
+        {"\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""},            /* surrogate U+D800 */
         {"\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* above U+10FFFF */
-        {"\xe0\x80\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""}, /* overlong 3-byte */
+        {"\xe0\x80\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""},            /* overlong 3-byte */
     };
     rt_jsonw_t w;
     rt_jsonw_init(&w);
@@ -107,7 +110,8 @@ static void test_string_escapes(void **state)
         expect_text(&w, cases[i].want);
         /* Whatever went in, jansson must read the output back. */
         json_error_t jerr;
-        json_t *j = json_loadb(rt_jsonw_data(&w), rt_jsonw_len(&w), JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+        json_t *j = json_loadb(rt_jsonw_data(&w), rt_jsonw_len(&w),
+                               JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
         if (j == NULL)
             fail_msg("case %zu: jansson rejects %s: %s", i, rt_jsonw_data(&w), jerr.text);
         json_decref(j);

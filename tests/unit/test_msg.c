@@ -82,13 +82,18 @@ static void order_eq(const rt_order_t *g, const rt_order_t *w)
     EQ_I64("type", g->type, w->type);
     EQ_I64("status", g->status, w->status);
     EQ_I64("quantity", g->quantity, w->quantity);
-    EQ_I64("filled_quantity", g->filled_quantity, w->filled_quantity);
+    EQ_I64("quote_quantity", g->quote_quantity, w->quote_quantity);
     EQ_I64("price", g->price, w->price);
+    EQ_I64("filled_quantity", g->filled_quantity, w->filled_quantity);
+    EQ_I64("filled_quote_quantity", g->filled_quote_quantity, w->filled_quote_quantity);
     EQ_I64("avg_price", g->avg_price, w->avg_price);
     EQ_I64("source", g->source, w->source);
     EQ_STR("strategy", g->strategy, w->strategy);
     EQ_STR("signal_id", g->signal_id, w->signal_id);
+    EQ_I64("position_id", g->position_id, w->position_id);
+    EQ_STR("reason", g->reason, w->reason);
     EQ_STR("error", g->error, w->error);
+    EQ_I64("demo", g->demo, w->demo);
     EQ_I64("created_at", g->created_at, w->created_at);
     EQ_I64("updated_at", g->updated_at, w->updated_at);
 }
@@ -96,9 +101,11 @@ static void order_eq(const rt_order_t *g, const rt_order_t *w)
 static void trade_eq(const rt_trade_t *g, const rt_trade_t *w)
 {
     EQ_I64("id", g->id, w->id);
+    EQ_I64("order_id", g->order_id, w->order_id);
     EQ_STR("client_order_id", g->client_order_id, w->client_order_id);
     EQ_STR("symbol", g->symbol, w->symbol);
     EQ_I64("side", g->side, w->side);
+    EQ_I64("status", g->status, w->status);
     EQ_I64("price", g->price, w->price);
     EQ_I64("quantity", g->quantity, w->quantity);
     EQ_I64("quote_quantity", g->quote_quantity, w->quote_quantity);
@@ -107,6 +114,7 @@ static void trade_eq(const rt_trade_t *g, const rt_trade_t *w)
     EQ_I64("role", g->role, w->role);
     EQ_STR("strategy", g->strategy, w->strategy);
     EQ_I64("position_id", g->position_id, w->position_id);
+    EQ_I64("exchange_trade_id", g->exchange_trade_id, w->exchange_trade_id);
     EQ_I64("demo", g->demo, w->demo);
     EQ_I64("timestamp", g->timestamp, w->timestamp);
 }
@@ -119,13 +127,22 @@ static void position_eq(const rt_position_t *g, const rt_position_t *w)
     EQ_I64("status", g->status, w->status);
     EQ_I64("entry_price", g->entry_price, w->entry_price);
     EQ_I64("quantity", g->quantity, w->quantity);
+    EQ_I64("initial_quantity", g->initial_quantity, w->initial_quantity);
     EQ_I64("stop_loss", g->stop_loss, w->stop_loss);
     EQ_I64("take_profit", g->take_profit, w->take_profit);
-    EQ_I64("trailing_stop", g->trailing_stop, w->trailing_stop);
+    EQ_I64("trailing_active", g->trailing_active, w->trailing_active);
     EQ_I64("highest_price", g->highest_price, w->highest_price);
+    EQ_I64("trailing_stop", g->trailing_stop, w->trailing_stop);
+    EQ_I64("partial_taken", g->partial_taken, w->partial_taken);
+    EQ_I64("breakeven_armed", g->breakeven_armed, w->breakeven_armed);
+    EQ_I64("exit_price", g->exit_price, w->exit_price);
     EQ_I64("realized_pnl", g->realized_pnl, w->realized_pnl);
+    EQ_I64("fees", g->fees, w->fees);
+    EQ_I64("demo", g->demo, w->demo);
     EQ_I64("opened_at", g->opened_at, w->opened_at);
     EQ_I64("closed_at", g->closed_at, w->closed_at);
+    EQ_STR("exit_reason", g->exit_reason, w->exit_reason);
+    EQ_I64("updated_at", g->updated_at, w->updated_at);
 }
 
 static void risk_eq(const rt_risk_t *g, const rt_risk_t *w)
@@ -174,6 +191,7 @@ static void logline_eq(const rt_logline_t *g, const rt_logline_t *w)
     EQ_I64("ts", g->ts, w->ts);
     EQ_STR("service", g->service, w->service);
     EQ_I64("level", g->level, w->level);
+    EQ_STR("module", g->module, w->module);
     EQ_STR("msg", g->msg, w->msg);
 }
 
@@ -212,8 +230,8 @@ typedef enum {
     K_COUNT
 } kind_t;
 
-static const char *const kind_names[] = {"candle", "ticker",   "signal", "order", "trade",
-                                         "position", "risk", "balances", "total", "logline"};
+static const char *const kind_names[] = {"candle",   "ticker", "signal",   "order", "trade",
+                                         "position", "risk",   "balances", "total", "logline"};
 
 #define BALANCES_CAP 8
 
@@ -453,20 +471,25 @@ static void test_fixture_order(void **state)
     o->status = RT_ORDER_FILLED;
     o->quantity = M("0.00017");
     o->filled_quantity = M("0.00017");
-    o->price = 0;
+    o->filled_quote_quantity = M("9.425786");
     o->avg_price = M("55445.8");
     o->source = RT_SOURCE_STRATEGY;
     snprintf(o->strategy, sizeof o->strategy, "RSI_Strategy");
     snprintf(o->signal_id, sizeof o->signal_id, "RSI_Strategy:BTCUSDC:1m:1616554800000");
+    o->position_id = 7;
+    snprintf(o->reason, sizeof o->reason, "entry");
+    o->demo = true;
     o->created_at = 1616554860012;
     o->updated_at = 1616554860150;
     check_fixture(K_ORDER, "event_order.json", &want,
                   "{\"type\":\"order\",\"data\":{\"id\":42,\"client_order_id\":"
                   "\"rt-RSI-1616554800000-1\",\"exchange_order_id\":28,\"symbol\":\"BTCUSDC\","
                   "\"side\":\"BUY\",\"type\":\"MARKET\",\"status\":\"FILLED\",\"quantity\":0.00017,"
-                  "\"filled_quantity\":0.00017,\"price\":0,\"avg_price\":55445.8,"
+                  "\"quote_quantity\":null,\"price\":null,\"filled_quantity\":0.00017,"
+                  "\"filled_quote_quantity\":9.425786,\"avg_price\":55445.8,"
                   "\"source\":\"strategy\",\"strategy\":\"RSI_Strategy\",\"signal_id\":"
-                  "\"RSI_Strategy:BTCUSDC:1m:1616554800000\",\"error\":null,"
+                  "\"RSI_Strategy:BTCUSDC:1m:1616554800000\",\"position_id\":7,"
+                  "\"reason\":\"entry\",\"error\":null,\"demo\":true,"
                   "\"created_at\":1616554860012,\"updated_at\":1616554860150}}");
 }
 
@@ -478,9 +501,11 @@ static void test_fixture_trade(void **state)
     want.event.type = RT_EVENT_TRADE;
     rt_trade_t *t = &want.event.u.trade;
     t->id = 56;
+    t->order_id = 42;
     snprintf(t->client_order_id, sizeof t->client_order_id, "rt-RSI-1616554800000-1");
     snprintf(t->symbol, sizeof t->symbol, "BTCUSDC");
     t->side = RT_SIDE_BUY;
+    t->status = RT_ORDER_FILLED;
     t->price = M("55445.8");
     t->quantity = M("0.00017");
     t->quote_quantity = M("9.425786");
@@ -491,13 +516,14 @@ static void test_fixture_trade(void **state)
     t->position_id = 7;
     t->demo = true;
     t->timestamp = 1616554860150;
-    check_fixture(K_ORDER, "event_trade.json", &want,
-                  "{\"type\":\"trade\",\"data\":{\"id\":56,\"client_order_id\":"
-                  "\"rt-RSI-1616554800000-1\",\"symbol\":\"BTCUSDC\",\"side\":\"BUY\","
-                  "\"price\":55445.8,\"quantity\":0.00017,\"quote_quantity\":9.425786,"
-                  "\"fee\":0.00942579,\"fee_asset\":\"USDC\",\"role\":\"taker\","
-                  "\"strategy\":\"RSI_Strategy\",\"position_id\":7,\"demo\":true,"
-                  "\"timestamp\":1616554860150}}");
+    check_fixture(
+        K_ORDER, "event_trade.json", &want,
+        "{\"type\":\"trade\",\"data\":{\"id\":56,\"order_id\":42,\"client_order_id\":"
+        "\"rt-RSI-1616554800000-1\",\"symbol\":\"BTCUSDC\",\"side\":\"BUY\","
+        "\"status\":\"FILLED\",\"price\":55445.8,\"quantity\":0.00017,\"quote_quantity\":9.425786,"
+        "\"fee\":0.00942579,\"fee_asset\":\"USDC\",\"role\":\"taker\","
+        "\"strategy\":\"RSI_Strategy\",\"position_id\":7,\"exchange_trade_id\":null,"
+        "\"demo\":true,\"timestamp\":1616554860150}}");
 }
 
 static void test_fixture_position(void **state)
@@ -513,19 +539,28 @@ static void test_fixture_position(void **state)
     p->status = RT_POSITION_CLOSED;
     p->entry_price = M("55445.8");
     p->quantity = 0;
+    p->initial_quantity = M("0.00017");
     p->stop_loss = M("55000");
     p->take_profit = M("57000");
-    p->trailing_stop = 0;
     p->highest_price = M("57012.5");
+    p->breakeven_armed = true;
+    p->exit_price = M("55000");
     p->realized_pnl = M("-0.07581");
+    p->fees = M("0.01877579");
+    p->demo = true;
     p->opened_at = 1616554860150;
     p->closed_at = 1616558460000;
+    snprintf(p->exit_reason, sizeof p->exit_reason, "stop_loss");
+    p->updated_at = 1616558460000;
     check_fixture(K_ORDER, "event_position.json", &want,
                   "{\"type\":\"position\",\"data\":{\"id\":7,\"symbol\":\"BTCUSDC\","
                   "\"strategy\":\"RSI_Strategy\",\"status\":\"closed\",\"entry_price\":55445.8,"
-                  "\"quantity\":0,\"stop_loss\":55000,\"take_profit\":57000,"
-                  "\"trailing_stop\":null,\"highest_price\":57012.5,\"realized_pnl\":-0.07581,"
-                  "\"opened_at\":1616554860150,\"closed_at\":1616558460000}}");
+                  "\"quantity\":0,\"initial_quantity\":0.00017,\"stop_loss\":55000,"
+                  "\"take_profit\":57000,\"trailing_active\":false,\"highest_price\":57012.5,"
+                  "\"trailing_stop\":null,\"partial_taken\":false,\"breakeven_armed\":true,"
+                  "\"exit_price\":55000,\"realized_pnl\":-0.07581,\"fees\":0.01877579,"
+                  "\"demo\":true,\"opened_at\":1616554860150,\"closed_at\":1616558460000,"
+                  "\"exit_reason\":\"stop_loss\",\"updated_at\":1616558460000}}");
 }
 
 static void test_fixture_risk(void **state)
@@ -583,11 +618,13 @@ static void test_fixture_logline(void **state)
     want.logline.ts = 1616554860150;
     snprintf(want.logline.service, sizeof want.logline.service, "trader");
     want.logline.level = RT_LOG_WARN;
+    snprintf(want.logline.module, sizeof want.logline.module, "exec");
     snprintf(want.logline.msg, sizeof want.logline.msg,
              "order rejected: symbol=BTCUSDC reason=\"min notional\" \xc3\xa9");
     check_fixture(K_LOGLINE, "logline.json", &want,
                   "{\"ts\":1616554860150,\"service\":\"trader\",\"level\":\"WARN\","
-                  "\"msg\":\"order rejected: symbol=BTCUSDC reason=\\\"min notional\\\" \xc3\xa9\"}");
+                  "\"module\":\"exec\",\"msg\":\"order rejected: symbol=BTCUSDC reason=\\\"min "
+                  "notional\\\" \xc3\xa9\"}");
 }
 
 /* ---- round trips at the edges ------------------------------------------------------------ */
@@ -614,15 +651,14 @@ static void test_round_trip_edges(void **state)
 
     memset(v, 0, sizeof *v);
     rt_signal_t *s = &v->signal;
-    memset(s->id, 'x', sizeof s->id - 1);
+    memset(s->id, 'x', RT_SIGNAL_ID_MAX);
     memset(s->strategy, 'S', sizeof s->strategy - 1);
     snprintf(s->symbol, sizeof s->symbol, "ETHBTC");
     s->side = RT_SIDE_SELL;
     s->price = M("0.00000001");
     s->meta_count = RT_SIGNAL_META_MAX;
     for (size_t i = 0; i < RT_SIGNAL_META_MAX; i++) {
-        snprintf(s->meta[i].key, sizeof s->meta[i].key, "k%zu_%s", i,
-                 "abcdefghijklmnopqrstuvwxyz");
+        snprintf(s->meta[i].key, sizeof s->meta[i].key, "k%zu_%s", i, "abcdefghijklmnopqrstuvwxyz");
         s->meta[i].value = (double)i / 3.0 - 1e-300 * (double)i + (i == 5 ? 1e300 : 0.0);
     }
     s->meta[0].value = -0.0;
@@ -650,7 +686,7 @@ static void test_round_trip_edges(void **state)
     snprintf(p->symbol, sizeof p->symbol, "BTCUSDC");
     p->entry_price = M("50000");
     p->quantity = M("0.5");
-    p->highest_price = M("50000");
+    p->initial_quantity = M("0.5");
     p->realized_pnl = M("-12345678901.2345");
     round_trip(K_ORDER, v);
 
@@ -738,8 +774,7 @@ static void test_large_amounts(void **state)
         {"{\"symbol\":\"X\",\"price\":\"50000000.12345678\",\"event_time\":1}", RT_OK,
          "50000000.12345678"}, /* as a string: exact */
         {"{\"symbol\":\"X\",\"price\":92233720368,\"event_time\":1}", RT_OK, "92233720368"},
-        {"{\"symbol\":\"X\",\"price\":92233720368.54775807,\"event_time\":1}", RT_ERANGE,
-         NULL},
+        {"{\"symbol\":\"X\",\"price\":92233720368.54775807,\"event_time\":1}", RT_ERANGE, NULL},
         {"{\"symbol\":\"X\",\"price\":\"92233720368.54775807\",\"event_time\":1}", RT_OK,
          "92233720368.54775807"},
     };
@@ -832,24 +867,28 @@ static const char *const bases[] = {
                  "'metadata':{'rsi':71.5}}",
     [K_ORDER] = "{'type':'order','data':{'id':1,'client_order_id':'c-1',"
                 "'exchange_order_id':null,'symbol':'BTCUSDC','side':'BUY','type':'LIMIT',"
-                "'status':'NEW','quantity':'0.5','filled_quantity':0,'price':'50000',"
-                "'avg_price':0,'source':'manual','strategy':null,'signal_id':null,'error':null,"
-                "'created_at':1000,'updated_at':1000}}",
-    [K_TRADE] = "{'type':'trade','data':{'id':1,'client_order_id':'c-1','symbol':'BTCUSDC',"
-                "'side':'SELL','price':'50000','quantity':'0.5','quote_quantity':'25000',"
-                "'fee':'25','fee_asset':'USDC','role':'maker','strategy':null,"
-                "'position_id':null,'demo':false,'timestamp':1000}}",
+                "'status':'NEW','quantity':'0.5','quote_quantity':null,'price':'50000',"
+                "'filled_quantity':0,'filled_quote_quantity':0,'avg_price':null,"
+                "'source':'manual','strategy':null,'signal_id':null,'position_id':null,"
+                "'reason':null,'error':null,'demo':false,'created_at':1000,'updated_at':1000}}",
+    [K_TRADE] = "{'type':'trade','data':{'id':1,'order_id':1,'client_order_id':'c-1',"
+                "'symbol':'BTCUSDC','side':'SELL','status':'FILLED','price':'50000',"
+                "'quantity':'0.5','quote_quantity':'25000','fee':'25','fee_asset':'USDC',"
+                "'role':'maker','strategy':null,'position_id':null,'exchange_trade_id':null,"
+                "'demo':false,'timestamp':1000}}",
     [K_POSITION] = "{'type':'position','data':{'id':3,'symbol':'BTCUSDC',"
                    "'strategy':'EMA_Cross','status':'open','entry_price':'50000',"
-                   "'quantity':'0.5','stop_loss':'49000','take_profit':null,"
-                   "'trailing_stop':'49500','highest_price':'50500','realized_pnl':0,"
-                   "'opened_at':1000,'closed_at':null}}",
+                   "'quantity':'0.5','initial_quantity':'1','stop_loss':'49000',"
+                   "'take_profit':null,'trailing_active':true,'highest_price':'50500',"
+                   "'trailing_stop':'49500','partial_taken':true,'breakeven_armed':false,"
+                   "'exit_price':null,'realized_pnl':0,'fees':'0.5','demo':false,"
+                   "'opened_at':1000,'closed_at':null,'exit_reason':null,'updated_at':1000}}",
     [K_RISK] = "{'type':'risk','data':{'paused':true,'halted':false,'reason':'operator'}}",
     [K_BALANCES] = "[{'asset':'BTC','free':'1','locked':'0.5','total':'1.5',"
                    "'quote_value':'75000'},{'asset':'USDC','free':100,'locked':0,'total':100,"
                    "'quote_value':100}]",
     [K_TOTAL] = "{'total_quote':'75100','asset':'USDC'}",
-    [K_LOGLINE] = "{'ts':1000,'service':'gateway','level':'INFO','msg':'connected'}",
+    [K_LOGLINE] = "{'ts':1000,'service':'gateway','level':'INFO','module':'ws','msg':'connected'}",
 };
 
 typedef struct {
@@ -894,8 +933,7 @@ static const bad_t bad_cases[] = {
     {K_CANDLE, "'symbol':'BTCUSDC'", "'symbol':'BTC-USDC'", RT_EINVAL, "symbol"},
     {K_CANDLE, "'symbol':'BTCUSDC'", "'symbol':''", RT_EINVAL, "symbol"},
     {K_CANDLE, "'symbol':'BTCUSDC'", "'symbol':'ABCDEFGHIJKLMNOPQRSTU'", RT_EINVAL, "symbol"},
-    {K_CANDLE, "'symbol':'BTCUSDC'", "'symbol':'ABCDEFGHIJKLMNOPQRSTUVWXYZ'", RT_ETOOBIG,
-     "symbol"},
+    {K_CANDLE, "'symbol':'BTCUSDC'", "'symbol':'ABCDEFGHIJKLMNOPQRSTUVWXYZ'", RT_ETOOBIG, "symbol"},
     {K_CANDLE, "'symbol':'BTCUSDC'", "'symbol':'BTC\\u0000'", RT_EINVAL, ""},
     {K_CANDLE, "'interval':'1m'", "'interval':'7m'", RT_EINVAL, "interval"},
     {K_CANDLE, "'interval':'1m'", "'interval':'1mm'", RT_EINVAL, "interval"},
@@ -945,6 +983,13 @@ static const bad_t bad_cases[] = {
     {K_SIGNAL, "'id':'s-1',", "", RT_EINVAL, "id"},
     {K_SIGNAL, "'id':'s-1'", "'id':''", RT_EINVAL, "id"},
     {K_SIGNAL, "'id':'s-1'", "'id':'has space'", RT_EINVAL, "id"},
+    {K_SIGNAL, "'id':'s-1'",
+     "'id':'0123456789012345678901234567890123456789012345678901234567890123'", RT_OK, ""},
+    {K_SIGNAL, "'id':'s-1'",
+     "'id':'01234567890123456789012345678901234567890123456789012345678901234'", RT_EINVAL, "id"},
+    {K_SIGNAL, "'id':'s-1'",
+     "'id':'012345678901234567890123456789012345678901234567890123456789012345678901'", RT_ETOOBIG,
+     "id"},
     {K_SIGNAL, "'strategy':'RSI_Strategy'", "'strategy':'RSI Strategy'", RT_EINVAL, "strategy"},
     {K_SIGNAL, "'price':55445.8", "'price':NaN", RT_EINVAL, ""},
     {K_SIGNAL, "'price':55445.8", "'price':1e999", RT_ERANGE, ""},
@@ -960,17 +1005,15 @@ static const bad_t bad_cases[] = {
     {K_SIGNAL, "'metadata':{'rsi':71.5}", "'metadata':null", RT_OK, ""},
     {K_SIGNAL, "'metadata':{'rsi':71.5}", "'metadata':{}", RT_OK, ""},
     {K_SIGNAL, "'metadata':{'rsi':71.5}", "'metadata':[71.5]", RT_EINVAL, "metadata"},
-    {K_SIGNAL, "'metadata':{'rsi':71.5}", "'metadata':{'rsi':'71.5'}", RT_EINVAL,
-     "metadata.rsi"},
+    {K_SIGNAL, "'metadata':{'rsi':71.5}", "'metadata':{'rsi':'71.5'}", RT_EINVAL, "metadata.rsi"},
     {K_SIGNAL, "'metadata':{'rsi':71.5}", "'metadata':{'rsi':null}", RT_EINVAL, "metadata.rsi"},
     {K_SIGNAL, "'metadata':{'rsi':71.5}", "'metadata':{'rsi':NaN}", RT_EINVAL, ""},
     {K_SIGNAL, "'metadata':{'rsi':71.5}", "'metadata':{'rsi':1e999}", RT_ERANGE, ""},
     {K_SIGNAL, "'metadata':{'rsi':71.5}", "'metadata':{'rsi':1,'rsi':2}", RT_EINVAL, ""},
     {K_SIGNAL, "'metadata':{'rsi':71.5}", "'metadata':{'bad key':1}", RT_EINVAL, "metadata"},
     {K_SIGNAL, "'metadata':{'rsi':71.5}", "'metadata':{'':1}", RT_EINVAL, "metadata"},
-    {K_SIGNAL, "'metadata':{'rsi':71.5}",
-     "'metadata':{'abcdefghijklmnopqrstuvwxyz0123456':1}", RT_ETOOBIG,
-     "metadata.abcdefghijklmnopqrstuvwxyz0123456"},
+    {K_SIGNAL, "'metadata':{'rsi':71.5}", "'metadata':{'abcdefghijklmnopqrstuvwxyz0123456':1}",
+     RT_ETOOBIG, "metadata.abcdefghijklmnopqrstuvwxyz0123456"},
     {K_SIGNAL, "'metadata':{'rsi':71.5}",
      "'metadata':{'a':1,'b':2,'c':3,'d':4,'e':5,'f':6,'g':7,'h':8,'i':9,'j':10,'k':11,'l':12,"
      "'m':13,'n':14,'o':15,'p':16,'q':17}",
@@ -1012,10 +1055,22 @@ static const bad_t bad_cases[] = {
     {K_ORDER, "'quantity':'0.5'", "'quantity':NaN", RT_EINVAL, ""},
     {K_ORDER, "'quantity':'0.5'", "'quantity':1e999", RT_ERANGE, ""},
     {K_ORDER, "'quantity':'0.5'", "'quantity':'0.500000001'", RT_EINVAL, "data.quantity"},
-    {K_ORDER, "'filled_quantity':0", "'filled_quantity':'0.6'", RT_EINVAL,
-     "data.filled_quantity"},
+    {K_ORDER, "'filled_quantity':0", "'filled_quantity':'0.6'", RT_EINVAL, "data.filled_quantity"},
     {K_ORDER, "'filled_quantity':0", "'filled_quantity':'0.1'", RT_EINVAL, "data.avg_price"},
+    {K_ORDER, "'filled_quantity':0,", "", RT_EINVAL, "data.filled_quantity"},
     {K_ORDER, "'price':'50000'", "'price':0", RT_EINVAL, "data.price"},
+    {K_ORDER, "'price':'50000'", "'price':null", RT_EINVAL, "data.price"},
+    {K_ORDER,
+     "'type':'LIMIT','status':'NEW','quantity':'0.5','quote_quantity':null,'price':'50000'",
+     "'type':'MARKET','status':'NEW','quantity':null,'quote_quantity':'100','price':null", RT_OK,
+     ""},
+    {K_ORDER, "'quantity':'0.5'", "'quantity':null", RT_EINVAL, "data.quantity"},
+    {K_ORDER, "'quote_quantity':null", "'quote_quantity':-5", RT_EINVAL, "data.quote_quantity"},
+    {K_ORDER, "'signal_id':null",
+     "'signal_id':'01234567890123456789012345678901234567890123456789012345678901234'", RT_EINVAL,
+     "data.signal_id"},
+    {K_ORDER, "'position_id':null", "'position_id':0", RT_EINVAL, "data.position_id"},
+    {K_ORDER, "'demo':false,", "", RT_EINVAL, "data.demo"},
     {K_ORDER, "'updated_at':1000", "'updated_at':999", RT_EINVAL, "data.updated_at"},
     {K_ORDER, "'error':null", "'error':'\xf0\x9f'", RT_EINVAL, ""},
     {K_ORDER, "'error':null", "'error':'insufficient balance'", RT_OK, ""},
@@ -1025,6 +1080,10 @@ static const bad_t bad_cases[] = {
     {K_ORDER, "1000}}", "1000}} 1", RT_EINVAL, ""},
     /* trade */
     {K_TRADE, "'role':'maker'", "'role':'MAKER'", RT_EINVAL, "data.role"},
+    {K_TRADE, "'status':'FILLED'", "'status':'NEW'", RT_EINVAL, "data.status"},
+    {K_TRADE, "'status':'FILLED'", "'status':'PARTIALLY_FILLED'", RT_OK, ""},
+    {K_TRADE, "'order_id':1", "'order_id':'1'", RT_EINVAL, "data.order_id"},
+    {K_TRADE, "'exchange_trade_id':null", "'exchange_trade_id':57", RT_OK, ""},
     {K_TRADE, "'quantity':'0.5'", "'quantity':'-0.5'", RT_EINVAL, "data.quantity"},
     {K_TRADE, "'fee':'25'", "'fee':-1", RT_EINVAL, "data.fee"},
     {K_TRADE, "'fee_asset':'USDC'", "'fee_asset':null", RT_EINVAL, "data.fee_asset"},
@@ -1038,6 +1097,14 @@ static const bad_t bad_cases[] = {
     {K_POSITION, "'status':'open'", "'status':'closed'", RT_EINVAL, "data.closed_at"},
     {K_POSITION, "'entry_price':'50000'", "'entry_price':0", RT_EINVAL, "data.entry_price"},
     {K_POSITION, "'quantity':'0.5'", "'quantity':-0.5", RT_EINVAL, "data.quantity"},
+    {K_POSITION, "'quantity':'0.5'", "'quantity':'1.00000001'", RT_EINVAL, "data.quantity"},
+    {K_POSITION, "'initial_quantity':'1'", "'initial_quantity':0", RT_EINVAL,
+     "data.initial_quantity"},
+    {K_POSITION, "'fees':'0.5'", "'fees':'-0.5'", RT_EINVAL, "data.fees"},
+    {K_POSITION, "'partial_taken':true", "'partial_taken':null", RT_EINVAL, "data.partial_taken"},
+    {K_POSITION, "'exit_reason':null",
+     "'exit_reason':'01234567890123456789012345678901234567890123456789012345678901234'",
+     RT_ETOOBIG, "data.exit_reason"},
     {K_POSITION, "'realized_pnl':0", "'realized_pnl':'-12.5'", RT_OK, ""},
     {K_POSITION, "'trailing_stop':'49500'", "'trailing_stop':0", RT_EINVAL, "data.trailing_stop"},
     {K_POSITION, "'highest_price':'50500'", "'highest_price':NaN", RT_EINVAL, ""},
@@ -1082,9 +1149,9 @@ static const bad_t bad_cases[] = {
     {K_TOTAL, "'total_quote':'75100'", "'total_quote':NaN", RT_EINVAL, ""},
     {K_TOTAL, "'total_quote':'75100'", "'total_quote':1e999", RT_ERANGE, ""},
     {K_TOTAL, "'total_quote':'75100'", "'total_quote':-1", RT_EINVAL, "total_quote"},
-    {K_TOTAL, "'total_quote':'75100'", "'total_quote':'75100.000000001'", RT_EINVAL,
-     "total_quote"},
-    {K_TOTAL, "'asset':'USDC'", "'asset':'USDCUSDCUSDCUSDC'", RT_ETOOBIG, "asset"},
+    {K_TOTAL, "'total_quote':'75100'", "'total_quote':'75100.000000001'", RT_EINVAL, "total_quote"},
+    {K_TOTAL, "'asset':'USDC'", "'asset':'USDCUSDCUSDCUSDC'", RT_OK, ""},
+    {K_TOTAL, "'asset':'USDC'", "'asset':'USDCUSDCUSDCUSDCX'", RT_ETOOBIG, "asset"},
     {K_TOTAL, "'asset':'USDC'", "'asset':'\xc3('", RT_EINVAL, ""},
     {K_TOTAL, NULL, "{}", RT_EINVAL, "total_quote"},
     {K_TOTAL, NULL, "[]", RT_EINVAL, ""},
@@ -1106,6 +1173,18 @@ static const bad_t bad_cases[] = {
     {K_LOGLINE, "'msg':'connected'", "'msg':'bad \xff'", RT_EINVAL, ""},
     {K_LOGLINE, "'service':'gateway'", "'service':''", RT_EINVAL, "service"},
     {K_LOGLINE, "'service':'gateway'", "'service':'a b'", RT_EINVAL, "service"},
+    {K_LOGLINE, "'service':'gateway'", "'service':'gw#2'", RT_OK, ""},
+    {K_LOGLINE, "'service':'gateway'",
+     "'service':'01234567890123456789012345678901234567890123456789012345678901234'", RT_ETOOBIG,
+     "service"},
+    {K_LOGLINE, "'module':'ws'", "'module':null", RT_OK, ""},
+    /* docs/BUS.md's example of what rt_bus_log_attach publishes */
+    {K_LOGLINE, NULL,
+     "{'ts':1616554800123,'service':'gateway','level':'INFO','module':'ws',"
+     "'msg':'connected host=localhost port=9090'}",
+     RT_OK, ""},
+    {K_LOGLINE, "'module':'ws',", "", RT_OK, ""},
+    {K_LOGLINE, "'module':'ws'", "'module':5", RT_EINVAL, "module"},
     {K_LOGLINE, NULL, "{}", RT_EINVAL, "ts"},
     {K_LOGLINE, NULL, "'connected'", RT_EINVAL, ""},
 };
@@ -1396,7 +1475,8 @@ static void test_format_nests(void **state)
 static void test_balances_cap(void **state)
 {
     (void)state;
-    const char *json = "[{\"asset\":\"BTC\",\"free\":1,\"locked\":0,\"total\":1,\"quote_value\":1}]";
+    const char *json =
+        "[{\"asset\":\"BTC\",\"free\":1,\"locked\":0,\"total\":1,\"quote_value\":1}]";
     rt_balance_t b[1];
     size_t n = 99;
     rt_msg_error_t err;

@@ -35,13 +35,13 @@
 /** A writer. Caller-owned (usually on the stack or in a context struct); the fields are
  *  private: use the functions below. */
 typedef struct {
-    char *buf;        /* owned; NUL-terminated once anything is written */
-    size_t len;       /* bytes written, without the NUL */
-    size_t cap;       /* bytes allocated */
-    int err;          /* first error (sticky), 0 if none */
-    unsigned depth;   /* open containers */
-    bool after_key;   /* a key was written, its value is due */
-    bool done;        /* a complete top-level value was written */
+    char *buf;      /* owned; NUL-terminated once anything is written */
+    size_t len;     /* bytes written, without the NUL */
+    size_t cap;     /* bytes allocated */
+    int err;        /* first error (sticky), 0 if none */
+    unsigned depth; /* open containers */
+    bool after_key; /* a key was written, its value is due */
+    bool done;      /* a complete top-level value was written */
     bool is_object[RT_JSONW_DEPTH_MAX];
     bool nonempty[RT_JSONW_DEPTH_MAX];
 } rt_jsonw_t;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,17 +273,19 @@ int an_params_load(an_params_t *p, an_lookup_fn lookup, void *ud, char *err, siz
 
 /* ---- signals ---------------------------------------------------------------------------- */
 
-int an_signal_begin(rt_signal_t *sig, const char *strategy, const rt_candle_t *c,
-                    rt_side_t side)
+int an_signal_begin(rt_signal_t *sig, rt_signal_id_cache_t *ids, const char *strategy,
+                    const rt_candle_t *c, rt_side_t side)
 {
     char id[RT_ID_CAP];
-    int rc = rt_signal_make_id(strategy, c->symbol, c->interval, c->open_time, id, sizeof id);
+    int rc = rt_signal_make_id_cached(ids, strategy, c->symbol, c->interval, c->open_time, id,
+                                      sizeof id);
     if (rc != RT_OK)
         return rc;
     size_t n = strlen(strategy);
     if (n >= sizeof sig->strategy)
         return RT_ETOOBIG;
-    memset(sig, 0, sizeof *sig);
+    /* everything but the metadata slots (on the hot path when strategies fire often) */
+    memset(sig, 0, offsetof(rt_signal_t, meta));
     memcpy(sig->id, id, sizeof id);
     memcpy(sig->strategy, strategy, n + 1);
     memcpy(sig->symbol, c->symbol, sizeof sig->symbol);
@@ -293,20 +296,6 @@ int an_signal_begin(rt_signal_t *sig, const char *strategy, const rt_candle_t *c
     sig->timestamp = c->open_time;
     sig->price = c->close;
     return RT_OK;
-}
-
-void an_signal_meta(rt_signal_t *sig, const char *key, double v)
-{
-    if (sig->meta_count >= RT_SIGNAL_META_MAX || !isfinite(v))
-        return;
-    rt_meta_t *m = &sig->meta[sig->meta_count];
-    size_t n = strlen(key);
-    if (n >= sizeof m->key)
-        n = sizeof m->key - 1;
-    memcpy(m->key, key, n);
-    m->key[n] = '\0';
-    m->value = v;
-    sig->meta_count++;
 }
 
 int an_money_of(double v, rt_money_t *out)

@@ -21,10 +21,13 @@
 #ifndef AN_STRATEGY_H
 #define AN_STRATEGY_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "rt/signal_id.h"
 #include "rt/types.h"
 
 /** Most parameters a strategy may have, and most strategies the registry may hold. */
@@ -138,14 +141,30 @@ size_t an_strategy_names(const an_strategy_t *const *list, size_t n, char *buf, 
 
 /* ---- helpers for strategy files -------------------------------------------------------- */
 
-/** Starts a signal from a candle: id (rt_signal_make_id), strategy, symbol, interval, side,
- *  timestamp = open time, price = close, no stop/target, no metadata. Returns 0 or the id's
- *  error (RT_EINVAL, RT_ETOOBIG); on error *sig is untouched. */
-int an_signal_begin(rt_signal_t *sig, const char *strategy, const rt_candle_t *c,
-                    rt_side_t side);
+/** Starts a signal from a candle: id (rt_signal_make_id_cached with the state's cache ids, or
+ *  NULL), strategy, symbol, interval, side,
+ *  timestamp = open time, price = close, no stop/target, no metadata (the meta slots past
+ *  meta_count are not cleared). Returns 0 or the id's error (RT_EINVAL, RT_ETOOBIG); on error
+ *  *sig is untouched. */
+int an_signal_begin(rt_signal_t *sig, rt_signal_id_cache_t *ids, const char *strategy,
+                    const rt_candle_t *c, rt_side_t side);
 
-/** Appends one metadata value (skipped when full, or when v is not finite: JSON has no NaN). */
-void an_signal_meta(rt_signal_t *sig, const char *key, double v);
+/** Appends one metadata value under a key of len bytes (cut to RT_META_KEY_CAP - 1); skipped
+ *  when full, or when v is not finite (JSON has no NaN). */
+static inline void an_signal_meta_n(rt_signal_t *sig, const char *key, size_t len, double v)
+{
+    if (sig->meta_count >= RT_SIGNAL_META_MAX || !isfinite(v))
+        return;
+    rt_meta_t *m = &sig->meta[sig->meta_count++];
+    if (len >= sizeof m->key)
+        len = sizeof m->key - 1;
+    memcpy(m->key, key, len);
+    m->key[len] = '\0';
+    m->value = v;
+}
+
+/** an_signal_meta_n for a string literal key (the length is known at compile time). */
+#define an_signal_meta(sig, key, v) an_signal_meta_n((sig), "" key "", sizeof(key) - 1, (v))
 
 /** Converts a computed price or distance (double) to money, rounded to 8 decimals. Returns 0;
  *  RT_ERANGE when it is not finite or out of money's range. */

@@ -24,6 +24,7 @@ typedef struct {
     rt_bbands_t bb;
     double prev_close;
     bool has_prev;
+    rt_signal_id_cache_t ids;
 } state_t;
 
 static size_t warmup(const an_params_t *p)
@@ -79,7 +80,7 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
         side = RT_SIDE_SELL;
     else
         return 0;
-    int rc = an_signal_begin(out, an_bollinger_strategy.name, c, side);
+    int rc = an_signal_begin(out, &st->ids, an_bollinger_strategy.name, c, side);
     if (rc != RT_OK)
         return rc;
     an_signal_meta(out, "bb_upper", upper);

@@ -31,6 +31,7 @@ typedef struct {
     rt_ema_t fast, slow;
     rt_atr_t atr;
     an_cross_t cross;
+    rt_signal_id_cache_t ids;
 } state_t;
 
 static int check(const an_params_t *p, char *err, size_t cap)
@@ -105,7 +106,7 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
             rt_money_add(c->close, d_target, &target) != RT_OK)
             return 0;
     }
-    int rc = an_signal_begin(out, an_ema_trend_strategy.name, c,
+    int rc = an_signal_begin(out, &st->ids, an_ema_trend_strategy.name, c,
                              cross > 0 ? RT_SIDE_BUY : RT_SIDE_SELL);
     if (rc != RT_OK)
         return rc;

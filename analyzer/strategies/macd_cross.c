@@ -20,6 +20,7 @@ static const an_param_def_t params[P_COUNT] = {
 typedef struct {
     rt_macd_t macd;
     an_cross_t cross;
+    rt_signal_id_cache_t ids;
 } state_t;
 
 static int check(const an_params_t *p, char *err, size_t cap)
@@ -69,7 +70,7 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
     int cross = an_cross_update(&st->cross, m->hist);
     if (cross == 0)
         return 0;
-    int rc = an_signal_begin(out, an_macd_cross_strategy.name, c,
+    int rc = an_signal_begin(out, &st->ids, an_macd_cross_strategy.name, c,
                              cross > 0 ? RT_SIDE_BUY : RT_SIDE_SELL);
     if (rc != RT_OK)
         return rc;

@@ -28,6 +28,12 @@ typedef struct {
     const an_params_t *p;
     rt_hilo_t range;
     bool prev_inside; /* the previous close was <= its range's high */
+    int pos;          /* slot of the next candle in highs/lows */
+    rt_money_t *highs, *lows; /* the last RANGE_WINDOW candles' extremes, candle number k at
+                                 k % window: the range's prices in exact fixed point */
+    double buffer_pct;        /* RANGE_STOP_BUFFER_PCT as last converted, and as money */
+    rt_money_t buffer_money;
+    rt_signal_id_cache_t ids;
 } state_t;
 
 static size_t warmup(const an_params_t *p)
@@ -43,6 +49,7 @@ static void state_free(void *state)
     if (st == NULL)
         return;
     rt_hilo_cleanup(&st->range);
+    free(st->highs);
     free(st);
 }
 
@@ -54,7 +61,15 @@ static int state_new(const an_params_t *p, void **out)
     if (st == NULL)
         return RT_ENOMEM;
     st->p = p;
-    int rc = rt_hilo_init(&st->range, (int)p->v[P_WINDOW]);
+    st->buffer_pct = -1.0; /* nothing converted yet */
+    size_t n = (size_t)p->v[P_WINDOW];
+    int rc = rt_hilo_init(&st->range, (int)n);
+    if (rc == RT_OK) {
+        st->highs = calloc(2 * n, sizeof *st->highs);
+        st->lows = st->highs + n;
+        if (st->highs == NULL)
+            rc = RT_ENOMEM;
+    }
     if (rc != RT_OK) {
         state_free(st);
         return rc;
@@ -63,16 +78,29 @@ static int state_new(const an_params_t *p, void **out)
     return RT_OK;
 }
 
-/* Fills the BUY signal; 1, 0 when the prices do not work out, or an error. */
+/* Fills the BUY signal; 1, 0 when the prices do not work out, or an error. All money
+ * arithmetic is exact: the range's prices come from the candles, the buffer is
+ * low x pct / 100 with the percentage converted to fixed point once. */
 static int breakout(state_t *st, const rt_candle_t *c, double hi, double lo, rt_signal_t *out)
 {
-    rt_money_t h, l, height, target, buffer, stop;
-    if (an_money_of(hi, &h) != RT_OK || an_money_of(lo, &l) != RT_OK ||
-        rt_money_sub(h, l, &height) != RT_OK || rt_money_add(c->close, height, &target) != RT_OK ||
-        an_money_of(lo * st->p->v[P_STOP_BUFFER] / 100.0, &buffer) != RT_OK ||
+    int64_t hi_at, lo_at;
+    if (rt_hilo_index(&st->range, &hi_at, &lo_at) != RT_OK)
+        return 0;
+    int64_t n = st->range.period;
+    rt_money_t h = st->highs[hi_at % n], l = st->lows[lo_at % n];
+    double pct = st->p->v[P_STOP_BUFFER];
+    if (pct != st->buffer_pct) {
+        if (an_money_of(pct, &st->buffer_money) != RT_OK)
+            return 0;
+        st->buffer_pct = pct;
+    }
+    rt_money_t height, target, buffer, stop;
+    if (rt_money_sub(h, l, &height) != RT_OK || rt_money_add(c->close, height, &target) != RT_OK ||
+        rt_money_mul_frac(l, st->buffer_money, 100 * RT_MONEY_SCALE, RT_ROUND_NEAREST, &buffer) !=
+            RT_OK ||
         rt_money_sub(l, buffer, &stop) != RT_OK || stop <= 0)
         return 0;
-    int rc = an_signal_begin(out, an_range_breakout_strategy.name, c, RT_SIDE_BUY);
+    int rc = an_signal_begin(out, &st->ids, an_range_breakout_strategy.name, c, RT_SIDE_BUY);
     if (rc != RT_OK)
         return rc;
     out->stop_loss = stop;
@@ -80,7 +108,7 @@ static int breakout(state_t *st, const rt_candle_t *c, double hi, double lo, rt_
     an_signal_meta(out, "range_high", hi);
     an_signal_meta(out, "range_low", lo);
     an_signal_meta(out, "range_height_pct", (hi - lo) / lo * 100.0);
-    an_signal_meta(out, "range_bars", (double)st->range.period);
+    an_signal_meta(out, "range_bars", (double)n);
     return 1;
 }
 
@@ -96,7 +124,12 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
             fired = breakout(st, c, hi, lo, out);
         st->prev_inside = inside;
     }
-    (void)rt_hilo_update(&st->range, an_px(c->high), an_px(c->low));
+    int rc = rt_hilo_update(&st->range, an_px(c->high), an_px(c->low));
+    if (rc == RT_OK || rc == RT_EAGAIN) { /* candle number k sits at k % window */
+        st->highs[st->pos] = c->high;
+        st->lows[st->pos] = c->low;
+        st->pos = st->pos + 1 == st->range.period ? 0 : st->pos + 1;
+    }
     return fired;
 }
 

@@ -24,6 +24,7 @@ typedef struct {
     rt_rsi_t rsi;
     double prev;
     bool has_prev;
+    rt_signal_id_cache_t ids;
 } state_t;
 
 static int check(const an_params_t *p, char *err, size_t cap)
@@ -85,7 +86,7 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
         side = RT_SIDE_SELL;
     else
         return 0;
-    int rc = an_signal_begin(out, an_rsi_strategy.name, c, side);
+    int rc = an_signal_begin(out, &st->ids, an_rsi_strategy.name, c, side);
     if (rc != RT_OK)
         return rc;
     an_signal_meta(out, "rsi", rsi);

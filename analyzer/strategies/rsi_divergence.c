@@ -57,6 +57,7 @@ typedef struct {
     int64_t pivot_seq; /* index (0-based) of the previous swing low */
     rt_money_t pivot_low;
     double pivot_rsi;
+    rt_signal_id_cache_t ids;
 } state_t;
 
 static int check(const an_params_t *p, char *err, size_t cap)
@@ -153,7 +154,7 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
             rt_money_add(c->close, d, &target) != RT_OK)
             return 0;
     }
-    int rc = an_signal_begin(out, an_rsi_divergence_strategy.name, c, RT_SIDE_BUY);
+    int rc = an_signal_begin(out, &st->ids, an_rsi_divergence_strategy.name, c, RT_SIDE_BUY);
     if (rc != RT_OK)
         return rc;
     out->stop_loss = cand->low;

@@ -7,9 +7,9 @@
  *   SELL when the short MA crosses below the long MA, and
  *          USE_RSI_FILTER:          RSI > RSI_OVERSOLD (not selling into an oversold market).
  * As in the seed, the trend and volume filters apply to entries only. A cross is a change of
- * sign of short - long (touching and leaving is none). An enabled filter whose indicator has
- * no value yet blocks the signal. The filters' indicators always run, so switching a filter on
- * live takes effect at once. */
+ * sign of short - long (touching and leaving is none). A filter's indicator runs only while
+ * the filter is on (the default, all off, costs nothing); switched on live, it starts afresh
+ * and blocks the signals it filters until it has a value. */
 #include <stdlib.h>
 
 #include "internal.h"
@@ -65,7 +65,9 @@ typedef struct {
     rt_rsi_t rsi;
     rt_ema_t trend;
     rt_sma_t volume;
+    bool rsi_on, trend_on, volume_on; /* the filter ran on the previous candle */
     an_cross_t cross;
+    rt_signal_id_cache_t ids;
 } state_t;
 
 static int check(const an_params_t *p, char *err, size_t cap)
@@ -144,10 +146,29 @@ static int state_new(const an_params_t *p, void **out)
 static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
 {
     state_t *st = state;
+    const double *v = st->p->v;
+    bool use_rsi = v[P_USE_RSI] != 0, use_ema = v[P_USE_EMA] != 0, use_vol = v[P_USE_VOLUME] != 0;
     double close = an_px(c->close), volume = an_px(c->volume);
-    bool rsi_ok = rt_rsi_update(&st->rsi, close) == RT_OK;
-    bool trend_ok = rt_ema_update(&st->trend, close) == RT_OK;
-    bool vol_ok = rt_sma_update(&st->volume, volume) == RT_OK;
+    bool rsi_ok = false, trend_ok = false, vol_ok = false;
+    /* a filter switched on starts from scratch: its indicator missed the candles in between */
+    if (use_rsi) {
+        if (!st->rsi_on)
+            rt_rsi_reset(&st->rsi);
+        rsi_ok = rt_rsi_update(&st->rsi, close) == RT_OK;
+    }
+    if (use_ema) {
+        if (!st->trend_on)
+            rt_ema_reset(&st->trend);
+        trend_ok = rt_ema_update(&st->trend, close) == RT_OK;
+    }
+    if (use_vol) {
+        if (!st->volume_on)
+            rt_sma_reset(&st->volume);
+        vol_ok = rt_sma_update(&st->volume, volume) == RT_OK;
+    }
+    st->rsi_on = use_rsi;
+    st->trend_on = use_ema;
+    st->volume_on = use_vol;
     double s, l;
     if (st->ma_type == MA_EMA) {
         bool a = rt_ema_update(&st->ema_short, close) == RT_OK;
@@ -166,8 +187,6 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
     if (cross == 0)
         return 0;
 
-    const double *v = st->p->v;
-    bool use_rsi = v[P_USE_RSI] != 0, use_ema = v[P_USE_EMA] != 0, use_vol = v[P_USE_VOLUME] != 0;
     double rsi = st->rsi.value, trend = st->trend.value, vol_avg = 0.0;
     if (vol_ok)
         (void)rt_sma_value(&st->volume, &vol_avg);
@@ -185,7 +204,7 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
             return 0;
         side = RT_SIDE_SELL;
     }
-    int rc = an_signal_begin(out, an_sma_cross_strategy.name, c, side);
+    int rc = an_signal_begin(out, &st->ids, an_sma_cross_strategy.name, c, side);
     if (rc != RT_OK)
         return rc;
     an_signal_meta(out, "ma_short", s);

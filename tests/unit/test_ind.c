@@ -226,10 +226,17 @@ static void test_windows_brute_force(void **state)
             if (want_rc != RT_OK)
                 continue;
             double sum = 0, mx = -INFINITY, mn = INFINITY;
+            int mx_at = -1, mn_at = -1; /* the latest of equal extremes */
             for (int j = i - per + 1; j <= i; j++) {
                 sum += x[j];
-                mx = fmax(mx, hi[j]);
-                mn = fmin(mn, lo[j]);
+                if (hi[j] >= mx) {
+                    mx = hi[j];
+                    mx_at = j;
+                }
+                if (lo[j] <= mn) {
+                    mn = lo[j];
+                    mn_at = j;
+                }
             }
             double mean = sum / per, var = 0;
             for (int j = i - per + 1; j <= i; j++)
@@ -242,6 +249,11 @@ static void test_windows_brute_force(void **state)
             assert_int_equal(rt_hilo_value(&hl, &h, &l), RT_OK);
             if (h != mx || l != mn)
                 fail_msg("hilo(%d) at %d: got %g/%g want %g/%g", per, i, h, l, mx, mn);
+            int64_t h_at, l_at;
+            assert_int_equal(rt_hilo_index(&hl, &h_at, &l_at), RT_OK);
+            if (h_at != mx_at || l_at != mn_at)
+                fail_msg("hilo(%d) at %d: indexes %lld/%lld want %d/%d", per, i, (long long)h_at,
+                         (long long)l_at, mx_at, mn_at);
             if (bbrc == RT_OK) {
                 rt_bbands_value_t bv;
                 assert_int_equal(rt_bbands_value(&bb, &bv), RT_OK);

@@ -678,6 +678,37 @@ static void test_signal_ids(void **state)
                      RT_OK);
     assert_true(strlen(id) < RT_ID_CAP);
 
+    /* the cached form gives the same ids whatever changes between calls */
+    static const char *const strategies[] = {"RSI_Strategy", "MACD_Cross"};
+    static const struct {
+        int strategy;
+        const char *symbol, *interval;
+        int64_t t;
+    } seq[] = {{0, "BTCUSDC", "1m", 1616554800000}, {0, "BTCUSDC", "1m", 1616554860000},
+               {0, "ETHBTC", "1m", 1616554860000},  {0, "ETHBTC", "5m", 7},
+               {1, "ETHBTC", "5m", 7},              {1, "ETHBTC", NULL, 0},
+               {1, "ETHBTC", "", 99},               {1, "ETHBTC", "5m", 1616554800000}};
+    rt_signal_id_cache_t cache;
+    memset(&cache, 0, sizeof cache);
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        char a[RT_ID_CAP], b[RT_ID_CAP];
+        const char *st = strategies[seq[i].strategy];
+        assert_int_equal(rt_signal_make_id(st, seq[i].symbol, seq[i].interval, seq[i].t, a,
+                                           sizeof a),
+                         RT_OK);
+        assert_int_equal(rt_signal_make_id_cached(&cache, st, seq[i].symbol, seq[i].interval,
+                                                  seq[i].t, b, sizeof b),
+                         RT_OK);
+        assert_string_equal(a, b);
+    }
+    assert_int_equal(rt_signal_make_id_cached(&cache, strategies[1], "ETHBTC", "5m", -1, id,
+                                              sizeof id),
+                     RT_EINVAL);
+    assert_int_equal(rt_signal_make_id_cached(&cache, strategies[1], "ETHBTC", "5m", 1, id, 10),
+                     RT_ETOOBIG);
+    assert_int_equal(rt_signal_make_id_cached(NULL, "A", "B", "1m", 5, id, sizeof id), RT_OK);
+    assert_string_equal(id, "A:B:1m:5");
+
     static const struct {
         const char *strategy, *symbol, *interval;
         int64_t t;

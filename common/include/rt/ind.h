@@ -56,6 +56,7 @@
 typedef struct {
     double *ring;    /* period slots */
     int period;
+    double inv_period; /* 1/period */
     int count;       /* inputs in the window (<= period) */
     int pos;         /* next slot to write */
     int since_exact; /* inputs since the sums were last recomputed */
@@ -110,6 +111,7 @@ int rt_ema_value(const rt_ema_t *e, double *out);
 typedef struct {
     int period;
     int count; /* inputs seen, capped at period + 1 */
+    double inv; /* 1/period */
     double prev;
     double gain, loss; /* sums while seeding, then Wilder averages */
     double value;
@@ -183,6 +185,7 @@ int rt_bbands_value(const rt_bbands_t *b, rt_bbands_value_t *out);
 typedef struct {
     int period;
     int count; /* candles seen, capped at period + 1 */
+    double inv; /* 1/period */
     double prev_close;
     double sum; /* of the seed true ranges */
     double tr;  /* latest true range */
@@ -201,19 +204,19 @@ int rt_atr_value(const rt_atr_t *a, double *out);
 /* ---- Rolling highest high / lowest low ------------------------------------------------ */
 
 typedef struct {
-    double value;
-    int64_t seq;
-} rt_ind_slot_t;
-
-typedef struct {
     int period;
+    int pos;     /* position of the next candle in its block of `period` */
     int64_t seq; /* candles seen */
-    rt_ind_slot_t *hi, *lo; /* two monotonic deques, each a ring of `period` slots */
-    int hi_head, hi_len, lo_head, lo_len;
+    double *buf_hi, *buf_lo;          /* the current block's highs and lows */
+    double *suf_hi, *suf_lo;          /* the previous block's suffix extremes */
+    int64_t *suf_hi_at, *suf_lo_at;   /* and the candles holding them */
+    double pre_hi, pre_lo;            /* the current block's prefix extremes */
+    int64_t pre_hi_at, pre_lo_at;
 } rt_hilo_t;
 
-/** Highest high and lowest low of the last `period` candles (1..RT_IND_PERIOD_MAX): monotonic
- *  deques, O(1) amortized per candle. */
+/** Highest high and lowest low of the last `period` candles (1..RT_IND_PERIOD_MAX): van Herk /
+ *  Gil-Werman blocks in a fixed ring, O(1) amortized per candle without data-dependent
+ *  branches (see ind.c for why not a monotonic deque). */
 int rt_hilo_init(rt_hilo_t *h, int period);
 /** Frees the window (safe on a zeroed or cleaned-up struct). */
 void rt_hilo_cleanup(rt_hilo_t *h);
@@ -223,5 +226,9 @@ void rt_hilo_reset(rt_hilo_t *h);
 int rt_hilo_update(rt_hilo_t *h, double high, double low);
 /** Both extremes of the last `period` candles; RT_EAGAIN before `period` candles. */
 int rt_hilo_value(const rt_hilo_t *h, double *highest, double *lowest);
+/** Where the extremes are (TA-Lib's MAXINDEX/MININDEX): the 0-based numbers, counted from init
+ *  or reset, of the candles holding the highest high and the lowest low (the latest of equal
+ *  ones). RT_EAGAIN before `period` candles. */
+int rt_hilo_index(const rt_hilo_t *h, int64_t *highest_at, int64_t *lowest_at);
 
 #endif

@@ -4,8 +4,9 @@
  *          stop_loss   = close - EMA_TREND_ATR_MULT x ATR(EMA_TREND_ATR_WINDOW),
  *          take_profit = close + EMA_TREND_REWARD_RATIO x (close - stop_loss);
  *   SELL when it crosses below (the trend is over: an exit, no stop or target).
- * Distances are computed as doubles and converted to money once (rounded to 8 decimals); the
- * prices are then close -/+ distance in fixed point. No BUY while the ATR has no value, when
+ * The stop distance is computed as a double and converted to money once (rounded to 8
+ * decimals); the rest is fixed point: stop = close - distance, target = close + distance x
+ * ratio (rounded to 8 decimals). No BUY while the ATR has no value, when
  * the distance rounds to 0, or when the stop would not be above 0. */
 #include <stdlib.h>
 
@@ -31,6 +32,8 @@ typedef struct {
     rt_ema_t fast, slow;
     rt_atr_t atr;
     an_cross_t cross;
+    double reward;            /* EMA_TREND_REWARD_RATIO as last converted, and as money */
+    rt_money_t reward_money;
     rt_signal_id_cache_t ids;
 } state_t;
 
@@ -62,6 +65,7 @@ static int state_new(const an_params_t *p, void **out)
     if (st == NULL)
         return RT_ENOMEM;
     st->p = p;
+    st->reward = -1.0; /* nothing converted yet */
     int rc = rt_ema_init(&st->fast, (int)p->v[P_SHORT]);
     if (rc == RT_OK)
         rc = rt_ema_init(&st->slow, (int)p->v[P_LONG]);
@@ -97,12 +101,15 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
         if (!atr_ok)
             return 0;
         const double *v = st->p->v;
-        double dist = v[P_ATR_MULT] * atr;
+        if (v[P_REWARD] != st->reward) { /* the ratio in fixed point, converted when it changes */
+            if (an_money_of(v[P_REWARD], &st->reward_money) != RT_OK)
+                return 0;
+            st->reward = v[P_REWARD];
+        }
         rt_money_t d_stop, d_target;
-        if (an_money_of(dist, &d_stop) != RT_OK || an_money_of(v[P_REWARD] * dist, &d_target) !=
-                                                       RT_OK)
-            return 0;
-        if (d_stop <= 0 || rt_money_sub(c->close, d_stop, &stop) != RT_OK || stop <= 0 ||
+        if (an_money_of(v[P_ATR_MULT] * atr, &d_stop) != RT_OK || d_stop <= 0 ||
+            rt_money_sub(c->close, d_stop, &stop) != RT_OK || stop <= 0 ||
+            rt_money_mul(d_stop, st->reward_money, RT_ROUND_NEAREST, &d_target) != RT_OK ||
             rt_money_add(c->close, d_target, &target) != RT_OK)
             return 0;
     }

@@ -24,7 +24,8 @@
 enum { P_RSI_WINDOW, P_PIVOT, P_MIN_BARS, P_MAX_BARS, P_MAX_RSI, P_TARGET, P_COUNT };
 
 #define PIVOT_MAX 20
-#define RING (2 * PIVOT_MAX + 1)
+#define RING 64 /* a power of two >= 2 * PIVOT_MAX + 1: slots wrap with a mask */
+_Static_assert(RING >= 2 * PIVOT_MAX + 1 && (RING & (RING - 1)) == 0, "RING");
 
 static const an_param_def_t params[P_COUNT] = {
     [P_RSI_WINDOW] = {"RSI_WINDOW", AN_PARAM_INT, 14, 2, 500, NULL, true, "RSI period"},
@@ -101,11 +102,10 @@ static void state_free(void *state)
     free(state);
 }
 
-/* The ring slot `off` candles from slot `at` (|off| < RING): no division on the hot path. */
+/* The ring slot `off` candles from slot `at` (|off| < RING). */
 static int slot(int at, int off)
 {
-    int s = at + off;
-    return s < 0 ? s + RING : s >= RING ? s - RING : s;
+    return (at + off) & (RING - 1);
 }
 
 static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)

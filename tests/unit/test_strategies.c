@@ -671,6 +671,24 @@ static void test_signal_ids(void **state)
     assert_string_equal(id, again);
     assert_int_equal(rt_signal_make_id("X", "Y", NULL, 0, id, sizeof id), RT_OK);
     assert_string_equal(id, "X:Y::0");
+    static const struct {
+        int64_t t;
+        const char *text;
+    } times[] = {{9, "9"},
+                 {10, "10"},
+                 {100, "100"},
+                 {99999999, "99999999"},
+                 {100000000, "100000000"},
+                 {100000001, "100000001"},
+                 {1616554800000, "1616554800000"},
+                 {10000000000000000, "10000000000000000"},
+                 {INT64_MAX, "9223372036854775807"}};
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        char want[RT_ID_CAP];
+        snprintf(want, sizeof want, "S:Y:1m:%s", times[i].text);
+        assert_int_equal(rt_signal_make_id("S", "Y", "1m", times[i].t, id, sizeof id), RT_OK);
+        assert_string_equal(id, want);
+    }
     /* the longest our strategies can make: longest name, a 20-character symbol, "12h", a
      * far-future time */
     assert_int_equal(rt_signal_make_id("RSI_Divergence", "ABCDEFGHIJKLMNOPQRST", "12h",

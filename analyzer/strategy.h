@@ -70,7 +70,9 @@ struct an_strategy {
     /** Rules between parameters (e.g. short window < long window): 0, or RT_EINVAL with a
      *  message in err. NULL when there are none. */
     int (*check)(const an_params_t *p, char *err, size_t cap);
-    /** Closed candles needed before the first signal is possible with these parameters. */
+    /** Closed candles that bring a new state to full strength with these parameters: every
+     *  indicator has a value and the rules' longest look-back is filled (what a service
+     *  replays or fetches at start; EMAs keep converging after it, so fetching more is fine). */
     size_t (*warmup)(const an_params_t *p);
     /** New per-symbol state (borrows p, see above) into *out: 0, RT_ENOMEM, or RT_EINVAL if p
      *  belongs to another strategy or fails its checks. Free with state_free. */

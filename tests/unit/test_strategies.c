@@ -562,6 +562,27 @@ static void test_live_parameter_change(void **state)
     }
     assert_int_equal(rc, 1);
     s->state_free(st);
+
+    /* a filter switched on live starts afresh: EMA 2 switched on one candle before the entry
+     * has no value yet and blocks it; switched on two candles before, it has one (8.5, below
+     * the close 9) and lets it through */
+    s = an_registry_find("SimpleMA_Cross");
+    static const double ma[] = {10, 10, 10, 9, 8, 7, 8, 9};
+    for (size_t on_at = 6; on_at <= 7; on_at++) {
+        an_params_defaults(&p, s);
+        assert_int_equal(an_params_set(&p, "SHORT_WINDOW", "2", NULL, 0), RT_OK);
+        assert_int_equal(an_params_set(&p, "LONG_WINDOW", "3", NULL, 0), RT_OK);
+        assert_int_equal(an_params_set(&p, "EMA_FILTER_PERIOD", "2", NULL, 0), RT_OK);
+        assert_int_equal(s->state_new(&p, &st), RT_OK);
+        for (size_t i = 0; i < 8; i++) {
+            if (i == on_at)
+                assert_int_equal(an_params_set(&p, "USE_EMA_FILTER", "true", NULL, 0), RT_OK);
+            rt_candle_t k = candle(i, ma[i], ma[i], ma[i], ma[i], 1);
+            rc = s->on_candle(st, &k, &sig);
+        }
+        assert_int_equal(rc, on_at == 6 ? 1 : 0);
+        s->state_free(st);
+    }
 }
 
 static void test_state_new_checks(void **state)
@@ -829,6 +850,38 @@ static void test_flat_market(void **state)
     }
 }
 
+/* docs/STRATEGIES.md lists every parameter as the code defines it (name, type, default,
+ * range, live or not, meaning): the table rows are generated here and looked up there. */
+static void test_docs_match_the_code(void **state)
+{
+    (void)state;
+    char path[1024];
+    char *doc = rt_test_read_file(rt_test_source_path(path, sizeof path, "docs/STRATEGIES.md"),
+                                  NULL);
+    static const char *const types[] = {"integer", "number", "boolean", "choice"};
+    size_t n;
+    const an_strategy_t *const *all = an_registry_all(&n);
+    for (size_t i = 0; i < n; i++) {
+        char head[64];
+        snprintf(head, sizeof head, "### %s\n", all[i]->name);
+        if (strstr(doc, head) == NULL)
+            fail_msg("docs/STRATEGIES.md has no section '%s'", all[i]->name);
+        for (size_t k = 0; k < all[i]->param_count; k++) {
+            const an_param_def_t *d = &all[i]->params[k];
+            char def[64], allowed[160], row[512];
+            assert_true(an_param_format(d, d->def, def, sizeof def) > 0);
+            assert_true(an_param_describe(d, allowed, sizeof allowed) > 0);
+            snprintf(row, sizeof row, "| `%s` | %s | %s | %s | %s | %s |\n", d->name,
+                     types[d->type], def, allowed, d->structural ? "new state" : "live",
+                     d->help);
+            if (strstr(doc, row) == NULL)
+                fail_msg("docs/STRATEGIES.md lacks the row of %s %s:\n%s", all[i]->name,
+                         d->name, row);
+        }
+    }
+    free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -837,6 +890,7 @@ int main(void)
         cmocka_unit_test(test_live_parameter_change), cmocka_unit_test(test_state_new_checks),
         cmocka_unit_test(test_registry),           cmocka_unit_test(test_signal_ids),
         cmocka_unit_test(test_shared_data_counts), cmocka_unit_test(test_flat_market),
+        cmocka_unit_test(test_docs_match_the_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -253,8 +253,12 @@ int an_params_load(an_params_t *p, an_lookup_fn lookup, void *ud, char *err, siz
     int first = RT_OK;
     for (size_t i = 0; i < s->param_count; i++) {
         const char *text = lookup(ud, s->params[i].name);
+        const char *b, *e;
         if (text == NULL)
             continue;
+        trim(text, &b, &e);
+        if (b == e)
+            continue; /* an empty value counts as not set (as in rt/config.h) */
         int rc = set_one(&tmp, i, text, first != RT_OK, err, cap);
         if (rc != RT_OK && first == RT_OK)
             first = rc;

@@ -106,7 +106,8 @@ int an_params_set(an_params_t *p, const char *name, const char *text, char *err,
 /** Looks up a name in the environment (or a .env table): the value, or NULL when not set. */
 typedef const char *(*an_lookup_fn)(void *ud, const char *name);
 
-/** Sets every parameter that lookup finds (the others keep their value), then checks the rules
+/** Sets every parameter that lookup finds with a non-blank value (the others keep theirs; an
+ *  rt_config_get adapter fits), then checks the rules
  *  between parameters. Returns 0 or the first error's code; err lists every bad variable with
  *  its value and what is allowed ("RSI_WINDOW=abc: an integer in 2..500"). On error p is
  *  unchanged. */

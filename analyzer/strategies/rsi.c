@@ -13,9 +13,9 @@ enum { P_WINDOW, P_OVERBOUGHT, P_OVERSOLD, P_COUNT };
 
 static const an_param_def_t params[P_COUNT] = {
     [P_WINDOW] = {"RSI_WINDOW", AN_PARAM_INT, 14, 2, 500, NULL, true, "RSI period (Wilder)"},
-    [P_OVERBOUGHT] = {"RSI_OVERBOUGHT", AN_PARAM_DOUBLE, 70, 50, 100, NULL, false,
+    [P_OVERBOUGHT] = {"RSI_OVERBOUGHT", AN_PARAM_DOUBLE, 70, 0, 100, NULL, false,
                       "SELL when the RSI falls back below this level"},
-    [P_OVERSOLD] = {"RSI_OVERSOLD", AN_PARAM_DOUBLE, 30, 0, 50, NULL, false,
+    [P_OVERSOLD] = {"RSI_OVERSOLD", AN_PARAM_DOUBLE, 30, 0, 100, NULL, false,
                     "BUY when the RSI rises back above this level"},
 };
 

@@ -392,11 +392,14 @@ static void test_param_validation(void **state)
         {"RSI_Strategy", "RSI_WINDOW", "", RT_EINVAL, "expected an integer"},
         {"RSI_Strategy", "RSI_WINDOW", "99999999999999999999", RT_ERANGE, "2..500"},
         {"RSI_Strategy", "RSI_OVERSOLD", "25.5", RT_OK, ""},
-        {"RSI_Strategy", "RSI_OVERSOLD", "nan", RT_EINVAL, "expected a number in 0..50"},
-        {"RSI_Strategy", "RSI_OVERSOLD", "inf", RT_ERANGE, "a number in 0..50"},
-        {"RSI_Strategy", "RSI_OVERSOLD", "-1", RT_ERANGE, "a number in 0..50"},
+        {"RSI_Strategy", "RSI_OVERSOLD", "nan", RT_EINVAL, "expected a number in 0..100"},
+        {"RSI_Strategy", "RSI_OVERSOLD", "inf", RT_ERANGE, "a number in 0..100"},
+        {"RSI_Strategy", "RSI_OVERSOLD", "-1", RT_ERANGE, "a number in 0..100"},
+        {"RSI_Strategy", "RSI_OVERSOLD", "75", RT_EINVAL,
+         "RSI_OVERSOLD=75: RSI_OVERSOLD (75) must be below RSI_OVERBOUGHT (70)"},
         {"RSI_Strategy", "RSI_OVERSOLD", "30abc", RT_EINVAL, "expected a number"},
         {"RSI_Strategy", "RSI_OVERBOUGHT", "50", RT_OK, ""},
+        {"RSI_Strategy", "RSI_OVERBOUGHT", "30", RT_EINVAL, "must be below RSI_OVERBOUGHT"},
         {"RSI_Strategy", "rsi_window", "14", RT_ENOTFOUND,
          "unknown parameter rsi_window for RSI_Strategy; valid: RSI_WINDOW, RSI_OVERBOUGHT, "
          "RSI_OVERSOLD"},
@@ -495,8 +498,9 @@ static void test_params_load(void **state)
     const an_strategy_t *s = an_registry_find("SimpleMA_Cross");
     an_params_t p;
     an_params_defaults(&p, s);
-    env_t good = {{"SHORT_WINDOW", "LONG_WINDOW", "USE_VOLUME_CONFIRMATION", "BB_STD"},
-                  {"9", "21", "true", "junk for another strategy"}};
+    env_t good = {{"SHORT_WINDOW", "LONG_WINDOW", "USE_VOLUME_CONFIRMATION", "BB_STD",
+                   "EMA_FILTER_PERIOD", "MA_TYPE"},
+                  {"9", "21", "true", "junk for another strategy", "", "  "}};
     char err[AN_ERR_CAP];
     assert_int_equal(an_params_load(&p, env_lookup, &good, err, sizeof err), RT_OK);
     assert_true(p.v[an_param_index(s, "SHORT_WINDOW")] == 9);
@@ -507,11 +511,11 @@ static void test_params_load(void **state)
     /* every bad variable is reported at once; nothing is applied */
     an_params_t before = p;
     env_t bad = {{"SHORT_WINDOW", "LONG_WINDOW", "MA_TYPE", "RSI_OVERSOLD"},
-                 {"0", "x", "ema", "99"}};
+                 {"0", "x", "ema", "101"}};
     assert_int_equal(an_params_load(&p, env_lookup, &bad, err, sizeof err), RT_ERANGE);
     assert_string_equal(err, "SHORT_WINDOW=0: out of range, allowed an integer in 1..500; "
-                             "LONG_WINDOW=x: expected an integer in 2..1000; RSI_OVERSOLD=99: "
-                             "out of range, allowed a number in 0..50");
+                             "LONG_WINDOW=x: expected an integer in 2..1000; RSI_OVERSOLD=101: "
+                             "out of range, allowed a number in 0..100");
     assert_memory_equal(&p, &before, sizeof p);
 
     /* values fine one by one, wrong together */

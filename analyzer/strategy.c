@@ -63,8 +63,8 @@ size_t an_param_format(const an_param_def_t *d, double v, char *buf, size_t cap)
     case AN_PARAM_BOOL:
         n = snprintf(buf, cap, "%s", v != 0.0 ? "true" : "false");
         break;
-    case AN_PARAM_ENUM:
-        n = snprintf(buf, cap, "%s", d->choices[(size_t)v]);
+    case AN_PARAM_ENUM: /* a value written around an_params_set may be anything */
+        n = snprintf(buf, cap, "%s", v >= 0 && v <= d->max ? d->choices[(size_t)v] : "?");
         break;
     case AN_PARAM_DOUBLE:
     default:

@@ -34,6 +34,7 @@
 #include "rt/bus.h"
 #include "rt/csv.h"
 #include "rt/err.h"
+#include "rt/http.h"
 #include "rt/jsonw.h"
 #include "rt/msg.h"
 #include "rt/str.h"
@@ -265,7 +266,7 @@ static long http(const proc_t *p, const char *method, const char *path, const ch
     return status;
 }
 
-static void start(proc_t *p)
+static void start_env(proc_t *p, const char *extra1, const char *extra2)
 {
     p->http_port = free_port();
     snprintf(p->base, sizeof p->base, "http://127.0.0.1:%d", p->http_port);
@@ -283,8 +284,9 @@ static void start(proc_t *p)
                     "SYMBOLS=BTCUSDC",
                     "INTERVAL=5m",
                     "STRATEGIES=RSI_Strategy,Bollinger_Bands",
-                    "ANALYZER_WARMUP=0",
                     "LOG_LEVEL=warn",
+                    extra1,
+                    extra2,
                     NULL};
     char **envp = dupv(env);
     const char *args[] = {g_bin, NULL};
@@ -308,6 +310,11 @@ static void start(proc_t *p)
             fail_msg("rt-analyzer not healthy within %d ms", WAIT_MS);
         rt_time_sleep_ms(50);
     }
+}
+
+static void start(proc_t *p)
+{
+    start_env(p, "ANALYZER_WARMUP=0", NULL);
 }
 
 /* SIGTERM, then SIGKILL after a bound; returns the exit status (-1 when it had to be killed). */
@@ -678,12 +685,115 @@ static void test_replay_signals(void **state)
     free(out);
 }
 
+/* ---- warm-up from a tiny exchange (GET /api/v3/klines) --------------------------------- */
+
+#define WARM 250 /* candles the fake exchange serves */
+
+typedef struct {
+    int requests;
+    char symbol[32];
+    char interval[16];
+} fake_exchange_t;
+
+static int klines(void *ud, const rt_http_request_t *req, rt_http_response_t *res)
+{
+    fake_exchange_t *x = ud; /* one request at a time in this test */
+    const char *sym = NULL, *iv = NULL;
+    x->requests++;
+    if (rt_http_query(req, "symbol", &sym))
+        rt_str_copy(x->symbol, sizeof x->symbol, sym);
+    if (rt_http_query(req, "interval", &iv))
+        rt_str_copy(x->interval, sizeof x->interval, iv);
+    rt_jsonw_t w;
+    rt_jsonw_init(&w);
+    rt_jsonw_array_begin(&w);
+    for (size_t i = 0; i < WARM; i++) {
+        const rt_candle_t *c = &g_candles[i];
+        char t[RT_MONEY_FMT_MAX];
+        rt_jsonw_array_begin(&w);
+        rt_jsonw_int(&w, c->open_time);
+        const rt_money_t v[] = {c->open, c->high, c->low, c->close, c->volume};
+        for (size_t k = 0; k < 5; k++) {
+            rt_money_format(v[k], t, sizeof t);
+            rt_jsonw_string(&w, t);
+        }
+        rt_jsonw_int(&w, c->close_time);
+        rt_jsonw_string(&w, "0");
+        rt_jsonw_int(&w, 1);
+        rt_jsonw_string(&w, "0");
+        rt_jsonw_string(&w, "0");
+        rt_jsonw_string(&w, "0");
+        rt_jsonw_array_end(&w);
+    }
+    rt_jsonw_array_end(&w);
+    int rc = rt_jsonw_finish(&w);
+    if (rc == RT_OK)
+        rc = rt_http_respond_json(res, 200, rt_jsonw_data(&w));
+    rt_jsonw_cleanup(&w);
+    return rc;
+}
+
+/* With warm-up from the exchange, the first live candle can already signal: the live candles
+ * after the served ones give exactly the signals of a run over all of them, and none of the
+ * warm-up candles emits. */
+static void test_warmup(void **state)
+{
+    (void)state;
+    fake_exchange_t x = {0};
+    rt_http_config_t hc = {.service = "fake-exchange", .port = 0};
+    rt_http_server_t *srv = NULL;
+    assert_int_equal(rt_http_server_new(&hc, &srv), 0);
+    assert_int_equal(rt_http_server_route(srv, "GET", "/api/v3/klines", 0, klines, &x), 0);
+    assert_int_equal(rt_http_server_start(srv), 0);
+    char url[96];
+    snprintf(url, sizeof url, "EXCHANGE_REST_URL=http://127.0.0.1:%u",
+             (unsigned)rt_http_server_port(srv));
+
+    redisContext *rc = redis();
+    redis_cmd(rc, "DEL config:strategies");
+    rt_bus_opts_t o;
+    rt_bus_opts_init(&o);
+    o.host = g_host;
+    o.port = g_port;
+    rt_bus_t *bus = NULL;
+    rt_bus_sub_t *sub = NULL;
+    assert_int_equal(rt_bus_new(&o, &bus), 0);
+    assert_int_equal(rt_bus_sub_new(&o, &sub), 0);
+    assert_int_equal(rt_bus_sub_subscribe(sub, "analyze:signal"), 0);
+
+    proc_t p = {0};
+    start_env(&p, url, "ANALYZER_WARMUP=1");
+    assert_int_equal(x.requests, 1);
+    assert_string_equal(x.symbol, "BTCUSDC");
+    assert_string_equal(x.interval, "5m");
+    wait_subscribed(bus);
+    idlist_t want, got = {0};
+    expected(&RSI_DEFAULT, NULL, 0, WARM, PHASE2, &want);
+    assert_true(want.n > 0);
+    /* The first live candle repeats the last served one: a duplicate, no signal. */
+    for (size_t i = WARM - 1; i < PHASE2; i++)
+        publish_candle(bus, &g_candles[i]);
+    receive(sub, want.n, &got);
+    print_message("warm-up: %zu signals expected, %zu received\n", want.n, got.n);
+    assert_same_ids(&got, &want, "after warm-up on analyze:signal");
+    char *reply = NULL;
+    assert_int_equal(http(&p, "GET", "/metrics", NULL, NULL, &reply), 200);
+    assert_non_null(strstr(reply, "analyzer_candles_total{result=\"duplicate\"} 1"));
+    free(reply);
+    assert_int_equal(stop(&p, SIGTERM), 0);
+    rt_http_server_free(srv);
+    rt_bus_sub_free(sub);
+    rt_bus_free(bus);
+    redisFree(rc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_indicators),
         cmocka_unit_test(test_replay_signals),
         cmocka_unit_test(test_service),
+        cmocka_unit_test(test_warmup),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

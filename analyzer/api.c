@@ -164,11 +164,11 @@ static int put_strategy(void *ud, const rt_http_request_t *req, rt_http_response
     if (rc == RT_OK && svc->nchanges == AN_CHANGES_MAX)
         rc = RT_EAGAIN;
     if (rc == RT_OK) {
-        svc->changes[svc->nchanges++] = (an_change_t){.slot = (size_t)slot, .enabled = en,
-                                                      .params = p};
+        svc->changes[svc->nchanges++] =
+            (an_change_t){.slot = (size_t)slot, .enabled = en, .params = p};
         svc->desired_enabled[slot] = en;
         svc->desired[slot] = p;
-        an_settings_format(&w, s, en, &p);
+        an_settings_format(&w, s, en, &p, NULL);
     }
     pthread_mutex_unlock(&svc->lock);
     if (rc == RT_EAGAIN) {

@@ -12,18 +12,18 @@ typedef struct {
     an_params_t params;
     bool enabled;
     uint64_t signals;
-    void **states;       /* [nsymbols], NULL while disabled */
-    rt_signal_t *last;   /* [nsymbols] */
-    bool *has_last;      /* [nsymbols] */
+    void **states;     /* [nsymbols], NULL while disabled */
+    rt_signal_t *last; /* [nsymbols] */
+    bool *has_last;    /* [nsymbols] */
 } slot_t;
 
 typedef struct {
     char name[RT_SYMBOL_CAP];
-    int64_t last_open;   /* open time of the last closed candle fed; -1 before any */
+    int64_t last_open; /* open time of the last closed candle fed; -1 before any */
     rt_candle_t forming;
     bool has_forming;
-    rt_candle_t *ring;   /* [history] */
-    size_t head, len;    /* oldest at head */
+    rt_candle_t *ring; /* [history] */
+    size_t head, len;  /* oldest at head */
 } symbol_t;
 
 struct an_engine {
@@ -71,8 +71,8 @@ void an_engine_free(an_engine_t *e)
     free(e);
 }
 
-int an_engine_new(const char *const *symbols, size_t nsymbols, const char *interval,
-                  size_t history, an_engine_t **out)
+int an_engine_new(const char *const *symbols, size_t nsymbols, const char *interval, size_t history,
+                  an_engine_t **out)
 {
     if (symbols == NULL || nsymbols == 0 || nsymbols > AN_SYMBOLS_MAX || interval == NULL ||
         history == 0 || history > AN_HISTORY_MAX || out == NULL)

@@ -24,12 +24,12 @@ typedef struct an_engine an_engine_t;
 
 /** What happened to a candle given to an_engine_candle. */
 typedef enum {
-    AN_CANDLE_FED = 0,         /* closed, new: fed to every enabled strategy */
-    AN_CANDLE_FORMING,         /* an update of the forming candle: kept as the symbol's view */
-    AN_CANDLE_UNKNOWN_SYMBOL,  /* not one of the engine's symbols */
-    AN_CANDLE_OTHER_INTERVAL,  /* not the engine's interval */
-    AN_CANDLE_DUPLICATE,       /* closed, same open time as the last one fed */
-    AN_CANDLE_OUT_OF_ORDER,    /* closed, older than the last one fed (or a stale update) */
+    AN_CANDLE_FED = 0,        /* closed, new: fed to every enabled strategy */
+    AN_CANDLE_FORMING,        /* an update of the forming candle: kept as the symbol's view */
+    AN_CANDLE_UNKNOWN_SYMBOL, /* not one of the engine's symbols */
+    AN_CANDLE_OTHER_INTERVAL, /* not the engine's interval */
+    AN_CANDLE_DUPLICATE,      /* closed, same open time as the last one fed */
+    AN_CANDLE_OUT_OF_ORDER,   /* closed, older than the last one fed (or a stale update) */
     AN_CANDLE_RESULT_COUNT
 } an_candle_result_t;
 
@@ -43,8 +43,8 @@ typedef void (*an_emit_fn)(void *ud, const rt_signal_t *sig);
  *  and interval (copied), keeping `history` closed candles per symbol (1..AN_HISTORY_MAX).
  *  Every registered strategy starts disabled with its defaults. Returns 0, RT_EINVAL (bad
  *  argument), RT_ENOMEM; *out (new, an_engine_free) only on success. */
-int an_engine_new(const char *const *symbols, size_t nsymbols, const char *interval,
-                  size_t history, an_engine_t **out);
+int an_engine_new(const char *const *symbols, size_t nsymbols, const char *interval, size_t history,
+                  an_engine_t **out);
 
 /** Frees the engine and every state. NULL is a no-op. */
 void an_engine_free(an_engine_t *e);

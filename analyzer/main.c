@@ -17,8 +17,9 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--replay") == 0)
             return an_replay_main(argc, argv, stdout, stderr);
     if (argc > 1) {
-        fprintf(stderr, "usage: rt-analyzer            (service; configured by env and .env)\n"
-                        "       rt-analyzer --replay FILE.csv [options]   (see docs/ANALYZER.md)\n");
+        fprintf(stderr,
+                "usage: rt-analyzer            (service; configured by env and .env)\n"
+                "       rt-analyzer --replay FILE.csv [options]   (see docs/ANALYZER.md)\n");
         return 2;
     }
 

@@ -124,8 +124,8 @@ static int print_indicators(const rt_candle_t *c, size_t n, FILE *out, FILE *err
         int rrc = rt_rsi_update(&rsi, close) == RT_OK ? rt_rsi_value(&rsi, &rv) : RT_EAGAIN;
         int mrc = rt_macd_update(&macd, close) == RT_OK ? rt_macd_value(&macd, &m) : RT_EAGAIN;
         int brc = rt_bbands_update(&bb, close) == RT_OK ? rt_bbands_value(&bb, &b) : RT_EAGAIN;
-        int arc = rt_atr_update(&atr, high, low, close) == RT_OK ? rt_atr_value(&atr, &av)
-                                                                : RT_EAGAIN;
+        int arc =
+            rt_atr_update(&atr, high, low, close) == RT_OK ? rt_atr_value(&atr, &av) : RT_EAGAIN;
         fprintf(out, "%lld", (long long)c[i].open_time);
         put_value(out, src, sv);
         put_value(out, erc, ev);
@@ -176,8 +176,8 @@ static int apply_params(const replay_args_t *a, const an_strategy_t **sel, size_
     for (size_t k = 0; k < a->nparams; k++) {
         const char *eq = strchr(a->params[k], '=');
         char name[64];
-        if (eq == NULL || rt_str_copy_n(name, sizeof name, a->params[k],
-                                        (size_t)(eq - a->params[k])) != RT_OK) {
+        if (eq == NULL ||
+            rt_str_copy_n(name, sizeof name, a->params[k], (size_t)(eq - a->params[k])) != RT_OK) {
             fprintf(err, "rt-analyzer: --param %s: expected NAME=VALUE\n", a->params[k]);
             return RT_EINVAL;
         }
@@ -188,8 +188,7 @@ static int apply_params(const replay_args_t *a, const an_strategy_t **sel, size_
             char why[AN_ERR_CAP];
             int rc = an_params_set(&params[i], name, eq + 1, why, sizeof why);
             if (rc != RT_OK) {
-                fprintf(err, "rt-analyzer: --param %s (%s): %s\n", a->params[k], sel[i]->name,
-                        why);
+                fprintf(err, "rt-analyzer: --param %s (%s): %s\n", a->params[k], sel[i]->name, why);
                 return rc;
             }
             used = true;
@@ -218,8 +217,8 @@ int an_replay_main(int argc, char **argv, FILE *out, FILE *err)
     }
     size_t line = 0;
     char why[256] = "";
-    int rc = rt_csv_candles_load(a.file, a.symbol, a.interval, &candles, &n, &line, why,
-                                 sizeof why);
+    int rc =
+        rt_csv_candles_load(a.file, a.symbol, a.interval, &candles, &n, &line, why, sizeof why);
     if (rc != RT_OK) {
         fprintf(err, "rt-analyzer: %s: %s (%s)\n", a.file, why, rt_strerror(rc));
         goto out;
@@ -248,8 +247,7 @@ int an_replay_main(int argc, char **argv, FILE *out, FILE *err)
     const char *sym = candles[0].symbol;
     rc = an_engine_new(&sym, 1, candles[0].interval, 1, &eng);
     for (size_t i = 0; rc == RT_OK && i < nsel; i++)
-        rc = an_engine_configure(eng, (size_t)an_engine_find(eng, sel[i]->name), true,
-                                 &params[i]);
+        rc = an_engine_configure(eng, (size_t)an_engine_find(eng, sel[i]->name), true, &params[i]);
     if (rc != RT_OK) {
         fprintf(err, "rt-analyzer: engine: %s\n", rt_strerror(rc));
         status = 1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rt/err.h"
 #include "rt/log.h"
@@ -123,11 +124,14 @@ void an_config_log(const an_config_t *cfg)
 
 /* ---- settings as JSON (API and config:strategies) -------------------------------------- */
 
-int an_settings_format(rt_jsonw_t *w, const an_strategy_t *s, bool enabled, const an_params_t *p)
+int an_settings_format(rt_jsonw_t *w, const an_strategy_t *s, bool enabled, const an_params_t *p,
+                       const char *instance)
 {
     char v[64];
     rt_jsonw_object_begin(w);
     rt_jsonw_kv_string(w, "strategy", s->name);
+    if (instance != NULL)
+        rt_jsonw_kv_string(w, "instance", instance);
     rt_jsonw_kv_bool(w, "enabled", enabled);
     rt_jsonw_key(w, "params");
     rt_jsonw_object_begin(w);
@@ -140,8 +144,8 @@ int an_settings_format(rt_jsonw_t *w, const an_strategy_t *s, bool enabled, cons
     return rt_jsonw_object_end(w);
 }
 
-int an_settings_apply(const an_strategy_t *s, json_t *obj, bool *enabled, an_params_t *p,
-                      char *why, size_t cap)
+int an_settings_apply(const an_strategy_t *s, json_t *obj, bool *enabled, an_params_t *p, char *why,
+                      size_t cap)
 {
     bool en = *enabled;
     an_params_t np = *p;
@@ -151,7 +155,8 @@ int an_settings_apply(const an_strategy_t *s, json_t *obj, bool *enabled, an_par
     }
     const char *key;
     json_t *val;
-    json_object_foreach(obj, key, val) {
+    json_object_foreach(obj, key, val)
+    {
         if (strcmp(key, "enabled") == 0) {
             if (!json_is_boolean(val)) {
                 snprintf(why, cap, "enabled: must be true or false");
@@ -165,7 +170,8 @@ int an_settings_apply(const an_strategy_t *s, json_t *obj, bool *enabled, an_par
             }
             const char *name;
             json_t *pv;
-            json_object_foreach(val, name, pv) {
+            json_object_foreach(val, name, pv)
+            {
                 char text[64];
                 int n = -1;
                 if (json_is_string(pv))
@@ -177,8 +183,7 @@ int an_settings_apply(const an_strategy_t *s, json_t *obj, bool *enabled, an_par
                 else if (json_is_boolean(pv))
                     n = snprintf(text, sizeof text, "%s", json_is_true(pv) ? "true" : "false");
                 if (n < 0 || (size_t)n >= sizeof text) {
-                    snprintf(why, cap, "%s: must be a number, a boolean or a short string",
-                             name);
+                    snprintf(why, cap, "%s: must be a number, a boolean or a short string", name);
                     return RT_EINVAL;
                 }
                 char err[AN_ERR_CAP];
@@ -192,7 +197,7 @@ int an_settings_apply(const an_strategy_t *s, json_t *obj, bool *enabled, an_par
                     return rc;
                 }
             }
-        } else if (strcmp(key, "strategy") != 0) {
+        } else if (strcmp(key, "strategy") != 0 && strcmp(key, "instance") != 0) {
             snprintf(why, cap, "%s: unknown field (allowed: enabled, params)", key);
             return RT_EINVAL;
         }
@@ -256,7 +261,7 @@ static void persist_settings(an_service_t *svc, size_t slot, bool enabled, const
 {
     const an_strategy_t *s = an_engine_strategy(svc->engine, slot);
     rt_jsonw_reset(&svc->w);
-    int rc = an_settings_format(&svc->w, s, enabled, p);
+    int rc = an_settings_format(&svc->w, s, enabled, p, svc->instance);
     if (rc == RT_OK)
         rc = rt_jsonw_finish(&svc->w);
     if (rc == RT_OK)
@@ -305,11 +310,17 @@ static void apply_changes(an_service_t *svc)
 
 /* A settings message from another instance (config:strategies) or the stored hash: applied
  * directly (loop thread), not persisted again. */
-static void apply_settings_text(an_service_t *svc, const char *text, size_t len,
-                                const char *origin)
+static void apply_settings_text(an_service_t *svc, const char *text, size_t len, const char *origin)
 {
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    const char *from = json_string_value(json_object_get(root, "instance"));
+    if (from != NULL && strcmp(from, svc->instance) == 0 &&
+        strcmp(origin, AN_CONFIG_CHANNEL) == 0) {
+        /* Our own change coming back: already applied, and a later one may have followed. */
+        json_decref(root);
+        return;
+    }
     const char *name = root != NULL ? json_string_value(json_object_get(root, "strategy")) : NULL;
     char why[AN_ERR_CAP] = "";
     bool changed = false;
@@ -321,9 +332,9 @@ static void apply_settings_text(an_service_t *svc, const char *text, size_t len,
         an_params_t p = svc->desired[slot];
         rc = an_settings_apply(an_engine_strategy(svc->engine, (size_t)slot), root, &en, &p, why,
                                sizeof why);
-        changed = rc == RT_OK && (en != an_engine_enabled(svc->engine, (size_t)slot) ||
-                                  memcmp(&p, an_engine_params(svc->engine, (size_t)slot),
-                                         sizeof p) != 0);
+        changed =
+            rc == RT_OK && (en != an_engine_enabled(svc->engine, (size_t)slot) ||
+                            memcmp(&p, an_engine_params(svc->engine, (size_t)slot), sizeof p) != 0);
         if (changed) {
             rc = an_engine_configure(svc->engine, (size_t)slot, en, &p);
             if (rc == RT_OK) {
@@ -432,23 +443,22 @@ static int metrics_init(an_service_t *svc)
         rc = rt_metric_series(m, NULL, &svc->m_malformed);
     if (rc == RT_OK)
         rc = rt_metrics_counter(svc->metrics, "analyzer_signals_total",
-                                "Signals emitted, by strategy", "strategy", AN_STRATEGIES_MAX,
-                                &m);
+                                "Signals emitted, by strategy", "strategy", AN_STRATEGIES_MAX, &m);
     for (size_t i = 0; rc == RT_OK && i < an_engine_strategy_count(svc->engine); i++) {
         const char *v[] = {an_engine_strategy(svc->engine, i)->name};
         rc = rt_metric_series(m, v, &svc->m_signals[i]);
     }
     if (rc == RT_OK)
         rc = rt_metrics_counter(svc->metrics, "analyzer_publish_errors_total",
-                                "Signals that could not be formatted, added or published", NULL,
-                                0, &m);
+                                "Signals that could not be formatted, added or published", NULL, 0,
+                                &m);
     if (rc == RT_OK)
         rc = rt_metric_series(m, NULL, &svc->m_publish_errors);
     static const double buckets[] = {1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 1e-3, 1e-2, 0.1};
     if (rc == RT_OK)
         rc = rt_metrics_histogram(svc->metrics, "analyzer_candle_processing_seconds",
-                                  "Time to run the enabled strategies on one closed candle",
-                                  NULL, 0, buckets, sizeof buckets / sizeof buckets[0], &m);
+                                  "Time to run the enabled strategies on one closed candle", NULL,
+                                  0, buckets, sizeof buckets / sizeof buckets[0], &m);
     if (rc == RT_OK)
         rc = rt_metric_series(m, NULL, &svc->m_process);
     return rc;
@@ -458,12 +468,14 @@ int an_service_init(an_service_t *svc, const bool *enabled, const an_params_t *p
 {
     int rc;
     rt_jsonw_init(&svc->w);
+    snprintf(svc->instance, sizeof svc->instance, "%ld-%lld", (long)getpid(),
+             (long long)rt_time_now_ms());
     pthread_mutex_init(&svc->lock, NULL);
     const char *syms[AN_SYMBOLS_MAX];
     for (size_t s = 0; s < svc->cfg.symbols.count; s++)
         syms[s] = svc->cfg.symbols.items[s];
-    rc = an_engine_new(syms, svc->cfg.symbols.count, svc->cfg.interval,
-                       (size_t)svc->cfg.history, &svc->engine);
+    rc = an_engine_new(syms, svc->cfg.symbols.count, svc->cfg.interval, (size_t)svc->cfg.history,
+                       &svc->engine);
     if (rc != RT_OK) {
         rt_log_error(MOD, "engine not created err=%s", rt_strerror(rc));
         return rc;

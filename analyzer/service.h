@@ -40,9 +40,9 @@ typedef struct {
     char rest_url[512];    /* EXCHANGE_REST_URL; "" = the one EXCHANGE implies */
     int64_t stream_maxlen; /* SIGNALS_STREAM_MAXLEN */
     char log_level[16];
-    bool warmup;           /* ANALYZER_WARMUP */
+    bool warmup;            /* ANALYZER_WARMUP */
     int64_t warmup_candles; /* ANALYZER_WARMUP_CANDLES; 0 = what the strategies need */
-    int64_t history;       /* ANALYZER_HISTORY */
+    int64_t history;        /* ANALYZER_HISTORY */
 } an_config_t;
 
 /** Loads the configuration (environment, then .env at env_path, NULL = ".env") and the
@@ -88,6 +88,7 @@ typedef struct {
     int64_t last_malformed_log_ms;
     uint64_t malformed_unlogged;
     volatile int redis_ok; /* for /health: last command succeeded */
+    char instance[64]; /* "<pid>-<start ms>": marks this instance's config:strategies messages */
 } an_service_t;
 
 /** Builds the service from a loaded configuration: engine with the enabled strategies,
@@ -111,15 +112,17 @@ void an_service_cleanup(an_service_t *svc);
 int an_api_register(an_service_t *svc);
 
 /** Writes a strategy's settings as the API and the config:strategies hash carry them:
- *  {"strategy":"RSI_Strategy","enabled":true,"params":{"RSI_WINDOW":"14",...}}. */
-int an_settings_format(rt_jsonw_t *w, const an_strategy_t *s, bool enabled,
-                       const an_params_t *p);
+ *  {"strategy":"RSI_Strategy","enabled":true,"params":{"RSI_WINDOW":"14",...}}, plus
+ *  "instance" when instance is not NULL (who made the change). Returns 0 or the writer's
+ *  error. */
+int an_settings_format(rt_jsonw_t *w, const an_strategy_t *s, bool enabled, const an_params_t *p,
+                       const char *instance);
 
 /** Validates a settings object (borrowed): "enabled" (bool, optional) and "params"
- *  (object of NAME: number|string|bool, optional), applied onto *enabled / *p, which are
- *  written only on success. Returns 0, RT_EINVAL with why filled (naming the parameter),
- *  RT_ERANGE (out of range, why names the parameter and the range). */
-int an_settings_apply(const an_strategy_t *s, json_t *obj, bool *enabled,
-                      an_params_t *p, char *why, size_t cap);
+ *  (object of NAME: number|string|bool, optional); "strategy" and "instance" are ignored, applied
+ * onto *enabled / *p, which are written only on success. Returns 0, RT_EINVAL with why filled
+ * (naming the parameter), RT_ERANGE (out of range, why names the parameter and the range). */
+int an_settings_apply(const an_strategy_t *s, json_t *obj, bool *enabled, an_params_t *p, char *why,
+                      size_t cap);
 
 #endif

@@ -63,15 +63,15 @@ void an_warm_up(an_service_t *svc)
             rc = rt_exparse_klines(resp.body, resp.body_len, sym, svc->cfg.interval,
                                    rt_time_now_ms(), &k, &n);
         if (rc != RT_OK) {
-            rt_log_warn(MOD, "warm-up failed symbol=%s url=%s status=%ld err=%s", sym,
-                        xc.base_url, resp.status, rt_strerror(rc));
+            rt_log_warn(MOD, "warm-up failed symbol=%s url=%s status=%ld err=%s", sym, xc.base_url,
+                        resp.status, rt_strerror(rc));
             continue;
         }
         size_t fed = 0;
         pthread_mutex_lock(&svc->lock);
         for (size_t i = 0; i < n; i++)
-            if (k[i].closed && an_engine_candle(svc->engine, &k[i], false, NULL, NULL) ==
-                                   AN_CANDLE_FED)
+            if (k[i].closed &&
+                an_engine_candle(svc->engine, &k[i], false, NULL, NULL) == AN_CANDLE_FED)
                 fed++;
         pthread_mutex_unlock(&svc->lock);
         free(k);
@@ -80,4 +80,3 @@ void an_warm_up(an_service_t *svc)
     rt_exrest_response_cleanup(&resp);
     rt_exrest_free(x);
 }
-

@@ -85,8 +85,7 @@ static int pass_engine(const series_t *f, size_t nf, run_t *r)
             rc = an_engine_configure(e, k, true, an_engine_params(e, k));
         int64_t t0 = rt_time_mono_ns();
         for (size_t j = 0; j < f[i].n && rc == RT_OK; j++)
-            if (an_engine_candle(e, &f[i].c[j], true, count_signal, &r->signals) !=
-                AN_CANDLE_FED)
+            if (an_engine_candle(e, &f[i].c[j], true, count_signal, &r->signals) != AN_CANDLE_FED)
                 rc = RT_EINVAL;
         r->ns += rt_time_mono_ns() - t0;
         r->candles += f[i].n;
@@ -121,8 +120,7 @@ int main(int argc, char **argv)
         char why[256] = "";
         char sym[16];
         snprintf(sym, sizeof sym, "BENCH%zu", nf);
-        int rc = rt_csv_candles_load(argv[i], sym, NULL, &f[nf].c, &f[nf].n, NULL, why,
-                                     sizeof why);
+        int rc = rt_csv_candles_load(argv[i], sym, NULL, &f[nf].c, &f[nf].n, NULL, why, sizeof why);
         if (rc != RT_OK || f[nf].n == 0) {
             fprintf(stderr, "analyzer_bench: %s: %s\n", argv[i], rc ? why : "no candles");
             free(f[nf].c);
@@ -160,10 +158,9 @@ int main(int argc, char **argv)
            "all_candles=%llu all_updates_per_s=%.0f all_ns_per_candle=%.1f "
            "engine_candles=%llu engine_updates_per_s=%.0f engine_ns_per_candle=%.1f "
            "bollinger_candles=%llu bollinger_updates_per_s=%.0f bollinger_signals_per_pass=%llu\n",
-           nf, (unsigned long long)per_pass, count, (unsigned long long)core.candles,
-           per_s(&core), 1e9 / per_s(&core), (unsigned long long)eng.candles, per_s(&eng),
-           1e9 / per_s(&eng), (unsigned long long)boll.candles, per_s(&boll),
-           (unsigned long long)boll_once.signals);
+           nf, (unsigned long long)per_pass, count, (unsigned long long)core.candles, per_s(&core),
+           1e9 / per_s(&core), (unsigned long long)eng.candles, per_s(&eng), 1e9 / per_s(&eng),
+           (unsigned long long)boll.candles, per_s(&boll), (unsigned long long)boll_once.signals);
     status = 0;
 out:
     for (size_t i = 0; i < nf; i++)

@@ -8,8 +8,7 @@
 
 #define MOD "bus"
 
-int rt_bus_hset(rt_bus_t *bus, const char *key, const char *field, const void *value,
-                size_t len)
+int rt_bus_hset(rt_bus_t *bus, const char *key, const char *field, const void *value, size_t len)
 {
     if (bus == NULL || !rt_bus__valid_name(key) || !rt_bus__valid_name(field) ||
         (value == NULL && len > 0))

@@ -29,6 +29,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
+#include <jansson.h>
 
 #include "analyzer/engine.h"
 #include "rt/bus.h"
@@ -164,9 +165,8 @@ static void configure(an_engine_t *e, const setting_t *s)
         char name[64];
         const char *eq = strchr(s->params[k], '=');
         assert_non_null(eq);
-        assert_int_equal(rt_str_copy_n(name, sizeof name, s->params[k],
-                                       (size_t)(eq - s->params[k])),
-                         0);
+        assert_int_equal(
+            rt_str_copy_n(name, sizeof name, s->params[k], (size_t)(eq - s->params[k])), 0);
         assert_int_equal(an_params_set(&p, name, eq + 1, NULL, 0), 0);
     }
     assert_int_equal(an_engine_configure(e, (size_t)slot, true, &p), 0);
@@ -174,13 +174,13 @@ static void configure(an_engine_t *e, const setting_t *s)
 
 static const setting_t RSI_DEFAULT = {"RSI_Strategy", {NULL}};
 static const setting_t BB_DEFAULT = {"Bollinger_Bands", {NULL}};
-static const setting_t RSI_CHANGED = {"RSI_Strategy",
-                                      {"RSI_WINDOW=7", "RSI_OVERSOLD=40", "RSI_OVERBOUGHT=60", NULL}};
+static const setting_t RSI_CHANGED = {
+    "RSI_Strategy", {"RSI_WINDOW=7", "RSI_OVERSOLD=40", "RSI_OVERBOUGHT=60", NULL}};
 
 /* Signals of candles [from, to) when the strategies start with `first` and switch to `second`
  * (when not NULL) at candle `switch_at`, as the service does on a PUT. */
-static void expected(const setting_t *first, const setting_t *second, size_t switch_at,
-                     size_t from, size_t to, idlist_t *out)
+static void expected(const setting_t *first, const setting_t *second, size_t switch_at, size_t from,
+                     size_t to, idlist_t *out)
 {
     const char *sym = "BTCUSDC";
     an_engine_t *e = NULL;
@@ -193,7 +193,8 @@ static void expected(const setting_t *first, const setting_t *second, size_t swi
         if (second != NULL && i == switch_at)
             configure(e, second);
         skip.n = 0;
-        assert_true(an_engine_candle(e, &g_candles[i], true, collect_id, i >= from ? out : &skip) >= 0);
+        assert_true(an_engine_candle(e, &g_candles[i], true, collect_id, i >= from ? out : &skip) >=
+                    0);
     }
     an_engine_free(e);
 }
@@ -278,16 +279,16 @@ static void start_env(proc_t *p, const char *extra1, const char *extra2)
     snprintf(e_http, sizeof e_http, "ANALYZER_PORT=%s", http_port);
     /* Only what the test chooses: no .env (the working directory is /), no inherited values. */
     const char *env[] = {e_host,
-                    e_port,
-                    e_http,
-                    "API_TOKEN=" TOKEN,
-                    "SYMBOLS=BTCUSDC",
-                    "INTERVAL=5m",
-                    "STRATEGIES=RSI_Strategy,Bollinger_Bands",
-                    "LOG_LEVEL=warn",
-                    extra1,
-                    extra2,
-                    NULL};
+                         e_port,
+                         e_http,
+                         "API_TOKEN=" TOKEN,
+                         "SYMBOLS=BTCUSDC",
+                         "INTERVAL=5m",
+                         "STRATEGIES=RSI_Strategy,Bollinger_Bands",
+                         "LOG_LEVEL=warn",
+                         extra1,
+                         extra2,
+                         NULL};
     char **envp = dupv(env);
     const char *args[] = {g_bin, NULL};
     char **argv = dupv(args);
@@ -351,7 +352,8 @@ static void publish_candle(rt_bus_t *bus, const rt_candle_t *c)
     rt_jsonw_init(&w);
     assert_int_equal(rt_msg_candle_format(&w, c), 0);
     assert_int_equal(rt_jsonw_finish(&w), 0);
-    assert_true(rt_bus_publish(bus, "market:data:BTCUSDC", rt_jsonw_data(&w), rt_jsonw_len(&w)) >= 1);
+    assert_true(rt_bus_publish(bus, "market:data:BTCUSDC", rt_jsonw_data(&w), rt_jsonw_len(&w)) >=
+                1);
     rt_jsonw_cleanup(&w);
 }
 
@@ -407,9 +409,8 @@ static int setup(void **state)
     snprintf(g_bin, sizeof g_bin, "%s/bin/rt-analyzer", rt_test_require_env("RT_BINARY_DIR"));
     char path[1024];
     assert_non_null(rt_test_shared_path(path, sizeof path, DATA_FILE));
-    assert_int_equal(rt_csv_candles_load(path, "BTCUSDC", "5m", &g_candles, &g_ncandles, NULL,
-                                         NULL, 0),
-                     0);
+    assert_int_equal(
+        rt_csv_candles_load(path, "BTCUSDC", "5m", &g_candles, &g_ncandles, NULL, NULL, 0), 0);
     assert_true(g_ncandles >= PHASE2);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
@@ -479,15 +480,16 @@ static void test_service(void **state)
 
     /* The API: token, validation, unknown strategy, then a live change. */
     char *reply = NULL;
-    assert_int_equal(http(&p, "PUT", "/strategies/RSI_Strategy", NULL, "{\"enabled\":true}", NULL), 401);
+    assert_int_equal(http(&p, "PUT", "/strategies/RSI_Strategy", NULL, "{\"enabled\":true}", NULL),
+                     401);
     assert_int_equal(http(&p, "PUT", "/strategies/RSI_Strategy", TOKEN,
                           "{\"params\":{\"RSI_WINDOW\":1}}", &reply),
                      400);
     assert_non_null(strstr(reply, "RSI_WINDOW"));
     free(reply);
-    assert_int_equal(http(&p, "PUT", "/strategies/RSI_Strategy", TOKEN,
-                          "{\"params\":{\"NO_SUCH\":1}}", &reply),
-                     400);
+    assert_int_equal(
+        http(&p, "PUT", "/strategies/RSI_Strategy", TOKEN, "{\"params\":{\"NO_SUCH\":1}}", &reply),
+        400);
     assert_non_null(strstr(reply, "NO_SUCH"));
     free(reply);
     assert_int_equal(http(&p, "PUT", "/strategies/No_Such", TOKEN, "{}", NULL), 404);
@@ -651,9 +653,22 @@ static void test_replay_signals(void **state)
     (void)state;
     char data[1024];
     assert_non_null(rt_test_shared_path(data, sizeof data, DATA_FILE));
-    const char *argv[] = {g_bin, "--replay", data, "--symbol", "BTCUSDC", "--interval", "5m",
-                    "--strategies", "RSI_Strategy,Bollinger_Bands", "--param", "RSI_WINDOW=7",
-                    "--param", "RSI_OVERSOLD=40", "--param", "RSI_OVERBOUGHT=60", NULL};
+    const char *argv[] = {g_bin,
+                          "--replay",
+                          data,
+                          "--symbol",
+                          "BTCUSDC",
+                          "--interval",
+                          "5m",
+                          "--strategies",
+                          "RSI_Strategy,Bollinger_Bands",
+                          "--param",
+                          "RSI_WINDOW=7",
+                          "--param",
+                          "RSI_OVERSOLD=40",
+                          "--param",
+                          "RSI_OVERBOUGHT=60",
+                          NULL};
     char *out = NULL;
     size_t len = 0;
     assert_int_equal(run_capture(argv, &out, &len), 0);
@@ -663,7 +678,8 @@ static void test_replay_signals(void **state)
     int64_t limit = g_candles[PHASE2].open_time;
     size_t n = 0;
     char *save = NULL;
-    for (char *line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(out, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
         rt_signal_t s;
         rt_msg_error_t e;
         if (rt_msg_signal_parse(line, strlen(line), &s, &e) != RT_OK)
@@ -780,6 +796,32 @@ static void test_warmup(void **state)
     assert_int_equal(http(&p, "GET", "/metrics", NULL, NULL, &reply), 200);
     assert_non_null(strstr(reply, "analyzer_candles_total{result=\"duplicate\"} 1"));
     free(reply);
+
+    /* A change made by another instance (config:strategies) is applied here too. */
+    const char *other = "{\"strategy\":\"Bollinger_Bands\",\"instance\":\"other-1\","
+                        "\"enabled\":false,\"params\":{\"BB_STD\":\"2.5\"}}";
+    publish_text(bus, "config:strategies", other);
+    int64_t deadline = rt_time_mono_ms() + WAIT_MS;
+    bool applied = false;
+    while (!applied && rt_time_mono_ms() < deadline) {
+        assert_int_equal(http(&p, "GET", "/strategies", NULL, NULL, &reply), 200);
+        json_t *root = json_loads(reply, 0, NULL);
+        free(reply);
+        assert_non_null(root);
+        json_t *list = json_object_get(root, "strategies");
+        for (size_t i = 0; i < json_array_size(list); i++) {
+            json_t *st = json_array_get(list, i);
+            if (strcmp(json_string_value(json_object_get(st, "name")), "Bollinger_Bands") != 0)
+                continue;
+            json_t *bb_std = json_array_get(json_object_get(st, "params"), 1);
+            applied = json_is_false(json_object_get(st, "enabled")) &&
+                      json_real_value(json_object_get(bb_std, "value")) == 2.5;
+        }
+        json_decref(root);
+        if (!applied)
+            rt_time_sleep_ms(50);
+    }
+    assert_true(applied);
     assert_int_equal(stop(&p, SIGTERM), 0);
     rt_http_server_free(srv);
     rt_bus_sub_free(sub);

@@ -64,7 +64,7 @@ static void test_filter(void **state)
         {"BTCUSDC", "1m", 0, true, AN_CANDLE_OUT_OF_ORDER},
         {"BTCUSDC", "5m", 120000, true, AN_CANDLE_OTHER_INTERVAL},
         {"SOLUSDC", "1m", 120000, true, AN_CANDLE_UNKNOWN_SYMBOL},
-        {"ETHUSDC", "1m", 0, true, AN_CANDLE_FED}, /* symbols are independent */
+        {"ETHUSDC", "1m", 0, true, AN_CANDLE_FED},      /* symbols are independent */
         {"BTCUSDC", "1m", 180000, true, AN_CANDLE_FED}, /* a gap is fine */
         {"BTCUSDC", "1m", 240000, false, AN_CANDLE_FORMING},
         {"BTCUSDC", "1m", 300000, false, AN_CANDLE_FORMING},
@@ -112,8 +112,7 @@ static void test_bad_arguments(void **state)
     /* Parameters of another strategy are refused. */
     assert_int_equal(an_engine_configure(e, (size_t)rsi, true, an_engine_params(e, (size_t)bb)),
                      RT_EINVAL);
-    assert_int_equal(an_engine_configure(e, 999, true, an_engine_params(e, (size_t)bb)),
-                     RT_EINVAL);
+    assert_int_equal(an_engine_configure(e, 999, true, an_engine_params(e, (size_t)bb)), RT_EINVAL);
     rt_candle_t c = candle("BTCUSDC", "1m", 0, true);
     assert_int_equal(an_engine_candle(e, &c, true, NULL, NULL), RT_EINVAL);
     assert_int_equal(an_engine_candle(NULL, &c, false, NULL, NULL), RT_EINVAL);

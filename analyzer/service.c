@@ -247,7 +247,7 @@ static void publish_signal(an_service_t *svc, const rt_signal_t *sig, size_t slo
         rt_counter_inc(svc->m_publish_errors);
         rc = prc;
     }
-    svc->redis_ok = rc >= 0;
+    atomic_store(&svc->cmd_ok, rc >= 0);
     if (slot < AN_STRATEGIES_MAX && svc->m_signals[slot] != NULL)
         rt_counter_inc(svc->m_signals[slot]);
     rt_log_info(MOD, "signal id=%s side=%s price=%.8f", sig->id, rt_side_name(sig->side),
@@ -420,7 +420,7 @@ static void on_message(void *ud, const char *pattern, const char *channel, const
 static int health(void *ud, json_t *details)
 {
     an_service_t *svc = ud;
-    bool ok = svc->redis_ok && rt_bus_sub_connected(svc->sub);
+    bool ok = atomic_load(&svc->cmd_ok) && atomic_load(&svc->sub_ok);
     json_object_set_new(details, "redis", json_string(ok ? "ok" : "down"));
     return ok ? RT_OK : RT_ECONN;
 }
@@ -514,7 +514,8 @@ int an_service_init(an_service_t *svc, const bool *enabled, const an_params_t *p
                      rt_strerror(rc));
         return rc;
     }
-    svc->redis_ok = 1;
+    atomic_store(&svc->cmd_ok, true);
+    atomic_store(&svc->sub_ok, true);
     rc = rt_bus_hgetall(svc->bus, AN_CONFIG_HASH, on_stored_setting, svc);
     if (rc < 0)
         rt_log_warn(MOD, "stored strategy settings not read err=%s", rt_strerror(rc));
@@ -563,12 +564,11 @@ int an_service_run(an_service_t *svc)
     int64_t last_ping = rt_time_mono_ms();
     while (!rt_sig_stopping()) {
         int rc = rt_bus_sub_poll(svc->sub, LOOP_MS, on_message, svc);
-        if (rc == RT_ECONN)
-            svc->redis_ok = 0;
+        atomic_store(&svc->sub_ok, rc >= 0 && rt_bus_sub_connected(svc->sub));
         apply_changes(svc);
         int64_t now = rt_time_mono_ms();
         if (now - last_ping >= 5000) {
-            svc->redis_ok = rt_bus_ping(svc->bus) == RT_OK;
+            atomic_store(&svc->cmd_ok, rt_bus_ping(svc->bus) == RT_OK);
             last_ping = now;
         }
     }

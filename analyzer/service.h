@@ -8,6 +8,7 @@
 #define AN_SERVICE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -87,8 +88,9 @@ typedef struct {
     size_t npending;
     int64_t last_malformed_log_ms;
     uint64_t malformed_unlogged;
-    volatile int redis_ok; /* for /health: last command succeeded */
-    char instance[64]; /* "<pid>-<start ms>": marks this instance's config:strategies messages */
+    atomic_bool cmd_ok; /* for /health (read on server threads): the last command succeeded */
+    atomic_bool sub_ok; /* and the subscriber is connected */
+    char instance[64];  /* "<pid>-<start ms>": marks this instance's config:strategies messages */
 } an_service_t;
 
 /** Builds the service from a loaded configuration: engine with the enabled strategies,

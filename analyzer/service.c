@@ -39,7 +39,7 @@ static const rt_config_check_t level_check = {"one of debug, info, warn, error",
 static const char *const exchanges[] = {"sim", "binance", "binance-testnet", NULL};
 
 static const rt_config_var_t an_vars[] = {
-    {"SYMBOLS", RT_CONFIG_LIST, "BTCUSDC", "symbols analyzed (comma-separated)",
+    {"SYMBOLS", RT_CONFIG_LIST, "BTCUSDC", "symbols analyzed (comma-separated; SYMBOL if unset)",
      RT_CONFIG_AT(an_config_t, symbols), .min = 1, .max = AN_SYMBOLS_MAX,
      .check = &rt_config_check_symbol},
     {"INTERVAL", RT_CONFIG_STRING, "1m", "candle interval the strategies run on",
@@ -91,6 +91,20 @@ int an_config_load(const char *env_path, an_config_t *cfg, bool *enabled, an_par
         if (rt_config_report_format(&report, buf, sizeof buf) != RT_EINVAL)
             fprintf(stderr, "%s", buf);
         goto out;
+    }
+    /* The seed's single SYMBOL stands in when SYMBOLS is not set. */
+    const char *one = NULL, *many = NULL;
+    if (rt_config_get(src, "SYMBOLS", &many) == RT_ENOTFOUND &&
+        rt_config_get(src, "SYMBOL", &one) == RT_OK) {
+        char sym[RT_CONFIG_ITEM_CAP];
+        if (rt_str_copy(sym, sizeof sym, one) != RT_OK || !rt_config_check_symbol.fn(sym)) {
+            fprintf(stderr, "config: SYMBOL=\"%s\": must be %s\n", one,
+                    rt_config_check_symbol.what);
+            rc = RT_EINVAL;
+            goto out;
+        }
+        cfg->symbols.count = 1;
+        rt_str_copy(cfg->symbols.items[0], sizeof cfg->symbols.items[0], sym);
     }
     size_t n = 0;
     const an_strategy_t *const *all = an_registry_all(&n);

@@ -264,8 +264,9 @@ static void publish_signal(an_service_t *svc, const rt_signal_t *sig, size_t slo
     atomic_store(&svc->cmd_ok, rc >= 0);
     if (slot < AN_STRATEGIES_MAX && svc->m_signals[slot] != NULL)
         rt_counter_inc(svc->m_signals[slot]);
-    rt_log_info(MOD, "signal id=%s side=%s price=%.8f", sig->id, rt_side_name(sig->side),
-                rt_money_to_double(sig->price));
+    char price[RT_MONEY_FMT_MAX];
+    rt_money_format(sig->price, price, sizeof price);
+    rt_log_info(MOD, "signal id=%s side=%s price=%s", sig->id, rt_side_name(sig->side), price);
 }
 
 /* ---- live changes ---------------------------------------------------------------------- */

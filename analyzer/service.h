@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "analyzer/engine.h"
+#include "analyzer/settings.h"
 #include "rt/bus.h"
 #include "rt/config.h"
 #include "rt/http.h"
@@ -112,19 +113,5 @@ void an_service_cleanup(an_service_t *svc);
 
 /** Routes GET /strategies and PUT /strategies/{name} (api.c). Returns 0 or an rt_err code. */
 int an_api_register(an_service_t *svc);
-
-/** Writes a strategy's settings as the API and the config:strategies hash carry them:
- *  {"strategy":"RSI_Strategy","enabled":true,"params":{"RSI_WINDOW":"14",...}}, plus
- *  "instance" when instance is not NULL (who made the change). Returns 0 or the writer's
- *  error. */
-int an_settings_format(rt_jsonw_t *w, const an_strategy_t *s, bool enabled, const an_params_t *p,
-                       const char *instance);
-
-/** Validates a settings object (borrowed): "enabled" (bool, optional) and "params"
- *  (object of NAME: number|string|bool, optional); "strategy" and "instance" are ignored, applied
- * onto *enabled / *p, which are written only on success. Returns 0, RT_EINVAL with why filled
- * (naming the parameter), RT_ERANGE (out of range, why names the parameter and the range). */
-int an_settings_apply(const an_strategy_t *s, json_t *obj, bool *enabled, an_params_t *p, char *why,
-                      size_t cap);
 
 #endif

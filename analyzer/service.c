@@ -146,31 +146,72 @@ static void collect_signal(void *ud, const rt_signal_t *sig)
         svc->pending[svc->npending++] = *sig;
 }
 
-static void publish_signal(an_service_t *svc, const rt_signal_t *sig, size_t slot)
+/* XADDs one formatted signal to the stream: 0 or the bus's error. */
+static int stream_add(an_service_t *svc, const rt_signal_t *sig)
 {
     rt_jsonw_reset(&svc->w);
     int rc = rt_msg_signal_format(&svc->w, sig);
     if (rc == RT_OK)
         rc = rt_jsonw_finish(&svc->w);
-    if (rc != RT_OK) {
-        rt_log_error(MOD, "signal not formatted id=%s err=%s", sig->id, rt_strerror(rc));
+    if (rc == RT_OK)
+        rc = rt_bus_xadd(svc->bus, AN_SIGNAL_STREAM, svc->cfg.stream_maxlen, rt_jsonw_data(&svc->w),
+                         rt_jsonw_len(&svc->w), NULL, 0);
+    return rc;
+}
+
+/* Keeps a signal the stream refused for a later try (the trader must not miss it): the
+ * oldest is dropped, and counted, when the backlog is full. */
+static void backlog_push(an_service_t *svc, const rt_signal_t *sig)
+{
+    if (svc->nbacklog == AN_BACKLOG_MAX) {
+        rt_log_error(MOD, "signal backlog full, dropped id=%s", svc->backlog[svc->backlog_head].id);
         rt_counter_inc(svc->m_publish_errors);
-        return;
+        svc->backlog_head = (svc->backlog_head + 1) % AN_BACKLOG_MAX;
+        svc->nbacklog--;
     }
-    const char *json = rt_jsonw_data(&svc->w);
-    size_t len = rt_jsonw_len(&svc->w);
-    char entry[RT_BUS_ID_CAP];
-    /* The stream first: it is what the trader acts on; the channel feeds the dashboard. */
-    rc = rt_bus_xadd(svc->bus, AN_SIGNAL_STREAM, svc->cfg.stream_maxlen, json, len, entry,
-                     sizeof entry);
-    if (rc != RT_OK) {
+    svc->backlog[(svc->backlog_head + svc->nbacklog) % AN_BACKLOG_MAX] = *sig;
+    svc->nbacklog++;
+}
+
+/* Retries the backlog in order; stops at the first failure (Redis still away). */
+static void backlog_flush(an_service_t *svc)
+{
+    while (svc->nbacklog > 0) {
+        const rt_signal_t *sig = &svc->backlog[svc->backlog_head];
+        int rc = stream_add(svc, sig);
+        if (rc == RT_ECONN || rc == RT_ETIMEDOUT)
+            return;
+        if (rc != RT_OK)
+            rt_log_error(MOD, "XADD retry failed for good id=%s err=%s", sig->id, rt_strerror(rc));
+        else
+            rt_log_info(MOD, "signal added after a retry id=%s", sig->id);
+        svc->backlog_head = (svc->backlog_head + 1) % AN_BACKLOG_MAX;
+        svc->nbacklog--;
+    }
+}
+
+static void publish_signal(an_service_t *svc, const rt_signal_t *sig, size_t slot)
+{
+    /* The stream first (what the trader acts on), in order behind any backlog. */
+    backlog_flush(svc);
+    int rc = svc->nbacklog > 0 ? RT_ECONN : stream_add(svc, sig);
+    if (rc == RT_ECONN || rc == RT_ETIMEDOUT) {
+        /* A timeout's outcome is unknown: a retry may add it twice, which the id makes
+         * harmless (the trader drops duplicates). */
+        rt_log_warn(MOD, "XADD failed, kept for retry id=%s err=%s", sig->id, rt_strerror(rc));
+        backlog_push(svc, sig);
+    } else if (rc != RT_OK) {
         rt_log_error(MOD, "XADD failed id=%s err=%s", sig->id, rt_strerror(rc));
         rt_counter_inc(svc->m_publish_errors);
     }
-    int prc = rt_bus_publish(svc->bus, AN_SIGNAL_CHANNEL, json, len);
-    if (prc < 0) {
-        rt_counter_inc(svc->m_publish_errors);
-        rc = prc;
+    /* Then the channel, for the dashboard (svc->w still holds the JSON unless it failed). */
+    if (rc == RT_OK) {
+        int prc = rt_bus_publish(svc->bus, AN_SIGNAL_CHANNEL, rt_jsonw_data(&svc->w),
+                                 rt_jsonw_len(&svc->w));
+        if (prc < 0) {
+            rt_counter_inc(svc->m_publish_errors);
+            rc = prc;
+        }
     }
     atomic_store(&svc->cmd_ok, rc >= 0);
     if (slot < AN_STRATEGIES_MAX && svc->m_signals[slot] != NULL)
@@ -492,6 +533,7 @@ int an_service_run(an_service_t *svc)
         int rc = rt_bus_sub_poll(svc->sub, LOOP_MS, on_message, svc);
         atomic_store(&svc->sub_ok, rc >= 0 && rt_bus_sub_connected(svc->sub));
         apply_changes(svc);
+        backlog_flush(svc);
         int64_t now = rt_time_mono_ms();
         if (now - last_ping >= 5000) {
             atomic_store(&svc->cmd_ok, rt_bus_ping(svc->bus) == RT_OK);

@@ -64,6 +64,8 @@ typedef struct {
 
 #define AN_CHANGES_MAX 64
 #define AN_SIGNALS_PER_CANDLE (AN_STRATEGIES_MAX)
+/** Signals kept for a later XADD while Redis is unreachable. */
+#define AN_BACKLOG_MAX 1024
 
 typedef struct {
     an_config_t cfg;
@@ -87,6 +89,8 @@ typedef struct {
     rt_jsonw_t w;
     rt_signal_t pending[AN_SIGNALS_PER_CANDLE]; /* signals of the candle being processed */
     size_t npending;
+    rt_signal_t backlog[AN_BACKLOG_MAX]; /* ring of signals the stream refused (loop thread) */
+    size_t backlog_head, nbacklog;
     int64_t last_malformed_log_ms;
     uint64_t malformed_unlogged;
     atomic_bool cmd_ok; /* for /health (read on server threads): the last command succeeded */

@@ -31,6 +31,7 @@ struct an_engine {
     size_t history;
     size_t nsymbols;
     symbol_t *symbols;
+    uint32_t *by_name; /* symbol indexes sorted by name, for a binary search */
     size_t nslots;
     slot_t slots[AN_STRATEGIES_MAX];
     uint64_t strategy_errors;
@@ -68,6 +69,7 @@ void an_engine_free(an_engine_t *e)
         for (size_t s = 0; s < e->nsymbols; s++)
             free(e->symbols[s].ring);
     free(e->symbols);
+    free(e->by_name);
     free(e);
 }
 
@@ -106,6 +108,17 @@ int an_engine_new(const char *const *symbols, size_t nsymbols, const char *inter
         sy->ring = malloc(history * sizeof *sy->ring);
         if (sy->ring == NULL)
             goto out;
+    }
+    e->by_name = malloc(nsymbols * sizeof *e->by_name);
+    if (e->by_name == NULL)
+        goto out;
+    for (size_t s = 0; s < nsymbols; s++) { /* insertion sort: once, at most 512 names */
+        size_t k = s;
+        while (k > 0 && strcmp(e->symbols[e->by_name[k - 1]].name, e->symbols[s].name) > 0) {
+            e->by_name[k] = e->by_name[k - 1];
+            k--;
+        }
+        e->by_name[k] = (uint32_t)s;
     }
     size_t n = 0;
     const an_strategy_t *const *all = an_registry_all(&n);
@@ -201,9 +214,18 @@ int an_engine_configure(an_engine_t *e, size_t i, bool enabled, const an_params_
 
 static int symbol_index(const an_engine_t *e, const char *name)
 {
-    for (size_t s = 0; s < e->nsymbols; s++)
-        if (strcmp(e->symbols[s].name, name) == 0)
-            return (int)s;
+    size_t lo = 0, hi = e->nsymbols;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t i = e->by_name[mid];
+        int c = strcmp(e->symbols[i].name, name);
+        if (c == 0)
+            return (int)i;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return -1;
 }
 

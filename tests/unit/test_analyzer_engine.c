@@ -93,6 +93,39 @@ static void test_filter(void **state)
     an_engine_free(e);
 }
 
+/* Many symbols given in no particular order: each candle reaches its own symbol only. */
+static void test_many_symbols(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    static char names[N][RT_SYMBOL_CAP];
+    const char *syms[N];
+    for (size_t i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "S%zuUSDC", (i * 7919) % N); /* a permutation */
+        syms[i] = names[i];
+    }
+    an_engine_t *e = NULL;
+    assert_int_equal(an_engine_new(syms, N, "1m", 8, &e), 0);
+    for (size_t i = 0; i < N; i++) {
+        for (size_t k = 0; k <= i % 5; k++) {
+            rt_candle_t c = candle(syms[i], "1m", (int64_t)k * 60000, true);
+            assert_int_equal(an_engine_candle(e, &c, false, NULL, NULL), AN_CANDLE_FED);
+        }
+    }
+    for (size_t i = 0; i < N; i++) {
+        assert_string_equal(an_engine_symbol(e, i), syms[i]);
+        if (an_engine_history_len(e, i) != i % 5 + 1)
+            fail_msg("%s: %zu candles, want %zu", syms[i], an_engine_history_len(e, i), i % 5 + 1);
+    }
+    rt_candle_t c = candle("S300USDC", "1m", 0, true);
+    assert_int_equal(an_engine_candle(e, &c, false, NULL, NULL), AN_CANDLE_UNKNOWN_SYMBOL);
+    c = candle("A", "1m", 0, true);
+    assert_int_equal(an_engine_candle(e, &c, false, NULL, NULL), AN_CANDLE_UNKNOWN_SYMBOL);
+    c = candle("ZZZ", "1m", 0, true);
+    assert_int_equal(an_engine_candle(e, &c, false, NULL, NULL), AN_CANDLE_UNKNOWN_SYMBOL);
+    an_engine_free(e);
+}
+
 static void test_bad_arguments(void **state)
 {
     (void)state;
@@ -229,6 +262,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_many_symbols),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test_setup_teardown(test_live_change_rewarms, load, unload),
         cmocka_unit_test_setup_teardown(test_warmup_silent, load, unload),

@@ -235,6 +235,12 @@ static int h_summary(void *ud, const rt_http_request_t *req, rt_http_response_t 
     rt_jsonw_kv_int(&w, "unpriced_assets", (int64_t)bal.unpriced);
     rt_jsonw_kv_money(&w, "cash", cash);
     rt_jsonw_kv_string(&w, "balances_source", bal.from_bus ? "bus" : "db");
+    rt_jsonw_kv_string(&w, "interval", ctx->cfg.interval);
+    rt_jsonw_key(&w, "symbols");
+    rt_jsonw_array_begin(&w);
+    for (size_t i = 0; i < ctx->cfg.symbols.count; i++)
+        rt_jsonw_string(&w, ctx->cfg.symbols.items[i]);
+    rt_jsonw_array_end(&w);
     static const col_t cols[] = {
         {"invested", COL_MONEY},    {"unrealized_pnl", COL_MONEY}, {"open_positions", COL_INT},
         {"unpriced_positions", COL_INT}, {"realized_pnl", COL_MONEY}, {"fees", COL_MONEY},

@@ -217,7 +217,7 @@ int pf_conninfo_quote(const char *value, char *out, size_t cap)
             goto toobig;
         out[j++] = *p;
     }
-    if (j + 2 > cap - 0 || j + 1 >= cap)
+    if (j + 2 > cap)
         goto toobig;
     out[j++] = '\'';
     out[j] = '\0';

@@ -320,11 +320,14 @@ out:
 
 /* ---- GET /portfolio/trades?symbol=&strategy=&limit=50&page=1 ---- */
 
-#define TRADE_COLS                                                                                 \
-    "SELECT id, order_id, symbol, side, status, price, quantity, quote_quantity, fee, fee_asset, " \
-    "role, strategy, client_order_id, position_id, exchange_trade_id, demo, " MS("timestamp")     \
-    " FROM trades "
-#define TRADE_PAGE " ORDER BY timestamp DESC, id DESC LIMIT $1 OFFSET $2"
+/* Deferred join: the page's ids come from an index-only scan of the matching paging index (an
+ * OFFSET skips index entries, not heap rows), then only those rows are read. */
+#define TRADE_LIST(where)                                                                          \
+    "SELECT t.id, t.order_id, t.symbol, t.side, t.status, t.price, t.quantity, "                  \
+    "t.quote_quantity, t.fee, t.fee_asset, t.role, t.strategy, t.client_order_id, "               \
+    "t.position_id, t.exchange_trade_id, t.demo, " MS("t.timestamp")                              \
+    " FROM (SELECT id FROM trades " where " ORDER BY timestamp DESC, id DESC "                     \
+    "LIMIT $1 OFFSET $2) p JOIN trades t ON t.id = p.id ORDER BY t.timestamp DESC, t.id DESC"
 
 static int h_trades(void *ud, const rt_http_request_t *req, rt_http_response_t *res)
 {
@@ -357,11 +360,10 @@ static int h_trades(void *ud, const rt_http_request_t *req, rt_http_response_t *
     /* One SQL text per filter shape (the texts are constants; data only in parameters), so
      * each is planned for its own index. */
     static const char *const list_sql[2][3] = {
-        {TRADE_COLS TRADE_PAGE, TRADE_COLS "WHERE strategy IS NULL" TRADE_PAGE,
-         TRADE_COLS "WHERE strategy = $3" TRADE_PAGE},
-        {TRADE_COLS "WHERE symbol = $3" TRADE_PAGE,
-         TRADE_COLS "WHERE symbol = $3 AND strategy IS NULL" TRADE_PAGE,
-         TRADE_COLS "WHERE symbol = $3 AND strategy = $4" TRADE_PAGE},
+        {TRADE_LIST(""), TRADE_LIST("WHERE strategy IS NULL"),
+         TRADE_LIST("WHERE strategy = $3")},
+        {TRADE_LIST("WHERE symbol = $3"), TRADE_LIST("WHERE symbol = $3 AND strategy IS NULL"),
+         TRADE_LIST("WHERE symbol = $3 AND strategy = $4")},
     };
     static const char *const count_sql[2][3] = {
         {"SELECT COALESCE(sum(trade_count), 0) FROM trade_stats",

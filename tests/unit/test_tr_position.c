@@ -384,19 +384,41 @@ static void test_pending_settle(void **state)
     assert_int_equal(tr_position_settle(&p, true), RT_OK);
     assert_int_equal(tr_position_on_price(&p, &cfg, NULL, M("104"), &x), RT_OK);
     assert_int_equal(x.reason, TR_EXIT_NONE);
-    /* halt sells the rest even while something is pending */
+    /* a pending stop already sells everything: the halt has nothing to add */
     assert_int_equal(tr_position_on_price(&p, &cfg, NULL, M("96"), &x), RT_OK);
     assert_int_equal(x.reason, TR_EXIT_STOP_LOSS);
+    assert_int_equal(p.pending_quantity, M("0.5"));
+    assert_int_equal(tr_position_halt(&p, NULL, &x), RT_OK);
+    assert_int_equal(x.reason, TR_EXIT_NONE);
+    assert_int_equal(p.pending, TR_EXIT_STOP_LOSS);
+    assert_int_equal(tr_position_reduce(&p, M("0.50000001")), RT_ESTATE);
+    assert_int_equal(tr_position_reduce(&p, M("0.5")), RT_OK);
+    assert_int_equal(p.pending_quantity, 0);
+    assert_int_equal(tr_position_halt(&p, NULL, &x), RT_EINVAL); /* closed */
+
+    /* a halt while a partial is on its way sells the rest, not the partial twice */
+    tr_entry_t e2 = {M("100"), M("1"), 0, 0, 0, 0};
+    assert_int_equal(tr_position_open(&p, &cfg, "BTCUSDC", "S", &e2), RT_OK);
+    assert_int_equal(tr_position_on_price(&p, &cfg, NULL, M("103"), &x), RT_OK);
+    assert_int_equal(x.reason, TR_EXIT_PARTIAL_TP);
     assert_int_equal(tr_position_halt(&p, NULL, &x), RT_OK);
     assert_int_equal(x.reason, TR_EXIT_HALT);
     assert_true(x.full);
     assert_int_equal(x.quantity, M("0.5"));
     assert_int_equal(p.pending, TR_EXIT_HALT);
+    assert_int_equal(p.pending_quantity, M("1"));
+    assert_int_equal(tr_position_close(&p, NULL, &x), RT_OK);
+    assert_int_equal(x.reason, TR_EXIT_NONE); /* everything is already being sold */
+    /* the partial fills, then the halt's order */
+    assert_int_equal(tr_position_reduce(&p, M("0.5")), RT_OK);
+    assert_int_equal(p.pending_quantity, M("0.5"));
+    assert_int_equal(tr_position_reduce(&p, M("0.5")), RT_OK);
+    assert_false(tr_position_is_open(&p));
+    /* a manual close of an idle position */
+    assert_int_equal(tr_position_open(&p, &cfg, "BTCUSDC", "S", &e2), RT_OK);
     assert_int_equal(tr_position_close(&p, NULL, &x), RT_OK);
     assert_int_equal(x.reason, TR_EXIT_MANUAL);
-    assert_int_equal(tr_position_reduce(&p, M("0.50000001")), RT_ESTATE);
-    assert_int_equal(tr_position_reduce(&p, M("0.5")), RT_OK);
-    assert_int_equal(tr_position_halt(&p, NULL, &x), RT_EINVAL); /* closed */
+    assert_int_equal(x.quantity, M("1"));
 }
 
 static void test_pyramiding_add(void **state)

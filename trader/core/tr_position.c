@@ -192,6 +192,7 @@ int tr_position_reduce(tr_position_t *p, rt_money_t qty)
     if (qty > p->quantity)
         return RT_ESTATE;
     p->quantity -= qty;
+    p->pending_quantity = qty >= p->pending_quantity ? 0 : p->pending_quantity - qty;
     return RT_OK;
 }
 
@@ -202,6 +203,7 @@ int tr_position_settle(tr_position_t *p, bool filled)
     if (!filled && p->pending == TR_EXIT_PARTIAL_TP)
         p->partial_taken = false;
     p->pending = TR_EXIT_NONE;
+    p->pending_quantity = 0;
     return RT_OK;
 }
 
@@ -222,21 +224,27 @@ static int sellable(const tr_filters_t *f, rt_money_t qty, rt_money_t *out)
     return RT_OK;
 }
 
-/* A full exit of everything sellable. */
-static int full_exit(const tr_position_t *p, const tr_filters_t *f, tr_exit_reason_t why,
-                     rt_money_t lvl, tr_exit_t *x)
+/* A full exit of everything sellable of avail. */
+static int full_exit_of(rt_money_t avail, const tr_filters_t *f, tr_exit_reason_t why,
+                        rt_money_t lvl, tr_exit_t *x)
 {
     rt_money_t q;
-    int rc = sellable(f, p->quantity, &q);
+    int rc = sellable(f, avail, &q);
     if (rc != RT_OK)
         return rc;
     memset(x, 0, sizeof *x);
     x->reason = why;
     x->full = true;
     x->quantity = q;
-    x->dust = p->quantity - q;
+    x->dust = avail - q;
     x->level = lvl;
     return RT_OK;
+}
+
+static int full_exit(const tr_position_t *p, const tr_filters_t *f, tr_exit_reason_t why,
+                     rt_money_t lvl, tr_exit_t *x)
+{
+    return full_exit_of(p->quantity, f, why, lvl, x);
 }
 
 /* The partial take-profit; *x->reason stays NONE when it rounds to nothing. */
@@ -354,8 +362,10 @@ static int update(tr_position_t *p, const tr_exit_config_t *cfg, const tr_filter
                 return rc;
         }
     }
-    if (x.reason != TR_EXIT_NONE)
+    if (x.reason != TR_EXIT_NONE) {
         n.pending = x.reason;
+        n.pending_quantity = x.quantity;
+    }
     *p = n;
     *out = x;
     return RT_OK;
@@ -378,10 +388,17 @@ static int sell_all(tr_position_t *p, const tr_filters_t *f, tr_exit_reason_t wh
     if (!tr_position_is_open(p) || out == NULL)
         return RT_EINVAL;
     tr_exit_t x;
-    int rc = full_exit(p, f, why, 0, &x);
+    memset(&x, 0, sizeof x);
+    rt_money_t avail = p->quantity - p->pending_quantity; /* pending <= quantity */
+    if (avail <= 0 || (p->pending != TR_EXIT_NONE && p->pending != TR_EXIT_PARTIAL_TP)) {
+        *out = x; /* a pending exit already sells everything */
+        return RT_OK;
+    }
+    int rc = full_exit_of(avail, f, why, 0, &x);
     if (rc != RT_OK)
         return rc;
     p->pending = why;
+    p->pending_quantity += x.quantity;
     *out = x;
     return RT_OK;
 }

@@ -32,8 +32,9 @@
  *      have come first); the close is.
  * A full exit whose quantity rounds to 0 (all dust) is still returned, once: the caller closes
  * the position as dust. Only one action per update. Once an exit is returned, the position holds it as pending and
- * returns no other exit (halt excepted) until the caller settles it (tr_position_settle), so
- * a stop seen on every tick sends one order, not one per tick.
+ * returns no other exit until the caller settles it (tr_position_settle), so a stop seen on
+ * every tick sends one order, not one per tick. A halt or a manual close sells what a pending
+ * exit does not already sell.
  *
  * Pure: no I/O, no clock (times are arguments), no allocation. */
 #ifndef TR_POSITION_H
@@ -130,6 +131,7 @@ typedef struct {
     bool partial_taken;
     bool breakeven_armed;
     tr_exit_reason_t pending;  /* an exit returned and not yet settled; NONE when none */
+    rt_money_t pending_quantity; /* what that exit sells and has not yet been filled */
 } tr_position_t;
 
 /** Opens *p from its first fill: entry, quantity, stop and target from cfg and e (see the
@@ -145,8 +147,9 @@ int tr_position_open(tr_position_t *p, const tr_exit_config_t *cfg, const char *
  *  RT_ERANGE. Nothing changes on error. */
 int tr_position_add(tr_position_t *p, const tr_exit_config_t *cfg, const tr_entry_t *e);
 
-/** A SELL fill of qty: the open quantity goes down (0 = closed). Returns 0, RT_EINVAL on NULL
- *  or qty <= 0, RT_ESTATE when qty exceeds the open quantity. */
+/** A SELL fill of qty: the open quantity goes down (0 = closed), and so does what a pending
+ *  exit still has to sell. Returns 0, RT_EINVAL on NULL or qty <= 0, RT_ESTATE when qty
+ *  exceeds the open quantity. */
 int tr_position_reduce(tr_position_t *p, rt_money_t qty);
 
 /** The pending exit's order is over: filled (possibly in part) or not at all. Clears pending;
@@ -168,7 +171,8 @@ int tr_position_on_price(tr_position_t *p, const tr_exit_config_t *cfg, const tr
 int tr_position_on_candle(tr_position_t *p, const tr_exit_config_t *cfg, const tr_filters_t *f,
                           rt_money_t high, rt_money_t low, rt_money_t close, tr_exit_t *out);
 
-/** The halt: sell everything (reason halt), whatever is pending; the result becomes pending.
+/** The halt: sell everything not already being sold by a pending exit (reason halt); the
+ *  result becomes pending. When a pending exit already sells everything, *out has reason NONE.
  *  Returns 0, RT_EINVAL on NULL or a closed position. */
 int tr_position_halt(tr_position_t *p, const tr_filters_t *f, tr_exit_t *out);
 

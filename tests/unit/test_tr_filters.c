@@ -4,12 +4,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "rt/err.h"
+#include "rt/exparse.h"
 #include "rt/money.h"
+#include "rt_test.h"
 #include "tr_filters.h"
 
 static rt_money_t M(const char *s)
@@ -311,6 +314,62 @@ static void test_round_then_check(void **state)
     assert_int_equal(tr_filters_min_qty(&f, TR_ORDER_LIMIT), M("0.00001"));
 }
 
+/* A recorded exchangeInfo (real Binance spot filters) through rt/exparse.h into the core. */
+static void test_from_exchange_info(void **state)
+{
+    (void)state;
+    char path[512];
+    size_t len;
+    char *json = rt_test_read_file(
+        rt_test_source_path(path, sizeof path, "tests/fixtures/binance/exchangeinfo_spot.json"),
+        &len);
+    rt_exinfo_t info;
+    memset(&info, 0, sizeof info);
+    assert_int_equal(rt_exparse_exchange_info(json, len, &info), RT_OK);
+    free(json);
+    tr_filters_t f;
+    assert_int_equal(tr_filters_from_symbol_info(rt_exinfo_find(&info, "BTCUSDT"), &f), RT_OK);
+    assert_string_equal(f.symbol, "BTCUSDT");
+    assert_string_equal(f.base_asset, "BTC");
+    assert_string_equal(f.quote_asset, "USDT");
+    assert_true(f.trading);
+    assert_int_equal(f.tick_size, M("0.01"));
+    assert_int_equal(f.step_size, M("0.00001"));
+    assert_int_equal(f.min_qty, M("0.00001"));
+    assert_int_equal(f.max_qty, M("9000"));
+    assert_int_equal(f.market_step_size, 0);
+    assert_int_equal(f.market_max_qty, M("118.67898454"));
+    assert_int_equal(f.min_notional, M("5"));
+    assert_true(f.apply_min_to_market);
+    assert_false(f.apply_max_to_market);
+    /* Binance's real MARKET_LOT_SIZE: no step, no minimum, a maximum for MARKET orders only */
+    tr_filter_reject_t rej;
+    assert_int_equal(tr_filters_check(&f, TR_ORDER_MARKET, M("120"), M("50000"), &rej),
+                     RT_EINVAL);
+    assert_string_equal(rej.msg, "Filter failure: MARKET_LOT_SIZE");
+    assert_string_equal(rej.detail, "quantity 120 above maxQty 118.67898454");
+    assert_int_equal(tr_filters_check(&f, TR_ORDER_LIMIT, M("120"), M("50000"), &rej), RT_OK);
+    rt_money_t q;
+    assert_int_equal(tr_filters_round_qty(&f, TR_ORDER_MARKET, M("0.00078565"), &q), RT_OK);
+    assert_int_equal(q, M("0.00078"));
+    /* the legacy MIN_NOTIONAL of ETHBTC */
+    assert_int_equal(tr_filters_from_symbol_info(rt_exinfo_find(&info, "ETHBTC"), &f), RT_OK);
+    assert_int_equal(f.legacy_min_notional, M("0.0001"));
+    assert_true(f.legacy_apply_to_market);
+    assert_int_equal(f.min_notional, 0);
+    assert_int_equal(tr_filters_check(&f, TR_ORDER_MARKET, M("0.001"), M("0.05"), &rej),
+                     RT_EINVAL);
+    assert_string_equal(rej.msg, "Filter failure: MIN_NOTIONAL");
+    /* a halted symbol refuses everything */
+    assert_int_equal(tr_filters_from_symbol_info(rt_exinfo_find(&info, "SHIBUSDT"), &f), RT_OK);
+    assert_false(f.trading);
+    assert_int_equal(tr_filters_check(&f, TR_ORDER_MARKET, M("1"), M("0.00001"), &rej),
+                     RT_EINVAL);
+    assert_int_equal(rej.filter, TR_FILTER_NOT_TRADING);
+    assert_int_equal(tr_filters_from_symbol_info(NULL, &f), RT_EINVAL);
+    rt_exinfo_cleanup(&info);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_check_values_and_null),
         cmocka_unit_test(test_round_then_check),
+        cmocka_unit_test(test_from_exchange_info),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

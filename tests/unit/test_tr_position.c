@@ -1,5 +1,6 @@
 /* The position manager: every exit rule, table-driven, and the seed's example (marsshot-ml-bot,
  * section 3.3). */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -518,6 +519,23 @@ static void test_open_and_config_invalid(void **state)
         assert_string_equal(tr_exit_reason_name((tr_exit_reason_t)r), names[r]);
 }
 
+static void test_atr_from_double(void **state)
+{
+    (void)state;
+    rt_money_t v = 42;
+    assert_int_equal(tr_atr_from_double(123.456789012, &v), RT_OK);
+    assert_int_equal(v, M("123.45678901"));
+    assert_int_equal(tr_atr_from_double(0.000000015, &v), RT_OK);
+    assert_true(v == 1 || v == 2); /* 1.5e-8 is not exact in binary: either neighbour */
+    assert_int_equal(tr_atr_from_double(0, &v), RT_OK);
+    assert_int_equal(v, 0);
+    v = 42;
+    assert_int_equal(tr_atr_from_double(-1, &v), RT_EINVAL);
+    assert_int_equal(tr_atr_from_double(NAN, &v), RT_EINVAL);
+    assert_int_equal(tr_atr_from_double(1e300, &v), RT_ERANGE);
+    assert_int_equal(v, 42);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_pending_settle),
         cmocka_unit_test(test_pyramiding_add),
         cmocka_unit_test(test_open_and_config_invalid),
+        cmocka_unit_test(test_atr_from_double),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,46 @@ void tr_filters_init(tr_filters_t *f)
         memset(f, 0, sizeof *f);
 }
 
+int tr_filters_from_symbol_info(const rt_symbol_info_t *si, tr_filters_t *out)
+{
+    if (si == NULL || out == NULL)
+        return RT_EINVAL;
+    tr_filters_t f;
+    tr_filters_init(&f);
+    if (tr__copy(f.symbol, sizeof f.symbol, si->symbol) != RT_OK ||
+        tr__copy(f.base_asset, sizeof f.base_asset, si->base_asset) != RT_OK ||
+        tr__copy(f.quote_asset, sizeof f.quote_asset, si->quote_asset) != RT_OK)
+        return RT_EINVAL;
+    f.trading = si->status == RT_SYMBOL_TRADING;
+    if (si->price.present) {
+        f.tick_size = si->price.step;
+        f.min_price = si->price.min;
+        f.max_price = si->price.max;
+    }
+    if (si->lot.present) {
+        f.step_size = si->lot.step;
+        f.min_qty = si->lot.min;
+        f.max_qty = si->lot.max;
+    }
+    if (si->market_lot.present) {
+        f.market_step_size = si->market_lot.step;
+        f.market_min_qty = si->market_lot.min;
+        f.market_max_qty = si->market_lot.max;
+    }
+    if (si->notional.present) {
+        f.min_notional = si->notional.min_notional;
+        f.max_notional = si->notional.max_notional;
+        f.apply_min_to_market = si->notional.apply_min_to_market;
+        f.apply_max_to_market = si->notional.apply_max_to_market;
+    }
+    if (si->min_notional.present) {
+        f.legacy_min_notional = si->min_notional.min_notional;
+        f.legacy_apply_to_market = si->min_notional.apply_to_market;
+    }
+    *out = f;
+    return RT_OK;
+}
+
 static bool has_market_lot(const tr_filters_t *f)
 {
     return f->market_step_size > 0 || f->market_min_qty > 0 || f->market_max_qty > 0;

@@ -21,11 +21,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "rt/exinfo.h"
 #include "rt/money.h"
 #include "rt/types.h"
 
-/** Buffer size of an asset name ("BTC", "1000SATS") with its NUL. */
-#define TR_ASSET_CAP 24
+/** Buffer size of an asset name ("BTC", "1000SATS") with its NUL (the same as exinfo's). */
+#define TR_ASSET_CAP RT_ASSET_CAP
 
 typedef enum {
     TR_ORDER_MARKET = 0,
@@ -91,6 +92,12 @@ const char *tr_filter_name(tr_filter_id_t id);
 
 /** Zeroes *f (every rule disabled, not trading, empty names). */
 void tr_filters_init(tr_filters_t *f);
+
+/** The filters of a symbol as exchangeInfo describes it (rt/exparse.h parses it): absent
+ *  filters become 0 (disabled). trading is status == TRADING (isSpotTradingAllowed is not
+ *  looked at: an exchange that omits it would otherwise refuse every order). Returns 0,
+ *  RT_EINVAL on NULL or names that do not fit; *out is written only on success. */
+int tr_filters_from_symbol_info(const rt_symbol_info_t *si, tr_filters_t *out);
 
 /** The quantity step of an order type: for MARKET, MARKET_LOT_SIZE's stepSize when non-zero,
  *  else LOT_SIZE's; for LIMIT, LOT_SIZE's. 0 when no step applies. */

@@ -1,6 +1,7 @@
 /* The position manager: exit levels and one decision per market event. */
 #include "tr_position.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "rt/err.h"
@@ -50,6 +51,17 @@ const char *tr_exit_reason_name(tr_exit_reason_t r)
         return "manual";
     }
     return "unknown";
+}
+
+int tr_atr_from_double(double atr, rt_money_t *out)
+{
+    if (out == NULL || isnan(atr) || isinf(atr) || atr < 0)
+        return RT_EINVAL;
+    double units = nearbyint(atr * (double)RT_MONEY_SCALE);
+    if (!(units < 9.2e18))
+        return RT_ERANGE;
+    *out = (rt_money_t)units;
+    return RT_OK;
 }
 
 /* price * (1 + frac) (up = true) or price * (1 - frac), rounded up to 1e-8. */

@@ -102,6 +102,11 @@ typedef struct {
                             0 for halt and manual. The order is a MARKET order: its fill price differs. */
 } tr_exit_t;
 
+/** The ATR of rt/ind.h (a double) as money, rounded once to the nearest 1e-8: the one
+ *  conversion the trader and the backtester both use, so they see the same stops. Returns 0,
+ *  RT_EINVAL for NaN, infinity or a negative value, RT_ERANGE when too large. */
+int tr_atr_from_double(double atr, rt_money_t *out);
+
 /** What opened (or added to) a position: the fill and the signal's own exits. */
 typedef struct {
     rt_money_t price;       /* average fill price */

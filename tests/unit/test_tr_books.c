@@ -51,8 +51,7 @@ static tr_fill_t fill(rt_side_t side, const char *qty, const char *price, const 
     f.side = side;
     f.quantity = M(qty);
     f.price = M(price);
-    assert_int_equal(rt_money_mul(f.quantity, f.price, RT_ROUND_NEAREST, &f.quote_quantity),
-                     RT_OK);
+    assert_int_equal(rt_money_mul(f.quantity, f.price, RT_ROUND_NEAREST, &f.quote_quantity), RT_OK);
     f.fee = M(fee);
     (void)snprintf(f.fee_asset, sizeof f.fee_asset, "%s", fee_asset);
     return f;
@@ -141,8 +140,7 @@ static void test_round_trip(void **state)
     /* BUY 0.12345 at last 43210.57: price 43210.57 * 1.0005 = 43232.175285 -> tick up 43232.18;
      * quote 0.12345 * 43232.18 = 5337.012621; fee 5.337012621 -> up 5.33701263 */
     tr_fill_result_t r;
-    assert_int_equal(tr_fill_market(&cfg, &s, RT_SIDE_BUY, M("0.12345"), M("43210.57"), &r),
-                     RT_OK);
+    assert_int_equal(tr_fill_market(&cfg, &s, RT_SIDE_BUY, M("0.12345"), M("43210.57"), &r), RT_OK);
     tr_fill_pnl_t pnl;
     assert_int_equal(tr_books_apply_fills(b, &s, "RSI_Strategy", &r, 1000, &pnl), RT_OK);
     const tr_fill_t *x = &r.fills[0];
@@ -196,8 +194,8 @@ static void test_fifo(void **state)
     tr_books_t *b = NULL;
     assert_int_equal(tr_books_new(&b), RT_OK);
     tr_filters_t s = sym("ETHUSDC", "ETH", "USDC");
-    tr_fill_t f1 = fill(RT_SIDE_BUY, "1", "100", "0.1", "USDC");   /* cost 100.1 */
-    tr_fill_t f2 = fill(RT_SIDE_BUY, "1", "110", "0.11", "USDC");  /* cost 110.11 */
+    tr_fill_t f1 = fill(RT_SIDE_BUY, "1", "100", "0.1", "USDC");     /* cost 100.1 */
+    tr_fill_t f2 = fill(RT_SIDE_BUY, "1", "110", "0.11", "USDC");    /* cost 110.11 */
     tr_fill_t f3 = fill(RT_SIDE_SELL, "1.5", "120", "0.18", "USDC"); /* net 179.82 */
     tr_fill_pnl_t pnl;
     assert_int_equal(tr_books_record_fill(b, &s, "A", &f1, 1, 1, &pnl), RT_OK);
@@ -383,17 +381,16 @@ static void test_totals_and_equity(void **state)
         const char *strategy;
         tr_fill_t f;
     } steps[] = {
-        {&btc, "A", fill(RT_SIDE_BUY, "1", "100", "1", "USDC")},  /* cost 101 */
+        {&btc, "A", fill(RT_SIDE_BUY, "1", "100", "1", "USDC")},      /* cost 101 */
         {&btc, "A", fill(RT_SIDE_SELL, "0.5", "120", "0.6", "USDC")}, /* 59.4 - 50.5 = 8.9 */
-        {&btc, "B", fill(RT_SIDE_BUY, "2", "100", "0", "")},      /* cost 200 */
-        {&eth, "A", fill(RT_SIDE_BUY, "10", "10", "0.1", "USDC")}, /* cost 100.1 */
-        {&eth, "A", fill(RT_SIDE_SELL, "10", "9", "0.09", "USDC")}, /* 89.91 - 100.1 = -10.19 */
+        {&btc, "B", fill(RT_SIDE_BUY, "2", "100", "0", "")},          /* cost 200 */
+        {&eth, "A", fill(RT_SIDE_BUY, "10", "10", "0.1", "USDC")},    /* cost 100.1 */
+        {&eth, "A", fill(RT_SIDE_SELL, "10", "9", "0.09", "USDC")},   /* 89.91 - 100.1 = -10.19 */
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
-        assert_int_equal(
-            tr_books_record_fill(b, steps[i].s, steps[i].strategy, &steps[i].f, 1, (int64_t)i + 1,
-                                 NULL),
-            RT_OK);
+        assert_int_equal(tr_books_record_fill(b, steps[i].s, steps[i].strategy, &steps[i].f, 1,
+                                              (int64_t)i + 1, NULL),
+                         RT_OK);
     tr_price_t prices[2];
     memset(prices, 0, sizeof prices);
     (void)snprintf(prices[0].symbol, sizeof prices[0].symbol, "BTCUSDC");
@@ -414,8 +411,7 @@ static void test_totals_and_equity(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tr_pnl_t t;
-        assert_int_equal(tr_books_pnl(b, cases[i].symbol, cases[i].strategy, prices, 2, &t),
-                         RT_OK);
+        assert_int_equal(tr_books_pnl(b, cases[i].symbol, cases[i].strategy, prices, 2, &t), RT_OK);
         char what[64];
         (void)snprintf(what, sizeof what, "case %zu realized", i);
         expect_money(what, t.realized, cases[i].realized);
@@ -459,14 +455,10 @@ static void test_totals_and_equity(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_balances),
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_fifo),
-        cmocka_unit_test(test_pro_rata_conserves),
-        cmocka_unit_test(test_fee_in_base),
-        cmocka_unit_test(test_apply_atomic),
-        cmocka_unit_test(test_limit_flow),
-        cmocka_unit_test(test_totals_and_equity),
+        cmocka_unit_test(test_balances),    cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_fifo),        cmocka_unit_test(test_pro_rata_conserves),
+        cmocka_unit_test(test_fee_in_base), cmocka_unit_test(test_apply_atomic),
+        cmocka_unit_test(test_limit_flow),  cmocka_unit_test(test_totals_and_equity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,21 +67,20 @@ static void test_market(void **state)
         {"sell", RT_SIDE_SELL, "0.0005", "0.001", "0.01", "0.001", "50000", "49975", "49.975",
          "0.049975", "49.925025", "-0.001"},
         /* the tick rounding goes against the taker: BUY up, SELL down */
-        {"buy tick up", RT_SIDE_BUY, "0.0005", "0.001", "0.01", "1", "100.003", "100.06",
-         "100.06", "0.10006", "-100.16006", "1"},
+        {"buy tick up", RT_SIDE_BUY, "0.0005", "0.001", "0.01", "1", "100.003", "100.06", "100.06",
+         "0.10006", "-100.16006", "1"},
         {"sell tick down", RT_SIDE_SELL, "0.0005", "0.001", "0.01", "1", "100.003", "99.95",
          "99.95", "0.09995", "99.85005", "-1"},
         /* no slippage, no fee */
-        {"no slippage", RT_SIDE_BUY, "0", "0", "0.01", "2", "10.5", "10.5", "21", "0", "-21",
-         "2"},
+        {"no slippage", RT_SIDE_BUY, "0", "0", "0.01", "2", "10.5", "10.5", "21", "0", "-21", "2"},
         /* the fee rounds up to 1e-8: 0.1234567 * 0.001 = 0.0001234567 -> 0.00012346 */
         {"fee up", RT_SIDE_BUY, "0", "0.001", "0.01", "0.00001", "12345.67", "12345.67",
          "0.1234567", "0.00012346", "-0.12358016", "0.00001"},
         /* the quote rounds in the exchange's favour: paid up, received down */
         {"quote up", RT_SIDE_BUY, "0", "0", "0", "0.00000003", "0.33333333", "0.33333333",
          "0.00000001", "0", "-0.00000001", "0.00000003"},
-        {"quote down", RT_SIDE_SELL, "0", "0", "0", "0.00000003", "0.33333333", "0.33333333",
-         "0", "0", "0", "-0.00000003"},
+        {"quote down", RT_SIDE_SELL, "0", "0", "0", "0.00000003", "0.33333333", "0.33333333", "0",
+         "0", "0", "-0.00000003"},
         /* no tick: the slipped price keeps its 8 decimals (rounded against the taker) */
         {"no tick", RT_SIDE_SELL, "0.0001", "0.001", "0", "1", "0.12345678", "0.12344443",
          "0.12344443", "0.00012345", "0.12332098", "-1"},
@@ -132,7 +131,7 @@ static void test_market_exact(void **state)
     uint64_t seed = 42;
     for (int i = 0; i < 2000; i++) {
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-        rt_money_t qty = (rt_money_t)(seed >> 40) + 1;              /* up to ~0.17 */
+        rt_money_t qty = (rt_money_t)(seed >> 40) + 1;                        /* up to ~0.17 */
         rt_money_t price = (rt_money_t)((seed >> 8) % 10000000000000ull) + 1; /* up to 1e5 */
         for (int s = 0; s < 2; s++) {
             rt_side_t side = s == 0 ? RT_SIDE_BUY : RT_SIDE_SELL;
@@ -200,8 +199,8 @@ static void test_limit_buy(void **state)
     tr_filters_t f = btc();
     tr_limit_order_t o;
     tr_fill_result_t r;
-    assert_int_equal(
-        tr_fill_limit_place(&cfg, &f, RT_SIDE_BUY, M("0.01"), M("49000"), &o, &r), RT_OK);
+    assert_int_equal(tr_fill_limit_place(&cfg, &f, RT_SIDE_BUY, M("0.01"), M("49000"), &o, &r),
+                     RT_OK);
     assert_int_equal(r.fill_count, 0);
     assert_int_equal(r.change_count, 1);
     expect_money("locked", o.locked, "490.49"); /* 490 + 0.1% maker fee */
@@ -239,8 +238,8 @@ static void test_limit_sell_and_maker_fee(void **state)
     tr_filters_t f = btc();
     tr_limit_order_t o;
     tr_fill_result_t r, m;
-    assert_int_equal(
-        tr_fill_limit_place(&cfg, &f, RT_SIDE_SELL, M("0.01"), M("51000"), &o, &r), RT_OK);
+    assert_int_equal(tr_fill_limit_place(&cfg, &f, RT_SIDE_SELL, M("0.01"), M("51000"), &o, &r),
+                     RT_OK);
     expect_money("BTC free", change(&r, "BTC")->free, "-0.01");
     expect_money("BTC locked", change(&r, "BTC")->locked, "0.01");
     assert_int_equal(tr_fill_limit_match(&cfg, &o, M("50000"), M("50999.99"), &m), RT_EAGAIN);

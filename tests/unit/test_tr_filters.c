@@ -180,8 +180,8 @@ static const check_case_t check_cases[] = {
      "Market is closed.", "symbol BTCUSDC is not TRADING"},
     {"zero qty", none, TR_ORDER_MARKET, "0", "50000", TR_FILTER_INVALID, "Invalid order",
      "quantity 0 must be above 0"},
-    {"limit without price", none, TR_ORDER_LIMIT, "0.001", "0", TR_FILTER_INVALID,
-     "Invalid order", "price 0 must be above 0"},
+    {"limit without price", none, TR_ORDER_LIMIT, "0.001", "0", TR_FILTER_INVALID, "Invalid order",
+     "price 0 must be above 0"},
     /* the brief's example */
     {"below minQty", min_qty_0001, TR_ORDER_LIMIT, "0.00001", "50000", TR_FILTER_LOT_SIZE,
      "Filter failure: LOT_SIZE", "quantity 0.00001 below minQty 0.0001"},
@@ -198,19 +198,17 @@ static const check_case_t check_cases[] = {
     {"price above max", none, TR_ORDER_LIMIT, "0.001", "1000000.01", TR_FILTER_PRICE,
      "Filter failure: PRICE_FILTER", "price 1000000.01 above maxPrice 1000000"},
     /* MARKET orders ignore PRICE_FILTER: the price is only a reference */
-    {"market ignores tick", none, TR_ORDER_MARKET, "0.001", "50000.005", TR_FILTER_OK, NULL,
-     NULL},
+    {"market ignores tick", none, TR_ORDER_MARKET, "0.001", "50000.005", TR_FILTER_OK, NULL, NULL},
     /* NOTIONAL at the reference price for MARKET orders */
     {"market notional min", none, TR_ORDER_MARKET, "0.0001", "49999.99", TR_FILTER_NOTIONAL,
      "Filter failure: NOTIONAL", "notional 4.999999 below minNotional 5"},
-    {"market notional exactly min", none, TR_ORDER_MARKET, "0.0001", "50000", TR_FILTER_OK,
-     NULL, NULL},
+    {"market notional exactly min", none, TR_ORDER_MARKET, "0.0001", "50000", TR_FILTER_OK, NULL,
+     NULL},
     {"market min not applied", market_min_not_applied, TR_ORDER_MARKET, "0.0001", "100",
      TR_FILTER_OK, NULL, NULL},
-    {"market max not applied", none, TR_ORDER_MARKET, "9000", "50000", TR_FILTER_OK, NULL,
-     NULL},
-    {"market max applied", market_max_applied, TR_ORDER_MARKET, "0.1", "50000",
-     TR_FILTER_NOTIONAL, "Filter failure: NOTIONAL", "notional 5000 above maxNotional 1000"},
+    {"market max not applied", none, TR_ORDER_MARKET, "9000", "50000", TR_FILTER_OK, NULL, NULL},
+    {"market max applied", market_max_applied, TR_ORDER_MARKET, "0.1", "50000", TR_FILTER_NOTIONAL,
+     "Filter failure: NOTIONAL", "notional 5000 above maxNotional 1000"},
     {"market notional needs a price", none, TR_ORDER_MARKET, "0.001", "0", TR_FILTER_INVALID,
      "Invalid order", "a reference price is needed to check NOTIONAL"},
     {"limit notional min", market_min_not_applied, TR_ORDER_LIMIT, "0.0001", "100",
@@ -218,23 +216,22 @@ static const check_case_t check_cases[] = {
     {"limit notional max", none, TR_ORDER_LIMIT, "200", "50000", TR_FILTER_NOTIONAL,
      "Filter failure: NOTIONAL", "notional 10000000 above maxNotional 9000000"},
     /* MARKET_LOT_SIZE applies to MARKET orders only, after LOT_SIZE */
-    {"market lot min", market_lot, TR_ORDER_MARKET, "0.0005", "50000",
-     TR_FILTER_MARKET_LOT_SIZE, "Filter failure: MARKET_LOT_SIZE",
-     "quantity 0.0005 below minQty 0.001"},
-    {"market lot step", market_lot, TR_ORDER_MARKET, "0.0015", "50000",
-     TR_FILTER_MARKET_LOT_SIZE, "Filter failure: MARKET_LOT_SIZE",
+    {"market lot min", market_lot, TR_ORDER_MARKET, "0.0005", "50000", TR_FILTER_MARKET_LOT_SIZE,
+     "Filter failure: MARKET_LOT_SIZE", "quantity 0.0005 below minQty 0.001"},
+    {"market lot step", market_lot, TR_ORDER_MARKET, "0.0015", "50000", TR_FILTER_MARKET_LOT_SIZE,
+     "Filter failure: MARKET_LOT_SIZE",
      "quantity 0.0015 not a multiple of stepSize 0.001 (remainder 0.0005)"},
     {"market lot max", market_lot, TR_ORDER_MARKET, "101", "1", TR_FILTER_MARKET_LOT_SIZE,
      "Filter failure: MARKET_LOT_SIZE", "quantity 101 above maxQty 100"},
-    {"limit ignores market lot", market_lot, TR_ORDER_LIMIT, "0.0005", "50000", TR_FILTER_OK,
-     NULL, NULL},
+    {"limit ignores market lot", market_lot, TR_ORDER_LIMIT, "0.0005", "50000", TR_FILTER_OK, NULL,
+     NULL},
     /* the legacy MIN_NOTIONAL */
     {"legacy min", legacy_only, TR_ORDER_LIMIT, "0.0001", "50000", TR_FILTER_MIN_NOTIONAL,
      "Filter failure: MIN_NOTIONAL", "notional 5 below minNotional 10"},
     {"legacy market", legacy_only, TR_ORDER_MARKET, "0.0001", "50000", TR_FILTER_MIN_NOTIONAL,
      "Filter failure: MIN_NOTIONAL", "notional 5 below minNotional 10"},
-    {"legacy not for market", legacy_not_market, TR_ORDER_MARKET, "0.0001", "50000",
-     TR_FILTER_OK, NULL, NULL},
+    {"legacy not for market", legacy_not_market, TR_ORDER_MARKET, "0.0001", "50000", TR_FILTER_OK,
+     NULL, NULL},
     /* a 0 disables a rule, as on Binance */
     {"all disabled", no_rules, TR_ORDER_LIMIT, "0.12345678", "0.00000001", TR_FILTER_OK, NULL,
      NULL},
@@ -305,8 +302,7 @@ static void test_round_then_check(void **state)
         tr_filter_reject_t rej;
         int rc = tr_filters_check(&f, TR_ORDER_MARKET, q, M("60000"), &rej);
         if (rc != RT_OK)
-            fail_msg("%s rounded to %lld fails: %s %s", ins[i], (long long)q, rej.msg,
-                     rej.detail);
+            fail_msg("%s rounded to %lld fails: %s %s", ins[i], (long long)q, rej.msg, rej.detail);
     }
     assert_int_equal(tr_filters_qty_step(&f, TR_ORDER_MARKET), M("0.0001"));
     assert_int_equal(tr_filters_qty_step(&f, TR_ORDER_LIMIT), M("0.00001"));
@@ -344,8 +340,7 @@ static void test_from_exchange_info(void **state)
     assert_false(f.apply_max_to_market);
     /* Binance's real MARKET_LOT_SIZE: no step, no minimum, a maximum for MARKET orders only */
     tr_filter_reject_t rej;
-    assert_int_equal(tr_filters_check(&f, TR_ORDER_MARKET, M("120"), M("50000"), &rej),
-                     RT_EINVAL);
+    assert_int_equal(tr_filters_check(&f, TR_ORDER_MARKET, M("120"), M("50000"), &rej), RT_EINVAL);
     assert_string_equal(rej.msg, "Filter failure: MARKET_LOT_SIZE");
     assert_string_equal(rej.detail, "quantity 120 above maxQty 118.67898454");
     assert_int_equal(tr_filters_check(&f, TR_ORDER_LIMIT, M("120"), M("50000"), &rej), RT_OK);
@@ -357,14 +352,12 @@ static void test_from_exchange_info(void **state)
     assert_int_equal(f.legacy_min_notional, M("0.0001"));
     assert_true(f.legacy_apply_to_market);
     assert_int_equal(f.min_notional, 0);
-    assert_int_equal(tr_filters_check(&f, TR_ORDER_MARKET, M("0.001"), M("0.05"), &rej),
-                     RT_EINVAL);
+    assert_int_equal(tr_filters_check(&f, TR_ORDER_MARKET, M("0.001"), M("0.05"), &rej), RT_EINVAL);
     assert_string_equal(rej.msg, "Filter failure: MIN_NOTIONAL");
     /* a halted symbol refuses everything */
     assert_int_equal(tr_filters_from_symbol_info(rt_exinfo_find(&info, "SHIBUSDT"), &f), RT_OK);
     assert_false(f.trading);
-    assert_int_equal(tr_filters_check(&f, TR_ORDER_MARKET, M("1"), M("0.00001"), &rej),
-                     RT_EINVAL);
+    assert_int_equal(tr_filters_check(&f, TR_ORDER_MARKET, M("1"), M("0.00001"), &rej), RT_EINVAL);
     assert_int_equal(rej.filter, TR_FILTER_NOT_TRADING);
     assert_int_equal(tr_filters_from_symbol_info(NULL, &f), RT_EINVAL);
     rt_exinfo_cleanup(&info);

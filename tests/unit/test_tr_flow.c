@@ -196,8 +196,8 @@ static void test_three_weeks(void **state)
     tr_risk_config_default(&w->risk);
     w->risk.risk_per_trade = 1000000; /* 1% */
     w->risk.max_entries = 2;
-    w->risk.max_exposure_pct = 30000000; /* 30% */
-    tr_exit_config_default(&w->exits);  /* stop 3%, target 5% */
+    w->risk.max_exposure_pct = 30000000;    /* 30% */
+    tr_exit_config_default(&w->exits);      /* stop 3%, target 5% */
     w->exits.trailing_activation = 2000000; /* +2% */
     w->exits.trailing_pct = 1000000;        /* 1% */
     w->exits.partial_tp_pct = 1500000;      /* +1.5% */

@@ -128,6 +128,8 @@ static void nothing(tr_exit_config_t *c)
 #define T(p) NULL, NULL, p /* a ticker event */
 #define NONE_(...) TR_EXIT_NONE, NULL, NULL, false
 
+/* One scenario per block reads better than one field per line. */
+/* clang-format off */
 static const scenario_t scenarios[] = {
     {"percent stop", pct_stop_3, "100", "1", "", "", "", false,
      {{T("98"), NONE_()}, {T("97.00000001"), NONE_()}, {T("97"), TR_EXIT_STOP_LOSS, "1", "97", false}}},
@@ -202,6 +204,7 @@ static const scenario_t scenarios[] = {
     {"pending exit is not repeated", pct_stop_3, "100", "1", "", "", "", false,
      {{T("96"), TR_EXIT_STOP_LOSS, "1", "97", true}, {T("95"), NONE_()}, {T("94"), NONE_()}}},
 };
+/* clang-format on */
 
 static void run_scenario(const scenario_t *sc)
 {
@@ -236,8 +239,7 @@ static void run_scenario(const scenario_t *sc)
         if (ev->want == TR_EXIT_NONE)
             continue;
         if (x.quantity != M(ev->qty))
-            fail_msg("%s, event %zu: quantity %s, want %s", sc->name, i, S(x.quantity, a),
-                     ev->qty);
+            fail_msg("%s, event %zu: quantity %s, want %s", sc->name, i, S(x.quantity, a), ev->qty);
         if (x.level != M(ev->level))
             fail_msg("%s, event %zu: level %s, want %s", sc->name, i, S(x.level, b), ev->level);
         assert_int_equal(p.pending, ev->want);
@@ -539,12 +541,9 @@ static void test_atr_from_double(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exit_rules),
-        cmocka_unit_test(test_seed_example),
-        cmocka_unit_test(test_seed_example_candles),
-        cmocka_unit_test(test_pending_settle),
-        cmocka_unit_test(test_pyramiding_add),
-        cmocka_unit_test(test_open_and_config_invalid),
+        cmocka_unit_test(test_exit_rules),           cmocka_unit_test(test_seed_example),
+        cmocka_unit_test(test_seed_example_candles), cmocka_unit_test(test_pending_settle),
+        cmocka_unit_test(test_pyramiding_add),       cmocka_unit_test(test_open_and_config_invalid),
         cmocka_unit_test(test_atr_from_double),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -101,8 +101,7 @@ static tr_decision_t fx_decide(fx_t *x)
 {
     tr_decision_t d;
     memset(&d, 0x5c, sizeof d);
-    int rc = tr_risk_evaluate(&x->cfg, x->no_exits ? NULL : &x->exits, &x->st, &x->req, &x->in,
-                              &d);
+    int rc = tr_risk_evaluate(&x->cfg, x->no_exits ? NULL : &x->exits, &x->st, &x->req, &x->in, &d);
     if (rc != RT_OK)
         fail_msg("evaluate rc=%d", rc);
     return d;
@@ -526,14 +525,12 @@ static const risk_case_t cases[] = {
     {"sell without position", t_sell_nothing, REJECT(TR_REASON_NO_POSITION), "never short"},
     {"sell another strategy's", t_sell_other_strategy, REJECT(TR_REASON_NO_POSITION), NULL},
     {"sell closes", t_sell_close, ACCEPT, "0.01", TR_POS_CLOSE, "closes"},
-    {"sell closes, dust left", t_sell_close_dust, ACCEPT, "0.01234", TR_POS_CLOSE,
-     "dust 0.000005"},
+    {"sell closes, dust left", t_sell_close_dust, ACCEPT, "0.01234", TR_POS_CLOSE, "dust 0.000005"},
     {"manual partial sell", t_sell_part, ACCEPT, "0.004", TR_POS_REDUCE, "reduces"},
     {"sell more than held", t_sell_too_much, REJECT(TR_REASON_INSUFFICIENT_BALANCE),
      "holds only 0.01"},
     {"sell dust only", t_sell_dust_only, REJECT(TR_REASON_FILTER_LOT_SIZE), "is dust"},
-    {"sell while an exit is pending", t_sell_pending, REJECT(TR_REASON_EXIT_PENDING),
-     "stop_loss"},
+    {"sell while an exit is pending", t_sell_pending, REJECT(TR_REASON_EXIT_PENDING), "stop_loss"},
     {"sell with no free coins", t_sell_no_coins, REJECT(TR_REASON_INSUFFICIENT_BALANCE),
      "no free BTC"},
     {"sell what is there", t_sell_fewer_coins, ACCEPT, "0.006", TR_POS_REDUCE,
@@ -550,17 +547,14 @@ static const risk_case_t cases[] = {
     {"drawdown resumed", t_brake_resumed, ACCEPT, "0.001", TR_POS_OPEN, NULL},
     {"drawdown off", t_brake_off, ACCEPT, "0.001", TR_POS_OPEN, NULL},
     /* BUY: one position per symbol and strategy */
-    {"already in position", t_in_position, REJECT(TR_REASON_ALREADY_IN_POSITION),
-     "MAX_ENTRIES 1"},
+    {"already in position", t_in_position, REJECT(TR_REASON_ALREADY_IN_POSITION), "MAX_ENTRIES 1"},
     {"another strategy's position", t_other_strategy_holds, ACCEPT, "0.001", TR_POS_OPEN, NULL},
     {"pyramid on a winner", t_pyramid_winner, ACCEPT, "0.001", TR_POS_ADD, "adds"},
-    {"no pyramid on a loser", t_pyramid_loser, REJECT(TR_REASON_ALREADY_IN_POSITION),
-     "winning"},
+    {"no pyramid on a loser", t_pyramid_loser, REJECT(TR_REASON_ALREADY_IN_POSITION), "winning"},
     {"pyramid full", t_pyramid_full, REJECT(TR_REASON_MAX_ENTRIES), "3 entries"},
     {"pyramid while selling", t_pyramid_pending, REJECT(TR_REASON_EXIT_PENDING), NULL},
     /* BUY: open positions */
-    {"max open positions", t_max_open, REJECT(TR_REASON_MAX_OPEN_POSITIONS),
-     "2 positions open"},
+    {"max open positions", t_max_open, REJECT(TR_REASON_MAX_OPEN_POSITIONS), "2 positions open"},
     {"closed positions do not count", t_max_open_closed_ignored, ACCEPT, "0.001", TR_POS_OPEN,
      NULL},
     {"adding opens nothing new", t_max_open_add_allowed, ACCEPT, "0.001", TR_POS_ADD, NULL},
@@ -575,15 +569,14 @@ static const risk_case_t cases[] = {
     {"fixed size just affordable", t_just_enough, ACCEPT, "0.001", TR_POS_OPEN, NULL},
     {"manual quantity rounded down", t_manual_qty, ACCEPT, "0.00123", TR_POS_OPEN,
      "requested quantity"},
-    {"manual quantity unaffordable", t_manual_qty_too_big,
-     REJECT(TR_REASON_INSUFFICIENT_BALANCE), NULL},
+    {"manual quantity unaffordable", t_manual_qty_too_big, REJECT(TR_REASON_INSUFFICIENT_BALANCE),
+     NULL},
     {"quote amount, fees included", t_quote, ACCEPT, "0.00199", TR_POS_OPEN, "quote_quantity"},
     {"quote amount above balance", t_quote_too_big, REJECT(TR_REASON_INSUFFICIENT_BALANCE),
      "only 10000 USDC free"},
     {"risk sized, capped by MAX_POSITION_PCT", t_risk_sized, ACCEPT, "0.02", TR_POS_OPEN,
      "RISK_PER_TRADE"},
-    {"risk sized by the percent stop", t_risk_sized_uncapped, ACCEPT, "0.06666", TR_POS_OPEN,
-     NULL},
+    {"risk sized by the percent stop", t_risk_sized_uncapped, ACCEPT, "0.06666", TR_POS_OPEN, NULL},
     {"risk sized by the signal's stop", t_risk_signal_stop, ACCEPT, "0.1", TR_POS_OPEN, NULL},
     {"risk sized by the ATR stop", t_risk_atr_stop, ACCEPT, "0.16666", TR_POS_OPEN, NULL},
     {"risk sized, capped by the balance", t_risk_poor, ACCEPT, "0.00199", TR_POS_OPEN,
@@ -608,8 +601,7 @@ static const risk_case_t cases[] = {
     {"limit buy rounds down", t_limit_buy, ACCEPT, "0.001", TR_POS_OPEN, "49999.99"},
     {"limit price below minPrice", t_limit_price_low, REJECT(TR_REASON_FILTER_PRICE),
      "Filter failure: PRICE_FILTER"},
-    {"limit sized at its own price", t_limit_only_price, ACCEPT, "0.001", TR_POS_OPEN,
-     "at ~40000"},
+    {"limit sized at its own price", t_limit_only_price, ACCEPT, "0.001", TR_POS_OPEN, "at ~40000"},
 };
 
 static void test_decisions(void **state)
@@ -624,8 +616,7 @@ static void test_decisions(void **state)
         tr_decision_t d = fx_decide(&x);
         if (d.verdict != c->verdict || d.reason != c->reason)
             fail_msg("%s: verdict %d reason %s, want %d %s: %s", c->name, (int)d.verdict,
-                     tr_reason_name(d.reason), (int)c->verdict, tr_reason_name(c->reason),
-                     d.text);
+                     tr_reason_name(d.reason), (int)c->verdict, tr_reason_name(c->reason), d.text);
         if (c->text != NULL && strstr(d.text, c->text) == NULL)
             fail_msg("%s: text \"%s\" lacks \"%s\"", c->name, d.text, c->text);
         if (d.verdict != TR_VERDICT_ACCEPT)
@@ -717,11 +708,23 @@ static void test_signal_request(void **state)
     assert_int_equal(tr_request_from_signal(&s, &r), RT_EINVAL);
     assert_string_equal(tr_source_name(TR_SOURCE_MANUAL), "manual");
     static const char *const names[] = {
-        "accepted",           "invalid",      "halted",       "paused",
-        "symbol_not_trading", "no_position",  "exit_pending", "already_in_position",
-        "max_entries",        "insufficient_balance",         "max_exposure",
-        "max_open_positions", "cooldown",     "drawdown_brake", "filter_lot_size",
-        "filter_notional",    "filter_price",
+        "accepted",
+        "invalid",
+        "halted",
+        "paused",
+        "symbol_not_trading",
+        "no_position",
+        "exit_pending",
+        "already_in_position",
+        "max_entries",
+        "insufficient_balance",
+        "max_exposure",
+        "max_open_positions",
+        "cooldown",
+        "drawdown_brake",
+        "filter_lot_size",
+        "filter_notional",
+        "filter_price",
     };
     for (int i = TR_REASON_NONE; i <= TR_REASON_FILTER_PRICE; i++)
         assert_string_equal(tr_reason_name((tr_reason_t)i), names[i]);
@@ -859,12 +862,9 @@ static void test_config_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decisions),
-        cmocka_unit_test(test_order_details),
-        cmocka_unit_test(test_signal_request),
-        cmocka_unit_test(test_equity_window),
-        cmocka_unit_test(test_halt_resume_status),
-        cmocka_unit_test(test_config_check),
+        cmocka_unit_test(test_decisions),          cmocka_unit_test(test_order_details),
+        cmocka_unit_test(test_signal_request),     cmocka_unit_test(test_equity_window),
+        cmocka_unit_test(test_halt_resume_status), cmocka_unit_test(test_config_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

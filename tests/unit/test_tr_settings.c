@@ -215,8 +215,7 @@ static void test_set(void **state)
         {"TRADE_QUANTITY", "0.000000001", RT_EINVAL, (size_t)-1, 0},
         {"RISK_PER_TRADE", "0.01", RT_OK, offsetof(tr_settings_t, risk.risk_per_trade), 1000000},
         {"RISK_PER_TRADE", "1.5", RT_EINVAL, (size_t)-1, 0},
-        {"MAX_POSITION_PCT", "25", RT_OK, offsetof(tr_settings_t, risk.max_position_pct),
-         25000000},
+        {"MAX_POSITION_PCT", "25", RT_OK, offsetof(tr_settings_t, risk.max_position_pct), 25000000},
         {"MAX_EXPOSURE_PCT", "20%", RT_OK, offsetof(tr_settings_t, risk.max_exposure_pct),
          20000000},
         {"MAX_EXPOSURE_PCT", "101", RT_EINVAL, (size_t)-1, 0},
@@ -245,8 +244,7 @@ static void test_set(void **state)
         {"TRAILING_ACTIVATION_PCT", "200", RT_OK,
          offsetof(tr_settings_t, exits.trailing_activation), 200000000},
         {"TRAILING_PCT", "30", RT_OK, offsetof(tr_settings_t, exits.trailing_pct), 30000000},
-        {"PARTIAL_TP_PCT", "100", RT_OK, offsetof(tr_settings_t, exits.partial_tp_pct),
-         100000000},
+        {"PARTIAL_TP_PCT", "100", RT_OK, offsetof(tr_settings_t, exits.partial_tp_pct), 100000000},
         {"PARTIAL_TP_FRACTION", "0.2", RT_OK, offsetof(tr_settings_t, exits.partial_tp_fraction),
          20000000},
         {"PARTIAL_TP_FRACTION", "0", RT_EINVAL, (size_t)-1, 0},
@@ -304,11 +302,25 @@ static void test_set(void **state)
 static void test_load(void **state)
 {
     (void)state;
-    const char *seed[] = {"STOP_LOSS_PCT",       "50",  "PARTIAL_TP_PCT",   "100",
-                          "PARTIAL_TP_FRACTION", "0.2", "TRAILING_ACTIVATION_PCT", "200",
-                          "TRAILING_PCT",        "30",  "TAKE_PROFIT_PCT",  "0",
-                          "DEMO_BALANCES",       "USDT=1000", "DEMO_MAKER_FEE_RATE", "0",
-                          "DEMO_FEE_RATE",       "0.002", NULL};
+    const char *seed[] = {"STOP_LOSS_PCT",
+                          "50",
+                          "PARTIAL_TP_PCT",
+                          "100",
+                          "PARTIAL_TP_FRACTION",
+                          "0.2",
+                          "TRAILING_ACTIVATION_PCT",
+                          "200",
+                          "TRAILING_PCT",
+                          "30",
+                          "TAKE_PROFIT_PCT",
+                          "0",
+                          "DEMO_BALANCES",
+                          "USDT=1000",
+                          "DEMO_MAKER_FEE_RATE",
+                          "0",
+                          "DEMO_FEE_RATE",
+                          "0.002",
+                          NULL};
     env_t env = {seed};
     tr_settings_t s;
     char report[1024];
@@ -321,8 +333,15 @@ static void test_load(void **state)
     assert_int_equal(s.fill.maker_fee, 0); /* set, whatever the order of the lookups */
     assert_int_equal(s.fill.taker_fee, M("0.002"));
 
-    const char *bad[] = {"MAX_EXPOSURE_PCT", "x", "COOLDOWN_SECONDS", "-1", "TRAILING_PCT",
-                         "100",              "STOP_LOSS_PCT", "3", NULL};
+    const char *bad[] = {"MAX_EXPOSURE_PCT",
+                         "x",
+                         "COOLDOWN_SECONDS",
+                         "-1",
+                         "TRAILING_PCT",
+                         "100",
+                         "STOP_LOSS_PCT",
+                         "3",
+                         NULL};
     env_t benv = {bad};
     tr_settings_t untouched;
     memset(&untouched, 0x21, sizeof untouched);
@@ -347,9 +366,12 @@ static void test_load(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_pct_bps), cmocka_unit_test(test_parse_duration),
-        cmocka_unit_test(test_parse_balances), cmocka_unit_test(test_defaults_agree),
-        cmocka_unit_test(test_set),           cmocka_unit_test(test_load),
+        cmocka_unit_test(test_parse_pct_bps),
+        cmocka_unit_test(test_parse_duration),
+        cmocka_unit_test(test_parse_balances),
+        cmocka_unit_test(test_defaults_agree),
+        cmocka_unit_test(test_set),
+        cmocka_unit_test(test_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -143,7 +143,8 @@ static int plan_changes(const tr_books_t *b, const tr_balance_change_t *c, size_
 static void commit_changes(tr_books_t *b, const bal_plan_t *plan, size_t m)
 {
     for (size_t k = 0; k < m; k++) {
-        tr_balance_t *r = plan[k].row == NONE ? balance_row(b, plan[k].asset) : &b->bal[plan[k].row];
+        tr_balance_t *r =
+            plan[k].row == NONE ? balance_row(b, plan[k].asset) : &b->bal[plan[k].row];
         r->free = plan[k].free;
         r->locked = plan[k].locked;
     }
@@ -256,8 +257,7 @@ static bool sym_ok(const tr_filters_t *sym)
 
 static bool fill_ok(const tr_filters_t *sym, const tr_fill_t *f, rt_side_t side)
 {
-    if (f->side != side || f->quantity <= 0 || f->price <= 0 || f->quote_quantity < 0 ||
-        f->fee < 0)
+    if (f->side != side || f->quantity <= 0 || f->price <= 0 || f->quote_quantity < 0 || f->fee < 0)
         return false;
     if (f->fee == 0 && f->fee_asset[0] == '\0')
         return true;

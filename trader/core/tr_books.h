@@ -26,8 +26,8 @@
 
 #include "rt/money.h"
 #include "rt/types.h"
-#include "tr_filters.h"
 #include "tr_fill.h"
+#include "tr_filters.h"
 
 /** One asset's balance. */
 typedef struct {
@@ -82,11 +82,11 @@ typedef struct {
     rt_money_t realized;
     rt_money_t unrealized; /* of the priced open positions */
     rt_money_t fees;
-    rt_money_t quantity;   /* open base quantity (meaningful for one symbol) */
-    rt_money_t cost;       /* open cost basis */
-    rt_money_t value;      /* market value of the priced open positions */
-    size_t open;           /* open positions */
-    size_t unpriced;       /* open positions left out of value/unrealized: no price given */
+    rt_money_t quantity; /* open base quantity (meaningful for one symbol) */
+    rt_money_t cost;     /* open cost basis */
+    rt_money_t value;    /* market value of the priced open positions */
+    size_t open;         /* open positions */
+    size_t unpriced;     /* open positions left out of value/unrealized: no price given */
 } tr_pnl_t;
 
 typedef struct tr_books tr_books_t;

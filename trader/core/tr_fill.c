@@ -209,8 +209,8 @@ static bool order_ok(const tr_limit_order_t *o)
            tr__str_ok(o->quote_asset, sizeof o->quote_asset);
 }
 
-int tr_fill_limit_match(const tr_fill_config_t *cfg, const tr_limit_order_t *order,
-                        rt_money_t low, rt_money_t high, tr_fill_result_t *out)
+int tr_fill_limit_match(const tr_fill_config_t *cfg, const tr_limit_order_t *order, rt_money_t low,
+                        rt_money_t high, tr_fill_result_t *out)
 {
     if (tr_fill_config_check(cfg) != RT_OK || !order_ok(order) || out == NULL || low <= 0 ||
         low > high)

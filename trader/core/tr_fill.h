@@ -110,8 +110,8 @@ int tr_fill_limit_place(const tr_fill_config_t *cfg, const tr_filters_t *sym, rt
  *  lock (any excess locked goes back to free). Returns 0 and *out when it filled, RT_EAGAIN
  *  when the market did not reach it (*out untouched), RT_EINVAL on NULL, a bad config or
  *  low > high, RT_ERANGE on overflow. */
-int tr_fill_limit_match(const tr_fill_config_t *cfg, const tr_limit_order_t *order,
-                        rt_money_t low, rt_money_t high, tr_fill_result_t *out);
+int tr_fill_limit_match(const tr_fill_config_t *cfg, const tr_limit_order_t *order, rt_money_t low,
+                        rt_money_t high, tr_fill_result_t *out);
 
 /** The change that unlocks a cancelled order's funds. Returns 0, RT_EINVAL on NULL. */
 int tr_fill_limit_cancel(const tr_limit_order_t *order, tr_fill_result_t *out);

@@ -173,9 +173,9 @@ __attribute__((format(printf, 5, 6))) static int refuse(tr_filter_reject_t *rej,
 }
 
 /* min <= v <= max and v % step == 0, each rule disabled by a 0; `what` names the value. */
-static int check_range(tr_filter_reject_t *rej, tr_filter_id_t id, const char *what,
-                       rt_money_t v, rt_money_t min, rt_money_t max, rt_money_t step,
-                       const char *min_name, const char *max_name, const char *step_name)
+static int check_range(tr_filter_reject_t *rej, tr_filter_id_t id, const char *what, rt_money_t v,
+                       rt_money_t min, rt_money_t max, rt_money_t step, const char *min_name,
+                       const char *max_name, const char *step_name)
 {
     if (min > 0 && v < min)
         return refuse(rej, id, v, min, "%s %s below %s %s", what, tr__m(v).s, min_name,
@@ -184,8 +184,8 @@ static int check_range(tr_filter_reject_t *rej, tr_filter_id_t id, const char *w
         return refuse(rej, id, v, max, "%s %s above %s %s", what, tr__m(v).s, max_name,
                       tr__m(max).s);
     if (step > 0 && v % step != 0)
-        return refuse(rej, id, v % step, step, "%s %s not a multiple of %s %s (remainder %s)",
-                      what, tr__m(v).s, step_name, tr__m(step).s, tr__m(v % step).s);
+        return refuse(rej, id, v % step, step, "%s %s not a multiple of %s %s (remainder %s)", what,
+                      tr__m(v).s, step_name, tr__m(step).s, tr__m(v % step).s);
     return RT_OK;
 }
 
@@ -205,8 +205,8 @@ static int check_notional(tr_filter_reject_t *rej, tr_filter_id_t id, rt_money_t
     tr__i128 exact = tr__prod(qty, price); /* 16 decimals */
     bool want_min = apply_min && min > 0, want_max = apply_max && max > 0;
     if ((want_min || want_max) && price <= 0)
-        return refuse(rej, TR_FILTER_INVALID, price, 0,
-                      "a reference price is needed to check %s", tr_filter_name(id));
+        return refuse(rej, TR_FILTER_INVALID, price, 0, "a reference price is needed to check %s",
+                      tr_filter_name(id));
     if (want_min && exact < (tr__i128)min * RT_MONEY_SCALE) {
         rt_money_t n = notional_shown(qty, price);
         return refuse(rej, id, n, min, "notional %s below minNotional %s", tr__m(n).s,
@@ -220,8 +220,8 @@ static int check_notional(tr_filter_reject_t *rej, tr_filter_id_t id, rt_money_t
     return RT_OK;
 }
 
-int tr_filters_check(const tr_filters_t *f, tr_order_type_t type, rt_money_t qty,
-                     rt_money_t price, tr_filter_reject_t *rej)
+int tr_filters_check(const tr_filters_t *f, tr_order_type_t type, rt_money_t qty, rt_money_t price,
+                     tr_filter_reject_t *rej)
 {
     if (f == NULL)
         return refuse(rej, TR_FILTER_INVALID, 0, 0, "no filters given");
@@ -230,11 +230,9 @@ int tr_filters_check(const tr_filters_t *f, tr_order_type_t type, rt_money_t qty
     if (!f->trading)
         return refuse(rej, TR_FILTER_NOT_TRADING, 0, 0, "symbol %s is not TRADING", f->symbol);
     if (qty <= 0)
-        return refuse(rej, TR_FILTER_INVALID, qty, 0, "quantity %s must be above 0",
-                      tr__m(qty).s);
+        return refuse(rej, TR_FILTER_INVALID, qty, 0, "quantity %s must be above 0", tr__m(qty).s);
     if (price < 0 || (type == TR_ORDER_LIMIT && price == 0))
-        return refuse(rej, TR_FILTER_INVALID, price, 0, "price %s must be above 0",
-                      tr__m(price).s);
+        return refuse(rej, TR_FILTER_INVALID, price, 0, "price %s must be above 0", tr__m(price).s);
     bool limit = type == TR_ORDER_LIMIT;
     int rc;
     if (limit) {
@@ -243,14 +241,13 @@ int tr_filters_check(const tr_filters_t *f, tr_order_type_t type, rt_money_t qty
         if (rc != RT_OK)
             return rc;
     }
-    rc = check_range(rej, TR_FILTER_LOT_SIZE, "quantity", qty, f->min_qty, f->max_qty,
-                     f->step_size, "minQty", "maxQty", "stepSize");
+    rc = check_range(rej, TR_FILTER_LOT_SIZE, "quantity", qty, f->min_qty, f->max_qty, f->step_size,
+                     "minQty", "maxQty", "stepSize");
     if (rc != RT_OK)
         return rc;
     if (!limit && has_market_lot(f)) {
         rc = check_range(rej, TR_FILTER_MARKET_LOT_SIZE, "quantity", qty, f->market_min_qty,
-                         f->market_max_qty, f->market_step_size, "minQty", "maxQty",
-                         "stepSize");
+                         f->market_max_qty, f->market_step_size, "minQty", "maxQty", "stepSize");
         if (rc != RT_OK)
             return rc;
     }

@@ -35,10 +35,10 @@ typedef enum {
 
 /** A symbol's filters: a plain value, filled by the caller from exchangeInfo (or by a test). */
 typedef struct {
-    char symbol[RT_SYMBOL_CAP];    /* "BTCUSDC" */
-    char base_asset[TR_ASSET_CAP]; /* "BTC" */
-    char quote_asset[TR_ASSET_CAP];/* "USDC" */
-    bool trading;                  /* status == TRADING; anything else refuses every order */
+    char symbol[RT_SYMBOL_CAP];     /* "BTCUSDC" */
+    char base_asset[TR_ASSET_CAP];  /* "BTC" */
+    char quote_asset[TR_ASSET_CAP]; /* "USDC" */
+    bool trading;                   /* status == TRADING; anything else refuses every order */
     /* PRICE_FILTER */
     rt_money_t tick_size;
     rt_money_t min_price;
@@ -133,7 +133,7 @@ rt_round_t tr_filters_price_mode(rt_side_t side);
  *  Returns 0 when the order passes (rej, which may be NULL, is then untouched), RT_EINVAL when
  *  it fails: *rej says which filter, in Binance's words, and by how much. RT_EINVAL with
  *  TR_FILTER_INVALID also covers NULL f and values <= 0. */
-int tr_filters_check(const tr_filters_t *f, tr_order_type_t type, rt_money_t qty,
-                     rt_money_t price, tr_filter_reject_t *rej);
+int tr_filters_check(const tr_filters_t *f, tr_order_type_t type, rt_money_t qty, rt_money_t price,
+                     tr_filter_reject_t *rej);
 
 #endif

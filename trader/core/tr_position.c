@@ -336,8 +336,8 @@ static int follow_high(tr_position_t *n, const tr_exit_config_t *cfg, rt_money_t
 static int update(tr_position_t *p, const tr_exit_config_t *cfg, const tr_filters_t *f,
                   rt_money_t high, rt_money_t low, rt_money_t close, tr_exit_t *out)
 {
-    if (!tr_position_is_open(p) || tr_exit_config_check(cfg) != RT_OK || out == NULL ||
-        low <= 0 || low > close || close > high)
+    if (!tr_position_is_open(p) || tr_exit_config_check(cfg) != RT_OK || out == NULL || low <= 0 ||
+        low > close || close > high)
         return RT_EINVAL;
     tr_position_t n = *p;
     tr_exit_t x;

@@ -31,10 +31,10 @@
  *      sell all. The low is not compared with a stop raised by this candle's high (the low may
  *      have come first); the close is.
  * A full exit whose quantity rounds to 0 (all dust) is still returned, once: the caller closes
- * the position as dust. Only one action per update. Once an exit is returned, the position holds it as pending and
- * returns no other exit until the caller settles it (tr_position_settle), so a stop seen on
- * every tick sends one order, not one per tick. A halt or a manual close sells what a pending
- * exit does not already sell.
+ * the position as dust. Only one action per update. Once an exit is returned, the position holds it
+ * as pending and returns no other exit until the caller settles it (tr_position_settle), so a stop
+ * seen on every tick sends one order, not one per tick. A halt or a manual close sells what a
+ * pending exit does not already sell.
  *
  * Pure: no I/O, no clock (times are arguments), no allocation. */
 #ifndef TR_POSITION_H
@@ -98,8 +98,9 @@ typedef struct {
                             0 when all that is left is dust */
     rt_money_t dust;     /* open quantity this exit leaves behind because it is below the step
                             or minQty (full exits only) */
-    rt_money_t level;    /* the level crossed (stop, target, trailing stop, partial level);
-                            0 for halt and manual. The order is a MARKET order: its fill price differs. */
+    rt_money_t
+        level; /* the level crossed (stop, target, trailing stop, partial level);
+                  0 for halt and manual. The order is a MARKET order: its fill price differs. */
 } tr_exit_t;
 
 /** The ATR of rt/ind.h (a double) as money, rounded once to the nearest 1e-8: the one
@@ -128,14 +129,14 @@ typedef struct {
     rt_money_t initial_quantity; /* everything bought into it */
     int entries;                 /* BUY fills that built it (MAX_ENTRIES) */
     int64_t opened_ms;
-    rt_money_t highest;        /* highest price since entry */
-    rt_money_t stop;           /* stop-loss level; 0 = none */
-    rt_money_t target;         /* take-profit level; 0 = none */
+    rt_money_t highest; /* highest price since entry */
+    rt_money_t stop;    /* stop-loss level; 0 = none */
+    rt_money_t target;  /* take-profit level; 0 = none */
     bool trailing_armed;
-    rt_money_t trailing_stop;  /* when armed */
+    rt_money_t trailing_stop; /* when armed */
     bool partial_taken;
     bool breakeven_armed;
-    tr_exit_reason_t pending;  /* an exit returned and not yet settled; NONE when none */
+    tr_exit_reason_t pending;    /* an exit returned and not yet settled; NONE when none */
     rt_money_t pending_quantity; /* what that exit sells and has not yet been filled */
 } tr_position_t;
 

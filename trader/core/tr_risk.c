@@ -116,8 +116,8 @@ int tr_equity_window_peak(const tr_equity_window_t *w, int64_t now_ms, rt_money_
 
 /* ---- state ------------------------------------------------------------------------------- */
 
-int tr_risk_state_init(tr_risk_state_t *st, const tr_risk_config_t *cfg,
-                       rt_money_t initial_equity, int64_t now_ms)
+int tr_risk_state_init(tr_risk_state_t *st, const tr_risk_config_t *cfg, rt_money_t initial_equity,
+                       int64_t now_ms)
 {
     if (st == NULL || tr_risk_config_check(cfg) != RT_OK || initial_equity < 0 || now_ms < 0)
         return RT_EINVAL;
@@ -218,8 +218,7 @@ int tr_risk_status(const tr_risk_config_t *cfg, const tr_risk_state_t *st, int64
         s.brake_active = at_or_below(equity, s.peak, ONE - cfg->max_drawdown_pct);
     }
     if (rc == RT_OK && cfg->halt_equity_ratio > 0 && st->initial_equity > 0)
-        rc = rt_money_mul(st->initial_equity, cfg->halt_equity_ratio, RT_ROUND_DOWN,
-                          &s.halt_level);
+        rc = rt_money_mul(st->initial_equity, cfg->halt_equity_ratio, RT_ROUND_DOWN, &s.halt_level);
     if (rc != RT_OK)
         return rc;
     *out = s;
@@ -335,8 +334,7 @@ static const tr_position_t *find_open(const tr_risk_input_t *in, const char *sym
 {
     for (size_t i = 0; i < in->position_count; i++) {
         const tr_position_t *p = &in->positions[i];
-        if (p->quantity > 0 && strcmp(p->symbol, symbol) == 0 &&
-            strcmp(p->strategy, strategy) == 0)
+        if (p->quantity > 0 && strcmp(p->symbol, symbol) == 0 && strcmp(p->strategy, strategy) == 0)
             return p;
     }
     return NULL;
@@ -378,8 +376,8 @@ static int filter_refusal(tr_decision_t *d, const tr_request_t *req, rt_money_t 
         break;
     }
     d->filter = *fr;
-    return decide(d, TR_VERDICT_REJECT, r, "%s %s %s: %s (%s)", side_name(req->side),
-                  tr__m(qty).s, req->symbol, fr->msg, fr->detail);
+    return decide(d, TR_VERDICT_REJECT, r, "%s %s %s: %s (%s)", side_name(req->side), tr__m(qty).s,
+                  req->symbol, fr->msg, fr->detail);
 }
 
 /* A quantity that rounds to nothing sellable or buyable: LOT_SIZE in the exchange's words. */
@@ -397,15 +395,14 @@ static int lot_refusal(tr_decision_t *d, const tr_request_t *req, const tr_filte
         tr__say(d->filter.detail, sizeof d->filter.detail, "quantity %s below minQty %s",
                 tr__m(qty).s, tr__m(min).s);
     else
-        tr__say(d->filter.detail, sizeof d->filter.detail,
-                "quantity %s rounds to 0 at stepSize %s", tr__m(want).s, tr__m(step).s);
+        tr__say(d->filter.detail, sizeof d->filter.detail, "quantity %s rounds to 0 at stepSize %s",
+                tr__m(want).s, tr__m(step).s);
     if (req->side == RT_SIDE_SELL)
         return decide(d, TR_VERDICT_REJECT, TR_REASON_FILTER_LOT_SIZE,
                       "SELL %s: %s %s is dust (stepSize %s, minQty %s): nothing can be sold",
                       req->symbol, tr__m(want).s, f->base_asset, tr__m(step).s, tr__m(min).s);
-    return decide(d, TR_VERDICT_REJECT, TR_REASON_FILTER_LOT_SIZE,
-                  "BUY %s %s: %s (%s)", tr__m(want).s, req->symbol, d->filter.msg,
-                  d->filter.detail);
+    return decide(d, TR_VERDICT_REJECT, TR_REASON_FILTER_LOT_SIZE, "BUY %s %s: %s (%s)",
+                  tr__m(want).s, req->symbol, d->filter.msg, d->filter.detail);
 }
 
 /* Checks the request on its own; false with d filled when it is malformed. */
@@ -488,8 +485,7 @@ static int evaluate_sell(const tr_request_t *req, const tr_risk_input_t *in, rt_
     rt_money_t base_free = free_of(in, f->base_asset, NULL);
     if (base_free <= 0)
         return decide(d, TR_VERDICT_REJECT, TR_REASON_INSUFFICIENT_BALANCE,
-                      "SELL %s %s: no free %s to sell", tr__m(want).s, req->symbol,
-                      f->base_asset);
+                      "SELL %s %s: no free %s to sell", tr__m(want).s, req->symbol, f->base_asset);
     bool short_of_coins = want > base_free;
     if (short_of_coins)
         want = base_free; /* a position's coins partly gone: sell what is there */
@@ -528,8 +524,7 @@ static int evaluate_sell(const tr_request_t *req, const tr_risk_input_t *in, rt_
 }
 
 /* qty * price * (1 + cost_rate), rounded up: what a BUY may cost. */
-static int buy_cost(const tr_risk_config_t *cfg, rt_money_t qty, rt_money_t price,
-                    rt_money_t *out)
+static int buy_cost(const tr_risk_config_t *cfg, rt_money_t qty, rt_money_t price, rt_money_t *out)
 {
     rt_money_t q;
     int rc = rt_money_mul(qty, price, RT_ROUND_UP, &q);
@@ -563,8 +558,8 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
     int64_t now = in->now_ms;
     if (req->stop_loss > 0 && req->stop_loss >= price)
         return decide(d, TR_VERDICT_REJECT, TR_REASON_INVALID,
-                      "invalid request: BUY %s stop_loss %s is not below the price %s",
-                      req->symbol, tr__m(req->stop_loss).s, tr__m(price).s);
+                      "invalid request: BUY %s stop_loss %s is not below the price %s", req->symbol,
+                      tr__m(req->stop_loss).s, tr__m(price).s);
     if (req->take_profit > 0 && req->take_profit <= price)
         return decide(d, TR_VERDICT_REJECT, TR_REASON_INVALID,
                       "invalid request: BUY %s take_profit %s is not above the price %s",
@@ -606,14 +601,14 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
                           "average entry %s",
                           req->symbol, tr__m(price).s, tr__m(p->entry).s);
         action = TR_POS_ADD;
-    } else if (cfg->max_open_positions > 0 &&
-               count_open(in) >= (size_t)cfg->max_open_positions) {
+    } else if (cfg->max_open_positions > 0 && count_open(in) >= (size_t)cfg->max_open_positions) {
         return decide(d, TR_VERDICT_REJECT, TR_REASON_MAX_OPEN_POSITIONS,
                       "BUY %s: %zu positions open, MAX_OPEN_POSITIONS %d", req->symbol,
                       count_open(in), cfg->max_open_positions);
     }
     /* cooldown per symbol */
-    if (cfg->cooldown_ms > 0 && in->last_trade_ms > 0 && now - in->last_trade_ms < cfg->cooldown_ms) {
+    if (cfg->cooldown_ms > 0 && in->last_trade_ms > 0 &&
+        now - in->last_trade_ms < cfg->cooldown_ms) {
         int64_t ago = now - in->last_trade_ms;
         if (ago < 0)
             ago = 0;
@@ -670,8 +665,8 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
         how = "TRADE_QUANTITY";
     }
     if (rc != RT_OK)
-        return decide(d, TR_VERDICT_REJECT, TR_REASON_INVALID,
-                      "BUY %s: sizing overflowed (%s)", req->symbol, rt_strerror(rc));
+        return decide(d, TR_VERDICT_REJECT, TR_REASON_INVALID, "BUY %s: sizing overflowed (%s)",
+                      req->symbol, rt_strerror(rc));
     bool capped = false;
     if (fixed && qty > can) {
         rt_money_t cost = 0;
@@ -706,8 +701,8 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
             rc = rt_money_add(held, qty, &after);
         if (rc == RT_OK)
             rc = rt_money_mul(after, price, RT_ROUND_UP, &value);
-        if (rc != RT_OK || (tr__i128)value * RT_MONEY_SCALE >
-                               tr__prod(in->equity, cfg->max_exposure_pct)) {
+        if (rc != RT_OK ||
+            (tr__i128)value * RT_MONEY_SCALE > tr__prod(in->equity, cfg->max_exposure_pct)) {
             rt_money_t share = 0, lim = 0;
             if (in->equity > 0)
                 (void)rt_money_div(value, in->equity, RT_ROUND_NEAREST, &share);
@@ -715,9 +710,9 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
             return decide(d, TR_VERDICT_REJECT, TR_REASON_MAX_EXPOSURE,
                           "BUY %s %s: %s held would be worth %s %s (%s of equity %s), above "
                           "MAX_EXPOSURE_PCT %s (%s)",
-                          tr__m(qty).s, req->symbol, f->base_asset, tr__m(value).s,
-                          f->quote_asset, tr__pct(share).s, tr__m(in->equity).s,
-                          tr__pct(cfg->max_exposure_pct).s, tr__m(lim).s);
+                          tr__m(qty).s, req->symbol, f->base_asset, tr__m(value).s, f->quote_asset,
+                          tr__pct(share).s, tr__m(in->equity).s, tr__pct(cfg->max_exposure_pct).s,
+                          tr__m(lim).s);
         }
     }
     /* exchange filters */
@@ -731,15 +726,15 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
     rt_money_t cost = 0;
     (void)buy_cost(cfg, qty, price, &cost);
     return decide(d, TR_VERDICT_ACCEPT, TR_REASON_NONE,
-                  "BUY %s %s %s at ~%s (~%s %s with fees, %s%s): %s", tr__m(qty).s,
-                  req->symbol, req->type == TR_ORDER_LIMIT ? "LIMIT" : "MARKET", tr__m(price).s,
-                  tr__m(cost).s, f->quote_asset, how, capped ? ", capped by the free balance" : "",
+                  "BUY %s %s %s at ~%s (~%s %s with fees, %s%s): %s", tr__m(qty).s, req->symbol,
+                  req->type == TR_ORDER_LIMIT ? "LIMIT" : "MARKET", tr__m(price).s, tr__m(cost).s,
+                  f->quote_asset, how, capped ? ", capped by the free balance" : "",
                   action == TR_POS_ADD ? "adds to the winning position" : "opens a position");
 }
 
 int tr_risk_evaluate(const tr_risk_config_t *cfg, const tr_exit_config_t *exits,
-                     const tr_risk_state_t *st, const tr_request_t *req,
-                     const tr_risk_input_t *in, tr_decision_t *out)
+                     const tr_risk_state_t *st, const tr_request_t *req, const tr_risk_input_t *in,
+                     tr_decision_t *out)
 {
     if (cfg == NULL || st == NULL || req == NULL || in == NULL || out == NULL ||
         tr_risk_config_check(cfg) != RT_OK ||

@@ -53,25 +53,25 @@
  *  *_PCT are written in percent (MAX_EXPOSURE_PCT=20 = 0.2), RISK_PER_TRADE and
  *  HALT_EQUITY_RATIO as fractions (0.01, 0.5). 0 turns a limit off unless said otherwise. */
 typedef struct {
-    rt_money_t trade_quantity;     /* TRADE_QUANTITY, base quantity of a fixed-size BUY,
-                                      default 0.00017 (the seed's) */
-    rt_money_t risk_per_trade;     /* RISK_PER_TRADE, fraction of equity lost at the stop;
-                                      default 0 = fixed sizing by TRADE_QUANTITY */
-    rt_money_t max_position_pct;   /* MAX_POSITION_PCT, cap of a risk-sized BUY's value,
-                                      default 10% */
-    int max_entries;               /* MAX_ENTRIES, entries per position, default 1 (>= 1) */
-    rt_money_t max_exposure_pct;   /* MAX_EXPOSURE_PCT, per base asset, default 20% */
-    int max_open_positions;        /* MAX_OPEN_POSITIONS, default 10 */
-    int64_t cooldown_ms;           /* COOLDOWN_SECONDS (seconds in env), per symbol, default 60 s */
-    rt_money_t max_drawdown_pct;   /* MAX_DRAWDOWN_PCT, default 5% */
-    int64_t drawdown_window_ms;    /* DRAWDOWN_WINDOW ("7d", "12h", "3600" seconds), default 7
-                                      days (> 0) */
-    rt_money_t halt_equity_ratio;  /* HALT_EQUITY_RATIO, fraction of the initial equity,
-                                      default 0.5 */
-    rt_money_t cost_rate;          /* not from env: what a BUY costs beyond quantity x price
-                                      (fee + slippage), for affordability. The service sets it
-                                      from its execution (demo: DEMO_FEE_RATE + slippage).
-                                      Default 0.0015 */
+    rt_money_t trade_quantity;    /* TRADE_QUANTITY, base quantity of a fixed-size BUY,
+                                     default 0.00017 (the seed's) */
+    rt_money_t risk_per_trade;    /* RISK_PER_TRADE, fraction of equity lost at the stop;
+                                     default 0 = fixed sizing by TRADE_QUANTITY */
+    rt_money_t max_position_pct;  /* MAX_POSITION_PCT, cap of a risk-sized BUY's value,
+                                     default 10% */
+    int max_entries;              /* MAX_ENTRIES, entries per position, default 1 (>= 1) */
+    rt_money_t max_exposure_pct;  /* MAX_EXPOSURE_PCT, per base asset, default 20% */
+    int max_open_positions;       /* MAX_OPEN_POSITIONS, default 10 */
+    int64_t cooldown_ms;          /* COOLDOWN_SECONDS (seconds in env), per symbol, default 60 s */
+    rt_money_t max_drawdown_pct;  /* MAX_DRAWDOWN_PCT, default 5% */
+    int64_t drawdown_window_ms;   /* DRAWDOWN_WINDOW ("7d", "12h", "3600" seconds), default 7
+                                     days (> 0) */
+    rt_money_t halt_equity_ratio; /* HALT_EQUITY_RATIO, fraction of the initial equity,
+                                     default 0.5 */
+    rt_money_t cost_rate;         /* not from env: what a BUY costs beyond quantity x price
+                                     (fee + slippage), for affordability. The service sets it
+                                     from its execution (demo: DEMO_FEE_RATE + slippage).
+                                     Default 0.0015 */
 } tr_risk_config_t;
 
 /** The defaults above. */
@@ -87,9 +87,10 @@ int tr_risk_config_check(const tr_risk_config_t *cfg);
 #define TR_EQUITY_BUCKETS 1024
 
 /** The highest equity within a sliding window, in fixed memory: the window is cut into
- *  TR_EQUITY_BUCKETS - 1 buckets (a ring of TR_EQUITY_BUCKETS) that each keep their peak. A sample counts until its bucket
- *  leaves the window, so the window is rounded outward by at most one bucket (about 10 min
- *  for 7 days). A caller-owned value (about 16 KiB); no allocation. */
+ *  TR_EQUITY_BUCKETS - 1 buckets (a ring of TR_EQUITY_BUCKETS) that each keep their peak.
+ *  A sample counts until its bucket leaves the window, so the window is rounded outward by
+ *  at most one bucket (about 10 min for 7 days). A caller-owned value (about 16 KiB); no
+ *  allocation. */
 typedef struct {
     int64_t window_ms;
     int64_t bucket_ms;
@@ -117,17 +118,17 @@ int tr_equity_window_peak(const tr_equity_window_t *w, int64_t now_ms, rt_money_
 
 /** The risk manager's memory: a caller-owned value (persist paused/halted/reason/baseline). */
 typedef struct {
-    bool paused;                /* an operator paused trading (or the halt did) */
-    bool halted;                /* HALT_EQUITY_RATIO fired: everything sold, paused */
-    char reason[160];           /* why paused or halted */
-    rt_money_t initial_equity;  /* HALT_EQUITY_RATIO's base; rebased on resume after a halt */
-    tr_equity_window_t equity;  /* MAX_DRAWDOWN_PCT's history */
+    bool paused;               /* an operator paused trading (or the halt did) */
+    bool halted;               /* HALT_EQUITY_RATIO fired: everything sold, paused */
+    char reason[160];          /* why paused or halted */
+    rt_money_t initial_equity; /* HALT_EQUITY_RATIO's base; rebased on resume after a halt */
+    tr_equity_window_t equity; /* MAX_DRAWDOWN_PCT's history */
 } tr_risk_state_t;
 
 /** Starts the state: not paused, initial equity set and recorded as the first sample.
  *  Returns 0, RT_EINVAL on NULL, a bad config or equity < 0. */
-int tr_risk_state_init(tr_risk_state_t *st, const tr_risk_config_t *cfg,
-                       rt_money_t initial_equity, int64_t now_ms);
+int tr_risk_state_init(tr_risk_state_t *st, const tr_risk_config_t *cfg, rt_money_t initial_equity,
+                       int64_t now_ms);
 
 /** Records the current equity (call on every balance update). Returns as
  *  tr_equity_window_push. */
@@ -156,11 +157,11 @@ typedef struct {
     bool paused;
     bool halted;
     rt_money_t equity;
-    rt_money_t peak;            /* highest equity within the window (equity when none) */
-    rt_money_t drawdown;        /* (peak - equity) / peak as a fraction, 0 when at the peak */
-    rt_money_t brake_level;     /* equity at or below which the brake holds; 0 when off */
+    rt_money_t peak;        /* highest equity within the window (equity when none) */
+    rt_money_t drawdown;    /* (peak - equity) / peak as a fraction, 0 when at the peak */
+    rt_money_t brake_level; /* equity at or below which the brake holds; 0 when off */
     bool brake_active;
-    rt_money_t halt_level;      /* equity at or below which the halt fires; 0 when off */
+    rt_money_t halt_level; /* equity at or below which the halt fires; 0 when off */
 } tr_risk_status_t;
 
 /** Fills *out for equity at now_ms. Returns 0, RT_EINVAL on NULL or equity < 0, RT_ERANGE. */
@@ -204,15 +205,15 @@ int tr_request_from_signal(const rt_signal_t *sig, tr_request_t *out);
 
 /** What the decision sees of the account. Everything is borrowed for the call. */
 typedef struct {
-    const tr_filters_t *filters;     /* of the request's symbol */
-    const tr_balance_t *balances;    /* free and locked per asset (tr_books_balances) */
+    const tr_filters_t *filters;  /* of the request's symbol */
+    const tr_balance_t *balances; /* free and locked per asset (tr_books_balances) */
     size_t balance_count;
-    rt_money_t equity;               /* now, in the symbol's quote asset */
-    const tr_position_t *positions;  /* positions, every symbol and strategy (closed ones, with
-                                        quantity 0, are ignored) */
+    rt_money_t equity;              /* now, in the symbol's quote asset */
+    const tr_position_t *positions; /* positions, every symbol and strategy (closed ones, with
+                                       quantity 0, are ignored) */
     size_t position_count;
-    int64_t last_trade_ms;           /* last fill on the symbol, any strategy, 0 = never
-                                        (tr_books_last_trade) */
+    int64_t last_trade_ms; /* last fill on the symbol, any strategy, 0 = never
+                              (tr_books_last_trade) */
     int64_t now_ms;
 } tr_risk_input_t;
 
@@ -224,23 +225,23 @@ typedef enum {
 
 /** Why a request was refused. Names are stable: they go to the database and the API. */
 typedef enum {
-    TR_REASON_NONE = 0,           /* "accepted" */
-    TR_REASON_INVALID,            /* "invalid" */
-    TR_REASON_HALTED,             /* "halted" */
-    TR_REASON_PAUSED,             /* "paused" */
-    TR_REASON_SYMBOL_NOT_TRADING, /* "symbol_not_trading" */
-    TR_REASON_NO_POSITION,        /* "no_position" */
-    TR_REASON_EXIT_PENDING,       /* "exit_pending" */
-    TR_REASON_ALREADY_IN_POSITION,/* "already_in_position" */
-    TR_REASON_MAX_ENTRIES,        /* "max_entries" */
+    TR_REASON_NONE = 0,             /* "accepted" */
+    TR_REASON_INVALID,              /* "invalid" */
+    TR_REASON_HALTED,               /* "halted" */
+    TR_REASON_PAUSED,               /* "paused" */
+    TR_REASON_SYMBOL_NOT_TRADING,   /* "symbol_not_trading" */
+    TR_REASON_NO_POSITION,          /* "no_position" */
+    TR_REASON_EXIT_PENDING,         /* "exit_pending" */
+    TR_REASON_ALREADY_IN_POSITION,  /* "already_in_position" */
+    TR_REASON_MAX_ENTRIES,          /* "max_entries" */
     TR_REASON_INSUFFICIENT_BALANCE, /* "insufficient_balance" */
-    TR_REASON_MAX_EXPOSURE,       /* "max_exposure" */
-    TR_REASON_MAX_OPEN_POSITIONS, /* "max_open_positions" */
-    TR_REASON_COOLDOWN,           /* "cooldown" */
-    TR_REASON_DRAWDOWN_BRAKE,     /* "drawdown_brake" */
-    TR_REASON_FILTER_LOT_SIZE,    /* "filter_lot_size" (LOT_SIZE, MARKET_LOT_SIZE) */
-    TR_REASON_FILTER_NOTIONAL,    /* "filter_notional" (NOTIONAL, MIN_NOTIONAL) */
-    TR_REASON_FILTER_PRICE,       /* "filter_price" (PRICE_FILTER) */
+    TR_REASON_MAX_EXPOSURE,         /* "max_exposure" */
+    TR_REASON_MAX_OPEN_POSITIONS,   /* "max_open_positions" */
+    TR_REASON_COOLDOWN,             /* "cooldown" */
+    TR_REASON_DRAWDOWN_BRAKE,       /* "drawdown_brake" */
+    TR_REASON_FILTER_LOT_SIZE,      /* "filter_lot_size" (LOT_SIZE, MARKET_LOT_SIZE) */
+    TR_REASON_FILTER_NOTIONAL,      /* "filter_notional" (NOTIONAL, MIN_NOTIONAL) */
+    TR_REASON_FILTER_PRICE,         /* "filter_price" (PRICE_FILTER) */
 } tr_reason_t;
 
 /** The stable name of a reason; "unknown" for a value out of range. */
@@ -248,10 +249,10 @@ const char *tr_reason_name(tr_reason_t r);
 
 /** What an order does to its position. */
 typedef enum {
-    TR_POS_OPEN = 0,  /* a BUY that opens a position */
-    TR_POS_ADD = 1,   /* a BUY that adds to a winning one (MAX_ENTRIES > 1) */
-    TR_POS_REDUCE = 2,/* a SELL of part of it */
-    TR_POS_CLOSE = 3, /* a SELL of all of it (but dust) */
+    TR_POS_OPEN = 0,   /* a BUY that opens a position */
+    TR_POS_ADD = 1,    /* a BUY that adds to a winning one (MAX_ENTRIES > 1) */
+    TR_POS_REDUCE = 2, /* a SELL of part of it */
+    TR_POS_CLOSE = 3,  /* a SELL of all of it (but dust) */
 } tr_pos_action_t;
 
 /** "open", "add", "reduce", "close". */
@@ -271,18 +272,18 @@ typedef struct {
     rt_money_t take_profit;
     rt_money_t atr;
     tr_pos_action_t action;
-    int64_t position_id;        /* the position it adds to or sells (its id), 0 for OPEN */
-    rt_money_t dust;            /* SELL/CLOSE: what stays because it is below the step/minQty */
+    int64_t position_id; /* the position it adds to or sells (its id), 0 for OPEN */
+    rt_money_t dust;     /* SELL/CLOSE: what stays because it is below the step/minQty */
 } tr_order_t;
 
 /** A decision. text is one sentence with the numbers, for the log, the signals table and the
  *  API ("insufficient_balance: BUY 0.5 BTCUSDC costs ~25037.5 USDC, 1000 free"). */
 typedef struct {
     tr_verdict_t verdict;
-    tr_reason_t reason;         /* TR_REASON_NONE when accepted */
+    tr_reason_t reason; /* TR_REASON_NONE when accepted */
     char text[256];
-    tr_order_t order;           /* ACCEPT only */
-    tr_filter_reject_t filter;  /* filter_* and symbol_not_trading: the exchange's words */
+    tr_order_t order;          /* ACCEPT only */
+    tr_filter_reject_t filter; /* filter_* and symbol_not_trading: the exchange's words */
 } tr_decision_t;
 
 /** Decides on req (see the header comment for the order of the checks). exits (may be NULL)
@@ -290,7 +291,7 @@ typedef struct {
  *  is (a refusal is a decision, not an error), RT_EINVAL when an argument is NULL or a config
  *  does not pass its check. */
 int tr_risk_evaluate(const tr_risk_config_t *cfg, const tr_exit_config_t *exits,
-                     const tr_risk_state_t *st, const tr_request_t *req,
-                     const tr_risk_input_t *in, tr_decision_t *out);
+                     const tr_risk_state_t *st, const tr_request_t *req, const tr_risk_input_t *in,
+                     tr_decision_t *out);
 
 #endif

@@ -33,58 +33,57 @@ typedef struct {
 /* name, default, help, kind, field, min, max */
 #define TR_VARS(X)                                                                                 \
     X("TRADE_QUANTITY", "0.00017",                                                                 \
-      "a base quantity from 0 (0 needs RISK_PER_TRADE) with at most 8 decimals", K_MONEY,         \
+      "a base quantity from 0 (0 needs RISK_PER_TRADE) with at most 8 decimals", K_MONEY,          \
       AT(risk.trade_quantity), 0, RT_MONEY_MAX)                                                    \
     X("RISK_PER_TRADE", "0",                                                                       \
-      "a fraction of equity from 0 to 1 (0.01 = 1%; 0 = fixed TRADE_QUANTITY)", K_FRAC,           \
+      "a fraction of equity from 0 to 1 (0.01 = 1%; 0 = fixed TRADE_QUANTITY)", K_FRAC,            \
       AT(risk.risk_per_trade), 0, ONE)                                                             \
-    X("MAX_POSITION_PCT", "10", "a percent from 0 to 100 (10 = 10%; 0 = no cap)", K_PCT,          \
+    X("MAX_POSITION_PCT", "10", "a percent from 0 to 100 (10 = 10%; 0 = no cap)", K_PCT,           \
       AT(risk.max_position_pct), 0, ONE)                                                           \
-    X("MAX_ENTRIES", "1", "an integer from 1 to 100 (1 = one position, no adding)", K_INT,        \
+    X("MAX_ENTRIES", "1", "an integer from 1 to 100 (1 = one position, no adding)", K_INT,         \
       AT(risk.max_entries), 1, 100)                                                                \
-    X("MAX_EXPOSURE_PCT", "20", "a percent from 0 to 100 (20 = 20%; 0 = no limit)", K_PCT,        \
+    X("MAX_EXPOSURE_PCT", "20", "a percent from 0 to 100 (20 = 20%; 0 = no limit)", K_PCT,         \
       AT(risk.max_exposure_pct), 0, ONE)                                                           \
-    X("MAX_OPEN_POSITIONS", "10", "an integer from 0 to 10000 (0 = no limit)", K_INT,             \
+    X("MAX_OPEN_POSITIONS", "10", "an integer from 0 to 10000 (0 = no limit)", K_INT,              \
       AT(risk.max_open_positions), 0, 10000)                                                       \
-    X("COOLDOWN_SECONDS", "60", "whole seconds from 0 to 31536000 (0 = none)", K_SECONDS,         \
+    X("COOLDOWN_SECONDS", "60", "whole seconds from 0 to 31536000 (0 = none)", K_SECONDS,          \
       AT(risk.cooldown_ms), 0, INT64_C(31536000000))                                               \
-    X("MAX_DRAWDOWN_PCT", "5", "a percent from 0 to below 100 (5 = 5%; 0 = no brake)", K_PCT,     \
+    X("MAX_DRAWDOWN_PCT", "5", "a percent from 0 to below 100 (5 = 5%; 0 = no brake)", K_PCT,      \
       AT(risk.max_drawdown_pct), 0, BELOW_ONE)                                                     \
-    X("DRAWDOWN_WINDOW", "7d",                                                                     \
-      "a duration from 1s to 365d: 7d, 12h, 30m, 45s or seconds", K_DURATION,                     \
-      AT(risk.drawdown_window_ms), 1000, INT64_C(31536000000))                                     \
+    X("DRAWDOWN_WINDOW", "7d", "a duration from 1s to 365d: 7d, 12h, 30m, 45s or seconds",         \
+      K_DURATION, AT(risk.drawdown_window_ms), 1000, INT64_C(31536000000))                         \
     X("HALT_EQUITY_RATIO", "0.5",                                                                  \
-      "a fraction of the initial equity from 0 to below 1 (0.5 = halt at half; 0 = never)",       \
+      "a fraction of the initial equity from 0 to below 1 (0.5 = halt at half; 0 = never)",        \
       K_FRAC, AT(risk.halt_equity_ratio), 0, BELOW_ONE)                                            \
-    X("STOP_LOSS_PCT", "3", "a percent from 0 to below 100 (3 = 3% under the entry; 0 = none)",  \
+    X("STOP_LOSS_PCT", "3", "a percent from 0 to below 100 (3 = 3% under the entry; 0 = none)",    \
       K_PCT, AT(exits.stop_loss_pct), 0, BELOW_ONE)                                                \
-    X("TAKE_PROFIT_PCT", "5", "a percent from 0 to 10000 (5 = 5% over the entry; 0 = none)",      \
+    X("TAKE_PROFIT_PCT", "5", "a percent from 0 to 10000 (5 = 5% over the entry; 0 = none)",       \
       K_PCT, AT(exits.take_profit_pct), 0, 100 * ONE)                                              \
-    X("ATR_STOP_MULT", "0", "a number from 0 to 100 (1.5 = stop 1.5 ATR under the entry; 0 = off)", \
-      K_MONEY, AT(exits.atr_stop_mult), 0, 100 * ONE)                                              \
+    X("ATR_STOP_MULT", "0",                                                                        \
+      "a number from 0 to 100 (1.5 = stop 1.5 ATR under the entry; 0 = off)", K_MONEY,             \
+      AT(exits.atr_stop_mult), 0, 100 * ONE)                                                       \
     X("TRAILING_ACTIVATION_PCT", "0",                                                              \
-      "a percent from 0 to 10000 (200 = armed at x3; 0 = from the entry on)", K_PCT,              \
+      "a percent from 0 to 10000 (200 = armed at x3; 0 = from the entry on)", K_PCT,               \
       AT(exits.trailing_activation), 0, 100 * ONE)                                                 \
     X("TRAILING_PCT", "0",                                                                         \
-      "a percent from 0 to below 100 (30 = 30% under the high; 0 = no trailing stop)", K_PCT,     \
+      "a percent from 0 to below 100 (30 = 30% under the high; 0 = no trailing stop)", K_PCT,      \
       AT(exits.trailing_pct), 0, BELOW_ONE)                                                        \
-    X("PARTIAL_TP_PCT", "0", "a percent from 0 to 10000 (100 = at x2; 0 = no partial)", K_PCT,    \
+    X("PARTIAL_TP_PCT", "0", "a percent from 0 to 10000 (100 = at x2; 0 = no partial)", K_PCT,     \
       AT(exits.partial_tp_pct), 0, 100 * ONE)                                                      \
     X("PARTIAL_TP_FRACTION", "0.5",                                                                \
-      "a fraction of the open quantity above 0, at most 1 (0.2 = 20%)", K_FRAC,                   \
+      "a fraction of the open quantity above 0, at most 1 (0.2 = 20%)", K_FRAC,                    \
       AT(exits.partial_tp_fraction), 1, ONE)                                                       \
-    X("BREAKEVEN_PCT", "0",                                                                        \
-      "a percent from 0 to 10000 (2 = stop to entry after +2%; 0 = off)", K_PCT,                  \
-      AT(exits.breakeven_pct), 0, 100 * ONE)                                                       \
-    X("DEMO_SLIPPAGE_BPS", "5", "basis points from 0 to below 10000 (5 = 0.05%)", K_BPS,          \
+    X("BREAKEVEN_PCT", "0", "a percent from 0 to 10000 (2 = stop to entry after +2%; 0 = off)",    \
+      K_PCT, AT(exits.breakeven_pct), 0, 100 * ONE)                                                \
+    X("DEMO_SLIPPAGE_BPS", "5", "basis points from 0 to below 10000 (5 = 0.05%)", K_BPS,           \
       AT(fill.slippage), 0, BELOW_ONE)                                                             \
-    X("DEMO_FEE_RATE", "0.001", "a fraction from 0 to below 1 (0.001 = 0.1%)", K_FRAC,            \
+    X("DEMO_FEE_RATE", "0.001", "a fraction from 0 to below 1 (0.001 = 0.1%)", K_FRAC,             \
       AT(fill.taker_fee), 0, BELOW_ONE)                                                            \
     X("DEMO_MAKER_FEE_RATE", "0.001",                                                              \
-      "a fraction from 0 to below 1 (0.001 = 0.1%; default: DEMO_FEE_RATE)", K_FRAC,              \
+      "a fraction from 0 to below 1 (0.001 = 0.1%; default: DEMO_FEE_RATE)", K_FRAC,               \
       AT(fill.maker_fee), 0, BELOW_ONE)                                                            \
     X("DEMO_BALANCES", "USDC=10000",                                                               \
-      "ASSET=amount pairs separated by commas (USDC=10000,BTC=0.5), amounts from 0", K_BALANCES,  \
+      "ASSET=amount pairs separated by commas (USDC=10000,BTC=0.5), amounts from 0", K_BALANCES,   \
       AT(demo_balance_count), 0, 0)
 
 #define PUB(name, def, help, kind, off, min, max) {name, def, help},
@@ -276,7 +275,8 @@ static int apply(tr_settings_t *s, const spec_t *sp, const char *value)
         break;
     case K_BALANCES:
         return tr_parse_balances(value, s->demo_balances, TR_DEMO_BALANCES_MAX,
-                                 &s->demo_balance_count) == RT_OK && s->demo_balance_count > 0
+                                 &s->demo_balance_count) == RT_OK &&
+                       s->demo_balance_count > 0
                    ? RT_OK
                    : RT_EINVAL;
     default:
@@ -317,8 +317,7 @@ static void bad_value(char *why, size_t cap, size_t k, const char *value)
             tr_setting_vars[k].help);
 }
 
-int tr_settings_set(tr_settings_t *s, const char *name, const char *value, char *why,
-                    size_t cap)
+int tr_settings_set(tr_settings_t *s, const char *name, const char *value, char *why, size_t cap)
 {
     if (s == NULL || name == NULL)
         return RT_EINVAL;
@@ -353,8 +352,9 @@ int tr_settings_check(const tr_settings_t *s, char *why, size_t cap)
     if (s == NULL)
         return RT_EINVAL;
     if (s->risk.risk_per_trade == 0 && s->risk.trade_quantity == 0) {
-        tr__say(why, cap, "TRADE_QUANTITY=0 with RISK_PER_TRADE=0: one of them must size the "
-                          "orders");
+        tr__say(why, cap,
+                "TRADE_QUANTITY=0 with RISK_PER_TRADE=0: one of them must size the "
+                "orders");
         return RT_EINVAL;
     }
     if (tr_risk_config_check(&s->risk) != RT_OK || tr_exit_config_check(&s->exits) != RT_OK ||
@@ -374,8 +374,7 @@ static void report_line(char *report, size_t cap, size_t *used, const char *line
     *used += strlen(report + *used);
 }
 
-int tr_settings_load(tr_settings_t *s, tr_settings_get_fn get, void *ctx, char *report,
-                     size_t cap)
+int tr_settings_load(tr_settings_t *s, tr_settings_get_fn get, void *ctx, char *report, size_t cap)
 {
     if (s == NULL || get == NULL)
         return RT_EINVAL;

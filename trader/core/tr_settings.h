@@ -40,7 +40,7 @@ typedef struct {
     tr_risk_config_t risk;
     tr_exit_config_t exits;
     tr_fill_config_t fill;
-    size_t demo_balance_count;                       /* DEMO_BALANCES, default USDC=10000 */
+    size_t demo_balance_count;                        /* DEMO_BALANCES, default USDC=10000 */
     tr_balance_t demo_balances[TR_DEMO_BALANCES_MAX]; /* free amounts; locked 0 */
     bool maker_fee_set; /* DEMO_MAKER_FEE_RATE was given (else it follows DEMO_FEE_RATE) */
 } tr_settings_t;
@@ -66,8 +66,7 @@ void tr_settings_default(tr_settings_t *s);
  *  NULL) gets a line like `MAX_EXPOSURE_PCT="abc": must be a percent from 0 to 100 (20 = 20%)`
  *  (the value escaped) and *s is unchanged. DEMO_FEE_RATE also sets the maker fee unless
  *  DEMO_MAKER_FEE_RATE was set, and both update risk.cost_rate. */
-int tr_settings_set(tr_settings_t *s, const char *name, const char *value, char *why,
-                    size_t cap);
+int tr_settings_set(tr_settings_t *s, const char *name, const char *value, char *why, size_t cap);
 
 /** Checks the settings as a whole (rules that involve two variables, e.g. fixed sizing needs a
  *  TRADE_QUANTITY). Returns 0, RT_EINVAL with the line in why. */
@@ -79,8 +78,7 @@ typedef int (*tr_settings_get_fn)(void *ctx, const char *name, const char **valu
 /** Defaults, then every variable get finds, then the whole check. Reports every bad variable
  *  at once: report (may be NULL) gets one line per problem, '\n'-separated. Returns 0 with *s
  *  set, RT_EINVAL with *s untouched. */
-int tr_settings_load(tr_settings_t *s, tr_settings_get_fn get, void *ctx, char *report,
-                     size_t cap);
+int tr_settings_load(tr_settings_t *s, tr_settings_get_fn get, void *ctx, char *report, size_t cap);
 
 /** A percent text ("20", "0.5", "20%") as a fraction (0.2, 0.005). Returns 0, RT_EINVAL when
  *  malformed, negative or with more than 6 decimals, RT_ERANGE when too large. */

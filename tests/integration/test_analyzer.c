@@ -22,6 +22,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,6 +56,7 @@ static int g_port;
 static char g_bin[1024];
 static rt_candle_t *g_candles;
 static size_t g_ncandles;
+static pid_t g_child; /* the running rt-analyzer, killed by the teardown if a test fails */
 
 typedef struct {
     size_t n;
@@ -315,11 +317,13 @@ static void start_env(proc_t *p, const char *extra1, const char *extra2)
     p->pid = fork();
     assert_true(p->pid >= 0);
     if (p->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives the test */
         if (chdir("/") != 0)
             _exit(126);
         execve(g_bin, argv, envp);
         _exit(127);
     }
+    g_child = p->pid;
     freev(envp);
     freev(argv);
     int64_t deadline = rt_time_mono_ms() + WAIT_MS;
@@ -350,12 +354,12 @@ static int stop(proc_t *p, int sig)
         if (rt_time_mono_ms() > deadline) {
             kill(p->pid, SIGKILL);
             waitpid(p->pid, &st, 0);
-            p->pid = 0;
+            p->pid = g_child = 0;
             return -1;
         }
         rt_time_sleep_ms(20);
     }
-    p->pid = 0;
+    p->pid = g_child = 0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -434,6 +438,18 @@ static int setup(void **state)
     assert_true(g_ncandles >= PHASE2);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+/* After each test, pass or fail: no rt-analyzer is left running. */
+static int kill_child(void **state)
+{
+    (void)state;
+    if (g_child > 0) {
+        kill(g_child, SIGKILL);
+        waitpid(g_child, NULL, 0);
+        g_child = 0;
+    }
     return 0;
 }
 
@@ -861,8 +877,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_indicators),
         cmocka_unit_test(test_replay_signals),
-        cmocka_unit_test(test_service),
-        cmocka_unit_test(test_warmup),
+        cmocka_unit_test_teardown(test_service, kill_child),
+        cmocka_unit_test_teardown(test_warmup, kill_child),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

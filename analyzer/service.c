@@ -257,8 +257,9 @@ static size_t apply_changes_locked(an_service_t *svc, an_change_t *done)
             rt_log_error(MOD, "strategy change failed strategy=%s err=%s", s->name,
                          rt_strerror(rc));
         else
-            rt_log_info(MOD, "strategy changed strategy=%s enabled=%s", s->name,
-                        c->enabled ? "true" : "false");
+            rt_log_info(MOD, "strategy changed strategy=%s enabled=%s history=%zu warmup=%zu",
+                        s->name, c->enabled ? "true" : "false",
+                        an_engine_history_len(svc->engine, 0), s->warmup(&c->params));
         done[k] = *c;
     }
     svc->nchanges = 0;

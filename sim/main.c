@@ -1,0 +1,164 @@
+/* rt-exchange-sim: a local Binance-compatible exchange (market streams and REST) over a
+ * deterministic price model or a replayed candles file. See docs/SIM.md. */
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "market.h"
+#include "replay.h"
+#include "rt/err.h"
+#include "rt/log.h"
+#include "rt/sig.h"
+#include "rt/time.h"
+#include "server.h"
+
+#define MOD "main"
+
+static void lws_to_log(int level, const char *line)
+{
+    rt_log_write(level == LLL_ERR ? RT_LOG_ERROR : RT_LOG_WARN, "lws", "%s", line);
+}
+
+/* Reads the whole file at path into a new NUL-terminated buffer. */
+static int read_file(const char *path, char **out, size_t *len)
+{
+    int rc = RT_OK;
+    char *buf = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return RT_ENOTFOUND;
+    if (fseek(f, 0, SEEK_END) != 0) {
+        rc = RT_EIO;
+        goto out;
+    }
+    long size = ftell(f);
+    if (size < 0 || size > (long)1 << 30 || fseek(f, 0, SEEK_SET) != 0) {
+        rc = size > 0 ? RT_ETOOBIG : RT_EIO;
+        goto out;
+    }
+    buf = malloc((size_t)size + 1);
+    if (buf == NULL) {
+        rc = RT_ENOMEM;
+        goto out;
+    }
+    if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        rc = RT_EIO;
+        goto out;
+    }
+    buf[size] = '\0';
+    *out = buf;
+    *len = (size_t)size;
+    buf = NULL;
+out:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+static int load_replay(const sim_config_t *cfg, sim_replay_t *replay)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = read_file(cfg->replay_csv, &text, &len);
+    if (rc != RT_OK) {
+        rt_log_error(MOD, "replay: cannot read file=%s error=%s", cfg->replay_csv,
+                     rt_strerror(rc));
+        return rc;
+    }
+    char why[256] = "";
+    sim_interval_t iv = cfg->replay_interval == 0 ? (sim_interval_t)-1
+                                                  : (sim_interval_t)(cfg->replay_interval - 1);
+    rc = sim_replay_parse(text, len, iv, replay, why, sizeof why);
+    free(text);
+    if (rc != RT_OK) {
+        rt_log_error(MOD, "replay: file=%s error=%s %s", cfg->replay_csv, rt_strerror(rc), why);
+        return rc;
+    }
+    rt_log_info(MOD, "replay: file=%s candles=%zu interval=%s", cfg->replay_csv, replay->count,
+                sim_interval_name(replay->interval));
+    return RT_OK;
+}
+
+int main(void)
+{
+    static sim_config_t cfg; /* large (the symbol list): not on the stack */
+    sim_config_load_or_exit(&cfg);
+    rt_log_init("exchange-sim", (rt_log_level_t)cfg.log_level);
+    sim_config_log(&cfg);
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_to_log);
+    int rc = rt_sig_install();
+    int status = 1;
+    sim_replay_t replay = {0};
+    sim_market_t *market = NULL;
+    sim_server_t *server = NULL;
+    const char *names[RT_CONFIG_LIST_MAX];
+    if (rc != RT_OK)
+        goto out;
+
+    bool replaying = cfg.replay_csv[0] != '\0';
+    if (replaying && load_replay(&cfg, &replay) != RT_OK)
+        goto out;
+    for (size_t i = 0; i < cfg.symbols.count; i++)
+        names[i] = cfg.symbols.items[i];
+
+    /* The history: SIM_HISTORY candles of INTERVAL before now, generated as the stream would
+     * have sent them. */
+    sim_interval_t unit = (sim_interval_t)cfg.interval;
+    int64_t live = rt_time_now_ms();
+    int64_t start = sim_interval_open(unit, live) - cfg.history * sim_interval_ms(unit);
+    size_t ring = cfg.history + 1 > 1500 ? (size_t)cfg.history + 1 : 1500;
+    sim_market_config_t mc = {.symbols = names,
+                              .nsymbols = cfg.symbols.count,
+                              .seed = (uint64_t)cfg.seed,
+                              .start_ms = start,
+                              .live_ms = live,
+                              .history = (size_t)cfg.history,
+                              .ring_max = ring,
+                              .replay = replaying ? &replay : NULL,
+                              .replay_symbol = cfg.replay_symbol[0] ? cfg.replay_symbol
+                                                                    : cfg.symbols.items[0]};
+    char why[256] = "";
+    rc = sim_market_new(&mc, &market, why, sizeof why);
+    if (rc != RT_OK) {
+        rt_log_error(MOD, "market: %s (%s)", why, rt_strerror(rc));
+        goto out;
+    }
+    int64_t t0 = rt_time_mono_ms();
+    rc = sim_market_advance(market, live, NULL, NULL);
+    if (rc != RT_OK) {
+        rt_log_error(MOD, "history: %s", rt_strerror(rc));
+        goto out;
+    }
+    rt_log_info(MOD, "history: symbols=%zu from=%lld to=%lld trades=%llu took_ms=%lld",
+                sim_market_count(market), (long long)start, (long long)live,
+                (unsigned long long)sim_market_trades(market),
+                (long long)(rt_time_mono_ms() - t0));
+
+    sim_server_config_t sc = {.port = (int)cfg.port,
+                              .bind = cfg.bind,
+                              .speed = cfg.speed,
+                              .sim_start_ms = live,
+                              .ping_interval_ms = cfg.ping_interval_ms,
+                              .pong_timeout_ms = cfg.pong_timeout_ms,
+                              .kline_update_ms = cfg.kline_update_ms,
+                              .fault_mute_pings_s = cfg.fault_mute_pings_s,
+                              .fault_refuse_s = cfg.fault_refuse_s};
+    rc = sim_server_new(&sc, market, &server);
+    if (rc != RT_OK)
+        goto out;
+    rt_log_info(MOD, "listening host=%s port=%d speed=%lld", cfg.bind, sim_server_port(server),
+                (long long)cfg.speed);
+    /* One line on stdout for whoever started us with SIM_PORT=0 (tests). */
+    printf("rt-exchange-sim listening on %s:%d\n", cfg.bind, sim_server_port(server));
+    fflush(stdout);
+    rc = sim_server_run(server);
+    rt_log_info(MOD, "stopping: %s", rc == RT_OK ? "signal" : rt_strerror(rc));
+    status = rc == RT_OK ? 0 : 1;
+out:
+    sim_server_free(server);
+    sim_market_free(market);
+    sim_replay_cleanup(&replay);
+    return status;
+}

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "market.h"
 #include "replay.h"
+#include "rt/csv.h"
 #include "rt/err.h"
 #include "rt/log.h"
 #include "rt/sig.h"
@@ -21,63 +22,24 @@ static void lws_to_log(int level, const char *line)
     rt_log_write(level == LLL_ERR ? RT_LOG_ERROR : RT_LOG_WARN, "lws", "%s", line);
 }
 
-/* Reads the whole file at path into a new NUL-terminated buffer. */
-static int read_file(const char *path, char **out, size_t *len)
+static int load_replay(const sim_config_t *cfg, const char *symbol, sim_replay_t *replay)
 {
-    int rc = RT_OK;
-    char *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return RT_ENOTFOUND;
-    if (fseek(f, 0, SEEK_END) != 0) {
-        rc = RT_EIO;
-        goto out;
-    }
-    long size = ftell(f);
-    if (size < 0 || size > (long)1 << 30 || fseek(f, 0, SEEK_SET) != 0) {
-        rc = size > 0 ? RT_ETOOBIG : RT_EIO;
-        goto out;
-    }
-    buf = malloc((size_t)size + 1);
-    if (buf == NULL) {
-        rc = RT_ENOMEM;
-        goto out;
-    }
-    if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        rc = RT_EIO;
-        goto out;
-    }
-    buf[size] = '\0';
-    *out = buf;
-    *len = (size_t)size;
-    buf = NULL;
-out:
-    free(buf);
-    fclose(f);
-    return rc;
-}
-
-static int load_replay(const sim_config_t *cfg, sim_replay_t *replay)
-{
-    char *text = NULL;
-    size_t len = 0;
-    int rc = read_file(cfg->replay_csv, &text, &len);
-    if (rc != RT_OK) {
-        rt_log_error(MOD, "replay: cannot read file=%s error=%s", cfg->replay_csv,
-                     rt_strerror(rc));
-        return rc;
-    }
+    static const char *const names[] = {"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h",
+                                        "4h", "6h", "8h", "12h", "1d", "3d", "1w"};
+    const char *interval = cfg->replay_interval == 0 ? NULL : names[cfg->replay_interval - 1];
+    rt_candle_t *rows = NULL;
+    size_t count = 0;
     char why[256] = "";
-    sim_interval_t iv = cfg->replay_interval == 0 ? (sim_interval_t)-1
-                                                  : (sim_interval_t)(cfg->replay_interval - 1);
-    rc = sim_replay_parse(text, len, iv, replay, why, sizeof why);
-    free(text);
+    int rc = rt_csv_candles_load(cfg->replay_csv, symbol, interval, &rows, &count, NULL, why,
+                                 sizeof why);
+    if (rc == RT_OK)
+        rc = sim_replay_adopt(rows, count, replay, why, sizeof why);
     if (rc != RT_OK) {
         rt_log_error(MOD, "replay: file=%s error=%s %s", cfg->replay_csv, rt_strerror(rc), why);
         return rc;
     }
-    rt_log_info(MOD, "replay: file=%s candles=%zu interval=%s", cfg->replay_csv, replay->count,
-                sim_interval_name(replay->interval));
+    rt_log_info(MOD, "replay: file=%s symbol=%s candles=%zu interval=%s", cfg->replay_csv, symbol,
+                replay->count, sim_interval_name(replay->interval));
     return RT_OK;
 }
 
@@ -98,7 +60,14 @@ int main(void)
         goto out;
 
     bool replaying = cfg.replay_csv[0] != '\0';
-    if (replaying && load_replay(&cfg, &replay) != RT_OK)
+    sim_spec_t replay_spec;
+    if (sim_spec_for_symbol(cfg.replay_symbol[0] ? cfg.replay_symbol : cfg.symbols.items[0],
+                            &replay_spec) != RT_OK) {
+        rt_log_error(MOD, "SIM_REPLAY_SYMBOL=\"%s\": must be a symbol of 2 to 20 letters or digits",
+                     cfg.replay_symbol);
+        goto out;
+    }
+    if (replaying && load_replay(&cfg, replay_spec.symbol, &replay) != RT_OK)
         goto out;
     for (size_t i = 0; i < cfg.symbols.count; i++)
         names[i] = cfg.symbols.items[i];
@@ -117,8 +86,7 @@ int main(void)
                               .history = (size_t)cfg.history,
                               .ring_max = ring,
                               .replay = replaying ? &replay : NULL,
-                              .replay_symbol = cfg.replay_symbol[0] ? cfg.replay_symbol
-                                                                    : cfg.symbols.items[0]};
+                              .replay_symbol = replay_spec.symbol};
     char why[256] = "";
     rc = sim_market_new(&mc, &market, why, sizeof why);
     if (rc != RT_OK) {

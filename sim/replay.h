@@ -6,8 +6,8 @@
  * extremes at 1/4 and 1/2 (low first when the candle closes up, high first otherwise) and the
  * close at 3/4, each carrying a quarter of the volume, so the aggregated kline has exactly the
  * file's open, high, low, close and volume (and 4 trades). A candle with zero volume gives
- * price marks without trades. Gaps in the file stay gaps. The parsing is here, with
- * rt_money_parse, because no shared CSV reader had landed when this was written. Pure. */
+ * price marks without trades. Gaps in the file stay gaps. Files are read with rt/csv.h. Pure
+ * (sim_replay_parse takes the text; main reads the file). */
 #ifndef SIM_REPLAY_H
 #define SIM_REPLAY_H
 
@@ -18,27 +18,28 @@
 #include "klines.h"
 #include "model.h"
 #include "rt/money.h"
-
-typedef struct {
-    int64_t open_time;
-    rt_money_t open, high, low, close, volume;
-} sim_replay_row_t;
+#include "rt/types.h"
 
 /** A parsed file. Caller-owned; free with sim_replay_cleanup. */
 typedef struct {
-    sim_replay_row_t *rows;
+    rt_candle_t *rows;
     size_t count;
     sim_interval_t interval;
     int price_decimals; /* most decimals any price of the file uses (for the tick) */
 } sim_replay_t;
 
-/** Parses text[0..n). interval: the file's interval, or (sim_interval_t)-1 to detect it as the
- *  smallest step between two rows. Every row is checked: 6 fields, increasing open times on
- *  the interval's boundaries, prices > 0 with low <= open, close <= high, volume >= 0. Returns
- *  0 and *out (caller frees), RT_EINVAL with the first problem ("line 7: ...") in why (cap
- *  bytes; may be NULL), RT_ENOMEM. An empty file (header only) is RT_EINVAL. */
-int sim_replay_parse(const char *text, size_t n, sim_interval_t interval, sim_replay_t *out,
-                     char *why, size_t why_cap);
+/** Takes over rows[0..count) (closed candles in time order, as rt_csv_candles_parse gives
+ *  them; freed with free() by sim_replay_cleanup, also on error) and checks what a replay
+ *  needs: at least one row, a replayable interval (not 1M), every open time on an interval
+ *  boundary. Returns 0 and *out, RT_EINVAL with the reason in why (may be NULL). */
+int sim_replay_adopt(rt_candle_t *rows, size_t count, sim_replay_t *out, char *why,
+                     size_t why_cap);
+
+/** Parses text[0..n) with rt_csv_candles_parse (symbol: the replayed symbol; interval: its
+ *  name, or NULL to infer it) and adopts the rows. Returns 0 and *out, RT_EINVAL / RT_ERANGE
+ *  with the first problem ("line 7: ...") in why, RT_ENOMEM. */
+int sim_replay_parse(const char *text, size_t n, const char *symbol, const char *interval,
+                     sim_replay_t *out, char *why, size_t why_cap);
 
 /** Frees the rows. NULL is a no-op. */
 void sim_replay_cleanup(sim_replay_t *r);

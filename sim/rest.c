@@ -590,10 +590,13 @@ static int h_admin_shutdown(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req
     return admin_ok(r, SIM_ADMIN_SHUTDOWN_EVENT, "shutdown-event", 0);
 }
 
+/* More than any ring holds (SIM_HISTORY <= 10000). */
+#define ADMIN_CLOSED_MAX 1000000
+
 static int h_admin_closed(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req,
                           sim_rest_resp_t *r)
 {
-    return klines_common(ctx, req, r, true, SIZE_MAX, SIZE_MAX);
+    return klines_common(ctx, req, r, true, ADMIN_CLOSED_MAX, ADMIN_CLOSED_MAX);
 }
 
 /* ---- routing ----------------------------------------------------------------------------- */

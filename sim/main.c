@@ -17,9 +17,14 @@
 
 #define MOD "main"
 
+/* lws's errors are ours; its warnings (e.g. "User code denied connection" for every refused
+ * upgrade, which we log ourselves) only at debug. */
 static void lws_to_log(int level, const char *line)
 {
-    rt_log_write(level == LLL_ERR ? RT_LOG_ERROR : RT_LOG_WARN, "lws", "%s", line);
+    if (level == LLL_ERR)
+        rt_log_error("lws", "%s", line);
+    else
+        rt_log_debug("lws", "%s", line);
 }
 
 static int load_replay(const sim_config_t *cfg, const char *symbol, sim_replay_t *replay)

@@ -9,7 +9,8 @@ static const char *const intervals[] = {"1s", "1m", "3m", "5m", "15m", "30m", "1
 static const char *const replay_intervals[] = {"auto", "1s", "1m", "3m", "5m", "15m", "30m",
                                                "1h",   "2h", "4h", "6h", "8h", "12h", "1d",
                                                "3d",   "1w", NULL};
-static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+/* rt_log_level_t order, then "warning" as another name of warn. */
+static const char *const levels[] = {"debug", "info", "warn", "error", "warning", NULL};
 
 _Static_assert(sizeof intervals / sizeof intervals[0] == SIM_IV_COUNT + 1,
                "one name per sim_interval_t");
@@ -53,13 +54,15 @@ static const rt_config_var_t vars[] = {
     {"SIM_FAULT_REFUSE_S", RT_CONFIG_INT, "0",
      "fault at start: refuse WebSocket connections for N seconds",
      RT_CONFIG_AT(sim_config_t, fault_refuse_s), .min = 0, .max = 86400},
-    {"LOG_LEVEL", RT_CONFIG_ENUM, "info", "debug, info, warn or error",
+    {"LOG_LEVEL", RT_CONFIG_ENUM, "info", "debug, info, warn (or warning) or error",
      RT_CONFIG_AT(sim_config_t, log_level), .choices = levels},
 };
 
 void sim_config_load_or_exit(sim_config_t *cfg)
 {
     rt_config_load_or_exit(vars, RT_CONFIG_COUNT(vars), cfg, NULL);
+    if (cfg->log_level == 4)
+        cfg->log_level = RT_LOG_WARN;
 }
 
 void sim_config_log(const sim_config_t *cfg)

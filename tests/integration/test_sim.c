@@ -1,7 +1,9 @@
 /* rt-exchange-sim as a real process, talked to with libwebsockets (client) and libcurl:
  * the combined stream delivers klines and miniTickers of two symbols, the closed klines equal
  * REST klines of the same period, SUBSCRIBE adds a stream, the drop switch closes the socket,
- * refused connections fail, and serverShutdown arrives wrapped before the close.
+ * refused connections fail, serverShutdown arrives wrapped before the close, a client that
+ * never answers pings is dropped (unless pings are muted), and a sixth message within a second
+ * closes the connection.
  * Bounded in time: the simulator runs at SIM_SPEED=120 (a 1m candle every half second) and
  * every wait has a deadline. */
 #include <setjmp.h>
@@ -18,8 +20,10 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <libwebsockets.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -526,6 +530,176 @@ static void test_refuse_and_shutdown(void **state)
     client_close(&c);
 }
 
+/* ---- a raw WebSocket client (one that never answers pings) -------------------------------- */
+
+static int raw_connect(const char *path)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char req[512];
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n",
+                     path);
+    assert_int_equal(send(fd, req, (size_t)n, 0), n);
+    /* The 101 response, byte by byte up to the blank line. */
+    char resp[1024];
+    size_t len = 0;
+    int64_t deadline = rt_time_mono_ms() + 5000;
+    while (len + 1 < sizeof resp && rt_time_mono_ms() < deadline) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        if (recv(fd, resp + len, 1, 0) != 1)
+            break;
+        len++;
+        if (len >= 4 && memcmp(resp + len - 4, "\r\n\r\n", 4) == 0)
+            break;
+    }
+    resp[len] = '\0';
+    if (strncmp(resp, "HTTP/1.1 101", 12) != 0)
+        fail_msg("upgrade of %s: %s", path, resp);
+    return fd;
+}
+
+/* Reads exactly n bytes before the deadline: 1, 0 on timeout, -1 when the peer closed. */
+static int read_exact(int fd, unsigned char *buf, size_t n, int64_t deadline)
+{
+    size_t got = 0;
+    while (got < n) {
+        int64_t left = deadline - rt_time_mono_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, (int)(left < 100 ? left : 100)) <= 0)
+            continue;
+        ssize_t r = recv(fd, buf + got, n - got, 0);
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 1;
+}
+
+/* One frame from the server (unmasked): 1 with its opcode and payload, 0 on timeout, -1 when
+ * the connection is gone. */
+static int raw_frame(int fd, int64_t deadline, int *opcode, unsigned char *payload, size_t cap,
+                     size_t *plen)
+{
+    unsigned char h[8];
+    int r = read_exact(fd, h, 2, deadline);
+    if (r <= 0)
+        return r;
+    *opcode = h[0] & 0x0f;
+    uint64_t len = h[1] & 0x7f;
+    if (len == 126 || len == 127) {
+        size_t k = len == 126 ? 2 : 8;
+        if (read_exact(fd, h, k, deadline + 5000) != 1)
+            return -1;
+        len = 0;
+        for (size_t i = 0; i < k; i++)
+            len = len << 8 | h[i];
+    }
+    unsigned char sink[4096];
+    size_t keep = 0;
+    while (len > 0) {
+        size_t chunk = len > sizeof sink ? sizeof sink : (size_t)len;
+        if (read_exact(fd, sink, chunk, deadline + 5000) != 1)
+            return -1;
+        if (keep < cap) {
+            size_t c = chunk < cap - keep ? chunk : cap - keep;
+            memcpy(payload + keep, sink, c);
+            keep += c;
+        }
+        len -= chunk;
+    }
+    *plen = keep;
+    return 1;
+}
+
+static void raw_send_text(int fd, const char *text)
+{
+    unsigned char f[256];
+    size_t n = strlen(text);
+    assert_true(n < 126);
+    const unsigned char mask[4] = {1, 2, 3, 4};
+    f[0] = 0x81;
+    f[1] = (unsigned char)(0x80 | n);
+    memcpy(f + 2, mask, 4);
+    for (size_t i = 0; i < n; i++)
+        f[6 + i] = (unsigned char)text[i] ^ mask[i % 4];
+    assert_int_equal(send(fd, f, n + 6, 0), (ssize_t)(n + 6));
+}
+
+static void test_pings(void **state)
+{
+    (void)state;
+    char *body = NULL;
+    /* Muted: no pings, and a client that never answers stays. */
+    assert_int_equal(http("POST", "/admin/mute-pings?seconds=30", &body), 200);
+    free(body);
+    int fd = raw_connect("/ws/btcusdc@kline_1m");
+    int64_t until = rt_time_mono_ms() + 1500;
+    int pings = 0, texts = 0, op = 0, r;
+    unsigned char payload[4096];
+    size_t plen;
+    while ((r = raw_frame(fd, until, &op, payload, sizeof payload, &plen)) == 1) {
+        pings += op == 0x9;
+        texts += op == 0x1;
+    }
+    assert_int_equal(r, 0); /* still open */
+    assert_int_equal(pings, 0);
+    assert_true(texts > 0);
+
+    /* Unmuted: pings every 300 ms, and the client that never pongs is dropped once a ping has
+     * waited SIM_PONG_TIMEOUT_MS (3 s). */
+    int64_t unmuted = rt_time_mono_ms();
+    assert_int_equal(http("POST", "/admin/mute-pings?seconds=0", &body), 200);
+    free(body);
+    until = unmuted + 8000;
+    pings = 0;
+    while ((r = raw_frame(fd, until, &op, payload, sizeof payload, &plen)) == 1)
+        pings += op == 0x9;
+    int64_t gone = rt_time_mono_ms() - unmuted;
+    assert_int_equal(r, -1);
+    assert_true(pings >= 5);
+    if (gone < 2900 || gone > 5000)
+        fail_msg("dropped %lld ms after the first ping, want about 3000", (long long)gone);
+    close(fd);
+}
+
+static void test_message_rate(void **state)
+{
+    (void)state;
+    int fd = raw_connect("/ws");
+    for (int i = 0; i < 6; i++) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "{\"method\":\"LIST_SUBSCRIPTIONS\",\"id\":%d}", i);
+        raw_send_text(fd, msg);
+    }
+    int64_t until = rt_time_mono_ms() + 3000;
+    int replies = 0, op = 0, r;
+    unsigned char payload[4096];
+    size_t plen;
+    bool close_frame = false;
+    while ((r = raw_frame(fd, until, &op, payload, sizeof payload, &plen)) == 1) {
+        replies += op == 0x1;
+        if (op == 0x8) {
+            close_frame = true;
+            assert_true(plen >= 2);
+            assert_int_equal(payload[0] << 8 | payload[1], 1008);
+            break;
+        }
+    }
+    assert_true(close_frame);
+    assert_int_equal(replies, 5);
+    close(fd);
+}
+
 int main(void)
 {
     lws_set_log_level(LLL_ERR, NULL);
@@ -533,6 +707,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_streams_and_rest),
         cmocka_unit_test(test_refuse_and_shutdown),
+        cmocka_unit_test(test_pings),
+        cmocka_unit_test(test_message_rate),
     };
     int rc = cmocka_run_group_tests(tests, start_sim, stop_sim);
     curl_global_cleanup();

@@ -89,6 +89,7 @@ struct sim_server {
     int64_t mute_until;   /* monotonic ms; pings muted before it */
     int64_t refuse_until; /* monotonic ms; upgrades refused before it */
     bool was_muted;
+    bool replay_done; /* logged that the replayed file ran out */
     int64_t next_ticker;
     uint64_t ping_seq;
     sim_buf_t out, wrapped;
@@ -302,6 +303,14 @@ static void tick(sim_server_t *s)
     }
     check_pings(s, now);
     s->stats.refusing = now < s->refuse_until;
+    for (size_t i = 0; i < sim_market_count(s->market) && !s->replay_done; i++) {
+        if (sim_market_replay_done(s->market, i)) {
+            s->replay_done = true;
+            rt_log_info(MOD, "replay: the file is over symbol=%s (no more %s klines)",
+                        sim_market_spec(s->market, i)->symbol,
+                        sim_market_spec(s->market, i)->symbol);
+        }
+    }
 }
 
 static void on_tick(lws_sorted_usec_list_t *sul)

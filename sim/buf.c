@@ -121,8 +121,8 @@ int sim_buf_money(sim_buf_t *b, rt_money_t v)
 {
     char tmp[RT_MONEY_FMT_MAX + 2];
     tmp[0] = '"';
-    size_t n = rt_money_format_fixed(v, RT_MONEY_DECIMALS, RT_ROUND_NEAREST, tmp + 1,
-                                     sizeof tmp - 2);
+    size_t n =
+        rt_money_format_fixed(v, RT_MONEY_DECIMALS, RT_ROUND_NEAREST, tmp + 1, sizeof tmp - 2);
     if (n == 0) {
         if (b->err == 0)
             b->err = RT_EINVAL;

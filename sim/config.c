@@ -4,11 +4,11 @@
 #include "rt/log.h"
 
 /* sim_interval_t order. */
-static const char *const intervals[] = {"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h",
-                                        "6h", "8h", "12h", "1d", "3d", "1w", "1M", NULL};
-static const char *const replay_intervals[] = {"auto", "1s", "1m", "3m", "5m", "15m", "30m",
-                                               "1h",   "2h", "4h", "6h", "8h", "12h", "1d",
-                                               "3d",   "1w", NULL};
+static const char *const intervals[] = {"1s", "1m", "3m",  "5m", "15m", "30m", "1h", "2h", "4h",
+                                        "6h", "8h", "12h", "1d", "3d",  "1w",  "1M", NULL};
+static const char *const replay_intervals[] = {"auto", "1s", "1m", "3m", "5m", "15m",
+                                               "30m",  "1h", "2h", "4h", "6h", "8h",
+                                               "12h",  "1d", "3d", "1w", NULL};
 /* rt_log_level_t order, then "warning" as another name of warn. */
 static const char *const levels[] = {"debug", "info", "warn", "error", "warning", NULL};
 
@@ -36,8 +36,10 @@ static const rt_config_var_t vars[] = {
     {"SIM_REPLAY_CSV", RT_CONFIG_STRING, "",
      "candles CSV (../shared/data format) to replay for SIM_REPLAY_SYMBOL instead of the model",
      RT_CONFIG_AT(sim_config_t, replay_csv), .max = 1023},
-    {"SIM_REPLAY_SYMBOL", RT_CONFIG_STRING, "", "symbol that replays the CSV (default: the first "
-     "of SYMBOLS)", RT_CONFIG_AT(sim_config_t, replay_symbol), .max = 20},
+    {"SIM_REPLAY_SYMBOL", RT_CONFIG_STRING, "",
+     "symbol that replays the CSV (default: the first "
+     "of SYMBOLS)",
+     RT_CONFIG_AT(sim_config_t, replay_symbol), .max = 20},
     {"SIM_REPLAY_INTERVAL", RT_CONFIG_ENUM, "auto", "interval of the CSV's candles",
      RT_CONFIG_AT(sim_config_t, replay_interval), .choices = replay_intervals},
     {"SIM_PING_INTERVAL_MS", RT_CONFIG_INT, "20000", "WebSocket ping period (Binance: 20 s)",

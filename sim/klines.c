@@ -11,22 +11,14 @@ static const struct {
     const char *name;
     int64_t ms;
 } intervals[SIM_IV_COUNT] = {
-    [SIM_IV_1S] = {"1s", 1000},
-    [SIM_IV_1M] = {"1m", 60000},
-    [SIM_IV_3M] = {"3m", 3 * 60000},
-    [SIM_IV_5M] = {"5m", 5 * 60000},
-    [SIM_IV_15M] = {"15m", 15 * 60000},
-    [SIM_IV_30M] = {"30m", 30 * 60000},
-    [SIM_IV_1H] = {"1h", 3600000},
-    [SIM_IV_2H] = {"2h", 2 * 3600000},
-    [SIM_IV_4H] = {"4h", 4 * 3600000},
-    [SIM_IV_6H] = {"6h", 6 * 3600000},
-    [SIM_IV_8H] = {"8h", 8 * 3600000},
-    [SIM_IV_12H] = {"12h", 12 * 3600000},
-    [SIM_IV_1D] = {"1d", DAY_MS},
-    [SIM_IV_3D] = {"3d", 3 * DAY_MS},
-    [SIM_IV_1W] = {"1w", 7 * DAY_MS},
-    [SIM_IV_1MO] = {"1M", 30 * DAY_MS},
+    [SIM_IV_1S] = {"1s", 1000},         [SIM_IV_1M] = {"1m", 60000},
+    [SIM_IV_3M] = {"3m", 3 * 60000},    [SIM_IV_5M] = {"5m", 5 * 60000},
+    [SIM_IV_15M] = {"15m", 15 * 60000}, [SIM_IV_30M] = {"30m", 30 * 60000},
+    [SIM_IV_1H] = {"1h", 3600000},      [SIM_IV_2H] = {"2h", 2 * 3600000},
+    [SIM_IV_4H] = {"4h", 4 * 3600000},  [SIM_IV_6H] = {"6h", 6 * 3600000},
+    [SIM_IV_8H] = {"8h", 8 * 3600000},  [SIM_IV_12H] = {"12h", 12 * 3600000},
+    [SIM_IV_1D] = {"1d", DAY_MS},       [SIM_IV_3D] = {"3d", 3 * DAY_MS},
+    [SIM_IV_1W] = {"1w", 7 * DAY_MS},   [SIM_IV_1MO] = {"1M", 30 * DAY_MS},
 };
 
 int sim_interval_parse(const char *s, size_t n, sim_interval_t *out)
@@ -281,8 +273,7 @@ size_t sim_klines_count(const sim_klines_t *k, sim_interval_t iv)
     return s->count + (s->active ? 1 : 0);
 }
 
-const sim_kline_t *sim_klines_get(const sim_klines_t *k, sim_interval_t iv, size_t i,
-                                  bool *closed)
+const sim_kline_t *sim_klines_get(const sim_klines_t *k, sim_interval_t iv, size_t i, bool *closed)
 {
     if ((unsigned)iv >= SIM_IV_COUNT)
         return NULL;
@@ -301,8 +292,7 @@ const sim_kline_t *sim_klines_get(const sim_klines_t *k, sim_interval_t iv, size
 }
 
 /* First index in [0, total) whose open time is >= t (strict: > t). */
-static size_t bound(const sim_klines_t *k, sim_interval_t iv, size_t total, int64_t t,
-                    bool strict)
+static size_t bound(const sim_klines_t *k, sim_interval_t iv, size_t total, int64_t t, bool strict)
 {
     size_t lo = 0, hi = total;
     while (lo < hi) {

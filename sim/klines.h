@@ -118,8 +118,7 @@ size_t sim_klines_closed_count(const sim_klines_t *k, sim_interval_t iv);
 
 /** The i-th kline of iv in the order of sim_klines_count (borrowed; valid until the next add
  *  or advance); NULL when out of range. *closed (may be NULL) says whether it is closed. */
-const sim_kline_t *sim_klines_get(const sim_klines_t *k, sim_interval_t iv, size_t i,
-                                  bool *closed);
+const sim_kline_t *sim_klines_get(const sim_klines_t *k, sim_interval_t iv, size_t i, bool *closed);
 
 /** Selects klines as Binance's GET /api/v3/klines does: with start (has_start), the first
  *  `limit` whose open time is in [start, end]; with only end, the last `limit` whose open time

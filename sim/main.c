@@ -29,8 +29,8 @@ static void lws_to_log(int level, const char *line)
 
 static int load_replay(const sim_config_t *cfg, const char *symbol, sim_replay_t *replay)
 {
-    static const char *const names[] = {"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h",
-                                        "4h", "6h", "8h", "12h", "1d", "3d", "1w"};
+    static const char *const names[] = {"1s", "1m", "3m", "5m",  "15m", "30m", "1h", "2h",
+                                        "4h", "6h", "8h", "12h", "1d",  "3d",  "1w"};
     const char *interval = cfg->replay_interval == 0 ? NULL : names[cfg->replay_interval - 1];
     rt_candle_t *rows = NULL;
     size_t count = 0;
@@ -106,8 +106,7 @@ int main(void)
     }
     rt_log_info(MOD, "history: symbols=%zu from=%lld to=%lld trades=%llu took_ms=%lld",
                 sim_market_count(market), (long long)start, (long long)live,
-                (unsigned long long)sim_market_trades(market),
-                (long long)(rt_time_mono_ms() - t0));
+                (unsigned long long)sim_market_trades(market), (long long)(rt_time_mono_ms() - t0));
 
     sim_server_config_t sc = {.port = (int)cfg.port,
                               .bind = cfg.bind,

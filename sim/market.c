@@ -141,8 +141,8 @@ typedef struct {
 static void on_close(void *ud, sim_interval_t iv, const sim_kline_t *k)
 {
     close_ctx_t *c = ud;
-    sim_event_t ev = {.kind = SIM_EVENT_KLINE_CLOSED, .symbol = c->symbol, .interval = iv,
-                      .kline = k};
+    sim_event_t ev = {
+        .kind = SIM_EVENT_KLINE_CLOSED, .symbol = c->symbol, .interval = iv, .kline = k};
     c->fn(c->ud, &ev);
 }
 
@@ -162,8 +162,11 @@ int sim_market_advance(sim_market_t *m, int64_t now_ms, sim_event_fn fn, void *u
         sim_kline_close_fn cfn = fn ? on_close : NULL;
         sim_tick_t t;
         while (next_tick(s, now_ms, &t) == RT_OK) {
-            sim_trade_t tr = {.time = t.time, .price = t.price, .qty = t.qty,
-                              .buyer_maker = t.buyer_maker, .id = -1};
+            sim_trade_t tr = {.time = t.time,
+                              .price = t.price,
+                              .qty = t.qty,
+                              .buyer_maker = t.buyer_maker,
+                              .id = -1};
             if (t.is_trade)
                 tr.id = s->next_trade_id++;
             int r = sim_klines_add(&s->klines, &t, tr.id, cfn, &cc);

@@ -23,11 +23,11 @@ typedef struct {
     const char *const *symbols; /* names, any case (stored upper case); no duplicates */
     size_t nsymbols;            /* 1..SIM_MAX_SYMBOLS */
     uint64_t seed;
-    int64_t start_ms;  /* simulated time where the models start (the history's start) */
-    int64_t live_ms;   /* simulated time where the history ends (the replay is placed so
-                          that `history` of its candles come before it) */
-    size_t history;    /* replay: candles played before live_ms */
-    size_t ring_max;   /* closed klines kept per symbol and interval (>= 1) */
+    int64_t start_ms;           /* simulated time where the models start (the history's start) */
+    int64_t live_ms;            /* simulated time where the history ends (the replay is placed so
+                                   that `history` of its candles come before it) */
+    size_t history;             /* replay: candles played before live_ms */
+    size_t ring_max;            /* closed klines kept per symbol and interval (>= 1) */
     const sim_replay_t *replay; /* NULL: every symbol follows the model (borrowed; must outlive
                                    the market) */
     const char *replay_symbol;  /* the symbol that replays (one of symbols) */
@@ -51,10 +51,10 @@ typedef enum {
 /** What advancing produced. Pointers are borrowed: valid during the callback only. */
 typedef struct {
     sim_event_kind_t kind;
-    size_t symbol;             /* index (sim_market_spec) */
-    sim_interval_t interval;   /* KLINE_CLOSED */
-    const sim_kline_t *kline;  /* KLINE_CLOSED */
-    const sim_trade_t *trade;  /* TRADE */
+    size_t symbol;            /* index (sim_market_spec) */
+    sim_interval_t interval;  /* KLINE_CLOSED */
+    const sim_kline_t *kline; /* KLINE_CLOSED */
+    const sim_trade_t *trade; /* TRADE */
 } sim_event_t;
 
 typedef void (*sim_event_fn)(void *ud, const sim_event_t *ev);

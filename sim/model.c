@@ -6,11 +6,11 @@
 
 __extension__ typedef __int128 i128;
 
-#define MICRO 1000000           /* micro-ticks per tick */
-#define PPB 1000000000          /* parts per billion */
-#define Z_BITS 20               /* fixed-point normals: 1.0 == 1 << Z_BITS */
-#define SQRT3_PPM 1732051       /* sqrt(3) * 1e6 */
-#define MIN_TICKS 10            /* the price never goes below 10 ticks */
+#define MICRO 1000000     /* micro-ticks per tick */
+#define PPB 1000000000    /* parts per billion */
+#define Z_BITS 20         /* fixed-point normals: 1.0 == 1 << Z_BITS */
+#define SQRT3_PPM 1732051 /* sqrt(3) * 1e6 */
+#define MIN_TICKS 10      /* the price never goes below 10 ticks */
 
 /* ---- random numbers ---------------------------------------------------------------------- */
 

@@ -61,10 +61,10 @@ const char *sim_regime_name(sim_regime_t r);
 typedef struct {
     sim_spec_t spec;
     sim_rng_t rng;
-    int64_t pu;         /* mid price in micro-ticks (tick / 1e6) */
-    int64_t pu_start;   /* the start price, for the long-run pull toward it */
-    int64_t pu_max;     /* ceiling (maxPrice / 2) */
-    int64_t second;     /* next simulated second to generate */
+    int64_t pu;       /* mid price in micro-ticks (tick / 1e6) */
+    int64_t pu_start; /* the start price, for the long-run pull toward it */
+    int64_t pu_max;   /* ceiling (maxPrice / 2) */
+    int64_t second;   /* next simulated second to generate */
     sim_regime_t regime;
     int64_t regime_end; /* first second of the next regime */
     int64_t drift_ppb;  /* per second (trends) */

@@ -6,11 +6,11 @@ int sim_payload_kline(sim_buf_t *b, const char *symbol, sim_interval_t iv, const
                       bool closed, int64_t event_time)
 {
     const char *i = sim_interval_name(iv);
-    sim_buf_printf(b, "{\"e\":\"kline\",\"E\":%lld,\"s\":\"%s\",\"k\":{\"t\":%lld,\"T\":%lld,"
-                      "\"s\":\"%s\",\"i\":\"%s\",\"f\":%lld,\"L\":%lld,\"o\":",
-                   (long long)event_time, symbol, (long long)k->open_time,
-                   (long long)k->close_time, symbol, i, (long long)k->first_id,
-                   (long long)k->last_id);
+    sim_buf_printf(b,
+                   "{\"e\":\"kline\",\"E\":%lld,\"s\":\"%s\",\"k\":{\"t\":%lld,\"T\":%lld,"
+                   "\"s\":\"%s\",\"i\":\"%s\",\"f\":%lld,\"L\":%lld,\"o\":",
+                   (long long)event_time, symbol, (long long)k->open_time, (long long)k->close_time,
+                   symbol, i, (long long)k->first_id, (long long)k->last_id);
     sim_buf_money(b, k->open);
     sim_buf_puts(b, ",\"c\":");
     sim_buf_money(b, k->close);

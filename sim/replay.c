@@ -32,8 +32,7 @@ static int decimals_of(rt_money_t v)
     return d;
 }
 
-int sim_replay_adopt(rt_candle_t *rows, size_t count, sim_replay_t *out, char *why,
-                     size_t why_cap)
+int sim_replay_adopt(rt_candle_t *rows, size_t count, sim_replay_t *out, char *why, size_t why_cap)
 {
     int rc = RT_OK;
     sim_interval_t iv;
@@ -154,9 +153,10 @@ int sim_replay_next(sim_replay_cursor_t *c, int64_t until_ms, sim_tick_t *out)
         break;
     }
     /* The taker side follows the move: a tick down was a sale into the bid. */
-    rt_money_t prev = c->phase == 0 ? r->open : c->phase == 1 ? r->open
-                                            : c->phase == 2 ? first
-                                                            : second;
+    rt_money_t prev = c->phase == 0   ? r->open
+                      : c->phase == 1 ? r->open
+                      : c->phase == 2 ? first
+                                      : second;
     k.buyer_maker = k.price < prev;
     k.is_trade = k.qty > 0;
     if (++c->phase == 4) {

@@ -32,8 +32,7 @@ typedef struct {
  *  them; freed with free() by sim_replay_cleanup, also on error) and checks what a replay
  *  needs: at least one row, a replayable interval (not 1M), every open time on an interval
  *  boundary. Returns 0 and *out, RT_EINVAL with the reason in why (may be NULL). */
-int sim_replay_adopt(rt_candle_t *rows, size_t count, sim_replay_t *out, char *why,
-                     size_t why_cap);
+int sim_replay_adopt(rt_candle_t *rows, size_t count, sim_replay_t *out, char *why, size_t why_cap);
 
 /** Parses text[0..n) with rt_csv_candles_parse (symbol: the replayed symbol; interval: its
  *  name, or NULL to infer it) and adopts the rows. Returns 0 and *out, RT_EINVAL / RT_ERANGE

@@ -67,8 +67,8 @@ static int add_pair(sim_params_t *p, const char *pair, size_t n, bool decode)
     int rc = RT_OK;
     size_t mark = p->used;
     const char *name = arena_put(p, pair, nn, decode, &rc);
-    const char *value = name ? arena_put(p, eq ? eq + 1 : "", eq ? n - nn - 1 : 0, decode, &rc)
-                             : NULL;
+    const char *value =
+        name ? arena_put(p, eq ? eq + 1 : "", eq ? n - nn - 1 : 0, decode, &rc) : NULL;
     if (value == NULL) {
         p->used = mark;
         return rc;
@@ -188,8 +188,7 @@ static int not_valid(sim_rest_resp_t *r, const char *param)
 #define SYMBOL_RANGE "^[A-Z0-9-_.]{1,20}$"
 #define NUMBER_RANGE "^[0-9]{1,20}$"
 /* JSON-escaped, as it goes into the message. */
-#define SYMBOLS_RANGE                                                                          \
-    "^\\\\[(\\\"[A-Z0-9-_.]{1,20}\\\"(,\\\"[A-Z0-9-_.]{1,20}\\\"){0,}){0,1}\\\\]$"
+#define SYMBOLS_RANGE "^\\\\[(\\\"[A-Z0-9-_.]{1,20}\\\"(,\\\"[A-Z0-9-_.]{1,20}\\\"){0,}){0,1}\\\\]$"
 
 static bool symbol_chars_ok(const char *s)
 {
@@ -198,8 +197,7 @@ static bool symbol_chars_ok(const char *s)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.'))
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
             return false;
     }
     return true;
@@ -251,8 +249,8 @@ static int need_symbol(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, sim
 
 /* Parses `symbols` (a JSON array of names) into a list of indices. Returns 0, or the error in r.
  */
-static int need_symbols(const sim_rest_ctx_t *ctx, const char *v, sim_rest_resp_t *r,
-                        size_t *idx, size_t cap, size_t *n)
+static int need_symbols(const sim_rest_ctx_t *ctx, const char *v, sim_rest_resp_t *r, size_t *idx,
+                        size_t cap, size_t *n)
 {
     json_error_t jerr;
     json_t *a = json_loads(v, 0, &jerr);
@@ -343,8 +341,7 @@ static void write_symbol_info(sim_buf_t *b, const sim_spec_t *s)
                     "\"EXPIRE_MAKER\",\"EXPIRE_BOTH\",\"DECREMENT\"]}");
 }
 
-static int h_exchange_info(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req,
-                           sim_rest_resp_t *r)
+static int h_exchange_info(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, sim_rest_resp_t *r)
 {
     size_t idx[SIM_MAX_SYMBOLS];
     size_t n = 0;
@@ -410,8 +407,8 @@ static int klines_common(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, s
     if (limit < 1 || (uint64_t)limit > max_limit)
         return not_valid(r, "limit");
     const char *tz = sim_params_get(req->params, "timeZone");
-    if (tz && tz[0] && strcmp(tz, "0") != 0 && strcmp(tz, "+0") != 0 &&
-        strcmp(tz, "00:00") != 0 && strcmp(tz, "+00:00") != 0 && strcmp(tz, "0:00") != 0)
+    if (tz && tz[0] && strcmp(tz, "0") != 0 && strcmp(tz, "+0") != 0 && strcmp(tz, "00:00") != 0 &&
+        strcmp(tz, "+00:00") != 0 && strcmp(tz, "0:00") != 0)
         return not_valid(r, "timeZone");
     if (has_start && has_end && start > end)
         return binance_error(r, 400, -1023, "Start time is greater than end time.");
@@ -421,8 +418,8 @@ static int klines_common(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, s
     if (sim_market_serves(ctx->market, idx, iv)) {
         const sim_klines_t *k = sim_market_klines(ctx->market, idx);
         size_t first, n;
-        sim_klines_select(k, iv, has_start, start, has_end, end, (size_t)limit, closed_only,
-                          &first, &n);
+        sim_klines_select(k, iv, has_start, start, has_end, end, (size_t)limit, closed_only, &first,
+                          &n);
         for (size_t i = 0; i < n; i++) {
             if (i)
                 sim_buf_puts(b, ",");
@@ -449,8 +446,7 @@ static void write_price(sim_buf_t *b, const sim_market_t *m, size_t i)
     sim_buf_puts(b, "}");
 }
 
-static int h_ticker_price(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req,
-                          sim_rest_resp_t *r)
+static int h_ticker_price(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, sim_rest_resp_t *r)
 {
     const char *one = sim_params_get(req->params, "symbol");
     const char *many = sim_params_get(req->params, "symbols");
@@ -493,8 +489,7 @@ static int h_health(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, sim_re
                    "\"connections\":%llu,\"candlesClosed\":%llu,\"pingsMuted\":%s,"
                    "\"refusing\":%s}",
                    (long long)ctx->sim_now_ms, (long long)(st ? st->speed : 0),
-                   sim_market_count(ctx->market),
-                   (unsigned long long)(st ? st->connections : 0),
+                   sim_market_count(ctx->market), (unsigned long long)(st ? st->connections : 0),
                    (unsigned long long)(st ? st->candles_closed : 0),
                    st && st->pings_muted ? "true" : "false", st && st->refusing ? "true" : "false");
     return set_json(r, 200);
@@ -515,8 +510,7 @@ static int h_metrics(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, sim_r
     metric(b, "sim_ws_connections", "gauge", "Open WebSocket connections.", st->connections);
     metric(b, "sim_ws_connects_total", "counter", "WebSocket connections accepted.",
            st->connects_total);
-    metric(b, "sim_ws_refused_total", "counter", "WebSocket upgrades refused.",
-           st->refused_total);
+    metric(b, "sim_ws_refused_total", "counter", "WebSocket upgrades refused.", st->refused_total);
     metric(b, "sim_ws_dropped_total", "counter", "WebSocket connections dropped by the server.",
            st->dropped_total);
     metric(b, "sim_ws_messages_sent_total", "counter", "WebSocket messages sent.",
@@ -572,8 +566,7 @@ static int h_admin_mute(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, si
     return admin_ok(r, SIM_ADMIN_MUTE_PINGS, "mute-pings", s);
 }
 
-static int h_admin_refuse(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req,
-                          sim_rest_resp_t *r)
+static int h_admin_refuse(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, sim_rest_resp_t *r)
 {
     (void)ctx;
     int64_t s;
@@ -593,8 +586,7 @@ static int h_admin_shutdown(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req
 /* More than any ring holds (SIM_HISTORY <= 10000). */
 #define ADMIN_CLOSED_MAX 1000000
 
-static int h_admin_closed(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req,
-                          sim_rest_resp_t *r)
+static int h_admin_closed(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, sim_rest_resp_t *r)
 {
     return klines_common(ctx, req, r, true, ADMIN_CLOSED_MAX, ADMIN_CLOSED_MAX);
 }

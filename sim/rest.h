@@ -94,8 +94,8 @@ typedef struct {
     sim_http_method_t method;
     const char *path; /* without the query string */
     const sim_params_t *params;
-    const char *peer;   /* client address, for the weight table */
-    bool peer_loopback; /* admin endpoints answer loopback clients only */
+    const char *peer;    /* client address, for the weight table */
+    bool peer_loopback;  /* admin endpoints answer loopback clients only */
     const char *api_key; /* X-MBX-APIKEY, NULL when absent (for the account module) */
 } sim_rest_req_t;
 

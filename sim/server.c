@@ -18,12 +18,12 @@
 #include "stream.h"
 
 #define MOD "server"
-#define TICK_MS 50                      /* how often the market advances */
-#define TICKER_MS 1000                  /* miniTicker period (Binance: 1000 ms) */
-#define KLINE_1S_UPDATE_MS 1000         /* 1s klines update every second (Binance) */
-#define CHUNK 16384                     /* HTTP body bytes per write */
+#define TICK_MS 50                          /* how often the market advances */
+#define TICKER_MS 1000                      /* miniTicker period (Binance: 1000 ms) */
+#define KLINE_1S_UPDATE_MS 1000             /* 1s klines update every second (Binance) */
+#define CHUNK 16384                         /* HTTP body bytes per write */
 #define MAX_QUEUED_BYTES ((size_t)16 << 20) /* a client this far behind is dropped */
-#define URL_CAP 65536                   /* request line room (1024 streams fit) */
+#define URL_CAP 65536                       /* request line room (1024 streams fit) */
 #define MAX_HTTP_BODY 65536
 
 /* One queued WebSocket message, with LWS_PRE bytes of room in front of the payload. */
@@ -416,8 +416,8 @@ static int answer(sim_server_t *s, struct lws *wsi, http_t *h)
                                "processing the request.\"}");
         r->status = 500;
     }
-    rt_log_debug(MOD, "http: %s status=%d weight=%d bytes=%zu", h->path, r->status,
-                 r->used_weight, r->body.len);
+    rt_log_debug(MOD, "http: %s status=%d weight=%d bytes=%zu", h->path, r->status, r->used_weight,
+                 r->body.len);
 
     unsigned char hdr[LWS_PRE + 1024];
     unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
@@ -528,8 +528,7 @@ static int ws_filter(sim_server_t *s, struct lws *wsi)
         s->stats.refused_total++;
         char shown[96];
         rt_str_escape(shown, sizeof shown, s->path, strlen(s->path));
-        rt_log_info(MOD, "ws: refused peer=%s path=\"%s\" error=%s", peer, shown,
-                    rt_strerror(rc));
+        rt_log_info(MOD, "ws: refused peer=%s path=\"%s\" error=%s", peer, shown, rt_strerror(rc));
         return 1;
     }
     return 0;

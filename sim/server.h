@@ -15,9 +15,9 @@
 #include "market.h"
 
 typedef struct {
-    int port;         /* 0: any free port (see sim_server_port) */
-    const char *bind; /* address to listen on */
-    int64_t speed;    /* simulated ms per real ms */
+    int port;             /* 0: any free port (see sim_server_port) */
+    const char *bind;     /* address to listen on */
+    int64_t speed;        /* simulated ms per real ms */
     int64_t sim_start_ms; /* simulated time at sim_server_run's start */
     int64_t ping_interval_ms;
     int64_t pong_timeout_ms;

@@ -23,11 +23,10 @@ static bool eq(const char *p, size_t n, const char *lit)
 static bool other_kind(const char *k, size_t n)
 {
     static const char *const kinds[] = {
-        "aggTrade",        "bookTicker",      "ticker",          "avgPrice",
-        "ticker_1h",       "ticker_4h",       "ticker_1d",       "depth",
-        "depth@100ms",     "depth@1000ms",    "depth5",          "depth10",
-        "depth20",         "depth5@100ms",    "depth10@100ms",   "depth20@100ms",
-        "depth5@1000ms",   "depth10@1000ms",  "depth20@1000ms",
+        "aggTrade",      "bookTicker",    "ticker",         "avgPrice",       "ticker_1h",
+        "ticker_4h",     "ticker_1d",     "depth",          "depth@100ms",    "depth@1000ms",
+        "depth5",        "depth10",       "depth20",        "depth5@100ms",   "depth10@100ms",
+        "depth20@100ms", "depth5@1000ms", "depth10@1000ms", "depth20@1000ms",
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (eq(k, n, kinds[i]))
@@ -45,8 +44,8 @@ int sim_stream_parse(const char *s, size_t n, sim_stream_t *out)
     memcpy(st.name, s, n);
 
     if (s[0] == '!') { /* all-market streams */
-        static const char *const all[] = {"!miniTicker@arr", "!ticker@arr", "!bookTicker",
-                                          "!ticker_1h@arr", "!ticker_4h@arr", "!ticker_1d@arr"};
+        static const char *const all[] = {"!miniTicker@arr", "!ticker@arr",    "!bookTicker",
+                                          "!ticker_1h@arr",  "!ticker_4h@arr", "!ticker_1d@arr"};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
             if (eq(s, n, all[i])) {
                 st.kind = SIM_STREAM_OTHER;
@@ -264,8 +263,8 @@ static void safe_text(char *dst, size_t cap, const char *src)
     dst[j] = '\0';
 }
 
-static int handle_subscribe(sim_ws_session_t *s, const json_t *params, const json_t *id,
-                            bool add, sim_buf_t *reply, bool *close)
+static int handle_subscribe(sim_ws_session_t *s, const json_t *params, const json_t *id, bool add,
+                            sim_buf_t *reply, bool *close)
 {
     if (params == NULL)
         return reply_error(reply, 2, "Invalid request: missing field `params`", id);
@@ -342,8 +341,9 @@ int sim_ws_handle(sim_ws_session_t *s, const char *msg, size_t n, sim_buf_t *rep
     if (root == NULL) {
         char text[sizeof jerr.text];
         safe_text(text, sizeof text, jerr.text);
-        sim_buf_printf(reply, "{\"error\":{\"code\":3,\"msg\":\"Invalid JSON: %s at line %d column "
-                              "%d\"},\"id\":null}",
+        sim_buf_printf(reply,
+                       "{\"error\":{\"code\":3,\"msg\":\"Invalid JSON: %s at line %d column "
+                       "%d\"},\"id\":null}",
                        text, jerr.line, jerr.column);
         return sim_buf_err(reply);
     }

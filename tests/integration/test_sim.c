@@ -402,8 +402,8 @@ static void test_streams_and_rest(void **state)
     for (int s = 0; s < 2; s++) {
         size_t n = json_array_size(closed[s]);
         for (size_t i = 1; i < n; i++) {
-            int64_t prev_T = json_integer_value(json_object_get(json_array_get(closed[s], i - 1),
-                                                                "T"));
+            int64_t prev_T =
+                json_integer_value(json_object_get(json_array_get(closed[s], i - 1), "T"));
             int64_t t = json_integer_value(json_object_get(json_array_get(closed[s], i), "t"));
             if (t != prev_T + 1)
                 fail_msg("%s: closed kline %zu opens at %lld, the previous closed at %lld",
@@ -432,8 +432,8 @@ static void test_streams_and_rest(void **state)
                                                "T", "q", "n", "V", "Q"};
             for (size_t j = 0; j < 11; j++) {
                 if (!json_equal(json_object_get(k, keys[j]), json_array_get(row, j)))
-                    fail_msg("%s kline %zu: %s differs between the stream and REST", symbols[s],
-                             i, keys[j]);
+                    fail_msg("%s kline %zu: %s differs between the stream and REST", symbols[s], i,
+                             keys[j]);
             }
         }
         json_decref(rows);
@@ -515,7 +515,8 @@ static void test_refuse_and_shutdown(void **state)
     assert_true(client_until(&c, 5000, is_gone));
     assert_true(c.count > 0);
     const char *last = c.msgs[c.count - 1];
-    if (!starts_with(last, "{\"stream\":\"!serverShutdown\",\"data\":{\"e\":\"serverShutdown\",\"E\":"))
+    if (!starts_with(last,
+                     "{\"stream\":\"!serverShutdown\",\"data\":{\"e\":\"serverShutdown\",\"E\":"))
         fail_msg("last message before the close: %s", last);
     client_close(&c);
 
@@ -536,7 +537,8 @@ static int raw_connect(const char *path)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     char req[512];

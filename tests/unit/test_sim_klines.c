@@ -85,8 +85,8 @@ static void on_close(void *ud, sim_interval_t iv, const sim_kline_t *k)
 
 static sim_tick_t tick(int64_t t, int64_t price, int64_t qty, bool buyer_maker)
 {
-    sim_tick_t k = {.time = t, .price = U(price), .qty = U(qty), .buyer_maker = buyer_maker,
-                    .is_trade = true};
+    sim_tick_t k = {
+        .time = t, .price = U(price), .qty = U(qty), .buyer_maker = buyer_maker, .is_trade = true};
     return k;
 }
 
@@ -238,26 +238,26 @@ static void test_select(void **state)
         bool closed_only;
         size_t first, n;
     } cases[] = {
-        {false, 0, false, 0, 500, false, 0, 11},        /* everything, forming included */
-        {false, 0, false, 0, 3, false, 8, 3},           /* the latest 3 */
-        {false, 0, false, 0, 3, true, 7, 3},            /* the latest 3 closed */
-        {true, 2 * MIN, false, 0, 4, false, 2, 4},      /* from minute 2 */
-        {true, 2 * MIN + 1, false, 0, 4, false, 3, 4},  /* open time >= start */
+        {false, 0, false, 0, 500, false, 0, 11},          /* everything, forming included */
+        {false, 0, false, 0, 3, false, 8, 3},             /* the latest 3 */
+        {false, 0, false, 0, 3, true, 7, 3},              /* the latest 3 closed */
+        {true, 2 * MIN, false, 0, 4, false, 2, 4},        /* from minute 2 */
+        {true, 2 * MIN + 1, false, 0, 4, false, 3, 4},    /* open time >= start */
         {true, 2 * MIN, true, 4 * MIN, 100, false, 2, 3}, /* [2, 4] */
         {true, 2 * MIN, true, 4 * MIN - 1, 100, false, 2, 2},
-        {false, 0, true, 4 * MIN, 2, false, 3, 2},      /* the 2 up to minute 4 */
+        {false, 0, true, 4 * MIN, 2, false, 3, 2}, /* the 2 up to minute 4 */
         {false, 0, true, 100 * MIN, 2, false, 9, 2},
-        {true, 50 * MIN, false, 0, 10, false, 11, 0},   /* after everything */
-        {false, 0, true, -1, 10, false, 0, 0},          /* before everything */
-        {true, 0, true, 10 * MIN, 1000, true, 0, 10},   /* closed only leaves out minute 10 */
+        {true, 50 * MIN, false, 0, 10, false, 11, 0}, /* after everything */
+        {false, 0, true, -1, 10, false, 0, 0},        /* before everything */
+        {true, 0, true, 10 * MIN, 1000, true, 0, 10}, /* closed only leaves out minute 10 */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t first = 99, n = 99;
         sim_klines_select(&k, SIM_IV_1M, cases[i].has_start, cases[i].start, cases[i].has_end,
                           cases[i].end, cases[i].limit, cases[i].closed_only, &first, &n);
         if (n != cases[i].n || (n > 0 && first != cases[i].first))
-            fail_msg("case %zu: first %zu n %zu, want first %zu n %zu", i, first, n,
-                     cases[i].first, cases[i].n);
+            fail_msg("case %zu: first %zu n %zu, want first %zu n %zu", i, first, n, cases[i].first,
+                     cases[i].n);
     }
     sim_klines_cleanup(&k);
 }

@@ -33,10 +33,12 @@ static void test_rng_reference(void **state)
         uint64_t seed;
         uint64_t want[4];
     } cases[] = {
-        {0, {0x99ec5f36cb75f2b4ull, 0xbf6e1f784956452aull, 0x1a5f849d4933e6e0ull,
-             0x6aa594f1262d2d2cull}},
-        {42, {0x15780b2e0c2ec716ull, 0x6104d9866d113a7eull, 0xae17533239e499a1ull,
-              0xecb8ad4703b360a1ull}},
+        {0,
+         {0x99ec5f36cb75f2b4ull, 0xbf6e1f784956452aull, 0x1a5f849d4933e6e0ull,
+          0x6aa594f1262d2d2cull}},
+        {42,
+         {0x15780b2e0c2ec716ull, 0x6104d9866d113a7eull, 0xae17533239e499a1ull,
+          0xecb8ad4703b360a1ull}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sim_rng_t r;
@@ -90,8 +92,12 @@ static void test_golden_ticks(void **state)
 static sim_market_t *run(uint64_t seed, int64_t start, int hours)
 {
     static const char *const syms[] = {"BTCUSDC", "ETHUSDC", "SOLUSDC", "BNBUSDC", "XRPUSDC"};
-    sim_market_config_t c = {.symbols = syms, .nsymbols = 5, .seed = seed, .start_ms = start,
-                             .live_ms = start, .ring_max = 2000};
+    sim_market_config_t c = {.symbols = syms,
+                             .nsymbols = 5,
+                             .seed = seed,
+                             .start_ms = start,
+                             .live_ms = start,
+                             .ring_max = 2000};
     sim_market_t *m = NULL;
     char why[128] = "";
     assert_int_equal(sim_market_new(&c, &m, why, sizeof why), RT_OK);
@@ -101,12 +107,11 @@ static sim_market_t *run(uint64_t seed, int64_t start, int hours)
 
 static bool same_kline(const sim_kline_t *a, const sim_kline_t *b)
 {
-    return a->open_time == b->open_time && a->close_time == b->close_time &&
-           a->open == b->open && a->high == b->high && a->low == b->low &&
-           a->close == b->close && a->volume == b->volume &&
-           a->quote_volume == b->quote_volume && a->taker_base == b->taker_base &&
-           a->taker_quote == b->taker_quote && a->trades == b->trades &&
-           a->first_id == b->first_id && a->last_id == b->last_id;
+    return a->open_time == b->open_time && a->close_time == b->close_time && a->open == b->open &&
+           a->high == b->high && a->low == b->low && a->close == b->close &&
+           a->volume == b->volume && a->quote_volume == b->quote_volume &&
+           a->taker_base == b->taker_base && a->taker_quote == b->taker_quote &&
+           a->trades == b->trades && a->first_id == b->first_id && a->last_id == b->last_id;
 }
 
 static void test_same_seed_same_candles(void **state)
@@ -307,9 +312,12 @@ static void test_specs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rng_reference),   cmocka_unit_test(test_golden_ticks),
-        cmocka_unit_test(test_same_seed_same_candles), cmocka_unit_test(test_candle_invariants),
-        cmocka_unit_test(test_ticks),           cmocka_unit_test(test_regimes_occur),
+        cmocka_unit_test(test_rng_reference),
+        cmocka_unit_test(test_golden_ticks),
+        cmocka_unit_test(test_same_seed_same_candles),
+        cmocka_unit_test(test_candle_invariants),
+        cmocka_unit_test(test_ticks),
+        cmocka_unit_test(test_regimes_occur),
         cmocka_unit_test(test_specs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,13 +70,12 @@ static void test_kline(void **state)
 
     assert_int_equal(sim_payload_kline(&data, "BTCUSDC", SIM_IV_1M, &k, true, 1716219840001),
                      RT_OK);
-    assert_int_equal(
-        sim_payload_combined(&b, "btcusdc@kline_1m", sim_buf_str(&data), data.len), RT_OK);
+    assert_int_equal(sim_payload_combined(&b, "btcusdc@kline_1m", sim_buf_str(&data), data.len),
+                     RT_OK);
     expect_fixture(&b, "sim_ws_kline_closed.json");
 
     sim_buf_reset(&b);
-    assert_int_equal(sim_payload_kline(&b, "BTCUSDC", SIM_IV_1M, &k, false, 1716219822000),
-                     RT_OK);
+    assert_int_equal(sim_payload_kline(&b, "BTCUSDC", SIM_IV_1M, &k, false, 1716219822000), RT_OK);
     expect_fixture(&b, "sim_ws_kline_update_raw.json");
 
     /* A minute without trades: ids -1, zero volumes, all prices the previous close. */
@@ -89,8 +88,7 @@ static void test_kline(void **state)
                      .first_id = -1,
                      .last_id = -1};
     sim_buf_reset(&b);
-    assert_int_equal(sim_payload_kline(&b, "XRPUSDC", SIM_IV_1M, &e, false, 1716220000000),
-                     RT_OK);
+    assert_int_equal(sim_payload_kline(&b, "XRPUSDC", SIM_IV_1M, &e, false, 1716220000000), RT_OK);
     expect_fixture(&b, "sim_ws_kline_empty_raw.json");
     sim_buf_cleanup(&b);
     sim_buf_cleanup(&data);

@@ -37,9 +37,15 @@ static sim_market_t *replay_all(const sim_replay_t *r, const char *symbol, size_
                                 int64_t live, int64_t *shift_out)
 {
     const char *syms[] = {symbol, "ETHUSDC"};
-    sim_market_config_t c = {.symbols = syms, .nsymbols = 2, .seed = 1, .start_ms = live,
-                             .live_ms = live, .history = history, .ring_max = 40000,
-                             .replay = r, .replay_symbol = symbol};
+    sim_market_config_t c = {.symbols = syms,
+                             .nsymbols = 2,
+                             .seed = 1,
+                             .start_ms = live,
+                             .live_ms = live,
+                             .history = history,
+                             .ring_max = 40000,
+                             .replay = r,
+                             .replay_symbol = symbol};
     sim_market_t *m = NULL;
     char why[128] = "";
     if (sim_market_new(&c, &m, why, sizeof why) != RT_OK)
@@ -223,8 +229,8 @@ static void test_bad_files(void **state)
     sim_replay_t r;
     assert_int_equal(sim_replay_parse(text, strlen(text), "ABCUSDC", NULL, &r, NULL, 0), RT_OK);
     const char *syms[] = {"BTCUSDC"};
-    sim_market_config_t c = {.symbols = syms, .nsymbols = 1, .ring_max = 10, .replay = &r,
-                             .replay_symbol = "ABCUSDC"};
+    sim_market_config_t c = {
+        .symbols = syms, .nsymbols = 1, .ring_max = 10, .replay = &r, .replay_symbol = "ABCUSDC"};
     sim_market_t *m = NULL;
     char why[128] = "";
     assert_int_equal(sim_market_new(&c, &m, why, sizeof why), RT_EINVAL);

@@ -30,8 +30,12 @@ static int setup(void **state)
 {
     (void)state;
     static const char *const syms[] = {"BTCUSDC", "ETHUSDC", "XRPUSDC"};
-    sim_market_config_t c = {.symbols = syms, .nsymbols = 3, .seed = 5, .start_ms = START,
-                             .live_ms = NOW, .ring_max = 1500};
+    sim_market_config_t c = {.symbols = syms,
+                             .nsymbols = 3,
+                             .seed = 5,
+                             .start_ms = START,
+                             .live_ms = NOW,
+                             .ring_max = 1500};
     if (sim_market_new(&c, &market, NULL, 0) != RT_OK)
         return -1;
     return sim_market_advance(market, NOW, NULL, NULL);
@@ -236,8 +240,8 @@ static void test_klines_errors(void **state)
         result_t r;
         get(&r, "/api/v3/klines", cases[i].query);
         if (r.resp.status != cases[i].status)
-            fail_msg("%s: status %d want %d (%s)", cases[i].query, r.resp.status,
-                     cases[i].status, r.resp.body.data);
+            fail_msg("%s: status %d want %d (%s)", cases[i].query, r.resp.status, cases[i].status,
+                     r.resp.body.data);
         if (cases[i].code) {
             assert_non_null(r.json);
             assert_int_equal(json_integer_value(json_object_get(r.json, "code")), cases[i].code);
@@ -301,18 +305,20 @@ static void test_exchange_info(void **state)
     static const struct {
         const char *type, *key, *value;
     } want[] = {
-        {"PRICE_FILTER", "tickSize", "0.01000000"}, {"PRICE_FILTER", "minPrice", "0.01000000"},
+        {"PRICE_FILTER", "tickSize", "0.01000000"},
+        {"PRICE_FILTER", "minPrice", "0.01000000"},
         {"PRICE_FILTER", "maxPrice", "1000000.00000000"},
-        {"LOT_SIZE", "stepSize", "0.00001000"},     {"LOT_SIZE", "minQty", "0.00001000"},
-        {"LOT_SIZE", "maxQty", "9000.00000000"},    {"MARKET_LOT_SIZE", "stepSize", "0.00000000"},
+        {"LOT_SIZE", "stepSize", "0.00001000"},
+        {"LOT_SIZE", "minQty", "0.00001000"},
+        {"LOT_SIZE", "maxQty", "9000.00000000"},
+        {"MARKET_LOT_SIZE", "stepSize", "0.00000000"},
         {"NOTIONAL", "minNotional", "5.00000000"},
         {"NOTIONAL", "maxNotional", "9000000.00000000"},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const json_t *f = NULL;
         for (size_t j = 0; j < json_array_size(filters); j++)
-            if (strcmp(json_string_value(json_object_get(json_array_get(filters, j),
-                                                         "filterType")),
+            if (strcmp(json_string_value(json_object_get(json_array_get(filters, j), "filterType")),
                        want[i].type) == 0)
                 f = json_array_get(filters, j);
         assert_non_null(f);
@@ -500,10 +506,14 @@ static void test_params(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ping_time_weights), cmocka_unit_test(test_klines),
-        cmocka_unit_test(test_klines_errors),     cmocka_unit_test(test_exchange_info),
-        cmocka_unit_test(test_ticker_price),      cmocka_unit_test(test_unknown_paths),
-        cmocka_unit_test(test_admin),             cmocka_unit_test(test_health_metrics),
+        cmocka_unit_test(test_ping_time_weights),
+        cmocka_unit_test(test_klines),
+        cmocka_unit_test(test_klines_errors),
+        cmocka_unit_test(test_exchange_info),
+        cmocka_unit_test(test_ticker_price),
+        cmocka_unit_test(test_unknown_paths),
+        cmocka_unit_test(test_admin),
+        cmocka_unit_test(test_health_metrics),
         cmocka_unit_test(test_params),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -20,8 +20,8 @@ static int setup(void **state)
 {
     (void)state;
     static const char *const syms[] = {"BTCUSDC", "ETHUSDC"};
-    sim_market_config_t c = {.symbols = syms, .nsymbols = 2, .seed = 1, .start_ms = 0,
-                             .live_ms = 0, .ring_max = 100};
+    sim_market_config_t c = {
+        .symbols = syms, .nsymbols = 2, .seed = 1, .start_ms = 0, .live_ms = 0, .ring_max = 100};
     return sim_market_new(&c, &market, NULL, 0);
 }
 
@@ -134,8 +134,9 @@ static void test_methods(void **state)
     sim_ws_session_t s;
     sim_ws_session_init(&s, market, false);
     assert_int_equal(sim_ws_session_open(&s, "/ws/btcusdc@kline_1m", NULL), RT_OK);
-    exchange(&s, "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdc@trade\",\"ethusdc@miniTicker\"],"
-                 "\"id\":1}",
+    exchange(&s,
+             "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdc@trade\",\"ethusdc@miniTicker\"],"
+             "\"id\":1}",
              "{\"result\":null,\"id\":1}");
     assert_int_equal(s.count, 3);
     assert_int_equal(s.items[2].sym, 1);
@@ -145,8 +146,9 @@ static void test_methods(void **state)
     exchange(&s, "{\"method\":\"LIST_SUBSCRIPTIONS\",\"id\":3}",
              "{\"result\":[\"btcusdc@kline_1m\",\"btcusdc@trade\",\"ethusdc@miniTicker\"],"
              "\"id\":3}");
-    exchange(&s, "{\"method\":\"UNSUBSCRIBE\",\"params\":[\"btcusdc@trade\",\"nothere@trade\"],"
-                 "\"id\":312}",
+    exchange(&s,
+             "{\"method\":\"UNSUBSCRIBE\",\"params\":[\"btcusdc@trade\",\"nothere@trade\"],"
+             "\"id\":312}",
              "{\"result\":null,\"id\":312}");
     exchange(&s, "{\"method\":\"LIST_SUBSCRIPTIONS\",\"id\":null}",
              "{\"result\":[\"btcusdc@kline_1m\",\"ethusdc@miniTicker\"],\"id\":null}");

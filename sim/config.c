@@ -25,7 +25,7 @@ static const rt_config_var_t vars[] = {
      RT_CONFIG_AT(sim_config_t, symbols), .min = 1, .max = 512, .check = &rt_config_check_symbol},
     {"SIM_SPEED", RT_CONFIG_INT, "1",
      "simulated seconds per real second (60: a 1m candle closes every second)",
-     RT_CONFIG_AT(sim_config_t, speed), .min = 1, .max = 100000},
+     RT_CONFIG_AT(sim_config_t, speed), .min = 1, .max = 10000},
     {"SIM_SEED", RT_CONFIG_INT, "42", "seed of the price model (same seed, same candles)",
      RT_CONFIG_AT(sim_config_t, seed), .min = 0, .max = INT64_MAX},
     {"SIM_HISTORY", RT_CONFIG_INT, "1000",

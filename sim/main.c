@@ -16,6 +16,10 @@
 #include "server.h"
 
 #define MOD "main"
+/* Generating history costs about 1 us per simulated second and symbol: 45 days (1000 1h
+ * candles) take some 4 s a symbol. Longer spans are cut to this. */
+#define HISTORY_MAX_DAYS 45
+#define HISTORY_MAX_MS ((int64_t)HISTORY_MAX_DAYS * 86400000)
 
 /* lws's errors are ours; its warnings (e.g. "User code denied connection" for every refused
  * upgrade, which we log ourselves) only at debug. */
@@ -50,7 +54,7 @@ static int load_replay(const sim_config_t *cfg, const char *symbol, sim_replay_t
 
 int main(void)
 {
-    static sim_config_t cfg; /* large (the symbol list): not on the stack */
+    sim_config_t cfg;
     sim_config_load_or_exit(&cfg);
     rt_log_init("exchange-sim", (rt_log_level_t)cfg.log_level);
     sim_config_log(&cfg);
@@ -81,7 +85,15 @@ int main(void)
      * have sent them. */
     sim_interval_t unit = (sim_interval_t)cfg.interval;
     int64_t live = rt_time_now_ms();
-    int64_t start = sim_interval_open(unit, live) - cfg.history * sim_interval_ms(unit);
+    int64_t span = cfg.history * sim_interval_ms(unit);
+    if (span > HISTORY_MAX_MS) {
+        rt_log_warn(MOD, "history: SIM_HISTORY=%lld of %s is more than %d days; generating the "
+                         "last %d days only (about %lld candles)",
+                    (long long)cfg.history, sim_interval_name(unit), HISTORY_MAX_DAYS,
+                    HISTORY_MAX_DAYS, (long long)(HISTORY_MAX_MS / sim_interval_ms(unit)));
+        span = HISTORY_MAX_MS;
+    }
+    int64_t start = sim_interval_open(unit, live) - span;
     size_t ring = cfg.history + 1 > 1500 ? (size_t)cfg.history + 1 : 1500;
     sim_market_config_t mc = {.symbols = names,
                               .nsymbols = cfg.symbols.count,

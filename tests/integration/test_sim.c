@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "rt/str.h"
 #include "rt/time.h"
 #include "rt_test.h"
 
@@ -102,8 +103,11 @@ static int start_sim(void **state)
         fprintf(stderr, "simulator did not start: \"%s\"\n", line);
         return -1;
     }
-    port = atoi(colon + 1); /* test code: the line was just checked */
-    return port > 0 ? 0 : -1;
+    int64_t p = 0;
+    if (rt_str_parse_int64(colon + 1, &p) != 0 || p < 1 || p > 65535)
+        return -1;
+    port = (int)p;
+    return 0;
 }
 
 static int stop_sim(void **state)

@@ -75,6 +75,7 @@ try {
   check(canvases > 0, 'chart canvas drawn');
 
   let traderUp = true;
+  let expected422 = false;
   const risk = await page.request.get(`${base}/api/trader/risk`).catch(() => null);
   if (!risk || risk.status() >= 500) traderUp = false;
   if ((!traderUp || noMarket) && partial) {
@@ -101,6 +102,19 @@ try {
     check(await row('#positions', [symbol, 'manual']), `positions table shows the manual position in ${symbol}`);
     check(await row('#pnl-symbol', [symbol]), `PnL by pair shows ${symbol}`);
     check(await row('#pnl-strategy', ['manual']), 'PnL by strategy shows manual');
+    // a refusal shows the trader's reason: a manual SELL where manual holds nothing (spot only)
+    const other = await page.evaluate((sym) => [...document.querySelectorAll('#o-symbol option')].map((o) => o.value).find((v) => v !== sym) || '', symbol);
+    if (other) {
+      await page.selectOption('#o-symbol', other);
+      await page.selectOption('#order-form select[name=side]', 'SELL');
+      await page.fill('#order-form input[name=amount]', qty);
+      await page.click('#o-submit');
+      await page.waitForFunction(() => /refused/.test(document.querySelector('#order-result').textContent), null, { timeout: 15000 })
+        .catch(() => {});
+      const refusal = await page.textContent('#order-result');
+      check(/^refused: .*no position/.test(refusal), `a manual SELL of ${other} without a position shows the trader's refusal (${refusal})`);
+      expected422 = true;
+    }
   }
   await page.screenshot({ path: path.join(artifacts, 'dashboard-1280x800.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
@@ -109,7 +123,13 @@ try {
   check(!overflow, 'no horizontal overflow on a phone-sized screen');
   await page.screenshot({ path: path.join(artifacts, 'dashboard-phone.png'), fullPage: true });
   console.log(`screenshots in ${artifacts}`);
-  const errs = consoleErrors.filter((e) => partial && !traderUp ? !/Failed to load resource: the server responded with a status of 50[234]/.test(e) : true);
+  // the only expected failed request: the refused SELL above (the browser logs its 422)
+  let seen422 = false;
+  const errs = consoleErrors.filter((e) => {
+    if (partial && !traderUp && /Failed to load resource: the server responded with a status of 50[234]/.test(e)) return false;
+    if (expected422 && !seen422 && /Failed to load resource: the server responded with a status of 422/.test(e)) { seen422 = true; return false; }
+    return true;
+  });
   check(errs.length === 0, `no console error${errs.length ? ': ' + errs.join(' | ') : ''}`);
 } finally {
   await browser.close();

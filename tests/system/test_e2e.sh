@@ -113,6 +113,10 @@ cat >>"$RT_ENV_FILE" <<EOF
 SIM_SPEED=${RT_E2E_SIM_SPEED:-60}
 SIM_HISTORY=200
 LOG_LEVEL=info
+# the bot trades too (it should: the page shows it); so that its fills can never refuse the
+# manual BUY, the per-symbol cooldown and the open-position cap are off (0 = off, docs/RISK.md)
+COOLDOWN_SECONDS=0
+MAX_OPEN_POSITIONS=0
 EOF
 TOKEN=$(sed -n 's/^API_TOKEN=\([0-9a-f]*\)$/\1/p' "$RT_ENV_FILE" | tail -n 1)
 [[ -n $TOKEN ]] || fail "no API_TOKEN in $RT_ENV_FILE"

@@ -85,7 +85,7 @@ function initChart() {
     autoSize: true,
     layout: { background: { color: '#0f1720' }, textColor: '#c9d4e0' },
     grid: { vertLines: { color: '#1c2733' }, horzLines: { color: '#1c2733' } },
-    timeScale: { timeVisible: true, secondsVisible: false },
+    timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 4, maxBarSpacing: 24 },
     rightPriceScale: { borderColor: '#2a3a4a' },
   });
   state.series = state.chart.addSeries(CandlestickSeries, {
@@ -122,6 +122,8 @@ async function loadChart() {
   const d = await get(`${PORTFOLIO}/market/candles?symbol=${sym}&interval=${state.interval}&limit=500`);
   const bars = d.candles.map(toBar);
   state.series.setData(bars);
+  // few bars (a fresh stack): spread them over the chart instead of a sliver at its right edge
+  if (bars.length > 0 && bars.length < 120) state.chart.timeScale().fitContent();
   state.lastBar = bars.length ? bars[bars.length - 1].time : 0;
   $('chart').dataset.bars = String(bars.length);
   showEmpty('chart-empty', bars.length === 0);

@@ -146,6 +146,21 @@ timeout 180 node "$SRC/tests/e2e/dashboard.mjs" "${args[@]}" || rc=$?
 [[ $rc -eq 0 ]] || fail "the browser test failed (rc=$rc); screenshots and logs in $ART"
 ok "the browser test passed; screenshots in $ART"
 
+# --- 5. Every process still up, none restarted; down; no sanitizer report in the logs --------
+bad=$(timeout 20 "$RT" status | awk 'NR > 1 && $2 != "up" && $0 !~ /\(not built\)/')
+[[ -z $bad ]] || fail "not up after the browser test: $bad"
+restarts=$(grep -l 'exited: .*not expected\|entered FATAL' "$RT_VAR_DIR/log/supervisord.log" 2>/dev/null || true)
+[[ -z $restarts ]] || { grep 'exited:\|FATAL' "$RT_VAR_DIR/log/supervisord.log" >&2; fail "a process died during the test"; }
+ok "every process of the stack stayed up"
+timeout 120 "$RT" down >"$TMP/down.out" 2>&1 || { cat "$TMP/down.out" >&2; fail "./rt down failed"; }
+STACK_UP=0
+reports=$(grep -l -E 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error: ' "$RT_VAR_DIR"/log/*.log 2>/dev/null || true)
+if [[ -n $reports ]]; then
+    grep -h -A 20 -E 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error: ' $reports | head -n 80 >&2
+    fail "sanitizer report(s) in: $reports"
+fi
+ok "./rt down stopped the stack; no sanitizer report in the services' logs"
+
 if [[ ${#NOT_RUN[@]} -gt 0 ]]; then
     echo "############################################################################"
     echo "# SKIPPED (partial): ${NOT_RUN[*]} not built, so these steps did NOT run:"

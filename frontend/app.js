@@ -344,9 +344,11 @@ async function saveStrategy(form) {
     body.params[name] = v;
   }
   try {
-    await put(`${ANALYZER}/strategies/${encodeURIComponent(form.dataset.name)}`, body);
-    result(out, true, 'saved');
-    safe(loadStrategies);
+    const name = form.dataset.name;
+    await put(`${ANALYZER}/strategies/${encodeURIComponent(name)}`, body);
+    await loadStrategies().catch(() => {}); // the values as the analyzer now has them
+    const again = [...document.querySelectorAll('#strategies form.strategy')].find((f) => f.dataset.name === name);
+    result(again ? again.querySelector('.result') : out, true, 'saved: applies from the next candle');
   } catch (e) {
     result(out, false, e.message);
   }

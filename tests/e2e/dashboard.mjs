@@ -116,8 +116,11 @@ try {
       expected422 = true;
     }
   }
+  // from the top: a full-page shot of a scrolled page repeats the sticky header mid-page
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(artifacts, 'dashboard-1280x800.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(500);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
   check(!overflow, 'no horizontal overflow on a phone-sized screen');

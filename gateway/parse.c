@@ -443,8 +443,8 @@ int gw_parse_frame(const gw_parser_t *p, const char *data, size_t len, gw_event_
         rc = fail(&f, RT_EINVAL, GW_BAD_STREAM, "stream not subscribed");
         goto out;
     }
-    long sym;
-    stream_type_t type;
+    long sym = -1;
+    stream_type_t type = ST_KLINE;
     rc = parse_stream_name(p, &f, s, n, &sym, &type);
     if (rc == RT_OK)
         rc = parse_payload(p, &f, d, true, sym, type, ev);

@@ -64,6 +64,31 @@ static void test_endpoint_parse(void **state)
     }
 }
 
+static void test_exchange_urls(void **state)
+{
+    (void)state;
+    char ws[GW_URL_CAP], rest[GW_URL_CAP];
+    assert_int_equal(gw_exchange_urls(GW_EXCHANGE_SIM, 9090, "", NULL, ws, rest), RT_OK);
+    assert_string_equal(ws, "ws://127.0.0.1:9090");
+    assert_string_equal(rest, "http://127.0.0.1:9090");
+    assert_int_equal(gw_exchange_urls(GW_EXCHANGE_SIM, 23456, NULL, NULL, ws, rest), RT_OK);
+    assert_string_equal(ws, "ws://127.0.0.1:23456");
+    assert_string_equal(rest, "http://127.0.0.1:23456");
+    assert_int_equal(gw_exchange_urls(GW_EXCHANGE_BINANCE, 0, NULL, NULL, ws, rest), RT_OK);
+    assert_string_equal(ws, "wss://stream.binance.com:9443");
+    assert_string_equal(rest, "https://api.binance.com");
+    assert_int_equal(gw_exchange_urls(GW_EXCHANGE_TESTNET, 0, NULL, NULL, ws, rest), RT_OK);
+    assert_string_equal(ws, "wss://stream.testnet.binance.vision");
+    assert_string_equal(rest, "https://testnet.binance.vision");
+    assert_int_equal(gw_exchange_urls(GW_EXCHANGE_BINANCE, 0, "wss://data-stream.binance.vision",
+                                      "https://data-api.binance.vision", ws, rest),
+                     RT_OK);
+    assert_string_equal(ws, "wss://data-stream.binance.vision");
+    assert_string_equal(rest, "https://data-api.binance.vision");
+    assert_int_equal(gw_exchange_urls(GW_EXCHANGE_SIM, 0, NULL, NULL, ws, rest), RT_EINVAL);
+    assert_int_equal(gw_exchange_urls((gw_exchange_t)7, 9090, NULL, NULL, ws, rest), RT_EINVAL);
+}
+
 static void test_plan_default_symbols(void **state)
 {
     (void)state;
@@ -182,6 +207,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_endpoint_parse),
+        cmocka_unit_test(test_exchange_urls),
         cmocka_unit_test(test_plan_default_symbols),
         cmocka_unit_test(test_plan_many_symbols),
         cmocka_unit_test(test_queue),

@@ -39,6 +39,21 @@ typedef struct {
  *  fragment, credentials, an empty host or a bad port are RT_EINVAL. *out only on success. */
 int gw_endpoint_parse(const char *url, gw_endpoint_t *out);
 
+/** The markets EXCHANGE names (the order of the config's choices). */
+typedef enum { GW_EXCHANGE_SIM = 0, GW_EXCHANGE_BINANCE, GW_EXCHANGE_TESTNET } gw_exchange_t;
+
+/** Room for a URL. */
+#define GW_URL_CAP 512
+
+/** The WebSocket and REST base URLs of a market: sim ws://127.0.0.1:<sim_port> and
+ *  http://127.0.0.1:<sim_port>; binance wss://stream.binance.com:9443 and
+ *  https://api.binance.com; testnet wss://stream.testnet.binance.vision and
+ *  https://testnet.binance.vision. A non-empty override replaces its URL (copied as is).
+ *  ws and rest need GW_URL_CAP bytes. Returns 0 or RT_EINVAL (unknown exchange, a bad
+ *  sim_port, an override too long). */
+int gw_exchange_urls(gw_exchange_t ex, int sim_port, const char *ws_override,
+                     const char *rest_override, char *ws, char *rest);
+
 /** What one connection carries. */
 typedef struct {
     size_t first_sym; /* symbols [first_sym, first_sym + nsym) of the caller's list */

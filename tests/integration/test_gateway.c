@@ -1,0 +1,850 @@
+/* rt-gateway against a real redis-server, as a real process.
+ *
+ * test_scripted_exchange: a scripted exchange inside this test (a libwebsockets server for
+ * the combined stream, libmicrohttpd for REST klines) makes every fault happen at a known
+ * moment: klines and tickers, malformed frames, a ping whose pong must echo its payload, a
+ * dropped connection while candles close, a serverShutdown, and REST answers that overlap
+ * what the stream already sent. The closed candles on market:data:BTCUSDC must be exactly
+ * the exchange's, once each and in order, with the exchange's values, and so must the
+ * market:candles:BTCUSDC stream.
+ *
+ * test_sim_*: the same against the real rt-exchange-sim (build/bin), started on a free port
+ * with a high SIM_SPEED; its fault switches drop the connection and send serverShutdown, and
+ * its REST klines are the reference. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <microhttpd.h>
+
+#include "rt/bus.h"
+#include "rt/err.h"
+#include "rt/exparse.h"
+#include "rt/money.h"
+#include "rt/msg.h"
+#include "rt/time.h"
+#include "rt/types.h"
+#include "rt_test.h"
+
+#define T0 INT64_C(1716219780000) /* a minute boundary */
+#define MINUTE INT64_C(60000)
+#define MAX_CANDLES 4096
+
+/* ---------------------------------------------------------------------------------------- */
+/* helpers: ports, processes, HTTP, Redis                                                    */
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+typedef struct {
+    pid_t pid;
+    char log[512];
+} proc_t;
+
+/* Starts bin with the given environment (NULL-terminated "K=V" list) in a fresh temporary
+ * working directory (so no .env of the repo is read); stdout and stderr go to proc->log. */
+static void proc_start(proc_t *p, const char *bin, char *const env[])
+{
+    char dir[] = "/tmp/rt-gw-test.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(p->log, sizeof p->log, "%s/out.log", dir);
+    p->pid = fork();
+    assert_true(p->pid >= 0);
+    if (p->pid == 0) {
+        if (chdir(dir) != 0)
+            _exit(126);
+        int fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        char prog[1024];
+        snprintf(prog, sizeof prog, "%s", bin);
+        char *const argv[] = {prog, NULL};
+        execve(prog, argv, env);
+        _exit(127);
+    }
+}
+
+static void proc_dump(const proc_t *p, const char *what)
+{
+    FILE *f = fopen(p->log, "r");
+    if (f == NULL)
+        return;
+    fprintf(stderr, "---- %s log (%s) ----\n", what, p->log);
+    char line[1024];
+    while (fgets(line, sizeof line, f) != NULL)
+        fputs(line, stderr);
+    fprintf(stderr, "---- end of %s log ----\n", what);
+    fclose(f);
+}
+
+/* SIGTERM, then waits up to ms for the exit; SIGKILL after that. Returns the exit status, or
+ * -1 when it had to be killed. */
+static int proc_stop(proc_t *p, int64_t ms)
+{
+    if (p->pid <= 0)
+        return -1;
+    kill(p->pid, SIGTERM);
+    int64_t until = rt_time_mono_ms() + ms;
+    int status = 0;
+    while (rt_time_mono_ms() < until) {
+        pid_t r = waitpid(p->pid, &status, WNOHANG);
+        if (r == p->pid) {
+            p->pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        usleep(20000);
+    }
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, &status, 0);
+    p->pid = 0;
+    return -1;
+}
+
+static const char *bin_path(char *buf, size_t cap, const char *name)
+{
+    const char *dir = getenv("RT_BINARY_DIR");
+    snprintf(buf, cap, "%s/bin/%s", dir ? dir : "build", name);
+    if (access(buf, X_OK) != 0)
+        fail_msg("%s is not built (or not executable)", buf);
+    return buf;
+}
+
+typedef struct {
+    char *data;
+    size_t len;
+} body_t;
+
+static size_t body_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    body_t *b = ud;
+    size_t n = size * nmemb;
+    char *p = realloc(b->data, b->len + n + 1);
+    if (p == NULL)
+        return 0;
+    memcpy(p + b->len, ptr, n);
+    b->data = p;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+/* GET or POST url; returns the status (0 when unreachable) and the body in *out (caller
+ * frees; may be NULL). */
+static long http_call(const char *method, const char *url, char **out)
+{
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    body_t b = {NULL, 0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 3000L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    if (strcmp(method, "POST") == 0)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    if (out != NULL)
+        *out = b.data;
+    else
+        free(b.data);
+    return status;
+}
+
+/* The value of a metric sample line "name value" in a /metrics text; -1 when absent. */
+static double metric(const char *text, const char *sample)
+{
+    size_t n = strlen(sample);
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, sample, n) == 0 && p[n] == ' ')
+            return strtod(p + n + 1, NULL);
+    }
+    return -1;
+}
+
+static redisContext *redis_connect(void)
+{
+    const char *host = rt_test_require_env("RT_TEST_REDIS_HOST");
+    int port = atoi(rt_test_require_env("RT_TEST_REDIS_PORT"));
+    redisContext *r = redisConnect(host, port);
+    assert_non_null(r);
+    if (r->err)
+        fail_msg("redis %s:%d: %s", host, port, r->errstr);
+    return r;
+}
+
+static void redis_del(const char *key)
+{
+    redisContext *r = redis_connect();
+    redisReply *rep = redisCommand(r, "DEL %s", key);
+    freeReplyObject(rep);
+    redisFree(r);
+}
+
+/* Every entry of a stream, parsed as candles, into out (at most cap); returns the count. */
+static size_t redis_stream_candles(const char *key, rt_candle_t *out, size_t cap)
+{
+    redisContext *r = redis_connect();
+    redisReply *rep = redisCommand(r, "XRANGE %s - +", key);
+    assert_non_null(rep);
+    assert_int_equal(rep->type, REDIS_REPLY_ARRAY);
+    size_t n = 0;
+    for (size_t i = 0; i < rep->elements && n < cap; i++) {
+        redisReply *fields = rep->element[i]->element[1];
+        for (size_t j = 0; j + 1 < fields->elements; j += 2) {
+            if (strcmp(fields->element[j]->str, "data") != 0)
+                continue;
+            rt_msg_error_t err;
+            if (rt_msg_candle_parse(fields->element[j + 1]->str, fields->element[j + 1]->len,
+                                    &out[n], &err) != RT_OK)
+                fail_msg("stream entry is not a candle: %s", err.text);
+            n++;
+        }
+    }
+    freeReplyObject(rep);
+    redisFree(r);
+    return n;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* what a subscriber to market:data / market:ticker saw                                      */
+
+typedef struct {
+    rt_candle_t closed[MAX_CANDLES];
+    size_t nclosed;
+    size_t nupdates;
+    size_t ntickers;
+    size_t bad; /* messages that did not parse */
+    char last_bad[256];
+    rt_ticker_t last_ticker;
+} seen_t;
+
+static void on_bus(void *ud, const char *pattern, const char *channel, const char *payload,
+                   size_t len)
+{
+    (void)pattern;
+    seen_t *s = ud;
+    rt_msg_error_t err;
+    if (strncmp(channel, "market:data:", 12) == 0) {
+        rt_candle_t c;
+        if (rt_msg_candle_parse(payload, len, &c, &err) != RT_OK) {
+            s->bad++;
+            snprintf(s->last_bad, sizeof s->last_bad, "%s: %s", channel, err.text);
+            return;
+        }
+        if (c.closed && s->nclosed < MAX_CANDLES)
+            s->closed[s->nclosed++] = c;
+        else if (!c.closed)
+            s->nupdates++;
+    } else if (strncmp(channel, "market:ticker:", 14) == 0) {
+        rt_ticker_t t;
+        if (rt_msg_ticker_parse(payload, len, &t, &err) != RT_OK) {
+            s->bad++;
+            snprintf(s->last_bad, sizeof s->last_bad, "%s: %s", channel, err.text);
+            return;
+        }
+        s->ntickers++;
+        s->last_ticker = t;
+    }
+}
+
+static rt_bus_sub_t *subscribe(const char *symbol)
+{
+    rt_bus_opts_t o;
+    rt_bus_opts_init(&o);
+    o.host = rt_test_require_env("RT_TEST_REDIS_HOST");
+    o.port = atoi(rt_test_require_env("RT_TEST_REDIS_PORT"));
+    rt_bus_sub_t *sub = NULL;
+    assert_int_equal(rt_bus_sub_new(&o, &sub), RT_OK);
+    char ch[64];
+    snprintf(ch, sizeof ch, "market:data:%s", symbol);
+    assert_int_equal(rt_bus_sub_subscribe(sub, ch), RT_OK);
+    snprintf(ch, sizeof ch, "market:ticker:%s", symbol);
+    assert_int_equal(rt_bus_sub_subscribe(sub, ch), RT_OK);
+    return sub;
+}
+
+/* Exactly once and in order: strictly increasing open times, each one interval after the one
+ * before (the scripted exchange has no holes). */
+static void check_sequence(const rt_candle_t *c, size_t n, const char *what)
+{
+    for (size_t i = 1; i < n; i++)
+        if (c[i].open_time != c[i - 1].open_time + MINUTE)
+            fail_msg("%s: candle %zu opens at %" PRId64 " after %" PRId64
+                     " (duplicate, gap or disorder)",
+                     what, i, c[i].open_time, c[i - 1].open_time);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* the scripted exchange                                                                     */
+
+/* Candle i of the scripted BTCUSDC: prices from i, so a wrong candle is easy to spot. */
+static void script_candle(int i, bool closed, rt_candle_t *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->symbol, sizeof c->symbol, "BTCUSDC");
+    snprintf(c->interval, sizeof c->interval, "1m");
+    c->open_time = T0 + i * MINUTE;
+    c->close_time = c->open_time + MINUTE - 1;
+    c->open = RT_MONEY_UNITS(60000 + i);
+    c->high = c->open + RT_MONEY_UNITS(5);
+    c->low = c->open - RT_MONEY_UNITS(3);
+    c->close = c->open + (closed ? RT_MONEY_UNITS(2) : RT_MONEY_UNITS(1));
+    c->volume = closed ? RT_MONEY_UNITS(3) / 2 : RT_MONEY_UNITS(1) / 2;
+    c->closed = closed;
+}
+
+static void fmt8(char *buf, size_t cap, rt_money_t v)
+{
+    rt_money_format_fixed(v, 8, RT_ROUND_DOWN, buf, cap);
+}
+
+static void kline_frame(char *buf, size_t cap, int i, bool closed)
+{
+    rt_candle_t c;
+    script_candle(i, closed, &c);
+    char o[32], h[32], l[32], cl[32], v[32];
+    fmt8(o, sizeof o, c.open);
+    fmt8(h, sizeof h, c.high);
+    fmt8(l, sizeof l, c.low);
+    fmt8(cl, sizeof cl, c.close);
+    fmt8(v, sizeof v, c.volume);
+    snprintf(buf, cap,
+             "{\"stream\":\"btcusdc@kline_1m\",\"data\":{\"e\":\"kline\",\"E\":%" PRId64
+             ",\"s\":\"BTCUSDC\",\"k\":{\"t\":%" PRId64 ",\"T\":%" PRId64
+             ",\"s\":\"BTCUSDC\",\"i\":\"1m\",\"f\":1,\"L\":2,\"o\":\"%s\",\"c\":\"%s\",\"h\":"
+             "\"%s\",\"l\":\"%s\",\"v\":\"%s\",\"n\":2,\"x\":%s,\"q\":\"1.00000000\",\"V\":"
+             "\"0.50000000\",\"Q\":\"0.50000000\",\"B\":\"0\"}}}",
+             c.open_time + (closed ? MINUTE : MINUTE / 2), c.open_time, c.close_time, o, cl, h,
+             l, v, closed ? "true" : "false");
+}
+
+typedef enum { A_TEXT, A_PING, A_WAIT_PONG, A_DROP, A_SHUTDOWN, A_IDLE } act_kind_t;
+
+typedef struct {
+    act_kind_t kind;
+    char text[1024];
+} act_t;
+
+#define SCRIPT_MAX 64
+
+typedef struct {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    atomic_bool stop;
+    struct lws_context *ctx;
+    int ws_port;
+    struct MHD_Daemon *mhd;
+    int rest_port;
+    lws_sorted_usec_list_t sul;
+    /* the connection being served (one at a time) */
+    struct lws *wsi;
+    act_t script[SCRIPT_MAX];
+    int nscript, pos;
+    int64_t wait_until;
+    /* what the test checks (under mu) */
+    int connections;
+    char pong[64];
+    int rest_requests;
+    int forming; /* index of the candle forming now: REST serves only older ones */
+} fake_t;
+
+static void add(fake_t *f, act_kind_t kind, const char *text)
+{
+    assert_true(f->nscript < SCRIPT_MAX);
+    act_t *a = &f->script[f->nscript++];
+    a->kind = kind;
+    snprintf(a->text, sizeof a->text, "%s", text ? text : "");
+}
+
+static void add_kline(fake_t *f, int i, bool closed)
+{
+    char buf[1024];
+    kline_frame(buf, sizeof buf, i, closed);
+    add(f, A_TEXT, buf);
+}
+
+static void add_ticker(fake_t *f, int i)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf,
+             "{\"stream\":\"btcusdc@miniTicker\",\"data\":{\"e\":\"24hrMiniTicker\",\"E\":%" PRId64
+             ",\"s\":\"BTCUSDC\",\"c\":\"%d.50000000\",\"o\":\"60000.00000000\",\"h\":"
+             "\"61000.00000000\",\"l\":\"59000.00000000\",\"v\":\"10.00000000\",\"q\":"
+             "\"600000.00000000\"}}",
+             T0 + i * MINUTE + 1000, 60000 + i);
+    add(f, A_TEXT, buf);
+}
+
+/* The script of the n-th connection (1-based). */
+static void build_script(fake_t *f, int n)
+{
+    f->nscript = 0;
+    f->pos = 0;
+    if (n == 1) {
+        for (int i = 0; i <= 4; i++) {
+            add_kline(f, i, false);
+            add_ticker(f, i);
+            add_kline(f, i, true);
+        }
+        add(f, A_TEXT, "{\"stream\":\"btcusdc@kline_1m\",\"data\":{\"e\":"); /* bad JSON */
+        add(f, A_TEXT,
+            "{\"stream\":\"dogeusdc@miniTicker\",\"data\":{\"e\":\"24hrMiniTicker\",\"E\":1,"
+            "\"s\":\"DOGEUSDC\",\"c\":\"0.1\"}}"); /* a symbol not followed */
+        add(f, A_TEXT, "{\"result\":null,\"id\":1}");
+        add(f, A_PING, "gw-ping-42");
+        add(f, A_WAIT_PONG, NULL);
+        add_kline(f, 5, false);
+        add(f, A_DROP, NULL); /* 5, 6 and 7 close while the gateway is away */
+    } else if (n == 2) {
+        add_kline(f, 8, false); /* reveals the gap 5..7 */
+        add_kline(f, 8, true);
+        add_kline(f, 9, false);
+        add(f, A_SHUTDOWN, NULL); /* 9 closes, 10 forms while it is away */
+    } else if (n == 3) {
+        add_kline(f, 11, false); /* reveals the gap 9..10 */
+        add_kline(f, 10, true);  /* a late close of a backfilled candle: a duplicate */
+        add_kline(f, 11, true);
+        add(f, A_IDLE, NULL);
+    } else {
+        add(f, A_IDLE, NULL);
+    }
+}
+
+static void fake_tick(lws_sorted_usec_list_t *sul)
+{
+    fake_t *f = lws_container_of(sul, fake_t, sul);
+    if (f->wsi != NULL)
+        lws_callback_on_writable(f->wsi);
+    lws_sul_schedule(f->ctx, 0, &f->sul, fake_tick, 5 * LWS_US_PER_MS);
+}
+
+static int fake_writable(fake_t *f, struct lws *wsi)
+{
+    if (f->pos >= f->nscript)
+        return 0;
+    act_t *a = &f->script[f->pos];
+    unsigned char buf[LWS_PRE + 1100];
+    size_t n = strlen(a->text);
+    switch (a->kind) {
+    case A_TEXT:
+        memcpy(buf + LWS_PRE, a->text, n);
+        if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n)
+            return -1;
+        f->pos++;
+        if (strstr(a->text, "\"x\":true") != NULL || strstr(a->text, "\"x\":false") != NULL) {
+            /* the candle forming is the one of this frame (or the next, once it closed) */
+            const char *t = strstr(a->text, "\"t\":");
+            int64_t open = strtoll(t + 4, NULL, 10);
+            int idx = (int)((open - T0) / MINUTE) + (strstr(a->text, "\"x\":true") ? 1 : 0);
+            pthread_mutex_lock(&f->mu);
+            if (idx > f->forming)
+                f->forming = idx;
+            pthread_mutex_unlock(&f->mu);
+        }
+        return 0;
+    case A_PING:
+        memcpy(buf + LWS_PRE, a->text, n);
+        if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_PING) < (int)n)
+            return -1;
+        f->pos++;
+        f->wait_until = rt_time_mono_ms() + 3000;
+        return 0;
+    case A_WAIT_PONG: {
+        pthread_mutex_lock(&f->mu);
+        bool got = f->pong[0] != '\0';
+        pthread_mutex_unlock(&f->mu);
+        if (got || rt_time_mono_ms() > f->wait_until)
+            f->pos++;
+        return 0;
+    }
+    case A_DROP:
+        f->pos++;
+        pthread_mutex_lock(&f->mu);
+        f->forming = 8; /* 5, 6, 7 closed meanwhile */
+        pthread_mutex_unlock(&f->mu);
+        return -1;
+    case A_SHUTDOWN: {
+        char sd[128];
+        int k = snprintf(sd, sizeof sd,
+                         "{\"stream\":\"!serverShutdown\",\"data\":{\"e\":\"serverShutdown\","
+                         "\"E\":%" PRId64 "}}",
+                         T0 + 9 * MINUTE + 30000);
+        memcpy(buf + LWS_PRE, sd, (size_t)k);
+        lws_write(wsi, buf + LWS_PRE, (size_t)k, LWS_WRITE_TEXT);
+        f->pos++;
+        pthread_mutex_lock(&f->mu);
+        f->forming = 11;
+        pthread_mutex_unlock(&f->mu);
+        unsigned char why[] = "shutdown";
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY, why, sizeof why - 1);
+        return -1;
+    }
+    case A_IDLE:
+        return 0;
+    }
+    return 0;
+}
+
+static int fake_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                      size_t len)
+{
+    (void)user;
+    fake_t *f = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_ESTABLISHED:
+        pthread_mutex_lock(&f->mu);
+        int n = ++f->connections;
+        pthread_mutex_unlock(&f->mu);
+        f->wsi = wsi;
+        build_script(f, n);
+        break;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (wsi != f->wsi)
+            return 0;
+        return fake_writable(f, wsi);
+    case LWS_CALLBACK_RECEIVE_PONG:
+        pthread_mutex_lock(&f->mu);
+        snprintf(f->pong, sizeof f->pong, "%.*s", (int)(len < 60 ? len : 60), (const char *)in);
+        pthread_mutex_unlock(&f->mu);
+        break;
+    case LWS_CALLBACK_CLOSED:
+        if (wsi == f->wsi)
+            f->wsi = NULL;
+        break;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols fake_protocols[] = {
+    {"fake-exchange", fake_ws_cb, 0, 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void *fake_thread(void *arg)
+{
+    fake_t *f = arg;
+    while (!atomic_load(&f->stop))
+        lws_service(f->ctx, 0);
+    return NULL;
+}
+
+/* GET /api/v3/klines: the scripted candles older than the one forming, from two candles
+ * before startTime (an overlap the gateway must drop) to endTime. */
+static enum MHD_Result fake_rest(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    (void)upload_data;
+    (void)upload_size;
+    (void)con_cls;
+    fake_t *f = cls;
+    char body[65536];
+    unsigned status = 200;
+    if (strcmp(method, "GET") != 0 || strcmp(url, "/api/v3/klines") != 0) {
+        status = 404;
+        snprintf(body, sizeof body, "{\"code\":-1,\"msg\":\"not here\"}");
+    } else {
+        const char *st = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "startTime");
+        const char *et = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "endTime");
+        const char *sym = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "symbol");
+        int64_t start = st ? strtoll(st, NULL, 10) : T0;
+        int64_t end = et ? strtoll(et, NULL, 10) : INT64_MAX;
+        pthread_mutex_lock(&f->mu);
+        f->rest_requests++;
+        int forming = f->forming;
+        pthread_mutex_unlock(&f->mu);
+        size_t len = (size_t)snprintf(body, sizeof body, "[");
+        bool first = true;
+        for (int i = 0; sym && strcmp(sym, "BTCUSDC") == 0 && i < forming; i++) {
+            rt_candle_t c;
+            script_candle(i, true, &c);
+            if (c.open_time < start - 2 * MINUTE || c.open_time > end)
+                continue;
+            char o[32], h[32], l[32], cl[32], v[32];
+            fmt8(o, sizeof o, c.open);
+            fmt8(h, sizeof h, c.high);
+            fmt8(l, sizeof l, c.low);
+            fmt8(cl, sizeof cl, c.close);
+            fmt8(v, sizeof v, c.volume);
+            len += (size_t)snprintf(body + len, sizeof body - len,
+                                    "%s[%" PRId64 ",\"%s\",\"%s\",\"%s\",\"%s\",\"%s\",%" PRId64
+                                    ",\"1.0\",2,\"0.5\",\"0.5\",\"0\"]",
+                                    first ? "" : ",", c.open_time, o, h, l, cl, v, c.close_time);
+            first = false;
+        }
+        snprintf(body + len, sizeof body - len, "]");
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, "X-MBX-USED-WEIGHT-1M", "2");
+    enum MHD_Result ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void fake_start(fake_t *f)
+{
+    memset(f, 0, sizeof *f);
+    pthread_mutex_init(&f->mu, NULL);
+    atomic_init(&f->stop, false);
+    lws_set_log_level(LLL_ERR, NULL);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = 0;
+    info.iface = "127.0.0.1";
+    info.protocols = fake_protocols;
+    info.user = f;
+    f->ctx = lws_create_context(&info);
+    assert_non_null(f->ctx);
+    f->ws_port = lws_get_vhost_listen_port(lws_get_vhost_by_name(f->ctx, "default"));
+    assert_true(f->ws_port > 0);
+    lws_sul_schedule(f->ctx, 0, &f->sul, fake_tick, 5 * LWS_US_PER_MS);
+    assert_int_equal(pthread_create(&f->thread, NULL, fake_thread, f), 0);
+    f->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
+                              NULL, fake_rest, f, MHD_OPTION_SOCK_ADDR, NULL, MHD_OPTION_END);
+    assert_non_null(f->mhd);
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(f->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    f->rest_port = di->port;
+}
+
+static void fake_stop(fake_t *f)
+{
+    atomic_store(&f->stop, true);
+    lws_cancel_service(f->ctx);
+    pthread_join(f->thread, NULL);
+    lws_sul_cancel(&f->sul);
+    lws_context_destroy(f->ctx);
+    MHD_stop_daemon(f->mhd);
+    pthread_mutex_destroy(&f->mu);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* the gateway process                                                                       */
+
+typedef struct {
+    proc_t proc;
+    int http_port;
+    char env[24][600];
+    char *envp[25];
+    size_t nenv;
+} gateway_t;
+
+static void genv(gateway_t *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void genv(gateway_t *g, const char *fmt, ...)
+{
+    assert_true(g->nenv < 24);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g->env[g->nenv], sizeof g->env[0], fmt, ap);
+    va_end(ap);
+    g->envp[g->nenv] = g->env[g->nenv];
+    g->nenv++;
+    g->envp[g->nenv] = NULL;
+}
+
+static void gateway_env_common(gateway_t *g, const char *symbols)
+{
+    g->nenv = 0;
+    g->http_port = free_port();
+    genv(g, "REDIS_HOST=%s", rt_test_require_env("RT_TEST_REDIS_HOST"));
+    genv(g, "REDIS_PORT=%s", rt_test_require_env("RT_TEST_REDIS_PORT"));
+    genv(g, "GATEWAY_PORT=%d", g->http_port);
+    genv(g, "SYMBOLS=%s", symbols);
+    genv(g, "INTERVAL=1m");
+    genv(g, "LOG_LEVEL=info");
+    genv(g, "GATEWAY_BACKOFF_MIN_MS=100");
+    genv(g, "GATEWAY_BACKOFF_MAX_MS=1000");
+    const char *v = getenv("ASAN_OPTIONS");
+    if (v != NULL)
+        genv(g, "ASAN_OPTIONS=%s", v);
+    v = getenv("UBSAN_OPTIONS");
+    if (v != NULL)
+        genv(g, "UBSAN_OPTIONS=%s", v);
+}
+
+static void gateway_start(gateway_t *g)
+{
+    char bin[1024];
+    proc_start(&g->proc, bin_path(bin, sizeof bin, "rt-gateway"), g->envp);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/health", g->http_port);
+    int64_t until = rt_time_mono_ms() + 10000;
+    while (http_call("GET", url, NULL) == 0) {
+        if (rt_time_mono_ms() > until) {
+            proc_dump(&g->proc, "rt-gateway");
+            fail_msg("rt-gateway did not answer %s within 10 s", url);
+        }
+        usleep(50000);
+    }
+}
+
+static char *gateway_get(gateway_t *g, const char *path, long *status)
+{
+    char url[128], *body = NULL;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", g->http_port, path);
+    *status = http_call("GET", url, &body);
+    return body;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* test: the scripted exchange                                                               */
+
+static void test_scripted_exchange(void **state)
+{
+    (void)state;
+    fake_t *f = calloc(1, sizeof *f);
+    seen_t *seen = calloc(1, sizeof *seen);
+    assert_non_null(f);
+    assert_non_null(seen);
+    fake_start(f);
+    redis_del("market:candles:BTCUSDC");
+    rt_bus_sub_t *sub = subscribe("BTCUSDC");
+
+    gateway_t g;
+    gateway_env_common(&g, "BTCUSDC,ETHUSDC");
+    genv(&g, "EXCHANGE=binance"); /* overridden one by one below */
+    genv(&g, "EXCHANGE_WS_URL=ws://127.0.0.1:%d/ws", f->ws_port);
+    genv(&g, "EXCHANGE_REST_URL=http://127.0.0.1:%d", f->rest_port);
+    gateway_start(&g);
+
+    /* Until candle 11 closed (plus a moment for anything repeated), at most 20 s. */
+    int64_t until = rt_time_mono_ms() + 20000, settle = 0;
+    while (rt_time_mono_ms() < until) {
+        rt_bus_sub_poll(sub, 200, on_bus, seen);
+        if (settle == 0 && seen->nclosed > 0 &&
+            seen->closed[seen->nclosed - 1].open_time >= T0 + 11 * MINUTE)
+            settle = rt_time_mono_ms() + 500;
+        if (settle != 0 && rt_time_mono_ms() > settle)
+            break;
+    }
+    long st_health, st_metrics;
+    char *health = gateway_get(&g, "/health", &st_health);
+    char *metrics = gateway_get(&g, "/metrics", &st_metrics);
+    int code = proc_stop(&g.proc, 5000);
+    rt_bus_sub_free(sub);
+
+    pthread_mutex_lock(&f->mu);
+    int connections = f->connections, rest_requests = f->rest_requests;
+    char pong[64];
+    memcpy(pong, f->pong, sizeof pong);
+    pthread_mutex_unlock(&f->mu);
+    fake_stop(f);
+
+    bool ok = false;
+    do {
+        if (seen->bad != 0) {
+            fprintf(stderr, "malformed bus message: %s\n", seen->last_bad);
+            break;
+        }
+        if (seen->nclosed != 12) {
+            fprintf(stderr, "closed candles received: %zu, want 12\n", seen->nclosed);
+            break;
+        }
+        ok = true;
+    } while (0);
+    if (!ok)
+        proc_dump(&g.proc, "rt-gateway");
+    assert_true(ok);
+    /* exactly the exchange's candles 0..11, once each, in order, with its values */
+    for (int i = 0; i < 12; i++) {
+        rt_candle_t want;
+        script_candle(i, true, &want);
+        const rt_candle_t *got = &seen->closed[i];
+        if (memcmp(got, &want, sizeof want) != 0 &&
+            (got->open_time != want.open_time || got->close_time != want.close_time ||
+             got->open != want.open || got->high != want.high || got->low != want.low ||
+             got->close != want.close || got->volume != want.volume ||
+             strcmp(got->symbol, want.symbol) != 0 || strcmp(got->interval, want.interval) != 0))
+            fail_msg("closed candle %d: got open_time %" PRId64 " close %" PRId64
+                     ", want %" PRId64 " %" PRId64,
+                     i, got->open_time, got->close, want.open_time, want.close);
+    }
+    check_sequence(seen->closed, seen->nclosed, "market:data:BTCUSDC");
+    assert_true(seen->nupdates >= 5);
+    assert_true(seen->ntickers >= 5);
+    assert_string_equal(seen->last_ticker.symbol, "BTCUSDC");
+    /* the late joiners' stream holds the same candles */
+    rt_candle_t *stream = calloc(MAX_CANDLES, sizeof *stream);
+    assert_non_null(stream);
+    size_t ns = redis_stream_candles("market:candles:BTCUSDC", stream, MAX_CANDLES);
+    assert_int_equal(ns, 12);
+    for (size_t i = 0; i < ns; i++)
+        assert_int_equal(stream[i].open_time, seen->closed[i].open_time);
+    free(stream);
+    /* the pong echoed the ping's payload */
+    assert_string_equal(pong, "gw-ping-42");
+    assert_int_equal(connections, 3);
+    assert_true(rest_requests >= 2);
+    /* health and metrics */
+    assert_int_equal(st_health, 200);
+    assert_non_null(strstr(health, "\"connected\":true"));
+    assert_non_null(strstr(health, "\"BTCUSDC\":"));
+    assert_int_equal(st_metrics, 200);
+    assert_true(metric(metrics, "gw_parse_errors_total{kind=\"bad_json\"}") == 1);
+    assert_true(metric(metrics, "gw_parse_errors_total{kind=\"unknown_symbol\"}") == 1);
+    assert_true(metric(metrics, "gw_reconnects_total") == 2);
+    assert_true(metric(metrics, "gw_backfilled_candles_total") == 5);
+    assert_true(metric(metrics, "gw_dropped_total{reason=\"duplicate\"}") >= 1);
+    assert_true(metric(metrics, "gw_ws_to_redis_seconds_count") >= 10);
+    assert_true(metric(metrics, "gw_frames_total") >= 20);
+    free(health);
+    free(metrics);
+    assert_int_equal(code, 0);
+    free(seen);
+    free(f);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scripted_exchange),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}

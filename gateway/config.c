@@ -3,9 +3,8 @@
 #include <stdint.h>
 
 const char *const gw_config_exchanges[] = {"sim", "binance", "binance-testnet", NULL};
-const char *const gw_config_intervals[] = {"1s", "1m", "3m",  "5m", "15m", "30m",
-                                           "1h", "2h", "4h",  "6h", "8h",  "12h",
-                                           "1d", "3d", "1w",  "1M", NULL};
+const char *const gw_config_intervals[] = {"1s", "1m", "3m",  "5m", "15m", "30m", "1h", "2h", "4h",
+                                           "6h", "8h", "12h", "1d", "3d",  "1w",  "1M", NULL};
 static const char *const modes[] = {"demo", "live", NULL};
 static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const ws_schemes[] = {"ws", "wss", NULL};
@@ -42,11 +41,11 @@ const rt_config_var_t gw_config_vars[] = {
      AT(trading_mode), .choices = modes},
     {"LOG_LEVEL", RT_CONFIG_ENUM, "info", "log level", AT(log_level), .choices = levels},
     {"GATEWAY_HEALTH_MAX_DOWN_S", RT_CONFIG_INT, "30",
-     "seconds without any open connection after which /health answers 503",
-     AT(health_max_down_s), .min = 1, .max = 86400},
+     "seconds without any open connection after which /health answers 503", AT(health_max_down_s),
+     .min = 1, .max = 86400},
     {"GATEWAY_STALE_S", RT_CONFIG_INT, "60",
-     "seconds without any frame after which a connection is dropped and made again",
-     AT(stale_s), .min = 5, .max = 3600},
+     "seconds without any frame after which a connection is dropped and made again", AT(stale_s),
+     .min = 5, .max = 3600},
     {"GATEWAY_BACKOFF_MIN_MS", RT_CONFIG_INT, "500",
      "first pause before reconnecting (doubles up to the max, with jitter)", AT(backoff_min_ms),
      .min = 10, .max = 60000},

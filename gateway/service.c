@@ -13,10 +13,9 @@
 #include "gw/parse.h"
 #include "gw/queue.h"
 #include "gw/streams.h"
+#include "rest.h"
 #include "rt/bus.h"
 #include "rt/err.h"
-#include "rt/exparse.h"
-#include "rt/exrest.h"
 #include "rt/http.h"
 #include "rt/jsonw.h"
 #include "rt/log.h"
@@ -41,11 +40,11 @@
 #define SAMPLE_BYTES 160
 
 typedef struct {
-    char data_channel[64];    /* market:data:{SYMBOL} */
-    char ticker_channel[64];  /* market:ticker:{SYMBOL} */
-    char candles_stream[64];  /* market:candles:{SYMBOL} */
+    char data_channel[64];   /* market:data:{SYMBOL} */
+    char ticker_channel[64]; /* market:ticker:{SYMBOL} */
+    char candles_stream[64]; /* market:candles:{SYMBOL} */
     gw_candle_state_t candles;
-    int64_t backfill_retry_at; /* mono ms: no backfill before this after a failure */
+    int64_t backfill_retry_at;      /* mono ms: no backfill before this after a failure */
     int64_t backfill_failing_since; /* mono ms of the first failure of the current gap; 0 */
     int backfill_failures;
     _Atomic int64_t last_msg_ms; /* wall ms of the last event of this symbol; 0 = none */
@@ -56,10 +55,10 @@ typedef struct {
     int64_t next_attempt; /* mono ms; when idle, connect at or after this */
     int attempt;          /* failed attempts in a row (for the backoff) */
     bool ever_opened;
-    bool proven;          /* a valid frame arrived since the last open: the backoff resets */
-    int64_t last_rx;      /* mono ms of the last frame (open connections) */
-    size_t subs_sent;     /* SUBSCRIBE requests sent since the last open */
-    int64_t next_sub;     /* mono ms */
+    bool proven;      /* a valid frame arrived since the last open: the backoff resets */
+    int64_t last_rx;  /* mono ms of the last frame (open connections) */
+    size_t subs_sent; /* SUBSCRIBE requests sent since the last open */
+    int64_t next_sub; /* mono ms */
 } conn_t;
 
 struct gw_service {
@@ -95,19 +94,18 @@ struct gw_service {
     /* metrics */
     rt_series_t *m_frames, *m_out_candle, *m_out_ticker, *m_out_stream;
     rt_series_t *m_bad[GW_BAD_COUNT];
-    rt_series_t *m_reconnects, *m_disconnects, *m_backfilled, *m_backfill_ok,
-        *m_backfill_failed, *m_gaps_lost;
-    rt_series_t *m_drop_duplicate, *m_drop_stale, *m_drop_queue, *m_drop_gap,
-        *m_publish_errors;
+    rt_series_t *m_reconnects, *m_disconnects, *m_backfilled, *m_backfill_ok, *m_backfill_failed,
+        *m_gaps_lost;
+    rt_series_t *m_drop_duplicate, *m_drop_stale, *m_drop_queue, *m_drop_gap, *m_publish_errors;
     rt_series_t *m_latency, *m_connected, *m_queue_len;
 };
 
 /* ---------------------------------------------------------------------------------------- */
 /* metrics                                                                                   */
 
-static const double latency_buckets[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                         0.005,   0.01,   0.025,   0.05,   0.1,   0.25,
-                                         0.5,     1.0,    2.5};
+static const double latency_buckets[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                                         0.0025,  0.005,  0.01,    0.025,  0.05,
+                                         0.1,     0.25,   0.5,     1.0,    2.5};
 
 static int series(rt_metrics_t *reg, int kind, const char *name, const char *help,
                   const char *labels, const char *value, rt_series_t **out)
@@ -171,8 +169,8 @@ static int setup_metrics(gw_service_t *s)
     TRY(rt_metric_series(bf, (const char *[]){"ok"}, &s->m_backfill_ok));
     TRY(rt_metric_series(bf, (const char *[]){"failed"}, &s->m_backfill_failed));
     TRY(series(reg, 0, "gw_gaps_given_up_total",
-               "Gaps accepted after REST could not fill them for GATEWAY_BACKFILL_GIVE_UP_S.",
-               NULL, NULL, &s->m_gaps_lost));
+               "Gaps accepted after REST could not fill them for GATEWAY_BACKFILL_GIVE_UP_S.", NULL,
+               NULL, &s->m_gaps_lost));
     TRY(family(reg, 0, "gw_dropped_total",
                "Events not published, by reason: duplicate (closed candle already out), stale "
                "(update of a closed candle), queue_full, gap_pending (waiting for a backfill).",
@@ -181,11 +179,11 @@ static int setup_metrics(gw_service_t *s)
     TRY(rt_metric_series(drop, (const char *[]){"stale"}, &s->m_drop_stale));
     TRY(rt_metric_series(drop, (const char *[]){"queue_full"}, &s->m_drop_queue));
     TRY(rt_metric_series(drop, (const char *[]){"gap_pending"}, &s->m_drop_gap));
-    TRY(series(reg, 0, "gw_publish_errors_total", "Redis PUBLISH or XADD that failed.", NULL,
-               NULL, &s->m_publish_errors));
+    TRY(series(reg, 0, "gw_publish_errors_total", "Redis PUBLISH or XADD that failed.", NULL, NULL,
+               &s->m_publish_errors));
     TRY(series(reg, 2, "gw_ws_to_redis_seconds",
-               "From a frame's arrival on the socket to the end of its Redis PUBLISH.", NULL,
-               NULL, &s->m_latency));
+               "From a frame's arrival on the socket to the end of its Redis PUBLISH.", NULL, NULL,
+               &s->m_latency));
     TRY(series(reg, 1, "gw_connections_open", "WebSocket connections open.", NULL, NULL,
                &s->m_connected));
     TRY(series(reg, 1, "gw_queue_length", "Events waiting between the socket and Redis.", NULL,
@@ -394,34 +392,12 @@ static int publish_ticker(gw_service_t *s, size_t sym, const rt_ticker_t *t)
 static int backfill_page(gw_service_t *s, size_t sym, const gw_range_t *gap, int64_t from,
                          size_t *rows, int64_t *last_open, size_t *published)
 {
-    const char *name = gw_symtab_name(&s->symtab, sym);
-    rt_exrest_params_t params;
-    rt_exrest_params_init(&params);
-    rt_exrest_params_add(&params, "symbol", name);
-    rt_exrest_params_add(&params, "interval", s->iv.name);
-    rt_exrest_params_add_i64(&params, "startTime", from);
-    rt_exrest_params_add_i64(&params, "endTime", gap->to);
-    rt_exrest_params_add_i64(&params, "limit", KLINES_LIMIT);
-    rt_exrest_response_t resp;
-    rt_exrest_response_init(&resp);
     rt_candle_t *k = NULL;
     size_t n = 0;
-    int rc = rt_exrest_get(s->rest, "/api/v3/klines", &params, false, &resp);
-    if (rc != RT_OK) {
-        char msg[RT_EXPARSE_MSG_CAP * 4];
-        rt_str_escape(msg, sizeof msg, resp.exchange_msg, strlen(resp.exchange_msg));
-        rt_log_warn(MOD,
-                    "backfill request failed symbol=%s startTime=%" PRId64 " endTime=%" PRId64
-                    ": %s status=%ld code=%d msg=\"%s\"",
-                    name, from, gap->to, rt_strerror(rc), resp.status, resp.exchange_code, msg);
-        goto out;
-    }
-    /* Every row before the event that revealed the gap has closed: mark them all closed. */
-    rc = rt_exparse_klines(resp.body, resp.body_len, name, s->iv.name, INT64_MAX, &k, &n);
-    if (rc != RT_OK) {
-        rt_log_warn(MOD, "backfill reply not understood symbol=%s: %s", name, rt_strerror(rc));
-        goto out;
-    }
+    int rc = gw_rest_klines(s->rest, gw_symtab_name(&s->symtab, sym), s->iv.name, from, gap->to,
+                            KLINES_LIMIT, &k, &n);
+    if (rc != RT_OK)
+        return rc;
     sym_t *y = &s->syms[sym];
     for (size_t i = 0; i < n; i++) {
         if (!gw_candles_accept(&y->candles, gap, &k[i]))
@@ -439,8 +415,6 @@ static int backfill_page(gw_service_t *s, size_t sym, const gw_range_t *gap, int
     *last_open = n > 0 ? k[n - 1].open_time : from;
 out:
     free(k);
-    rt_exrest_response_cleanup(&resp);
-    rt_exrest_params_cleanup(&params);
     return rc;
 }
 
@@ -509,8 +483,7 @@ static bool handle_gap(gw_service_t *s, size_t sym, const gw_range_t *gap)
         rt_log_error(MOD,
                      "gave up backfilling symbol=%s from=%" PRId64 " to=%" PRId64
                      " after %d attempts: downstream misses these closed candles",
-                     gw_symtab_name(&s->symtab, sym), gap->from, gap->to,
-                     y->backfill_failures + 1);
+                     gw_symtab_name(&s->symtab, sym), gap->from, gap->to, y->backfill_failures + 1);
         gw_candles_settle(&y->candles, gap);
         y->backfill_failures = 0;
         y->backfill_failing_since = 0;
@@ -551,8 +524,8 @@ static void handle_kline(gw_service_t *s, const gw_item_t *it)
         if (publish_candle(s, sym, c) == RT_OK) {
             observe_latency(s, it->arrival_ns);
             if (gw_candles_commit(&y->candles, &s->iv, c) != RT_OK)
-                rt_log_error(MOD, "candle of %s at %" PRId64 " has no next open time",
-                             c->symbol, c->open_time);
+                rt_log_error(MOD, "candle of %s at %" PRId64 " has no next open time", c->symbol,
+                             c->open_time);
         }
         /* else: not committed, so the next event shows the gap and a backfill repairs it */
         break;
@@ -581,8 +554,7 @@ static void handle_item(gw_service_t *s, const gw_item_t *it)
         break;
     case GW_EV_SHUTDOWN:
         rt_log_warn(MOD,
-                    "serverShutdown received conn=%zu E=%" PRId64
-                    ": closing now and reconnecting",
+                    "serverShutdown received conn=%zu E=%" PRId64 ": closing now and reconnecting",
                     it->conn, ev->event_time);
         /* Reconnect soon: this is a planned cut, not a failing exchange. */
         s->conns[it->conn].proven = true;
@@ -684,8 +656,7 @@ static int health(void *ud, json_t *details)
     json_object_set_new(details, "connections_open", json_integer(open));
     json_object_set_new(details, "connections", json_integer((json_int_t)s->nconn));
     json_object_set_new(details, "down_for_ms", json_integer(down_ms));
-    json_object_set_new(details, "exchange",
-                        json_string(gw_config_exchanges[s->cfg.exchange]));
+    json_object_set_new(details, "exchange", json_string(gw_config_exchanges[s->cfg.exchange]));
     json_object_set_new(details, "redis", json_string(atomic_load(&s->redis_ok) ? "ok" : "down"));
     json_t *ages = json_object();
     int64_t wall = rt_time_now_ms();
@@ -754,14 +725,9 @@ static int setup_io(gw_service_t *s)
     if (rc != RT_OK)
         return rc;
 
-    rt_exrest_config_t rc_cfg = {.base_url = s->rest_url,
-                                 .connect_timeout_ms = 3000,
-                                 .timeout_ms = 10000};
-    rc = rt_exrest_new(&rc_cfg, &s->rest);
-    if (rc != RT_OK) {
-        rt_log_error(MOD, "bad REST URL %s: %s", s->rest_url, rt_strerror(rc));
+    rc = gw_rest_new(s->rest_url, &s->rest);
+    if (rc != RT_OK)
         return rc;
-    }
 
     rc = rt_metrics_new(&s->metrics);
     if (rc == RT_OK)
@@ -813,10 +779,9 @@ int gw_service_new(const gw_config_t *cfg, gw_service_t **out)
     int rc = gw_exchange_urls((gw_exchange_t)cfg->exchange, cfg->sim_port, cfg->ws_url,
                               cfg->rest_url, s->ws_url, s->rest_url);
     if (rc == RT_OK && (rc = gw_endpoint_parse(s->ws_url, &s->ep)) != RT_OK)
-        rt_log_error(MOD, "EXCHANGE_WS_URL %s: not a ws:// or wss:// URL without query",
-                     s->ws_url);
-    if (rc == RT_OK && (rc = gw_interval_parse(gw_config_intervals[cfg->interval], &s->iv)) !=
-                           RT_OK)
+        rt_log_error(MOD, "EXCHANGE_WS_URL %s: not a ws:// or wss:// URL without query", s->ws_url);
+    if (rc == RT_OK &&
+        (rc = gw_interval_parse(gw_config_intervals[cfg->interval], &s->iv)) != RT_OK)
         rt_log_error(MOD, "unknown interval");
     if (rc == RT_OK && (rc = setup_symbols(s)) != RT_OK)
         rt_log_error(MOD, "cannot plan the streams: %s", rt_strerror(rc));
@@ -868,7 +833,7 @@ void gw_service_free(gw_service_t *s)
         gw_ws_free(s->ws);
     }
     rt_http_server_free(s->http);
-    rt_exrest_free(s->rest);
+    gw_rest_free(s->rest);
     rt_bus_log_detach(s->logsink);
     rt_bus_free(s->bus);
     rt_metrics_free(s->metrics);

@@ -31,11 +31,11 @@ typedef struct {
     size_t idx;
     struct lws *wsi;
     cstate_t state;
-    bool reported;    /* on_close was called for the current attempt */
-    char *path;       /* of the current attempt (owned) */
-    char *rx;         /* reassembly of a fragmented message (max_message bytes) */
-    size_t rx_len;    /* bytes of the current message so far (may exceed max when dropped) */
-    bool rx_active;   /* a message is being reassembled */
+    bool reported;  /* on_close was called for the current attempt */
+    char *path;     /* of the current attempt (owned) */
+    char *rx;       /* reassembly of a fragmented message (max_message bytes) */
+    size_t rx_len;  /* bytes of the current message so far (may exceed max when dropped) */
+    bool rx_active; /* a message is being reassembled */
     out_msg_t *out_head, *out_tail;
     char close_why[WS_REASON_CAP]; /* ours, when we asked for the close */
     char peer_why[WS_REASON_CAP];  /* the server's close frame */
@@ -103,8 +103,7 @@ static void note_peer_close(conn_t *c, const unsigned char *in, size_t len)
     unsigned code = ((unsigned)in[0] << 8) | in[1];
     char reason[160];
     rt_str_escape(reason, sizeof reason, (const char *)in + 2, len - 2);
-    snprintf(c->peer_why, sizeof c->peer_why, "server closed: code %u reason \"%s\"", code,
-             reason);
+    snprintf(c->peer_why, sizeof c->peer_why, "server closed: code %u reason \"%s\"", code, reason);
 }
 
 static void on_receive(conn_t *c, struct lws *wsi, const char *in, size_t len)
@@ -208,8 +207,8 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-int gw_ws_new(const gw_endpoint_t *ep, size_t nconn, size_t max_message,
-              const gw_ws_handlers_t *h, gw_ws_t **out)
+int gw_ws_new(const gw_endpoint_t *ep, size_t nconn, size_t max_message, const gw_ws_handlers_t *h,
+              gw_ws_t **out)
 {
     if (ep == NULL || h == NULL || out == NULL || nconn == 0 || nconn > WS_CONN_MAX ||
         max_message == 0)

@@ -39,8 +39,8 @@ typedef struct {
  *  max_message: the largest message accepted (larger ones go to on_oversized).
  *  Returns 0, RT_EINVAL, RT_ENOMEM, RT_EIO (lws could not create its context; logged).
  *  *out (free with gw_ws_free) only on success. ep and h are copied. */
-int gw_ws_new(const gw_endpoint_t *ep, size_t nconn, size_t max_message,
-              const gw_ws_handlers_t *h, gw_ws_t **out);
+int gw_ws_new(const gw_endpoint_t *ep, size_t nconn, size_t max_message, const gw_ws_handlers_t *h,
+              gw_ws_t **out);
 
 /** Closes every connection at once and frees the client. NULL is a no-op. */
 void gw_ws_free(gw_ws_t *ws);

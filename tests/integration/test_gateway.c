@@ -42,7 +42,6 @@
 
 #include "rt/bus.h"
 #include "rt/err.h"
-#include "rt/exparse.h"
 #include "rt/money.h"
 #include "rt/msg.h"
 #include "rt/time.h"
@@ -352,8 +351,8 @@ static void kline_frame(char *buf, size_t cap, int i, bool closed)
              ",\"s\":\"BTCUSDC\",\"i\":\"1m\",\"f\":1,\"L\":2,\"o\":\"%s\",\"c\":\"%s\",\"h\":"
              "\"%s\",\"l\":\"%s\",\"v\":\"%s\",\"n\":2,\"x\":%s,\"q\":\"1.00000000\",\"V\":"
              "\"0.50000000\",\"Q\":\"0.50000000\",\"B\":\"0\"}}}",
-             c.open_time + (closed ? MINUTE : MINUTE / 2), c.open_time, c.close_time, o, cl, h,
-             l, v, closed ? "true" : "false");
+             c.open_time + (closed ? MINUTE : MINUTE / 2), c.open_time, c.close_time, o, cl, h, l,
+             v, closed ? "true" : "false");
 }
 
 typedef enum { A_TEXT, A_PING, A_WAIT_PONG, A_DROP, A_SHUTDOWN, A_IDLE } act_kind_t;
@@ -571,8 +570,8 @@ static void *fake_thread(void *arg)
 /* GET /api/v3/klines: the scripted candles older than the one forming, from two candles
  * before startTime (an overlap the gateway must drop) to endTime. */
 static enum MHD_Result fake_rest(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_size, void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_size, void **con_cls)
 {
     (void)version;
     (void)upload_data;
@@ -642,8 +641,8 @@ static void fake_start(fake_t *f)
     assert_true(f->ws_port > 0);
     lws_sul_schedule(f->ctx, 0, &f->sul, fake_tick, 5 * LWS_US_PER_MS);
     assert_int_equal(pthread_create(&f->thread, NULL, fake_thread, f), 0);
-    f->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
-                              NULL, fake_rest, f, MHD_OPTION_SOCK_ADDR, NULL, MHD_OPTION_END);
+    f->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                              fake_rest, f, MHD_OPTION_SOCK_ADDR, NULL, MHD_OPTION_END);
     assert_non_null(f->mhd);
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(f->mhd, MHD_DAEMON_INFO_BIND_PORT);
     f->rest_port = di->port;
@@ -798,8 +797,8 @@ static void test_scripted_exchange(void **state)
              got->open != want.open || got->high != want.high || got->low != want.low ||
              got->close != want.close || got->volume != want.volume ||
              strcmp(got->symbol, want.symbol) != 0 || strcmp(got->interval, want.interval) != 0))
-            fail_msg("closed candle %d: got open_time %" PRId64 " close %" PRId64
-                     ", want %" PRId64 " %" PRId64,
+            fail_msg("closed candle %d: got open_time %" PRId64 " close %" PRId64 ", want %" PRId64
+                     " %" PRId64,
                      i, got->open_time, got->close, want.open_time, want.close);
     }
     check_sequence(seen->closed, seen->nclosed, "market:data:BTCUSDC");

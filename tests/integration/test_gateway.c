@@ -836,12 +836,218 @@ static void test_scripted_exchange(void **state)
     free(f);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* tests: the real rt-exchange-sim                                                           */
+
+typedef struct {
+    proc_t proc;
+    int port;
+    char env[16][256];
+    char *envp[17];
+} sim_t;
+
+static void sim_start(sim_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->port = free_port();
+    const char *vars[] = {"SYMBOLS=BTCUSDC,ETHUSDC",
+                          "SIM_SPEED=60",
+                          "SIM_HISTORY=30",
+                          "SIM_SEED=7",
+                          "SIM_PING_INTERVAL_MS=300",
+                          "SIM_PONG_TIMEOUT_MS=1500",
+                          "SIM_KLINE_UPDATE_MS=250",
+                          "INTERVAL=1m",
+                          "LOG_LEVEL=info"};
+    size_t n = 0;
+    snprintf(m->env[n++], sizeof m->env[0], "SIM_PORT=%d", m->port);
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        snprintf(m->env[n++], sizeof m->env[0], "%s", vars[i]);
+    if (getenv("ASAN_OPTIONS") != NULL)
+        snprintf(m->env[n++], sizeof m->env[0], "ASAN_OPTIONS=%s", getenv("ASAN_OPTIONS"));
+    for (size_t i = 0; i < n; i++)
+        m->envp[i] = m->env[i];
+    m->envp[n] = NULL;
+    char bin[1024];
+    proc_start(&m->proc, bin_path(bin, sizeof bin, "rt-exchange-sim"), m->envp);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v3/ping", m->port);
+    int64_t until = rt_time_mono_ms() + 10000;
+    while (http_call("GET", url, NULL) != 200) {
+        if (rt_time_mono_ms() > until) {
+            proc_dump(&m->proc, "rt-exchange-sim");
+            fail_msg("rt-exchange-sim did not answer %s within 10 s", url);
+        }
+        usleep(50000);
+    }
+}
+
+static void sim_admin(const sim_t *m, const char *what)
+{
+    char url[160];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/admin/%s", m->port, what);
+    long st = http_call("POST", url, NULL);
+    if (st != 200)
+        fail_msg("POST %s: status %ld", url, st);
+}
+
+/* Polls until at least want closed candles arrived; false after ms. */
+static bool wait_closed(rt_bus_sub_t *sub, seen_t *seen, size_t want, int64_t ms)
+{
+    int64_t until = rt_time_mono_ms() + ms;
+    while (seen->nclosed < want && rt_time_mono_ms() < until)
+        rt_bus_sub_poll(sub, 100, on_bus, seen);
+    return seen->nclosed >= want;
+}
+
+/* The sim's REST klines of BTCUSDC opening in [from, to], parsed (strings, exactly). */
+static size_t sim_klines(const sim_t *m, int64_t from, int64_t to, rt_candle_t *out, size_t cap)
+{
+    char url[256], *body = NULL;
+    snprintf(url, sizeof url,
+             "http://127.0.0.1:%d/api/v3/klines?symbol=BTCUSDC&interval=1m&startTime=%" PRId64
+             "&endTime=%" PRId64 "&limit=1000",
+             m->port, from, to);
+    long st = http_call("GET", url, &body);
+    if (st != 200)
+        fail_msg("GET %s: %ld %s", url, st, body ? body : "");
+    json_error_t err;
+    json_t *rows = json_loads(body, 0, &err);
+    if (!json_is_array(rows))
+        fail_msg("klines reply is not an array: %s", err.text);
+    size_t n = 0;
+    for (size_t i = 0; i < json_array_size(rows) && n < cap; i++) {
+        json_t *r = json_array_get(rows, i);
+        rt_candle_t *c = &out[n++];
+        memset(c, 0, sizeof *c);
+        c->open_time = json_integer_value(json_array_get(r, 0));
+        c->close_time = json_integer_value(json_array_get(r, 6));
+        rt_money_t *dst[] = {&c->open, &c->high, &c->low, &c->close, &c->volume};
+        for (size_t k = 0; k < 5; k++)
+            if (rt_money_parse(json_string_value(json_array_get(r, k + 1)), dst[k]) != RT_OK)
+                fail_msg("klines row %zu: field %zu is not a decimal string", i, k + 1);
+    }
+    json_decref(rows);
+    free(body);
+    return n;
+}
+
+/* Drop, refused reconnects (a real gap), serverShutdown: the closed candles published equal
+ * the sim's klines for the same period, none missing, none twice, in order; and with the
+ * sim pinging every 300 ms and dropping clients silent for 1.5 s, nothing is dropped before
+ * the faults start (the pongs go back). */
+static void test_sim_faults(void **state)
+{
+    (void)state;
+    sim_t *m = calloc(1, sizeof *m);
+    seen_t *seen = calloc(1, sizeof *seen);
+    assert_non_null(m);
+    assert_non_null(seen);
+    sim_start(m);
+    redis_del("market:candles:BTCUSDC");
+    rt_bus_sub_t *sub = subscribe("BTCUSDC");
+    gateway_t g;
+    gateway_env_common(&g, "BTCUSDC,ETHUSDC");
+    genv(&g, "EXCHANGE=sim");
+    genv(&g, "SIM_PORT=%d", m->port);
+    gateway_start(&g);
+
+    bool ok = true;
+    const char *stage = "";
+    long st;
+    char *metrics = NULL;
+    /* 1. four seconds without faults: candles flow, pings are answered */
+    stage = "steady";
+    ok = wait_closed(sub, seen, 3, 8000);
+    int64_t until = rt_time_mono_ms() + 2500;
+    while (ok && rt_time_mono_ms() < until)
+        rt_bus_sub_poll(sub, 100, on_bus, seen);
+    metrics = gateway_get(&g, "/metrics", &st);
+    double steady_drops = metrics ? metric(metrics, "gw_disconnects_total") : -1;
+    free(metrics);
+    /* 2. the sim drops the connection */
+    if (ok) {
+        stage = "drop";
+        sim_admin(m, "drop");
+        ok = wait_closed(sub, seen, seen->nclosed + 3, 8000);
+    }
+    /* 3. dropped and refused for 3 s: about 3 candles close while the gateway is away */
+    if (ok) {
+        stage = "refuse";
+        sim_admin(m, "refuse?seconds=3");
+        sim_admin(m, "drop");
+        ok = wait_closed(sub, seen, seen->nclosed + 6, 12000);
+    }
+    /* 4. serverShutdown */
+    if (ok) {
+        stage = "shutdown";
+        sim_admin(m, "shutdown-event");
+        ok = wait_closed(sub, seen, seen->nclosed + 3, 8000);
+    }
+    /* a moment for anything repeated */
+    until = rt_time_mono_ms() + 300;
+    while (rt_time_mono_ms() < until)
+        rt_bus_sub_poll(sub, 100, on_bus, seen);
+    metrics = gateway_get(&g, "/metrics", &st);
+    int code = proc_stop(&g.proc, 5000);
+    rt_bus_sub_free(sub);
+    if (!ok || seen->bad != 0 || code != 0) {
+        proc_dump(&g.proc, "rt-gateway");
+        proc_dump(&m->proc, "rt-exchange-sim");
+        fail_msg("stage %s: closed candles %zu, bad messages %zu (%s), gateway exit %d", stage,
+                 seen->nclosed, seen->bad, seen->last_bad, code);
+    }
+    /* no gap, no duplicate, in order */
+    check_sequence(seen->closed, seen->nclosed, "market:data:BTCUSDC");
+    /* the very candles the sim has for that period */
+    rt_candle_t *ref = calloc(MAX_CANDLES, sizeof *ref);
+    assert_non_null(ref);
+    size_t nref = sim_klines(m, seen->closed[0].open_time,
+                             seen->closed[seen->nclosed - 1].open_time, ref, MAX_CANDLES);
+    if (nref != seen->nclosed)
+        fail_msg("the sim has %zu klines from %" PRId64 " to %" PRId64
+                 ", the gateway published %zu",
+                 nref, seen->closed[0].open_time, seen->closed[seen->nclosed - 1].open_time,
+                 seen->nclosed);
+    for (size_t i = 0; i < nref; i++) {
+        const rt_candle_t *a = &seen->closed[i], *b = &ref[i];
+        if (a->open_time != b->open_time || a->close_time != b->close_time || a->open != b->open ||
+            a->high != b->high || a->low != b->low || a->close != b->close ||
+            a->volume != b->volume)
+            fail_msg("candle %zu at %" PRId64 " differs from the sim's (close %" PRId64
+                     " vs %" PRId64 ", volume %" PRId64 " vs %" PRId64 ")",
+                     i, a->open_time, a->close, b->close, a->volume, b->volume);
+        assert_string_equal(a->symbol, "BTCUSDC");
+        assert_string_equal(a->interval, "1m");
+    }
+    free(ref);
+    /* the late joiners' stream: the same candles */
+    rt_candle_t *stream = calloc(MAX_CANDLES, sizeof *stream);
+    assert_non_null(stream);
+    size_t ns = redis_stream_candles("market:candles:BTCUSDC", stream, MAX_CANDLES);
+    assert_int_equal(ns, seen->nclosed);
+    for (size_t i = 0; i < ns; i++)
+        assert_int_equal(stream[i].open_time, seen->closed[i].open_time);
+    free(stream);
+    assert_true(seen->ntickers > 0);
+    /* pings answered: no drop before the faults; then three reconnects and a backfill */
+    assert_true(steady_drops == 0);
+    assert_non_null(metrics);
+    assert_true(metric(metrics, "gw_reconnects_total") >= 3);
+    assert_true(metric(metrics, "gw_backfilled_candles_total") >= 1);
+    free(metrics);
+    assert_int_equal(proc_stop(&m->proc, 5000), 0);
+    free(seen);
+    free(m);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scripted_exchange),
+        cmocka_unit_test(test_sim_faults),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -14,7 +14,8 @@
 #define MOD "ws"
 #define WS_CONN_MAX 64
 #define WS_SEND_MAX ((size_t)64 * 1024)
-#define WS_PATH_MAX ((size_t)64 * 1024)
+/* libwebsockets 4.1's client cuts longer paths (see GW_PATH_BUDGET). */
+#define WS_PATH_MAX ((size_t)1900)
 #define WS_REASON_CAP 256
 
 typedef enum { C_IDLE = 0, C_CONNECTING, C_OPEN, C_CLOSING } cstate_t;
@@ -238,7 +239,10 @@ int gw_ws_new(const gw_endpoint_t *ep, size_t nconn, size_t max_message, const g
     info.protocols = protocols;
     info.options = ep->tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
     info.user = ws;
-    info.pt_serv_buf_size = 32 * 1024; /* room for a long /stream?streams=... request line */
+    /* Room for a long /stream?streams=... request line: lws keeps the path among the
+     * connection's headers (4 KiB by default) and writes the request in pt_serv_buf. */
+    info.max_http_header_data = 16 * 1024;
+    info.pt_serv_buf_size = 32 * 1024;
     info.fd_limit_per_thread = (unsigned)(16 + 2 * nconn);
     info.timeout_secs = 10;
     info.connect_timeout_secs = 10;

@@ -45,9 +45,10 @@ int gw_ws_new(const gw_endpoint_t *ep, size_t nconn, size_t max_message, const g
 /** Closes every connection at once and frees the client. NULL is a no-op. */
 void gw_ws_free(gw_ws_t *ws);
 
-/** Starts connecting connection conn to path (e.g. "/stream?streams=..."). The outcome comes
- *  later through on_open or on_close (on_close may be called before this returns). Returns 0,
- *  RT_EINVAL (bad conn or path), RT_ESTATE (conn is not closed). */
+/** Starts connecting connection conn to path (e.g. "/stream?streams=..."; at most 1900 bytes:
+ *  libwebsockets 4.1 cuts longer ones). The outcome comes later through on_open or on_close
+ *  (on_close may be called before this returns). Returns 0, RT_EINVAL (bad conn or path),
+ *  RT_ESTATE (conn is not closed), RT_ENOMEM. */
 int gw_ws_connect(gw_ws_t *ws, size_t conn, const char *path);
 
 /** Queues a text message (copied) on an open connection; it is written when the socket is

@@ -355,7 +355,16 @@ static void kline_frame(char *buf, size_t cap, int i, bool closed)
              v, closed ? "true" : "false");
 }
 
-typedef enum { A_TEXT, A_PING, A_WAIT_PONG, A_DROP, A_SHUTDOWN, A_IDLE } act_kind_t;
+typedef enum {
+    A_TEXT,
+    A_BIG_VALID, /* a valid frame padded with spaces to ~40 KB: arrives in fragments */
+    A_BIG_BAD,   /* a 70 KB frame: over the gateway's 64 KiB limit */
+    A_PING,
+    A_WAIT_PONG,
+    A_DROP,
+    A_SHUTDOWN,
+    A_IDLE
+} act_kind_t;
 
 typedef struct {
     act_kind_t kind;
@@ -382,8 +391,37 @@ typedef struct {
     int connections;
     char pong[64];
     int rest_requests;
-    int forming; /* index of the candle forming now: REST serves only older ones */
+    int forming;             /* index of the candle forming now: REST serves only older ones */
+    bool subscribe_scenario; /* every connection idles; streams and SUBSCRIBEs are recorded */
+    char *streams;           /* names from the URL and SUBSCRIBE requests, ",a,b,...," */
+    size_t streams_len, streams_cap;
+    int subscribes; /* SUBSCRIBE requests received */
+    int64_t subscribe_ms[16];
+    char reply[16][64]; /* replies waiting to be sent */
+    int nreply;
+    char rx[65536]; /* a request being reassembled (server thread only) */
+    size_t rx_len;
 } fake_t;
+
+/* Appends ",name" to the recorded streams (under mu). */
+static void record_stream(fake_t *f, const char *name, size_t n)
+{
+    if (f->streams_len + n + 3 > f->streams_cap) {
+        size_t cap = f->streams_cap ? f->streams_cap * 2 : 65536;
+        while (cap < f->streams_len + n + 3)
+            cap *= 2;
+        char *p = realloc(f->streams, cap);
+        assert_non_null(p);
+        f->streams = p;
+        f->streams_cap = cap;
+    }
+    if (f->streams_len == 0)
+        f->streams[f->streams_len++] = ',';
+    memcpy(f->streams + f->streams_len, name, n);
+    f->streams_len += n;
+    f->streams[f->streams_len++] = ',';
+    f->streams[f->streams_len] = '\0';
+}
 
 static void add(fake_t *f, act_kind_t kind, const char *text)
 {
@@ -417,7 +455,9 @@ static void build_script(fake_t *f, int n)
 {
     f->nscript = 0;
     f->pos = 0;
-    if (n == 1) {
+    if (f->subscribe_scenario) {
+        add(f, A_IDLE, NULL);
+    } else if (n == 1) {
         for (int i = 0; i <= 4; i++) {
             add_kline(f, i, false);
             add_ticker(f, i);
@@ -428,6 +468,8 @@ static void build_script(fake_t *f, int n)
             "{\"stream\":\"dogeusdc@miniTicker\",\"data\":{\"e\":\"24hrMiniTicker\",\"E\":1,"
             "\"s\":\"DOGEUSDC\",\"c\":\"0.1\"}}"); /* a symbol not followed */
         add(f, A_TEXT, "{\"result\":null,\"id\":1}");
+        add(f, A_BIG_BAD, NULL);
+        add(f, A_BIG_VALID, NULL);
         add(f, A_PING, "gw-ping-42");
         add(f, A_WAIT_PONG, NULL);
         add_kline(f, 5, false);
@@ -455,8 +497,36 @@ static void fake_tick(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(f->ctx, 0, &f->sul, fake_tick, 5 * LWS_US_PER_MS);
 }
 
+/* A frame of n bytes: an update of candle 5 padded with spaces when valid, else 'x's. */
+static int write_big(struct lws *wsi, size_t n, bool valid)
+{
+    unsigned char *buf = malloc(LWS_PRE + n);
+    assert_non_null(buf);
+    char *p = (char *)buf + LWS_PRE;
+    memset(p, valid ? ' ' : 'x', n);
+    if (valid) {
+        char frame[1024];
+        kline_frame(frame, sizeof frame, 4, true); /* a repeat of a published close */
+        memcpy(p, frame, strlen(frame));
+    }
+    int w = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT);
+    free(buf);
+    return w < (int)n ? -1 : 0;
+}
+
 static int fake_writable(fake_t *f, struct lws *wsi)
 {
+    pthread_mutex_lock(&f->mu);
+    if (f->nreply > 0) {
+        unsigned char rb[LWS_PRE + 64];
+        size_t n = strlen(f->reply[0]);
+        memcpy(rb + LWS_PRE, f->reply[0], n);
+        memmove(f->reply[0], f->reply[1], sizeof f->reply[0] * (size_t)(f->nreply - 1));
+        f->nreply--;
+        pthread_mutex_unlock(&f->mu);
+        return lws_write(wsi, rb + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n ? -1 : 0;
+    }
+    pthread_mutex_unlock(&f->mu);
     if (f->pos >= f->nscript)
         return 0;
     act_t *a = &f->script[f->pos];
@@ -479,6 +549,12 @@ static int fake_writable(fake_t *f, struct lws *wsi)
             pthread_mutex_unlock(&f->mu);
         }
         return 0;
+    case A_BIG_VALID:
+        f->pos++;
+        return write_big(wsi, 40000, true);
+    case A_BIG_BAD:
+        f->pos++;
+        return write_big(wsi, 70000, false);
     case A_PING:
         memcpy(buf + LWS_PRE, a->text, n);
         if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_PING) < (int)n)
@@ -528,13 +604,53 @@ static int fake_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *u
     (void)user;
     fake_t *f = lws_context_user(lws_get_context(wsi));
     switch (reason) {
-    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_ESTABLISHED: {
+        char args[16384] = "";
+        lws_hdr_copy_fragment(wsi, args, sizeof args, WSI_TOKEN_HTTP_URI_ARGS, 0);
         pthread_mutex_lock(&f->mu);
         int n = ++f->connections;
+        if (f->subscribe_scenario && strncmp(args, "streams=", 8) == 0) {
+            for (char *p = args + 8, *slash; *p; p = slash ? slash + 1 : p + strlen(p)) {
+                slash = strchr(p, '/');
+                record_stream(f, p, slash ? (size_t)(slash - p) : strlen(p));
+            }
+        }
         pthread_mutex_unlock(&f->mu);
         f->wsi = wsi;
         build_script(f, n);
         break;
+    }
+    case LWS_CALLBACK_RECEIVE: {
+        /* SUBSCRIBE requests (reassembled: they may come in pieces): record the names, queue
+         * the reply */
+        if (f->rx_len + len > sizeof f->rx) {
+            f->rx_len = 0;
+            break;
+        }
+        memcpy(f->rx + f->rx_len, in, len);
+        f->rx_len += len;
+        if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
+            break;
+        json_t *req = json_loadb(f->rx, f->rx_len, 0, NULL);
+        f->rx_len = 0;
+        json_t *params = json_object_get(req, "params");
+        pthread_mutex_lock(&f->mu);
+        if (f->subscribes < 16)
+            f->subscribe_ms[f->subscribes] = rt_time_mono_ms();
+        f->subscribes++;
+        for (size_t i = 0; i < json_array_size(params); i++) {
+            const char *name = json_string_value(json_array_get(params, i));
+            if (name != NULL)
+                record_stream(f, name, strlen(name));
+        }
+        if (f->nreply < 16)
+            snprintf(f->reply[f->nreply++], sizeof f->reply[0], "{\"result\":null,\"id\":%lld}",
+                     (long long)json_integer_value(json_object_get(req, "id")));
+        pthread_mutex_unlock(&f->mu);
+        json_decref(req);
+        lws_callback_on_writable(wsi);
+        break;
+    }
     case LWS_CALLBACK_SERVER_WRITEABLE:
         if (wsi != f->wsi)
             return 0;
@@ -623,9 +739,10 @@ static enum MHD_Result fake_rest(void *cls, struct MHD_Connection *conn, const c
     return ret;
 }
 
-static void fake_start(fake_t *f)
+static void fake_start(fake_t *f, bool subscribe_scenario)
 {
     memset(f, 0, sizeof *f);
+    f->subscribe_scenario = subscribe_scenario;
     pthread_mutex_init(&f->mu, NULL);
     atomic_init(&f->stop, false);
     lws_set_log_level(LLL_ERR, NULL);
@@ -635,6 +752,7 @@ static void fake_start(fake_t *f)
     info.iface = "127.0.0.1";
     info.protocols = fake_protocols;
     info.user = f;
+    info.max_http_header_data = 32 * 1024;
     f->ctx = lws_create_context(&info);
     assert_non_null(f->ctx);
     f->ws_port = lws_get_vhost_listen_port(lws_get_vhost_by_name(f->ctx, "default"));
@@ -657,6 +775,7 @@ static void fake_stop(fake_t *f)
     lws_context_destroy(f->ctx);
     MHD_stop_daemon(f->mhd);
     pthread_mutex_destroy(&f->mu);
+    free(f->streams);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -665,7 +784,7 @@ static void fake_stop(fake_t *f)
 typedef struct {
     proc_t proc;
     int http_port;
-    char env[24][600];
+    char env[24][8192];
     char *envp[25];
     size_t nenv;
 } gateway_t;
@@ -738,16 +857,17 @@ static void test_scripted_exchange(void **state)
     seen_t *seen = calloc(1, sizeof *seen);
     assert_non_null(f);
     assert_non_null(seen);
-    fake_start(f);
+    fake_start(f, false);
     redis_del("market:candles:BTCUSDC");
     rt_bus_sub_t *sub = subscribe("BTCUSDC");
 
-    gateway_t g;
-    gateway_env_common(&g, "BTCUSDC,ETHUSDC");
-    genv(&g, "EXCHANGE=binance"); /* overridden one by one below */
-    genv(&g, "EXCHANGE_WS_URL=ws://127.0.0.1:%d/ws", f->ws_port);
-    genv(&g, "EXCHANGE_REST_URL=http://127.0.0.1:%d", f->rest_port);
-    gateway_start(&g);
+    gateway_t *g = calloc(1, sizeof *g);
+    assert_non_null(g);
+    gateway_env_common(g, "BTCUSDC,ETHUSDC");
+    genv(g, "EXCHANGE=binance"); /* overridden one by one below */
+    genv(g, "EXCHANGE_WS_URL=ws://127.0.0.1:%d/ws", f->ws_port);
+    genv(g, "EXCHANGE_REST_URL=http://127.0.0.1:%d", f->rest_port);
+    gateway_start(g);
 
     /* Until candle 11 closed (plus a moment for anything repeated), at most 20 s. */
     int64_t until = rt_time_mono_ms() + 20000, settle = 0;
@@ -760,9 +880,9 @@ static void test_scripted_exchange(void **state)
             break;
     }
     long st_health, st_metrics;
-    char *health = gateway_get(&g, "/health", &st_health);
-    char *metrics = gateway_get(&g, "/metrics", &st_metrics);
-    int code = proc_stop(&g.proc, 5000);
+    char *health = gateway_get(g, "/health", &st_health);
+    char *metrics = gateway_get(g, "/metrics", &st_metrics);
+    int code = proc_stop(&g->proc, 5000);
     rt_bus_sub_free(sub);
 
     pthread_mutex_lock(&f->mu);
@@ -785,7 +905,7 @@ static void test_scripted_exchange(void **state)
         ok = true;
     } while (0);
     if (!ok)
-        proc_dump(&g.proc, "rt-gateway");
+        proc_dump(&g->proc, "rt-gateway");
     assert_true(ok);
     /* exactly the exchange's candles 0..11, once each, in order, with its values */
     for (int i = 0; i < 12; i++) {
@@ -826,13 +946,16 @@ static void test_scripted_exchange(void **state)
     assert_true(metric(metrics, "gw_parse_errors_total{kind=\"unknown_symbol\"}") == 1);
     assert_true(metric(metrics, "gw_reconnects_total") == 2);
     assert_true(metric(metrics, "gw_backfilled_candles_total") == 5);
-    assert_true(metric(metrics, "gw_dropped_total{reason=\"duplicate\"}") >= 1);
+    assert_true(metric(metrics, "gw_parse_errors_total{kind=\"oversized\"}") == 1);
+    /* the 40 KB frame came in fragments and parsed: a repeat of candle 4's close */
+    assert_true(metric(metrics, "gw_dropped_total{reason=\"duplicate\"}") >= 2);
     assert_true(metric(metrics, "gw_ws_to_redis_seconds_count") >= 10);
     assert_true(metric(metrics, "gw_frames_total") >= 20);
     free(health);
     free(metrics);
     assert_int_equal(code, 0);
     free(seen);
+    free(g);
     free(f);
 }
 
@@ -946,11 +1069,12 @@ static void test_sim_faults(void **state)
     sim_start(m);
     redis_del("market:candles:BTCUSDC");
     rt_bus_sub_t *sub = subscribe("BTCUSDC");
-    gateway_t g;
-    gateway_env_common(&g, "BTCUSDC,ETHUSDC");
-    genv(&g, "EXCHANGE=sim");
-    genv(&g, "SIM_PORT=%d", m->port);
-    gateway_start(&g);
+    gateway_t *g = calloc(1, sizeof *g);
+    assert_non_null(g);
+    gateway_env_common(g, "BTCUSDC,ETHUSDC");
+    genv(g, "EXCHANGE=sim");
+    genv(g, "SIM_PORT=%d", m->port);
+    gateway_start(g);
 
     bool ok = true;
     const char *stage = "";
@@ -962,7 +1086,7 @@ static void test_sim_faults(void **state)
     int64_t until = rt_time_mono_ms() + 2500;
     while (ok && rt_time_mono_ms() < until)
         rt_bus_sub_poll(sub, 100, on_bus, seen);
-    metrics = gateway_get(&g, "/metrics", &st);
+    metrics = gateway_get(g, "/metrics", &st);
     double steady_drops = metrics ? metric(metrics, "gw_disconnects_total") : -1;
     free(metrics);
     /* 2. the sim drops the connection */
@@ -988,11 +1112,11 @@ static void test_sim_faults(void **state)
     until = rt_time_mono_ms() + 300;
     while (rt_time_mono_ms() < until)
         rt_bus_sub_poll(sub, 100, on_bus, seen);
-    metrics = gateway_get(&g, "/metrics", &st);
-    int code = proc_stop(&g.proc, 5000);
+    metrics = gateway_get(g, "/metrics", &st);
+    int code = proc_stop(&g->proc, 5000);
     rt_bus_sub_free(sub);
     if (!ok || seen->bad != 0 || code != 0) {
-        proc_dump(&g.proc, "rt-gateway");
+        proc_dump(&g->proc, "rt-gateway");
         proc_dump(&m->proc, "rt-exchange-sim");
         fail_msg("stage %s: closed candles %zu, bad messages %zu (%s), gateway exit %d", stage,
                  seen->nclosed, seen->bad, seen->last_bad, code);
@@ -1038,7 +1162,120 @@ static void test_sim_faults(void **state)
     free(metrics);
     assert_int_equal(proc_stop(&m->proc, 5000), 0);
     free(seen);
+    free(g);
     free(m);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* test: more streams than a URL should carry                                                */
+
+/* 300 symbols = 600 streams: the URL carries what fits in 1500 bytes, SUBSCRIBE requests the rest,
+ * at most 4 a second (the exchange allows 5); every stream exactly once. */
+static void test_subscribe_requests(void **state)
+{
+    (void)state;
+    enum { NSYM = 300 };
+    fake_t *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    fake_start(f, true);
+    char *list = calloc(NSYM, 16);
+    assert_non_null(list);
+    size_t len = 0;
+    for (int i = 0; i < NSYM; i++)
+        len +=
+            (size_t)snprintf(list + len, (size_t)NSYM * 16 - len, "%sS%03dUSDC", i ? "," : "", i);
+    gateway_t *g = calloc(1, sizeof *g);
+    assert_non_null(g);
+    gateway_env_common(g, list);
+    genv(g, "EXCHANGE_WS_URL=ws://127.0.0.1:%d", f->ws_port);
+    genv(g, "EXCHANGE_REST_URL=http://127.0.0.1:%d", f->rest_port);
+    gateway_start(g);
+    int64_t until = rt_time_mono_ms() + 10000;
+    int subs = 0;
+    while (rt_time_mono_ms() < until) {
+        size_t recorded = 0;
+        pthread_mutex_lock(&f->mu);
+        for (const char *p = f->streams; p && *p; p++)
+            recorded += *p == ',';
+        pthread_mutex_unlock(&f->mu);
+        if (recorded >= 2 * NSYM + 1)
+            break;
+        usleep(50000);
+    }
+    usleep(600000); /* anything more would come now */
+    int code = proc_stop(&g->proc, 5000);
+    pthread_mutex_lock(&f->mu);
+    subs = f->subscribes;
+    int connections = f->connections;
+    int64_t t[16];
+    memcpy(t, f->subscribe_ms, sizeof t);
+    char *streams = f->streams ? strdup(f->streams) : NULL;
+    pthread_mutex_unlock(&f->mu);
+    fake_stop(f);
+    if (subs < 2 || streams == NULL || code != 0) {
+        proc_dump(&g->proc, "rt-gateway");
+        fail_msg("SUBSCRIBE requests: %d, gateway exit %d", subs, code);
+    }
+    assert_int_equal(connections, 1);
+    for (int i = 1; i < subs && i < 16; i++)
+        if (t[i] - t[i - 1] < 200)
+            fail_msg("SUBSCRIBE %d came %" PRId64 " ms after the one before", i, t[i] - t[i - 1]);
+    size_t count = 0;
+    for (const char *p = streams; *p; p++)
+        count += *p == ',';
+    assert_int_equal(count - 1, 2 * NSYM);
+    for (int i = 0; i < NSYM; i++) {
+        char want[48];
+        snprintf(want, sizeof want, ",s%03dusdc@kline_1m,", i);
+        const char *at = strstr(streams, want);
+        if (at == NULL || strstr(at + 1, want) != NULL)
+            fail_msg("stream %s subscribed %s", want, at ? "twice" : "never");
+        snprintf(want, sizeof want, ",s%03dusdc@miniTicker,", i);
+        at = strstr(streams, want);
+        if (at == NULL || strstr(at + 1, want) != NULL)
+            fail_msg("stream %s subscribed %s", want, at ? "twice" : "never");
+    }
+    free(streams);
+    free(list);
+    free(g);
+    free(f);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* test: /health when the exchange cannot be reached                                         */
+
+static void test_health_when_down(void **state)
+{
+    (void)state;
+    gateway_t *g = calloc(1, sizeof *g);
+    assert_non_null(g);
+    gateway_env_common(g, "BTCUSDC");
+    int closed_port = free_port(); /* nobody listens there */
+    genv(g, "EXCHANGE_WS_URL=ws://127.0.0.1:%d", closed_port);
+    genv(g, "EXCHANGE_REST_URL=http://127.0.0.1:%d", closed_port);
+    genv(g, "GATEWAY_HEALTH_MAX_DOWN_S=1");
+    gateway_start(g);
+    long st;
+    char *body = gateway_get(g, "/health", &st);
+    long first = st;
+    free(body);
+    usleep(1600000);
+    body = gateway_get(g, "/health", &st);
+    char *metrics = gateway_get(g, "/metrics", &(long){0});
+    int code = proc_stop(&g->proc, 5000);
+    if (first != 200 || st != 503 || code != 0) {
+        proc_dump(&g->proc, "rt-gateway");
+        fail_msg("health %ld then %ld (want 200 then 503), exit %d: %s", first, st, code,
+                 body ? body : "");
+    }
+    assert_non_null(strstr(body, "\"connected\":false"));
+    assert_non_null(strstr(body, "\"BTCUSDC\":null"));
+    /* it kept trying, backing off */
+    double tries = metric(metrics, "gw_disconnects_total");
+    assert_true(tries >= 2 && tries <= 12);
+    free(body);
+    free(metrics);
+    free(g);
 }
 
 int main(void)
@@ -1047,6 +1284,8 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scripted_exchange),
+        cmocka_unit_test(test_subscribe_requests),
+        cmocka_unit_test(test_health_when_down),
         cmocka_unit_test(test_sim_faults),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,8 +18,9 @@
 #define GW_STREAMS_PER_CONN 1024
 /** Streams per symbol: kline and miniTicker. */
 #define GW_STREAMS_PER_SYMBOL 2
-/** Default budget of the URL path (bytes): nginx's default header buffer is 8 KiB. */
-#define GW_PATH_BUDGET 4096
+/** Default budget of the URL path (bytes). libwebsockets 4.1's client cuts a path at about
+ *  2 KiB (it writes a NUL into the request line: seen on the wire), so stay well under. */
+#define GW_PATH_BUDGET 1500
 /** Stream names in one SUBSCRIBE request. */
 #define GW_SUBSCRIBE_MAX 200
 /** Room for a host name and a path prefix. */

@@ -33,6 +33,10 @@
 /* REST pages of 1000 klines per backfill round; what is left waits for the next event. */
 #define BACKFILL_PAGES_MAX 10
 #define KLINES_LIMIT 1000
+/* Time one turn of the loop may spend on backfills; gaps found after that wait for the
+ * symbol's next event, so that hundreds of symbols reconnecting at once to a distant exchange
+ * do not keep the socket unserved (and its pings unanswered) for long. */
+#define BACKFILL_BUDGET_MS 500
 /* Pause before retrying a failed backfill: doubles from 1 s up to 30 s. */
 #define BACKFILL_RETRY_MIN_MS 1000
 #define BACKFILL_RETRY_MAX_MS 30000
@@ -77,7 +81,8 @@ struct gw_service {
     rt_jsonw_t w;
     uint64_t rng;
     bool bad_logged[GW_BAD_COUNT];
-    bool stopping; /* closes seen from now on are ours: no reconnect planned */
+    bool stopping;          /* closes seen from now on are ours: no reconnect planned */
+    int64_t backfill_until; /* mono ms: no new backfill in this turn after it */
 
     gw_ws_t *ws;
     rt_bus_t *bus;
@@ -465,7 +470,7 @@ static bool handle_gap(gw_service_t *s, size_t sym, const gw_range_t *gap)
 {
     sym_t *y = &s->syms[sym];
     int64_t now = rt_time_mono_ms();
-    if (now < y->backfill_retry_at)
+    if (now < y->backfill_retry_at || now > s->backfill_until)
         return false;
     int rc = backfill(s, sym, gap);
     if (rc == RT_OK) {
@@ -630,6 +635,7 @@ int gw_service_step(gw_service_t *s, int max_wait_ms)
     if (wait < 1)
         wait = 1;
     int rc = gw_ws_service(s->ws, wait);
+    s->backfill_until = rt_time_mono_ms() + BACKFILL_BUDGET_MS;
     /* What one turn of the event loop brought; anything pushed meanwhile waits for the next
      * turn so that the sockets keep being served. */
     for (size_t n = gw_queue_len(&s->queue); n > 0; n--) {

@@ -27,6 +27,7 @@
 #include "rt/jsonw.h"
 #include "rt/log.h"
 #include "rt/msg.h"
+#include "rt/str.h"
 #include "rt/time.h"
 
 #define T0 INT64_C(1716219780000)
@@ -139,15 +140,27 @@ static int cmp_i64(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    size_t nsym = argc > 1 ? strtoul(argv[1], NULL, 10) : 100;
-    size_t nframes = argc > 2 ? strtoul(argv[2], NULL, 10) : 200000;
+    int64_t nsym_arg = 100, nframes_arg = 200000;
+    if ((argc > 1 && rt_str_parse_int64(argv[1], &nsym_arg) != RT_OK) ||
+        (argc > 2 && rt_str_parse_int64(argv[2], &nframes_arg) != RT_OK))
+        nsym_arg = 0;
+    size_t nsym = nsym_arg > 0 ? (size_t)nsym_arg : 0;
+    size_t nframes = nframes_arg > 0 ? (size_t)nframes_arg : 0;
     if (nsym == 0 || nsym > 100000 || nframes == 0 || nframes > 10000000) {
         fprintf(stderr, "usage: gateway_bench [SYMBOLS 1..100000 [FRAMES 1..10000000]]\n");
         return 2;
     }
     rt_log_init("bench", RT_LOG_WARN);
     const char *host = getenv("REDIS_HOST") ? getenv("REDIS_HOST") : "127.0.0.1";
-    int port = getenv("REDIS_PORT") ? atoi(getenv("REDIS_PORT")) : 16379;
+    int port = 16379;
+    if (getenv("REDIS_PORT") != NULL) {
+        int64_t v;
+        if (rt_str_parse_int64(getenv("REDIS_PORT"), &v) != RT_OK || v < 1 || v > 65535) {
+            fprintf(stderr, "gateway_bench: REDIS_PORT must be a port number\n");
+            return 2;
+        }
+        port = (int)v;
+    }
 
     char(*syms)[24] = calloc(nsym, sizeof *syms);
     const char **names = calloc(nsym, sizeof *names);

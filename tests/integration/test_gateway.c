@@ -44,6 +44,7 @@
 #include "rt/err.h"
 #include "rt/money.h"
 #include "rt/msg.h"
+#include "rt/str.h"
 #include "rt/time.h"
 #include "rt/types.h"
 #include "rt_test.h"
@@ -198,10 +199,20 @@ static double metric(const char *text, const char *sample)
     return -1;
 }
 
+/* RT_TEST_REDIS_PORT as a port number; fails the test when it is not one. */
+static int redis_port(void)
+{
+    int64_t v;
+    const char *s = rt_test_require_env("RT_TEST_REDIS_PORT");
+    if (rt_str_parse_int64(s, &v) != RT_OK || v < 1 || v > 65535)
+        fail_msg("RT_TEST_REDIS_PORT=%s is not a port", s);
+    return (int)v;
+}
+
 static redisContext *redis_connect(void)
 {
     const char *host = rt_test_require_env("RT_TEST_REDIS_HOST");
-    int port = atoi(rt_test_require_env("RT_TEST_REDIS_PORT"));
+    int port = redis_port();
     redisContext *r = redisConnect(host, port);
     assert_non_null(r);
     if (r->err)
@@ -289,7 +300,7 @@ static rt_bus_sub_t *subscribe(const char *symbol)
     rt_bus_opts_t o;
     rt_bus_opts_init(&o);
     o.host = rt_test_require_env("RT_TEST_REDIS_HOST");
-    o.port = atoi(rt_test_require_env("RT_TEST_REDIS_PORT"));
+    o.port = redis_port();
     rt_bus_sub_t *sub = NULL;
     assert_int_equal(rt_bus_sub_new(&o, &sub), RT_OK);
     char ch[64];

@@ -289,11 +289,11 @@ static void on_open(void *ud, size_t conn)
     c->next_sub = now;
     rt_log_info(MOD, "connected conn=%zu url=%s symbols=%zu", conn, s->ws_url, p->nsym);
     rt_log_info(MOD,
-                "subscribed conn=%zu streams=%zu (kline_%s and miniTicker of %s..%s) in the "
-                "URL, %zu SUBSCRIBE request(s) to follow",
+                "subscribed conn=%zu streams=%zu (kline_%s and miniTicker of %s..%s): %zu in "
+                "the URL, the rest in %zu SUBSCRIBE request(s) to follow",
                 conn, p->nsym * GW_STREAMS_PER_SYMBOL, s->iv.name,
                 gw_symtab_name(&s->symtab, p->first_sym),
-                gw_symtab_name(&s->symtab, p->first_sym + p->nsym - 1), p->nsub);
+                gw_symtab_name(&s->symtab, p->first_sym + p->nsym - 1), p->in_path, p->nsub);
     update_open_count(s);
 }
 

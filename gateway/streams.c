@@ -273,6 +273,7 @@ int gw_plan_build(const char *const *symbols, size_t n, const gw_interval_t *iv,
             rc = RT_EINVAL;
             goto out;
         }
+        plan->in_path = in_path;
         plan->path = strdup(path.p);
         if (plan->path == NULL) {
             rc = RT_ENOMEM;

@@ -102,6 +102,7 @@ static void test_plan_default_symbols(void **state)
     assert_int_equal(plans[0].first_sym, 0);
     assert_int_equal(plans[0].nsym, 5);
     assert_int_equal(plans[0].nsub, 0);
+    assert_int_equal(plans[0].in_path, 10);
     assert_string_equal(plans[0].path,
                         "/stream?streams=btcusdc@kline_1m/btcusdc@miniTicker/ethusdc@kline_1m/"
                         "ethusdc@miniTicker/solusdc@kline_1m/solusdc@miniTicker/bnbusdc@kline_1m/"
@@ -145,6 +146,7 @@ static void test_plan_many_symbols(void **state)
         for (const char *p = q; *p; p++)
             streams += *p == '/';
         streams += 1;
+        assert_int_equal(streams, plans[c].in_path);
         for (size_t s = 0; s < plans[c].nsub; s++) {
             json_error_t err;
             json_t *req = json_loads(plans[c].sub[s], 0, &err);

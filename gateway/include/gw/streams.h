@@ -59,9 +59,10 @@ int gw_exchange_urls(gw_exchange_t ex, int sim_port, const char *ws_override,
 typedef struct {
     size_t first_sym; /* symbols [first_sym, first_sym + nsym) of the caller's list */
     size_t nsym;
-    char *path;  /* "<prefix>/stream?streams=a/b/c" (owned) */
-    size_t nsub; /* SUBSCRIBE requests to send once connected */
-    char **sub;  /* their JSON texts (owned) */
+    char *path;     /* "<prefix>/stream?streams=a/b/c" (owned) */
+    size_t in_path; /* streams named in the path; the others are in sub */
+    size_t nsub;    /* SUBSCRIBE requests to send once connected */
+    char **sub;     /* their JSON texts (owned) */
 } gw_conn_plan_t;
 
 /** Plans the connections for n symbols (upper case, as in SYMBOLS) at interval iv: stream

@@ -1,6 +1,5 @@
 /* The gateway's REST calls: closed klines for a backfill. A thin layer over rt/exrest.h and
- * rt/exparse.h, kept apart from service.c because rt/exinfo.h (pulled in by exparse.h) and
- * rt/msg.h both define RT_ASSET_CAP, so one file cannot include both. */
+ * rt/exparse.h: the request, the error log line, the parse. */
 #ifndef GW_REST_H
 #define GW_REST_H
 

@@ -71,8 +71,19 @@ static int free_port(void)
 
 typedef struct {
     pid_t pid;
+    char dir[64];
     char log[512];
 } proc_t;
+
+/* Removes the process's working directory and log (after a test that passed). */
+static void proc_cleanup(proc_t *p)
+{
+    if (p->dir[0] == '\0')
+        return;
+    unlink(p->log);
+    rmdir(p->dir);
+    p->dir[0] = '\0';
+}
 
 /* Starts bin with the given environment (NULL-terminated "K=V" list) in a fresh temporary
  * working directory (so no .env of the repo is read); stdout and stderr go to proc->log. */
@@ -80,6 +91,7 @@ static void proc_start(proc_t *p, const char *bin, char *const env[])
 {
     char dir[] = "/tmp/rt-gw-test.XXXXXX";
     assert_non_null(mkdtemp(dir));
+    snprintf(p->dir, sizeof p->dir, "%s", dir);
     snprintf(p->log, sizeof p->log, "%s/out.log", dir);
     p->pid = fork();
     assert_true(p->pid >= 0);
@@ -965,6 +977,7 @@ static void test_scripted_exchange(void **state)
     free(health);
     free(metrics);
     assert_int_equal(code, 0);
+    proc_cleanup(&g->proc);
     free(seen);
     free(g);
     free(f);
@@ -1172,6 +1185,8 @@ static void test_sim_faults(void **state)
     assert_true(metric(metrics, "gw_backfilled_candles_total") >= 1);
     free(metrics);
     assert_int_equal(proc_stop(&m->proc, 5000), 0);
+    proc_cleanup(&g->proc);
+    proc_cleanup(&m->proc);
     free(seen);
     free(g);
     free(m);
@@ -1246,6 +1261,7 @@ static void test_subscribe_requests(void **state)
         if (at == NULL || strstr(at + 1, want) != NULL)
             fail_msg("stream %s subscribed %s", want, at ? "twice" : "never");
     }
+    proc_cleanup(&g->proc);
     free(streams);
     free(list);
     free(g);
@@ -1286,6 +1302,7 @@ static void test_health_when_down(void **state)
     assert_true(tries >= 2 && tries <= 12);
     free(body);
     free(metrics);
+    proc_cleanup(&g->proc);
     free(g);
 }
 

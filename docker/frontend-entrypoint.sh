@@ -7,7 +7,8 @@
 set -eu
 
 render() { # render SRC DST
-    sed -e 's/{USER}//' \
+    sed -e '/^[[:space:]]*#/d' \
+        -e 's/{USER}//' \
         -e "s|{VAR}|${RT_NGINX_VAR:-/var/lib/rt-nginx}|g" \
         -e "s|{FRONTEND}|${RT_FRONTEND_DIR:-/srv/frontend}|g" \
         -e "s|listen 127\.0\.0\.1:{PORT}|listen ${FRONTEND_PORT:-3000}|g" \

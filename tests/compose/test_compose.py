@@ -174,6 +174,7 @@ def check_programs(resolved, raw):
             NOTES.append("%s (%s) is not in this tree yet: its compose entry follows the design "
                          "(variables not checked against a config table)" % (name, binary))
             continue
+        before = len(FAILS)
         for k in overrides:
             check(k in reads, "%s: compose sets %s, which %s does not read (config tables under %s/)"
                   % (name, k, binary, folder))
@@ -191,7 +192,8 @@ def check_programs(resolved, raw):
                      "it must listen on 0.0.0.0" % binary):
                 check(any(overrides.get(k) == "0.0.0.0" for k in bind),
                       "%s binds with %s: compose must set it to 0.0.0.0" % (binary, bind))
-        print("ok: %s: %d variables read, overrides %s" % (binary, len(reads), sorted(overrides)))
+        if len(FAILS) == before:
+            print("ok: %s: %d variables read, overrides %s" % (binary, len(reads), sorted(overrides)))
 
 
 # --- 3. Dockerfiles ------------------------------------------------------------------------------

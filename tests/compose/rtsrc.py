@@ -115,6 +115,18 @@ def _table_paths(text, array):
     return [s for s in STR_RE.findall(text[m.end():end]) if s.startswith("/")]
 
 
+HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS")
+
+
+def _table_rows(text, array):
+    """(METHOD, path) of the rows {"METHOD", "/path", ...} of `array[] = { ... };`."""
+    m = re.search(r'\b' + re.escape(array) + r'\s*\[\s*\]\s*=\s*\{', text)
+    if not m:
+        return None
+    end = text.find("};", m.end())
+    return re.findall(r'\{\s*"(' + "|".join(HTTP_METHODS) + r')"\s*,\s*"(/[^"]*)"', text[m.end():end])
+
+
 def _calls(text, name):
     """(offset, [argument texts]) of every call of name in text (balanced parentheses)."""
     for m in re.finditer(r'\b' + name + r'\s*\(', text):
@@ -160,9 +172,15 @@ def routes(root, folder, only_literal=False):
             if only_literal:
                 continue
             tm = re.fullmatch(r'(\w+)\s*\[\s*\w+\s*\]\s*\.\s*\w+', args[2])
-            paths = _table_paths(text, tm.group(1)) if (tm and method) else None
-            if not paths:
+            mm = re.fullmatch(r'(\w+)\s*\[\s*\w+\s*\]\s*\.\s*\w+', args[1])
+            rows = None
+            if tm and method:  # literal method, paths from a table
+                paths = _table_paths(text, tm.group(1))
+                rows = [(method.group(1), p) for p in paths] if paths else None
+            elif tm and mm and tm.group(1) == mm.group(1):  # {"METHOD", "/path", ...} rows
+                rows = _table_rows(text, tm.group(1))
+            if not rows:
                 problems.append(where + ": cannot follow rt_http_server_route(%s)" % ", ".join(args[:3]))
                 continue
-            found.update((method.group(1), p) for p in paths)
+            found.update(rows)
     return found, problems

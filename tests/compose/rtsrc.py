@@ -19,7 +19,8 @@ PROGRAMS = {
 # rt-migrate takes its connection from libpq's environment, not from a config table.
 LIBPQ_VARS = ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"]
 
-ROW_RE = re.compile(r'\{\s*"([A-Z_][A-Z0-9_]*)"\s*,\s*RT_CONFIG_(STRING|INT|DOUBLE|MONEY|BOOL|ENUM|LIST|URL|PORT)\b')
+ROW_RE = re.compile(r'\{\s*"([A-Z_][A-Z0-9_]*)"\s*,\s*RT_CONFIG_(STRING|INT|DOUBLE|MONEY|BOOL|ENUM|LIST|URL|PORT)\b'
+                    r'(?:\s*,\s*(NULL|"(?:[^"\\]|\\.)*"))?')
 STR_RE = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
@@ -52,36 +53,54 @@ def builds_binary(root, folder, binary):
 
 
 def config_vars(root, service):
-    """(present, {name: (file, line)}) of the variables the service's program reads. present is
-    False while the program is not in this tree (no add_executable of its binary)."""
+    """(present, {name: (file, line, default)}) of the variables the service's program reads
+    (default: the row's default text, None when required or not literal). present is False
+    while the program is not in this tree (no add_executable of its binary)."""
     binary, folder, _ = PROGRAMS[service]
     if not builds_binary(root, folder, binary):
         return False, {}
     if service == "migrate":
-        return True, {v: ("libpq environment", 0) for v in LIBPQ_VARS}
+        return True, {v: ("libpq environment", 0, None) for v in LIBPQ_VARS}
     found = {}
     for path in c_sources(root, folder):
         text = strip_comments(read(path))
         for m in ROW_RE.finditer(text):
             line = text.count("\n", 0, m.start()) + 1
-            found.setdefault(m.group(1), (os.path.relpath(path, root), line))
+            d = m.group(3)[1:-1] if m.group(3) and m.group(3) != "NULL" else None
+            found.setdefault(m.group(1), (os.path.relpath(path, root), line, d))
     return True, found
+
+
+PARAM_RE = re.compile(r'\{\s*"([A-Z_][A-Z0-9_]*)"\s*,\s*AN_PARAM_[A-Z]+\b')
+
+
+def strategy_params(root):
+    """{name: (file, line)} of the strategy parameters (AN_PARAM rows under analyzer/), which
+    rt-analyzer reads from the environment and .env through its strategy registry."""
+    found = {}
+    for path in c_sources(root, "analyzer"):
+        text = strip_comments(read(path))
+        for m in PARAM_RE.finditer(text):
+            found.setdefault(m.group(1), (os.path.relpath(path, root), text.count("\n", 0, m.start()) + 1))
+    return found
 
 
 def env_example(root):
     """[(name, value, comment lines above it)] of .env.example, in order."""
-    out, comment = [], []
+    out, comment, after_var = [], [], False
     for raw in read(os.path.join(root, ".env.example")).splitlines():
         line = raw.strip()
         if line.startswith("#"):
+            if after_var:
+                comment, after_var = [], False
             comment.append(line.lstrip("#").strip())
         elif not line:
-            comment = []
+            comment, after_var = [], False
         else:
             m = re.match(r'(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$', line)
-            if m:
+            if m:  # a variable right below another shares its comment
                 out.append((m.group(1), m.group(2).strip(), comment))
-            comment = []
+            after_var = True
     return out
 
 

@@ -2,7 +2,7 @@
 # Renders frontend/nginx.conf.in (the local run's nginx configuration, see
 # docker/frontend.Dockerfile) for the container and runs nginx in the foreground.
 # Usage: frontend-entrypoint.sh [--render-only SRC DST]   (tests/compose renders with it)
-# Environment: FRONTEND_PORT (3000), PORTFOLIO_PORT/TRADER_PORT/ANALYZER_PORT (.env) and
+# Environment: DASHBOARD_PORT (3000, .env), PORTFOLIO_PORT/TRADER_PORT/ANALYZER_PORT (.env) and
 # PORTFOLIO_UPSTREAM/TRADER_UPSTREAM/ANALYZER_UPSTREAM (host names; compose: the services).
 set -eu
 
@@ -11,8 +11,8 @@ render() { # render SRC DST
         -e 's/{USER}//' \
         -e "s|{VAR}|${RT_NGINX_VAR:-/var/lib/rt-nginx}|g" \
         -e "s|{FRONTEND}|${RT_FRONTEND_DIR:-/srv/frontend}|g" \
-        -e "s|listen 127\.0\.0\.1:{PORT}|listen ${FRONTEND_PORT:-3000}|g" \
-        -e "s|{PORT}|${FRONTEND_PORT:-3000}|g" \
+        -e "s|listen 127\.0\.0\.1:{PORT}|listen ${DASHBOARD_PORT:-3000}|g" \
+        -e "s|{PORT}|${DASHBOARD_PORT:-3000}|g" \
         -e "s|127\.0\.0\.1:{PORTFOLIO_PORT}|${PORTFOLIO_UPSTREAM:-portfolio}:${PORTFOLIO_PORT:-8000}|g" \
         -e "s|127\.0\.0\.1:{TRADER_PORT}|${TRADER_UPSTREAM:-trader}:${TRADER_PORT:-8001}|g" \
         -e "s|127\.0\.0\.1:{ANALYZER_PORT}|${ANALYZER_UPSTREAM:-analyzer}:${ANALYZER_PORT:-8002}|g" \

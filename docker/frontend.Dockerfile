@@ -31,5 +31,5 @@ COPY docker/frontend-entrypoint.sh /usr/local/bin/frontend-entrypoint.sh
 USER www-data
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-    CMD curl -fsS "http://127.0.0.1:${FRONTEND_PORT:-3000}/" >/dev/null || exit 1
+    CMD curl -fsS "http://127.0.0.1:${DASHBOARD_PORT:-3000}/" >/dev/null || exit 1
 ENTRYPOINT ["/bin/sh", "/usr/local/bin/frontend-entrypoint.sh"]

@@ -116,6 +116,10 @@ def check_compose(resolved, raw):
     for name, deps in needs.items():
         have = set((svcs.get(name, {}).get("depends_on") or {}))
         check(set(deps) <= have, "%s must depend on %s (has %s)" % (name, deps, sorted(have)))
+    dash = envx.get("DASHBOARD_PORT", "3000")
+    fpub = published(svcs.get("frontend", {}))
+    check(("127.0.0.1", dash, dash) in fpub,
+          "frontend: expected 127.0.0.1:${DASHBOARD_PORT}:${DASHBOARD_PORT} (%s), got %s" % (dash, fpub))
     check("pg-data" in (resolved.get("volumes") or {}), "postgres has no named volume pg-data")
     pgvols = [v.get("source") if isinstance(v, dict) else str(v).split(":")[0]
               for v in svcs.get("postgres", {}).get("volumes", [])]
@@ -335,7 +339,24 @@ def check_frontend(tmp):
     for svc in ("portfolio", "trader", "analyzer"):
         check("http://%s:" % svc in text, "rendered nginx.conf does not proxy to %s" % svc)
     check(re.search(r'listen 3000;', text), "rendered nginx.conf does not listen on 3000 (all addresses)")
-    print("ok: %s renders for the containers" % os.path.relpath(src, ROOT))
+    # nginx -t on the same render with the upstreams on 127.0.0.1 (the containers' names do not
+    # resolve here) and the state folder in tmp: the syntax and the directives must hold.
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if not check(nginx, "nginx not found (nginx-light is in RT_DEB_PACKAGES)"):
+        return
+    var = os.path.join(tmp, "nginx-var")
+    for d in ("log", "run", "nginx"):
+        os.makedirs(os.path.join(var, d), exist_ok=True)
+    local = os.path.join(tmp, "nginx-local.conf")
+    env = dict(os.environ, RT_NGINX_VAR=var, RT_FRONTEND_DIR=os.path.join(ROOT, "frontend"),
+               PORTFOLIO_UPSTREAM="127.0.0.1", TRADER_UPSTREAM="127.0.0.1", ANALYZER_UPSTREAM="127.0.0.1")
+    r = subprocess.run(["sh", os.path.join(ROOT, "docker", "frontend-entrypoint.sh"), "--render-only", src, local],
+                       env=env, capture_output=True, text=True, timeout=30)
+    if check(r.returncode == 0, "render for nginx -t failed: " + r.stderr):
+        r = subprocess.run([nginx, "-t", "-c", local, "-e", os.path.join(var, "log", "error.log")],
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 0, "nginx -t refuses the rendered configuration:\n" + r.stdout + r.stderr)
+    print("ok: %s renders for the containers (nginx -t)" % os.path.relpath(src, ROOT))
 
 
 def main():

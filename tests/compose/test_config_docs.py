@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """docs/CONFIGURATION.md against .env.example, the programs' config tables and compose.
 
-usage: test_config_docs.py SOURCE_DIR
+usage: test_config_docs.py SOURCE_DIR [BUILD_DIR]
 
 Fails when a variable of .env.example, of a config table ({"NAME", RT_CONFIG_...} rows) of a
 program in the tree, or of docker-compose.yml's overrides has no row; when a row's default

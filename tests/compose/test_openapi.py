@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """docs/openapi.yaml against the routes the services really register.
 
-usage: test_openapi.py SOURCE_DIR
+usage: test_openapi.py SOURCE_DIR [BUILD_DIR]
 
 For every service present in the tree (its folder builds its binary), the set of (method, path)
 under /api/<service>/ in docs/openapi.yaml must equal the routes its sources register with

@@ -233,6 +233,11 @@ def record_cmake(tmp, args, cwd, extra_env):
     with open(os.path.join(shim, "cmake"), "w") as f:
         f.write('#!/bin/sh\nprintf "%%s\\n" "$*" >>"%s"\n' % log)
     os.chmod(os.path.join(shim, "cmake"), 0o755)
+    # ./rt build installs missing packages first: never from a test (./rt test installed them).
+    for tool in ("apt-get", "sudo"):
+        with open(os.path.join(shim, tool), "w") as f:
+            f.write('#!/bin/sh\necho "test_compose: refusing to run %s $*: install what ./rt needs first" >&2\nexit 1\n' % tool)
+        os.chmod(os.path.join(shim, tool), 0o755)
     if os.path.exists(log):
         os.remove(log)
     env = dict(os.environ, PATH=shim + ":" + os.environ["PATH"], RT_JOBS="2", **extra_env)

@@ -33,4 +33,6 @@ src=/srv/frontend/nginx.conf.in
 [ -f "$src" ] || src=/srv/frontend/nginx.conf
 [ -f "$src" ] || { echo "frontend-entrypoint: frontend/nginx.conf.in not found" >&2; exit 1; }
 render "$src" /etc/rt-nginx/nginx.conf
-exec nginx -c /etc/rt-nginx/nginx.conf
+# -e stderr: the log nginx writes before it has read the configuration (the default path is
+# not writable by www-data).
+exec nginx -e stderr -c /etc/rt-nginx/nginx.conf

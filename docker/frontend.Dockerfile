@@ -22,7 +22,9 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx-light curl \
     && rm -rf /var/lib/apt/lists/* \
-    && mkdir -p /var/lib/rt-nginx/run /var/lib/rt-nginx/log /var/lib/rt-nginx/nginx /etc/rt-nginx \
+    && mkdir -p /var/lib/rt-nginx/run /var/lib/rt-nginx/log /etc/rt-nginx \
+       /var/lib/rt-nginx/nginx/body /var/lib/rt-nginx/nginx/proxy /var/lib/rt-nginx/nginx/fastcgi \
+       /var/lib/rt-nginx/nginx/uwsgi /var/lib/rt-nginx/nginx/scgi \
     && ln -sf /dev/stderr /var/lib/rt-nginx/log/nginx-error.log \
     && ln -sf /dev/stdout /var/lib/rt-nginx/log/nginx-access.log \
     && chown -R www-data:www-data /var/lib/rt-nginx /etc/rt-nginx

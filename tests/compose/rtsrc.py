@@ -64,6 +64,9 @@ def config_vars(root, service):
     found = {}
     for path in c_sources(root, folder):
         text = strip_comments(read(path))
+        for m in ADHOC_RE.finditer(text):  # rt_config_get(cfg, "NAME", ...) and getenv("NAME")
+            line = text.count("\n", 0, m.start()) + 1
+            found.setdefault(m.group(1), (os.path.relpath(path, root), line, None))
         for m in ROW_RE.finditer(text):
             line = text.count("\n", 0, m.start()) + 1
             d = m.group(3)[1:-1] if m.group(3) and m.group(3) != "NULL" else None
@@ -71,6 +74,7 @@ def config_vars(root, service):
     return True, found
 
 
+ADHOC_RE = re.compile(r'(?:rt_config_get\s*\([^,()]*,|getenv\s*\()\s*"([A-Z_][A-Z0-9_]*)"')
 PARAM_RE = re.compile(r'\{\s*"([A-Z_][A-Z0-9_]*)"\s*,\s*AN_PARAM_[A-Z]+\b')
 
 

@@ -6,7 +6,9 @@ usage: test_config_docs.py SOURCE_DIR [BUILD_DIR]
 Fails when a variable of .env.example, of a config table ({"NAME", RT_CONFIG_...} rows) of a
 program in the tree, or of docker-compose.yml's overrides has no row; when a row's default
 differs from .env.example or does not mention the program's built-in default; when a row says
-that a program in the tree reads a variable it does not read, or misses one that it reads.
+that a program in the tree reads a variable it does not read, or misses one that it reads;
+and when a relative link of the deployment docs (ARCHITECTURE, CONFIGURATION, OPERATIONS,
+SCALING) leads nowhere.
 """
 import os
 import re
@@ -87,6 +89,12 @@ def main():
         for name in (body.get("environment") or {}):
             if name not in rows:
                 fail("docker-compose.yml sets %s for %s: no row in docs/CONFIGURATION.md" % (name, svc))
+    # The deployment docs' relative links must lead somewhere.
+    for doc in ("ARCHITECTURE.md", "CONFIGURATION.md", "OPERATIONS.md", "SCALING.md"):
+        text = rtsrc.read(os.path.join(ROOT, "docs", doc))
+        for target in re.findall(r'\]\(([^)#:\s]+)(?:#[^)]*)?\)', text):
+            if not os.path.exists(os.path.join(ROOT, "docs", target)):
+                fail("docs/%s links to %s, which does not exist" % (doc, target))
     if FAILS:
         print("%d failure(s)" % len(FAILS))
         return 1

@@ -571,8 +571,12 @@ static int authenticate(const sim_account_t *a, const sim_rest_ctx_t *ctx,
     if (rws && strchr(rws, '.')) {
         /* up to 3 decimals (microseconds); the whole milliseconds are what count here */
         char whole[24];
-        size_t n = (size_t)(strchr(rws, '.') - rws);
-        if (rt_str_copy_n(whole, sizeof whole, rws, n) != RT_OK ||
+        const char *dot = strchr(rws, '.');
+        size_t n = (size_t)(dot - rws), decimals = strlen(dot + 1);
+        bool digits = decimals >= 1 && decimals <= 3;
+        for (const char *c = dot + 1; *c && digits; c++)
+            digits = *c >= '0' && *c <= '9';
+        if (!digits || n == 0 || rt_str_copy_n(whole, sizeof whole, rws, n) != RT_OK ||
             rt_str_parse_int64(whole, &rw) != RT_OK || rw < 0) {
             sim_rest_error(r, 400, -1100,
                            "Illegal characters found in parameter 'recvWindow'; legal range is "

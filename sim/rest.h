@@ -4,13 +4,15 @@
  *
  *   GET  /api/v3/ping, /api/v3/time, /api/v3/exchangeInfo, /api/v3/klines,
  *        /api/v3/ticker/price                      Binance's shapes, weights and {code,msg}
+ *   POST/GET/DELETE /api/v3/order, POST /api/v3/order/test, GET /api/v3/account,
+ *        GET /api/v3/openOrders                    SIGNED: account.h answers them
  *   GET  /health, /metrics                          the service's own
  *   POST /admin/drop, /admin/mute-pings?seconds=N, /admin/refuse?seconds=N,
  *        /admin/shutdown-event; GET /admin/closed   fault switches, loopback clients only
  *
  * Every response carries X-MBX-USED-WEIGHT-1M (the caller's weight in the current minute;
- * over 6000 gives 429 with -1003 and Retry-After). The account and order endpoints of the
- * trader issue slot into the route table in rest.c, with their state behind ctx->account. */
+ * over 6000 gives 429 with -1003 and Retry-After). The signed endpoints' state (balances,
+ * orders) is behind ctx->account. */
 #ifndef SIM_REST_H
 #define SIM_REST_H
 
@@ -94,7 +96,7 @@ typedef struct {
     const sim_stats_t *stats;
     int64_t sim_now_ms;  /* serverTime: the simulated clock */
     int64_t real_now_ms; /* wall clock, for the weight minutes */
-    void *account;       /* the account/order module's state (trader issue); NULL until then */
+    void *account;       /* sim_account_t (account.h); NULL: signed endpoints answer -2015 */
 } sim_rest_ctx_t;
 
 typedef struct {

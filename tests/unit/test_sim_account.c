@@ -311,6 +311,8 @@ static void test_timestamp_window(void **state)
         {-61000, "recvWindow=60000", -1021},
         {0, "recvWindow=60001", -1131},
         {-100, "recvWindow=100.5", 0},
+        {-100, "recvWindow=100.5555", -1100},
+        {-100, "recvWindow=.5", -1100},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         /* the handlers' clocks move instead of the timestamp */

@@ -314,6 +314,19 @@ static void test_wrong_keys(void **state)
     (void)state;
     rt_exrest_response_t r;
     rt_exrest_response_init(&r);
+    /* Escaped characters survive lws's decoding and the server's encoding back: a parameter
+     * the endpoint ignores, signed with the rest. */
+    rt_exrest_t *ok = client(KEY, SECRET);
+    rt_exrest_params_t p;
+    rt_exrest_params_init(&p);
+    rt_exrest_params_add(&p, "omitZeroBalances", "true");
+    rt_exrest_params_add(&p, "note", "a b+c/d:e,[\"x\"]~.-_&y=z%");
+    int rc = rt_exrest_get(ok, "/api/v3/account", &p, true, &r);
+    if (rc != RT_OK)
+        fail_msg("escaped parameter: %s %d %s", rt_strerror(rc), r.exchange_code, r.exchange_msg);
+    rt_exrest_params_cleanup(&p);
+    rt_exrest_free(ok);
+
     rt_exrest_t *c = client(KEY, "not-the-secret");
     assert_int_equal(rt_exrest_get(c, "/api/v3/account", NULL, true, &r), RT_EEXCHANGE);
     assert_int_equal(r.exchange_code, -1022);

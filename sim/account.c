@@ -164,8 +164,7 @@ static int parse_balances(sim_account_t *a, const char *list, char *why, size_t 
         *eq = '\0';
         for (const char *c = item; *c; c++) {
             if (!((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))) {
-                say(why, cap, "SIM_BALANCES: asset names are upper-case letters and digits",
-                    item);
+                say(why, cap, "SIM_BALANCES: asset names are upper-case letters and digits", item);
                 return RT_EINVAL;
             }
         }
@@ -447,8 +446,8 @@ static int mandatory(sim_rest_resp_t *r, const char *param)
 
 /* Reads an optional decimal parameter. Returns 0 with *present (and *out), or the error
  * written in r (RT_EINVAL). */
-static int opt_money(const sim_rest_req_t *req, sim_rest_resp_t *r, const char *name,
-                     bool *present, rt_money_t *out)
+static int opt_money(const sim_rest_req_t *req, sim_rest_resp_t *r, const char *name, bool *present,
+                     rt_money_t *out)
 {
     const char *v = sim_params_get(req->params, name);
     *present = false;
@@ -457,8 +456,8 @@ static int opt_money(const sim_rest_req_t *req, sim_rest_resp_t *r, const char *
     for (const char *c = v; *c; c++) {
         if (!((*c >= '0' && *c <= '9') || *c == '.')) {
             sim_rest_error(r, 400, -1100,
-                           "Illegal characters found in parameter '%s'; legal range is '%s'.",
-                           name, DECIMAL_RANGE);
+                           "Illegal characters found in parameter '%s'; legal range is '%s'.", name,
+                           DECIMAL_RANGE);
             return RT_EINVAL;
         }
     }
@@ -483,9 +482,9 @@ static int opt_int(const sim_rest_req_t *req, sim_rest_resp_t *r, const char *na
     for (const char *c = v; *c && digits; c++)
         digits = *c >= '0' && *c <= '9';
     if (!digits || rt_str_parse_int64(v, out) != RT_OK) {
-        sim_rest_error(r, 400, -1100,
-                       "Illegal characters found in parameter '%s'; legal range is '^[0-9]{1,20}$'.",
-                       name);
+        sim_rest_error(
+            r, 400, -1100,
+            "Illegal characters found in parameter '%s'; legal range is '^[0-9]{1,20}$'.", name);
         return RT_EINVAL;
     }
     *present = true;
@@ -595,8 +594,8 @@ static int authenticate(const sim_account_t *a, const sim_rest_ctx_t *ctx,
 
     sim_buf_t payload;
     sim_buf_init(&payload);
-    int rc = strip_signature(req->query ? req->query : "", req->query ? req->query_len : 0,
-                             &payload);
+    int rc =
+        strip_signature(req->query ? req->query : "", req->query ? req->query_len : 0, &payload);
     sim_buf_t body;
     sim_buf_init(&body);
     if (rc == RT_OK)
@@ -693,8 +692,7 @@ static int h_new_order(sim_account_t *a, const sim_rest_ctx_t *ctx, const sim_re
         if (has_price)
             return sim_rest_error(r, 400, -1106, "Parameter 'price' sent when not required.");
         if (tif && tif[0])
-            return sim_rest_error(r, 400, -1106,
-                                  "Parameter 'timeInForce' sent when not required.");
+            return sim_rest_error(r, 400, -1106, "Parameter 'timeInForce' sent when not required.");
     } else {
         if (tif == NULL || tif[0] == '\0')
             return mandatory(r, "timeInForce");
@@ -748,8 +746,7 @@ static int h_new_order(sim_account_t *a, const sim_rest_ctx_t *ctx, const sim_re
         return filter_error(r, &rej);
 
     /* What it does: fill now (MARKET, or a LIMIT through the price) or rest. */
-    bool crosses = type == TR_ORDER_MARKET ||
-                   (side == RT_SIDE_BUY ? price >= last : price <= last);
+    bool crosses = type == TR_ORDER_MARKET || (side == RT_SIDE_BUY ? price >= last : price <= last);
     tr_fill_config_t c;
     fill_cfg(a, side, &c);
     tr_fill_result_t res;
@@ -797,9 +794,8 @@ static int h_new_order(sim_account_t *a, const sim_rest_ctx_t *ctx, const sim_re
 
 /* Finds the order named by orderId or origClientOrderId. Returns it, or NULL with the error
  * (missing parameter, or code/msg when unknown) written in r. */
-static order_t *named_order(sim_account_t *a, const sim_rest_ctx_t *ctx,
-                            const sim_rest_req_t *req, sim_rest_resp_t *r, int code,
-                            const char *msg)
+static order_t *named_order(sim_account_t *a, const sim_rest_ctx_t *ctx, const sim_rest_req_t *req,
+                            sim_rest_resp_t *r, int code, const char *msg)
 {
     size_t sym;
     if (need_symbol(ctx, req, r, &sym) != RT_OK)

@@ -29,7 +29,7 @@ typedef struct {
     char balances[1024];  /* SIM_BALANCES: "USDC=10000,BTC=0" */
     rt_money_t taker_fee; /* SIM_TAKER_FEE */
     rt_money_t maker_fee; /* SIM_MAKER_FEE */
-    int log_level; /* rt_log_level_t */
+    int log_level;        /* rt_log_level_t */
 } sim_config_t;
 
 /** Loads the configuration from the environment and ./.env; on error prints every bad

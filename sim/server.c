@@ -396,8 +396,7 @@ static int answer(sim_server_t *s, struct lws *wsi, http_t *h)
     sim_buf_reset(&s->query);
     if (sim_params_encode(&s->params, 0, s->params.count, &s->query) != RT_OK)
         too_many = true;
-    if (h->body.len > 0 &&
-        sim_params_parse_query(&s->params, h->body.data, h->body.len) != RT_OK)
+    if (h->body.len > 0 && sim_params_parse_query(&s->params, h->body.data, h->body.len) != RT_OK)
         too_many = true;
     char peer[48] = "";
     lws_get_peer_simple(wsi, peer, sizeof peer);

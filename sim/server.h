@@ -30,9 +30,9 @@ typedef struct {
 
 typedef struct sim_server sim_server_t;
 
-/** Creates the server and starts listening. market (and cfg->account) are borrowed (the server advances it) and
- *  must outlive the server. Returns 0 and *out, RT_EIO when lws cannot listen (port in use),
- *  RT_ENOMEM, RT_EINVAL. */
+/** Creates the server and starts listening. market (and cfg->account) are borrowed (the server
+ * advances it) and must outlive the server. Returns 0 and *out, RT_EIO when lws cannot listen (port
+ * in use), RT_ENOMEM, RT_EINVAL. */
 int sim_server_new(const sim_server_config_t *cfg, sim_market_t *market, sim_server_t **out);
 
 /** The port actually listened on. */

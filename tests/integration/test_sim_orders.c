@@ -54,17 +54,17 @@ static int start_sim(void **state)
         close(fds[0]);
         close(fds[1]);
         static const char *const settings[] = {"SIM_PORT=0",
-                                     "SIM_BIND=127.0.0.1",
-                                     "SYMBOLS=BTCUSDC,ETHUSDC",
-                                     "SIM_SPEED=60",
-                                     "SIM_SEED=11",
-                                     "SIM_HISTORY=60",
-                                     "SIM_API_KEY=" KEY,
-                                     "SIM_SECRET_KEY=" SECRET,
-                                     "SIM_BALANCES=USDC=10000,BTC=0",
-                                     "SIM_TAKER_FEE=0.001",
-                                     "SIM_MAKER_FEE=0.001",
-                                     "LOG_LEVEL=warn"};
+                                               "SIM_BIND=127.0.0.1",
+                                               "SYMBOLS=BTCUSDC,ETHUSDC",
+                                               "SIM_SPEED=60",
+                                               "SIM_SEED=11",
+                                               "SIM_HISTORY=60",
+                                               "SIM_API_KEY=" KEY,
+                                               "SIM_SECRET_KEY=" SECRET,
+                                               "SIM_BALANCES=USDC=10000,BTC=0",
+                                               "SIM_TAKER_FEE=0.001",
+                                               "SIM_MAKER_FEE=0.001",
+                                               "LOG_LEVEL=warn"};
         enum { NSET = sizeof settings / sizeof settings[0] };
         static char env[NSET][64];
         char *envp[NSET + 1];
@@ -238,7 +238,8 @@ static void test_market_round_trip(void **state)
      * simulated one: the window still takes it. */
     usleep(2000 * 1000);
 
-    /* SELL all that is left (0.00999, on the step): received = qty x price - commission, in USDC. */
+    /* SELL all that is left (0.00999, on the step): received = qty x price - commission, in USDC.
+     */
     rt_money_t sell_qty = RT_MONEY_UNITS(999) / 100000;
     j = order(c, "SELL", "MARKET", "0.00999", NULL, "rt-sell-1");
     assert_string_equal(json_string_value(json_object_get(j, "status")), "FILLED");

@@ -130,16 +130,16 @@ static void raw_call(sim_account_t *a, result_t *r, sim_http_method_t method, co
 
 /* Signs params (plus timestamp) with secret and sends them: POST in the body, the others in
  * the query. */
-static void call_signed(result_t *r, sim_http_method_t method, const char *path,
-                        const char *params, const char *secret)
+static void call_signed(result_t *r, sim_http_method_t method, const char *path, const char *params,
+                        const char *secret)
 {
     char text[2048];
     int n = snprintf(text, sizeof text, "%s%stimestamp=%lld", params, params[0] ? "&" : "",
                      (long long)sim_now);
     assert_true(n > 0 && (size_t)n < sizeof text);
     char sig[RT_HMAC_HEX_CAP];
-    assert_int_equal(
-        rt_exrest_signature(secret, strlen(secret), text, strlen(text), "", 0, sig), RT_OK);
+    assert_int_equal(rt_exrest_signature(secret, strlen(secret), text, strlen(text), "", 0, sig),
+                     RT_OK);
     char full[2200];
     n = snprintf(full, sizeof full, "%s&signature=%s", text, sig);
     assert_true(n > 0 && (size_t)n < sizeof full);
@@ -320,9 +320,8 @@ static void test_timestamp_window(void **state)
         char text[128], full[256], sig[RT_HMAC_HEX_CAP];
         snprintf(text, sizeof text, "%s%stimestamp=%lld", cases[i].window,
                  cases[i].window[0] ? "&" : "", (long long)NOW);
-        assert_int_equal(rt_exrest_signature(SECRET, strlen(SECRET), text, strlen(text), "", 0,
-                                             sig),
-                         RT_OK);
+        assert_int_equal(
+            rt_exrest_signature(SECRET, strlen(SECRET), text, strlen(text), "", 0, sig), RT_OK);
         snprintf(full, sizeof full, "%s&signature=%s", text, sig);
         raw_call(account, &r, SIM_HTTP_GET, "/api/v3/account", KEY, full, NULL);
         if (cases[i].code == 0) {
@@ -357,10 +356,9 @@ static void test_filters_and_balance(void **state)
          "Filter failure: LOT_SIZE"},
         {"symbol=BTCUSDC&side=BUY&type=MARKET&quantity=0.000015", -1013,
          "Filter failure: LOT_SIZE"},
-        {"symbol=BTCUSDC&side=BUY&type=MARKET&quantity=0.00001", -1013,
-         "Filter failure: NOTIONAL"},
-        {"symbol=BTCUSDC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=50000.001",
-         -1013, "Filter failure: PRICE_FILTER"},
+        {"symbol=BTCUSDC&side=BUY&type=MARKET&quantity=0.00001", -1013, "Filter failure: NOTIONAL"},
+        {"symbol=BTCUSDC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=50000.001", -1013,
+         "Filter failure: PRICE_FILTER"},
         {"symbol=BTCUSDC&side=BUY&type=MARKET&quantity=1", -2010,
          "Account has insufficient balance for requested action."},
         {"symbol=BTCUSDC&side=SELL&type=MARKET&quantity=0.01", -2010,
@@ -382,8 +380,7 @@ static void test_filters_and_balance(void **state)
     result_t r;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         call(&r, SIM_HTTP_POST, "/api/v3/order", cases[i].params);
-        if (r.json == NULL ||
-            json_integer_value(json_object_get(r.json, "code")) != cases[i].code)
+        if (r.json == NULL || json_integer_value(json_object_get(r.json, "code")) != cases[i].code)
             fail_msg("case %zu (%s): want %d, got %d %s", i, cases[i].params, cases[i].code,
                      r.resp.status, r.resp.body.data);
         expect_error(&r, 400, cases[i].code, cases[i].msg);
@@ -420,13 +417,23 @@ static void test_market_full(void **state)
          "symbol=BTCUSDC&side=BUY&type=MARKET&quantity=0.01&newClientOrderId=buy-1");
     assert_int_equal(r.resp.status, 200);
     /* Binance's FULL keys, in Binance's order. */
-    static const char *const keys[] = {
-        "symbol",      "orderId",      "orderListId",
-        "clientOrderId", "transactTime", "price",
-        "origQty",     "executedQty",  "origQuoteOrderQty",
-        "cummulativeQuoteQty", "status", "timeInForce",
-        "type",        "side",         "workingTime",
-        "selfTradePreventionMode", "fills"};
+    static const char *const keys[] = {"symbol",
+                                       "orderId",
+                                       "orderListId",
+                                       "clientOrderId",
+                                       "transactTime",
+                                       "price",
+                                       "origQty",
+                                       "executedQty",
+                                       "origQuoteOrderQty",
+                                       "cummulativeQuoteQty",
+                                       "status",
+                                       "timeInForce",
+                                       "type",
+                                       "side",
+                                       "workingTime",
+                                       "selfTradePreventionMode",
+                                       "fills"};
     size_t k = 0;
     const char *key;
     json_t *v;
@@ -499,9 +506,8 @@ static void test_market_full(void **state)
     assert_int_equal(r.resp.status, 200);
     rt_money_t bought = money_of(r.json, "executedQty"), want_qty;
     assert_int_equal(rt_money_div(RT_MONEY_UNITS(100), p, RT_ROUND_DOWN, &want_qty), RT_OK);
-    assert_int_equal(rt_money_round_step(want_qty, RT_MONEY_UNITS(1) / 100000, RT_ROUND_DOWN,
-                                         &want_qty),
-                     RT_OK);
+    assert_int_equal(
+        rt_money_round_step(want_qty, RT_MONEY_UNITS(1) / 100000, RT_ROUND_DOWN, &want_qty), RT_OK);
     assert_int_equal(bought, want_qty);
     assert_int_equal(money_of(r.json, "origQuoteOrderQty"), RT_MONEY_UNITS(100));
     result_free(&r);
@@ -513,9 +519,9 @@ static void test_limit_rests_then_fills(void **state)
     int64_t saved = sim_now;
     rt_money_t p = last(0), price, cost;
     /* 0.3 % under the market, on the tick */
-    assert_int_equal(rt_money_mul(p, RT_MONEY_UNITS(1) - RT_MONEY_UNITS(3) / 1000, RT_ROUND_DOWN,
-                                  &price),
-                     RT_OK);
+    assert_int_equal(
+        rt_money_mul(p, RT_MONEY_UNITS(1) - RT_MONEY_UNITS(3) / 1000, RT_ROUND_DOWN, &price),
+        RT_OK);
     assert_int_equal(rt_money_round_step(price, RT_MONEY_UNITS(1) / 100, RT_ROUND_DOWN, &price),
                      RT_OK);
     rt_money_t qty = RT_MONEY_UNITS(1) / 100;

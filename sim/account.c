@@ -1,6 +1,7 @@
 #include "account.h"
 
 #include <openssl/crypto.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,7 @@ typedef struct {
     int64_t time;
     int64_t update_time;
     tr_limit_order_t lim; /* a resting LIMIT order's lock (tr_fill) */
+    int64_t checked_ms;   /* a resting order has seen the market's trades up to here */
     bool has_fill;
     tr_fill_t fill;
     int64_t trade_id;
@@ -324,6 +326,33 @@ static void record_fill(sim_account_t *a, order_t *o, const tr_fill_result_t *r,
     o->update_time = now;
 }
 
+/* The range the market traded in since since_ms: the 1s klines that opened after the second
+ * of since_ms (the forming one included), and the last price. A resting order that this range
+ * reaches fills, even when the price went through it and back between two market steps. A
+ * symbol without 1s klines (a replayed file) has the last price only. */
+static void range_since(const sim_market_t *m, size_t sym, int64_t since_ms, rt_money_t *low,
+                        rt_money_t *high)
+{
+    rt_money_t p = last_price(m, sym);
+    *low = p;
+    *high = p;
+    if (!sim_market_serves(m, sym, SIM_IV_1S))
+        return;
+    const sim_klines_t *k = sim_market_klines(m, sym);
+    size_t first, n;
+    int64_t from = since_ms - since_ms % 1000 + 1000;
+    sim_klines_select(k, SIM_IV_1S, true, from, false, 0, SIZE_MAX, false, &first, &n);
+    for (size_t i = 0; i < n; i++) {
+        const sim_kline_t *kl = sim_klines_get(k, SIM_IV_1S, first + i, NULL);
+        if (kl == NULL || kl->trades == 0)
+            continue;
+        if (kl->low < *low)
+            *low = kl->low;
+        if (kl->high > *high)
+            *high = kl->high;
+    }
+}
+
 size_t sim_account_match(sim_account_t *a, const sim_market_t *m, int64_t now_ms)
 {
     size_t filled = 0;
@@ -333,11 +362,13 @@ size_t sim_account_match(sim_account_t *a, const sim_market_t *m, int64_t now_ms
         order_t *o = &a->orders[i];
         if (o->status != ST_NEW)
             continue;
-        rt_money_t p = last_price(m, o->sym);
+        rt_money_t low, high;
+        range_since(m, o->sym, o->checked_ms, &low, &high);
+        o->checked_ms = now_ms > o->checked_ms ? now_ms : o->checked_ms;
         tr_fill_config_t c;
         fill_cfg(a, o->side, &c);
         tr_fill_result_t r;
-        if (tr_fill_limit_match(&c, &o->lim, p, p, &r) != RT_OK)
+        if (tr_fill_limit_match(&c, &o->lim, low, high, &r) != RT_OK)
             continue;
         if (o->side == RT_SIDE_BUY && buy_fee_in_base(&r, a->maker_fee, o->lim.base_asset) != RT_OK)
             continue;
@@ -788,6 +819,7 @@ static int h_new_order(sim_account_t *a, const sim_rest_ctx_t *ctx, const sim_re
         record_fill(a, o, &res, ctx->sim_now_ms);
     else
         o->lim = lim;
+    o->checked_ms = ctx->sim_now_ms;
     write_new_order(&r->body, o, rt);
     return sim_rest_json(r, 200);
 }

@@ -22,7 +22,9 @@
  *   LIMIT   crossing the price when placed (BUY at or above it, SELL at or below): fills at
  *           once as taker at the last price. Otherwise rests (BUY locks quantity * price in
  *           the quote asset, SELL locks the quantity) and fills whole at its price as maker
- *           when the last price reaches it (sim_account_match, called every market step).
+ *           once the market trades at or through it: the low (BUY) or high (SELL) of the 1s
+ *           klines since the last check, or the last price (sim_account_match, called every
+ *           market step and before every signed request).
  *   Commission is Binance's rule without BNB: charged in the asset received, the base asset
  *   for a BUY (quantity * rate, rounded up) and the quote asset for a SELL (quote * rate,
  *   rounded up). A BUY spends exactly quantity * price (rounded up).
@@ -66,8 +68,9 @@ void sim_account_free(sim_account_t *a);
 int sim_account_balance(const sim_account_t *a, const char *asset, rt_money_t *free_out,
                         rt_money_t *locked_out);
 
-/** Tries every resting order against its symbol's last price; those it crosses fill (as
- *  maker, at their price) at now_ms. Returns how many filled. */
+/** Tries every resting order against what its symbol traded since the order's last check
+ *  (the 1s klines' low and high, and the last price); those reached fill (as maker, at their
+ *  price) at now_ms. Returns how many filled. */
 size_t sim_account_match(sim_account_t *a, const sim_market_t *m, int64_t now_ms);
 
 /** Answers one signed request (the routes above) into resp, as sim_rest_handle does for the

@@ -552,16 +552,28 @@ static void test_limit_rests_then_fills(void **state)
     assert_int_equal(json_array_size(r.json), 1);
     result_free(&r);
 
-    /* The market moves on, a minute at a time, until it reaches the order (bounded). */
+    /* The market moves on, a minute at a time, until it trades at the order's price (bounded).
+     * The order fills as soon as the minute's 1s klines reach it, even when the last price is
+     * back above it. */
     int64_t t = NOW;
     bool filled = false;
     for (int i = 0; i < 3 * 24 * 60 && !filled; i++) {
+        int64_t from = t;
         t += 60000;
         assert_int_equal(sim_market_advance(market, t, NULL, NULL), RT_OK);
-        rt_money_t now_p = last(0);
-        size_t n = sim_account_match(account, market, t);
-        assert_int_equal(n, now_p <= price ? 1 : 0);
-        filled = n == 1;
+        const sim_klines_t *k = sim_market_klines(market, 0);
+        size_t first, n;
+        sim_klines_select(k, SIM_IV_1S, true, from - from % 1000 + 1000, false, 0, SIZE_MAX, false,
+                          &first, &n);
+        rt_money_t low = last(0);
+        for (size_t j = 0; j < n; j++) {
+            const sim_kline_t *kl = sim_klines_get(k, SIM_IV_1S, first + j, NULL);
+            if (kl->trades > 0 && kl->low < low)
+                low = kl->low;
+        }
+        size_t got = sim_account_match(account, market, t);
+        assert_int_equal(got, low <= price ? 1 : 0);
+        filled = got == 1;
     }
     assert_true(filled);
     sim_now = real_now = t;

@@ -91,17 +91,15 @@ static void window_exact(rt_ind_window_t *w)
     w->since_exact = 0;
 }
 
-static void window_push(rt_ind_window_t *w, double x)
+static inline void window_push(rt_ind_window_t *w, double x)
 {
     if (w->count == 0)
         w->shift = x;
-    if (w->count > 0 && x == w->last) {
-        if (w->run < w->period)
-            w->run++;
-    } else {
-        w->run = 1;
-        w->last = x;
-    }
+    /* a repeated value extends the run: data-dependent, so selected rather than branched on */
+    bool same = (w->count > 0) & (x == w->last);
+    int grown = w->run + (w->run < w->period);
+    w->run = same ? grown : 1;
+    w->last = pick(same, w->last, x);
     double d = x - w->shift;
     if (w->count < w->period) {
         w->count++;

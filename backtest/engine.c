@@ -741,6 +741,7 @@ int bt_run(const bt_config_t *cfg, const bt_series_t *series, size_t nseries, bt
     res.initial_equity = cfg->cash;
     bt_stats_t st;
     bt_stats_init(&st);
+    bt_stats_add(&st, (double)cfg->cash); /* the curve starts from the cash */
     size_t exposed = 0;
     int64_t bar = INT64_MIN;
     res.first_ms = INT64_MAX;

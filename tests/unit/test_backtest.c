@@ -188,7 +188,8 @@ static const row_t round_trip[] = {
  *        cash 899.7999 + 107.892 - 0.107892 = 1007.584008
  *   realized = (107.892 - 0.107892) - (100.1 + 0.1001) = 7.584008 (a win)
  *   equity per bar: 899.7999 + 100 = 999.7999, + 105 = 1004.7999, 1007.584008, 1007.584008
- *   exposure: bars 0 and 1 end long: 2 / 4 = 50% */
+ *   exposure: bars 0 and 1 end long: 2 / 4 = 50%
+ *   max drawdown: the curve starts at the cash, 1000 -> 999.7999: 0.02001% */
 static void test_fill_close(void **state)
 {
     (void)state;
@@ -225,8 +226,8 @@ static void test_fill_close(void **state)
     assert_money(r.equity[0].equity, "999.7999");
     assert_money(r.equity[1].equity, "1004.7999");
     assert_money(r.equity[2].equity, "1007.584008");
-    /* the only drop: 1000 (start is not a bar) -> bars only: none below a peak */
-    assert_near(r.max_drawdown_pct, 0.0, 1e-12);
+    /* the curve starts at the cash 1000; the only drop is to 999.7999 (the entry's costs) */
+    assert_near(r.max_drawdown_pct, (1000 - 999.7999) / 1000 * 100.0, 1e-9);
     assert_true(isinf(r.profit_factor));
     bt_result_cleanup(&r);
 }

@@ -212,43 +212,51 @@ void bt_stats_add(bt_stats_t *s, double e)
 {
     if (s->n == 0) {
         s->peak = e;
-    } else {
-        if (s->prev > 0.0) {
-            double r = e / s->prev - 1.0;
-            s->nret++;
-            double d = r - s->mean;
-            s->mean += d / (double)s->nret;
-            s->m2 += d * (r - s->mean);
-            if (r < 0.0)
-                s->down2 += r * r;
-        }
-        if (e > s->peak)
-            s->peak = e;
+        s->prev = e;
+        s->n = 1;
+        return;
     }
-    if (s->peak > 0.0) {
+    s->n++;
+    if (e == s->prev) { /* flat bar (the common case): a zero return, no division */
+        s->nret++;
+        return;
+    }
+    if (s->prev > 0.0) {
+        double r = e / s->prev - 1.0;
+        s->nret++;
+        s->sum += r;
+        s->sum2 += r * r;
+        if (r < 0.0)
+            s->down2 += r * r;
+    }
+    if (e > s->peak) {
+        s->peak = e;
+    } else if (s->peak > 0.0) {
         double dd = (s->peak - e) / s->peak;
         if (dd > s->max_dd)
             s->max_dd = dd;
     }
     s->prev = e;
-    s->n++;
 }
 
 double bt_stats_sharpe(const bt_stats_t *s, double ppy)
 {
     if (s->nret < 2)
         return 0.0;
-    double var = s->m2 / (double)(s->nret - 1);
-    if (!(var > 0.0))
+    double n = (double)s->nret;
+    double mean = s->sum / n;
+    double var = (s->sum2 - s->sum * mean) / (n - 1.0);
+    if (!(var > 1e-300))
         return 0.0;
-    return s->mean / sqrt(var) * sqrt(ppy);
+    return mean / sqrt(var) * sqrt(ppy);
 }
 
 double bt_stats_sortino(const bt_stats_t *s, double ppy)
 {
     if (s->nret == 0 || !(s->down2 > 0.0))
         return 0.0;
-    return s->mean / sqrt(s->down2 / (double)s->nret) * sqrt(ppy);
+    double n = (double)s->nret;
+    return s->sum / n / sqrt(s->down2 / n) * sqrt(ppy);
 }
 
 double bt_stats_max_dd_pct(const bt_stats_t *s)
@@ -672,16 +680,6 @@ static int bt_check_inputs(const bt_config_t *cfg, const bt_series_t *series, si
                 bt_errf(err, cap, "symbol %s given twice", s->symbol);
                 return RT_EINVAL;
             }
-        for (size_t k = 1; k < s->count; k++)
-            if (s->candles[k].open_time <= s->candles[k - 1].open_time) {
-                bt_errf(err, cap, "%s: candle %zu (open time %lld) is %s candle %zu (%lld)",
-                        s->symbol, k + 1, (long long)s->candles[k].open_time,
-                        s->candles[k].open_time == s->candles[k - 1].open_time
-                            ? "a duplicate of"
-                            : "earlier than",
-                        k, (long long)s->candles[k - 1].open_time);
-                return RT_EINVAL;
-            }
     }
     return RT_OK;
 }
@@ -760,7 +758,18 @@ int bt_run(const bt_config_t *cfg, const bt_series_t *series, size_t nseries, bt
         }
         if (s == NULL)
             break;
-        const rt_candle_t *c = &s->series->candles[s->next++];
+        size_t k = s->next++;
+        const rt_candle_t *c = &s->series->candles[k];
+        if (k > 0 && c->open_time <= s->series->candles[k - 1].open_time) {
+            /* checked here rather than in a pass of its own: one walk over the candles */
+            bt_errf(err, cap, "%s: candle %zu (open time %lld) is %s candle %zu (%lld)",
+                    s->series->symbol, k + 1, (long long)c->open_time,
+                    c->open_time == s->series->candles[k - 1].open_time ? "a duplicate of"
+                                                                         : "earlier than",
+                    k, (long long)s->series->candles[k - 1].open_time);
+            rc = RT_EINVAL;
+            goto out;
+        }
         if (c->open_time != bar) {
             if (bar != INT64_MIN) {
                 rc = bt_finish_bar(&run, &st, bar, &exposed);

@@ -169,8 +169,8 @@ typedef struct {
     double prev;       /* last equity */
     double peak;       /* highest equity */
     double max_dd;     /* largest (peak - e) / peak */
-    size_t nret;       /* returns seen */
-    double mean, m2;   /* Welford over returns */
+    size_t nret;       /* returns seen (flat bars count as zero returns) */
+    double sum, sum2;  /* sum of returns and of their squares */
     double down2;      /* sum of squared negative returns */
 } bt_stats_t;
 

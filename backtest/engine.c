@@ -77,42 +77,11 @@ void bt_config_default(bt_config_t *cfg)
     cfg->strategy = an_registry_find("SimpleMA_Cross");
     if (cfg->strategy != NULL)
         an_params_defaults(&cfg->params, cfg->strategy);
-    tr_fill_config_default(&cfg->fill);
-    tr_exit_config_default(&cfg->exits);
+    tr_settings_default(&cfg->trader);
     cfg->fill_model = BT_FILL_NEXT_OPEN;
     cfg->cash = RT_MONEY_UNITS(10000);
-    cfg->quantity = 0;
-    cfg->risk_pct = RT_MONEY_SCALE / 100;
     cfg->record = false;
 }
-
-/* How a trader-side value is written in env: percent, a fraction, basis points, a plain
- * multiple or a quantity. */
-typedef enum { U_PCT, U_FRAC, U_BPS, U_PLAIN } bt_unit_t;
-
-typedef struct {
-    const char *name;
-    bt_unit_t unit;
-    size_t offset; /* into bt_config_t */
-    const char *help;
-} bt_setting_t;
-
-#define BT_OFF(f) offsetof(bt_config_t, f)
-static const bt_setting_t bt_settings[] = {
-    {"STOP_LOSS_PCT", U_PCT, BT_OFF(exits.stop_loss_pct), "percent below entry, 0 = off"},
-    {"TAKE_PROFIT_PCT", U_PCT, BT_OFF(exits.take_profit_pct), "percent above entry, 0 = off"},
-    {"ATR_STOP_MULT", U_PLAIN, BT_OFF(exits.atr_stop_mult), "stop at entry - k x ATR"},
-    {"TRAILING_ACTIVATION_PCT", U_PCT, BT_OFF(exits.trailing_activation), "gain that arms it"},
-    {"TRAILING_PCT", U_PCT, BT_OFF(exits.trailing_pct), "percent below the high, 0 = off"},
-    {"PARTIAL_TP_PCT", U_PCT, BT_OFF(exits.partial_tp_pct), "gain that sells a part"},
-    {"PARTIAL_TP_FRACTION", U_FRAC, BT_OFF(exits.partial_tp_fraction), "fraction sold"},
-    {"BREAKEVEN_PCT", U_PCT, BT_OFF(exits.breakeven_pct), "gain that moves the stop to entry"},
-    {"DEMO_FEE_RATE", U_FRAC, BT_OFF(fill.taker_fee), "fee fraction (0.001 = 0.1%)"},
-    {"DEMO_SLIPPAGE_BPS", U_BPS, BT_OFF(fill.slippage), "basis points"},
-    {"RISK_PER_TRADE_PCT", U_PCT, BT_OFF(risk_pct), "percent of equity lost at the stop"},
-    {"TRADE_QUANTITY", U_PLAIN, BT_OFF(quantity), "base quantity per entry, 0 = risk sizing"},
-};
-#define BT_SETTINGS_N (sizeof bt_settings / sizeof bt_settings[0])
 
 size_t bt_config_trader_names(char *buf, size_t cap)
 {
@@ -120,8 +89,10 @@ size_t bt_config_trader_names(char *buf, size_t cap)
     if (cap == 0)
         return 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < BT_SETTINGS_N; i++) {
-        int n = snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", bt_settings[i].name);
+    for (size_t i = 0; i < tr_setting_var_count; i++) {
+        if (strcmp(tr_setting_vars[i].name, "DEMO_BALANCES") == 0)
+            continue; /* the backtest's balance is --cash */
+        int n = snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", tr_setting_vars[i].name);
         if (n < 0 || (size_t)n >= cap - len)
             return 0;
         len += (size_t)n;
@@ -129,57 +100,25 @@ size_t bt_config_trader_names(char *buf, size_t cap)
     return len;
 }
 
-static int bt_set_trader(bt_config_t *cfg, const bt_setting_t *s, const char *value, char *err,
-                         size_t cap)
-{
-    rt_money_t v;
-    int rc = rt_money_parse(value, &v);
-    if (rc != RT_OK || v < 0) {
-        bt_errf(err, cap, "%s=%s: a non-negative decimal number (%s)", s->name, value, s->help);
-        return rc == RT_ERANGE ? RT_ERANGE : RT_EINVAL;
-    }
-    switch (s->unit) {
-    case U_PCT:
-        rc = rt_money_mul_frac(v, 1, 100, RT_ROUND_NEAREST, &v);
-        break;
-    case U_BPS:
-        rc = rt_money_mul_frac(v, 1, 10000, RT_ROUND_NEAREST, &v);
-        break;
-    case U_FRAC:
-    case U_PLAIN:
-        break;
-    }
-    if (rc != RT_OK) {
-        bt_errf(err, cap, "%s=%s: out of range", s->name, value);
-        return RT_ERANGE;
-    }
-    bt_config_t next = *cfg;
-    memcpy((char *)&next + s->offset, &v, sizeof v);
-    if (s->offset == BT_OFF(fill.taker_fee))
-        next.fill.maker_fee = v;
-    if (tr_exit_config_check(&next.exits) != RT_OK || tr_fill_config_check(&next.fill) != RT_OK ||
-        next.risk_pct > RT_MONEY_SCALE) {
-        bt_errf(err, cap, "%s=%s: out of range (%s)", s->name, value, s->help);
-        return RT_ERANGE;
-    }
-    *cfg = next;
-    return RT_OK;
-}
-
 int bt_config_set(bt_config_t *cfg, const char *name, const char *value, char *err, size_t cap)
 {
     if (cfg == NULL || name == NULL || value == NULL)
         return RT_EINVAL;
-    for (size_t i = 0; i < BT_SETTINGS_N; i++)
-        if (strcmp(name, bt_settings[i].name) == 0)
-            return bt_set_trader(cfg, &bt_settings[i], value, err, cap);
-    if (cfg->strategy == NULL)
-        return RT_EINVAL;
     char why[AN_ERR_CAP];
     why[0] = '\0';
+    if (strcmp(name, "DEMO_BALANCES") != 0) {
+        int rc = tr_settings_set(&cfg->trader, name, value, why, sizeof why);
+        if (rc != RT_ENOTFOUND) {
+            if (rc != RT_OK)
+                bt_errf(err, cap, "%s", why);
+            return rc;
+        }
+    }
+    if (cfg->strategy == NULL)
+        return RT_EINVAL;
     int rc = an_params_set(&cfg->params, name, value, why, sizeof why);
     if (rc == RT_ENOTFOUND) {
-        char names[512];
+        char names[1024];
         char list[AN_ERR_CAP];
         size_t len = 0;
         list[0] = '\0';
@@ -193,7 +132,7 @@ int bt_config_set(bt_config_t *cfg, const char *name, const char *value, char *e
         if (bt_config_trader_names(names, sizeof names) == 0)
             names[0] = '\0';
         bt_errf(err, cap, "unknown parameter %s; %s takes: %s; trader settings: %s", name,
-                cfg->strategy->name, list, names);
+                cfg->strategy->name, list[0] ? list : "(none)", names);
         return rc;
     }
     if (rc != RT_OK)
@@ -275,20 +214,17 @@ void bt_result_cleanup(bt_result_t *r)
 
 /* ---- the run ----------------------------------------------------------------------------- */
 
-typedef enum { PEND_NONE = 0, PEND_BUY, PEND_SELL } bt_pending_t;
-
 typedef struct {
     const bt_series_t *series;
     tr_filters_t filters;
     void *strat;          /* the strategy's state */
     size_t next;          /* next candle index */
-    tr_position_t pos;
-    bool open;
     uint32_t trade;       /* current round trip number */
     rt_money_t trip_pnl;  /* realized so far in this round trip */
     rt_money_t last_close;
-    bt_pending_t pending;
-    rt_signal_t signal;   /* the pending order's signal */
+    bool pending;         /* an accepted order waits for the next open (next_open) */
+    tr_order_t order;     /* that order */
+    char signal_id[RT_ID_CAP];
 } bt_sym_t;
 
 typedef struct {
@@ -296,7 +232,9 @@ typedef struct {
     bt_result_t *res;
     tr_books_t *books;
     bt_sym_t *syms;
+    tr_position_t *pos; /* pos[i]: symbol i's position (quantity 0 when flat) */
     size_t nsyms;
+    tr_risk_state_t *risk;
     rt_money_t cash; /* the quote asset's free balance, mirrored from the books */
     const char *quote;
     size_t fill_cap, eq_cap;
@@ -336,13 +274,36 @@ static int bt_push_point(bt_run_t *run, int64_t t, rt_money_t e)
     return RT_OK;
 }
 
+static bool bt_is_open(const bt_run_t *run, size_t i)
+{
+    return run->pos[i].quantity > 0;
+}
+
+/* Equity now: cash plus every open position at its last close (rounded down). */
+static int bt_equity(const bt_run_t *run, rt_money_t *out)
+{
+    rt_money_t e = run->cash;
+    for (size_t i = 0; i < run->nsyms; i++) {
+        if (!bt_is_open(run, i))
+            continue;
+        rt_money_t v;
+        int rc = rt_money_mul(run->pos[i].quantity, run->syms[i].last_close, RT_ROUND_DOWN, &v);
+        if (rc == RT_OK)
+            rc = rt_money_add(e, v, &e);
+        if (rc != RT_OK)
+            return rc;
+    }
+    *out = e;
+    return RT_OK;
+}
+
 /* Executes a MARKET order of qty at reference price ref through the demo fill model and the
- * books; records the fill. On RT_ESTATE (not enough cash) nothing changes. */
+ * books, and records the fill. RT_ESTATE (the cash cannot pay it) changes nothing. */
 static int bt_execute(bt_run_t *run, bt_sym_t *s, rt_side_t side, rt_money_t qty, rt_money_t ref,
                       int64_t t, bt_reason_t reason, tr_exit_reason_t exit, const char *sig_id,
                       tr_fill_result_t *fr)
 {
-    int rc = tr_fill_market(&run->cfg->fill, &s->filters, side, qty, ref, fr);
+    int rc = tr_fill_market(&run->cfg->trader.fill, &s->filters, side, qty, ref, fr);
     if (rc != RT_OK) {
         bt_errf(run->err, run->cap, "%s: fill model refused %s %lld units at %lld: %s",
                 s->series->symbol, side == RT_SIDE_BUY ? "BUY" : "SELL", (long long)qty,
@@ -352,7 +313,7 @@ static int bt_execute(bt_run_t *run, bt_sym_t *s, rt_side_t side, rt_money_t qty
     tr_fill_pnl_t pnl;
     rc = tr_books_apply_fills(run->books, &s->filters, run->cfg->strategy->name, fr, t, &pnl);
     if (rc != RT_OK)
-        return rc; /* RT_ESTATE: not enough cash, handled by the caller */
+        return rc;
     tr_balance_t bal;
     rc = tr_books_balance(run->books, run->quote, &bal);
     if (rc != RT_OK)
@@ -387,28 +348,10 @@ static int bt_execute(bt_run_t *run, bt_sym_t *s, rt_side_t side, rt_money_t qty
     return RT_OK;
 }
 
-/* Equity now: cash plus every open position at its last close (rounded down). */
-static int bt_equity(const bt_run_t *run, rt_money_t *out)
-{
-    rt_money_t e = run->cash;
-    for (size_t i = 0; i < run->nsyms; i++) {
-        const bt_sym_t *s = &run->syms[i];
-        if (!s->open)
-            continue;
-        rt_money_t v;
-        int rc = rt_money_mul(s->pos.quantity, s->last_close, RT_ROUND_DOWN, &v);
-        if (rc == RT_OK)
-            rc = rt_money_add(e, v, &e);
-        if (rc != RT_OK)
-            return rc;
-    }
-    *out = e;
-    return RT_OK;
-}
-
 static void bt_close_trip(bt_run_t *run, bt_sym_t *s)
 {
     bt_result_t *r = run->res;
+    r->open_trades--;
     r->closed_trades++;
     r->net_pnl_closed += s->trip_pnl;
     if (s->trip_pnl > 0) {
@@ -418,89 +361,74 @@ static void bt_close_trip(bt_run_t *run, bt_sym_t *s)
         r->losses++;
         r->gross_loss -= s->trip_pnl;
     }
-    s->open = false;
     s->trip_pnl = 0;
 }
 
-/* The ATR a signal carries in its metadata ("atr"), 0 when none. */
+/* A SELL of qty of symbol i's position at ref; closes the round trip when nothing is left. */
+static int bt_sell(bt_run_t *run, size_t i, rt_money_t qty, rt_money_t ref, int64_t t,
+                   bt_reason_t reason, tr_exit_reason_t exit, const char *sig_id)
+{
+    bt_sym_t *s = &run->syms[i];
+    tr_position_t *p = &run->pos[i];
+    if (qty > p->quantity)
+        qty = p->quantity;
+    if (qty > 0) {
+        tr_fill_result_t fr;
+        int rc = bt_execute(run, s, RT_SIDE_SELL, qty, ref, t, reason, exit, sig_id, &fr);
+        if (rc == RT_OK)
+            rc = tr_position_reduce(p, qty);
+        if (rc != RT_OK)
+            return rc;
+    }
+    if (!tr_position_is_open(p)) {
+        memset(p, 0, sizeof *p);
+        bt_close_trip(run, s);
+    }
+    return RT_OK;
+}
+
+/* The ATR a signal carries in its metadata ("atr"), rounded once as the trader does; 0 when
+ * none. */
 static rt_money_t bt_signal_atr(const rt_signal_t *sig)
 {
     for (size_t i = 0; i < sig->meta_count; i++)
         if (strcmp(sig->meta[i].key, "atr") == 0) {
             rt_money_t v;
-            if (rt_money_from_double(sig->meta[i].value, &v) == RT_OK && v > 0)
+            if (tr_atr_from_double(sig->meta[i].value, &v) == RT_OK && v > 0)
                 return v;
         }
     return 0;
 }
 
-/* The entry quantity at reference price ref: fixed, or risk-based and capped by the cash. */
-static int bt_entry_qty(bt_run_t *run, const rt_signal_t *sig, rt_money_t ref, rt_money_t *out)
+/* Fills an accepted order at reference price ref (the close, or the next open). */
+static int bt_fill_order(bt_run_t *run, size_t i, const tr_order_t *o, const char *sig_id,
+                         rt_money_t ref, int64_t t)
 {
-    const bt_config_t *cfg = run->cfg;
-    if (cfg->quantity > 0) {
-        *out = cfg->quantity;
-        return RT_OK;
+    bt_sym_t *s = &run->syms[i];
+    tr_position_t *p = &run->pos[i];
+    if (o->side == RT_SIDE_SELL) {
+        if (!bt_is_open(run, i)) {
+            run->res->skipped++; /* closed by an exit since the decision */
+            return RT_OK;
+        }
+        return bt_sell(run, i, o->quantity, ref, t, BT_REASON_SIGNAL, TR_EXIT_NONE, sig_id);
     }
-    /* What the cash buys at the slipped price with the fee on top (rounded down). */
-    rt_money_t one = RT_MONEY_SCALE, px, k, cap_qty;
-    int rc = rt_money_add(one, cfg->fill.slippage, &k);
-    if (rc == RT_OK)
-        rc = rt_money_mul(ref, k, RT_ROUND_UP, &px);
-    if (rc == RT_OK)
-        rc = rt_money_add(one, cfg->fill.taker_fee, &k);
-    if (rc == RT_OK)
-        rc = rt_money_mul(px, k, RT_ROUND_UP, &px);
-    if (rc == RT_OK)
-        rc = rt_money_div(run->cash, px, RT_ROUND_DOWN, &cap_qty);
-    if (rc != RT_OK)
-        return rc;
-    rt_money_t stop = 0;
-    rc = tr_exit_stop_for(&cfg->exits, ref, sig->stop_loss, bt_signal_atr(sig), &stop);
-    if (rc != RT_OK)
-        return rc;
-    rt_money_t qty = cap_qty;
-    if (stop > 0 && stop < ref && cfg->risk_pct > 0) {
-        rt_money_t eq, risk, q;
-        rc = bt_equity(run, &eq);
-        if (rc == RT_OK)
-            rc = rt_money_mul(eq, cfg->risk_pct, RT_ROUND_DOWN, &risk);
-        if (rc == RT_OK)
-            rc = rt_money_div(risk, ref - stop, RT_ROUND_DOWN, &q);
-        if (rc != RT_OK)
-            return rc;
-        if (q < qty)
-            qty = q;
-    }
-    *out = qty;
-    return RT_OK;
-}
-
-static int bt_enter(bt_run_t *run, bt_sym_t *s, const rt_signal_t *sig, rt_money_t ref,
-                    int64_t t)
-{
-    rt_money_t qty;
-    int rc = bt_entry_qty(run, sig, ref, &qty);
-    if (rc != RT_OK)
-        return rc;
-    if (qty <= 0) {
+    bool adding = bt_is_open(run, i);
+    if (!adding && o->action == TR_POS_ADD) {
         run->res->skipped++;
         return RT_OK;
     }
-    s->trade = (uint32_t)(run->res->closed_trades + run->res->open_trades + 1);
+    uint32_t trade = adding ? s->trade
+                            : (uint32_t)(run->res->closed_trades + run->res->open_trades + 1);
+    uint32_t prev = s->trade;
+    s->trade = trade;
     tr_fill_result_t fr;
-    /* Risk sizing rounds the affordable quantity down, but the fill rounds amounts up: step
-     * down a few units when the fill costs a hair more than the cash. */
-    for (int tries = 0;; tries++) {
-        rc = bt_execute(run, s, RT_SIDE_BUY, qty, ref, t, BT_REASON_SIGNAL, TR_EXIT_NONE, sig->id,
-                        &fr);
-        if (rc != RT_ESTATE)
-            break;
-        if (run->cfg->quantity > 0 || tries == 8 || qty <= 1) {
-            run->res->skipped++; /* not enough cash */
-            return RT_OK;
-        }
-        qty -= 1 + qty / 1000000;
+    int rc = bt_execute(run, s, RT_SIDE_BUY, o->quantity, ref, t, BT_REASON_SIGNAL,
+                        TR_EXIT_NONE, sig_id, &fr);
+    if (rc == RT_ESTATE) { /* the next open costs more than the cash: not filled */
+        s->trade = prev;
+        run->res->skipped++;
+        return RT_OK;
     }
     if (rc != RT_OK)
         return rc;
@@ -508,62 +436,36 @@ static int bt_enter(bt_run_t *run, bt_sym_t *s, const rt_signal_t *sig, rt_money
     memset(&e, 0, sizeof e);
     e.price = fr.fills[0].price;
     e.quantity = fr.fills[0].quantity;
-    e.stop_loss = sig->stop_loss;
-    e.take_profit = sig->take_profit;
-    e.atr = bt_signal_atr(sig);
+    e.stop_loss = o->stop_loss;
+    e.take_profit = o->take_profit;
+    e.atr = o->atr;
     e.time_ms = t;
-    rc = tr_position_open(&s->pos, &run->cfg->exits, s->series->symbol, run->cfg->strategy->name,
-                          &e);
+    if (adding) {
+        rc = tr_position_add(p, &run->cfg->trader.exits, &e);
+    } else {
+        rc = tr_position_open(p, &run->cfg->trader.exits, s->series->symbol,
+                               run->cfg->strategy->name, &e);
+        p->id = (int64_t)trade;
+    }
     if (rc != RT_OK) {
         bt_errf(run->err, run->cap, "%s: position manager refused the entry: %s",
                 s->series->symbol, rt_strerror(rc));
         return rc;
     }
-    s->open = true;
-    s->trip_pnl = 0;
-    run->res->open_trades++;
-    return RT_OK;
-}
-
-static int bt_sell_all(bt_run_t *run, bt_sym_t *s, rt_money_t ref, int64_t t, bt_reason_t reason,
-                       tr_exit_reason_t exit, const char *sig_id, rt_money_t qty)
-{
-    tr_fill_result_t fr;
-    int rc = bt_execute(run, s, RT_SIDE_SELL, qty, ref, t, reason, exit, sig_id, &fr);
-    if (rc != RT_OK)
-        return rc;
-    rc = tr_position_reduce(&s->pos, qty);
-    if (rc != RT_OK)
-        return rc;
-    if (!tr_position_is_open(&s->pos)) {
-        run->res->open_trades--;
-        bt_close_trip(run, s);
+    if (!adding) {
+        s->trip_pnl = 0;
+        run->res->open_trades++;
     }
     return RT_OK;
-}
-
-static int bt_act(bt_run_t *run, bt_sym_t *s, bt_pending_t what, const rt_signal_t *sig,
-                  rt_money_t ref, int64_t t)
-{
-    if (what == PEND_BUY) {
-        if (s->open) {
-            run->res->skipped++;
-            return RT_OK;
-        }
-        return bt_enter(run, s, sig, ref, t);
-    }
-    if (!s->open) {
-        run->res->skipped++;
-        return RT_OK;
-    }
-    return bt_sell_all(run, s, ref, t, BT_REASON_SIGNAL, TR_EXIT_NONE, sig->id, s->pos.quantity);
 }
 
 /* Step 2: the position manager on this candle. */
-static int bt_exits(bt_run_t *run, bt_sym_t *s, const rt_candle_t *c)
+static int bt_exits(bt_run_t *run, size_t i, const rt_candle_t *c)
 {
+    bt_sym_t *s = &run->syms[i];
+    tr_position_t *p = &run->pos[i];
     tr_exit_t ex;
-    int rc = tr_position_on_candle(&s->pos, &run->cfg->exits, &s->filters, c->high, c->low,
+    int rc = tr_position_on_candle(p, &run->cfg->trader.exits, &s->filters, c->high, c->low,
                                    c->close, &ex);
     if (rc != RT_OK) {
         bt_errf(run->err, run->cap, "%s: position manager failed at %lld: %s", s->series->symbol,
@@ -573,57 +475,83 @@ static int bt_exits(bt_run_t *run, bt_sym_t *s, const rt_candle_t *c)
     if (ex.reason == TR_EXIT_NONE)
         return RT_OK;
     rt_money_t ref = ex.level;
-    if (ex.reason == TR_EXIT_STOP_LOSS || ex.reason == TR_EXIT_TRAILING_STOP) {
-        if (c->open < ref)
-            ref = c->open; /* opened beyond the stop: the first price was the open */
-    }
+    if ((ex.reason == TR_EXIT_STOP_LOSS || ex.reason == TR_EXIT_TRAILING_STOP) && c->open < ref)
+        ref = c->open; /* opened beyond the stop: the first price was the open */
     if (ref > c->high)
         ref = c->high;
     if (ref < c->low)
         ref = c->low;
-    rt_money_t qty = ex.quantity;
-    if (qty > s->pos.quantity)
-        qty = s->pos.quantity;
-    if (qty > 0) {
-        tr_fill_result_t fr;
-        rc = bt_execute(run, s, RT_SIDE_SELL, qty, ref, c->open_time, BT_REASON_EXIT, ex.reason,
-                        NULL, &fr);
-        if (rc == RT_OK)
-            rc = tr_position_reduce(&s->pos, qty);
-        if (rc != RT_OK)
-            return rc;
-    }
-    rc = tr_position_settle(&s->pos, true);
+    rt_money_t qty = ex.full ? p->quantity : ex.quantity;
+    rc = tr_position_settle(p, true);
     if (rc != RT_OK)
         return rc;
-    if (ex.full || !tr_position_is_open(&s->pos)) {
-        run->res->open_trades--;
-        bt_close_trip(run, s);
-    }
-    return RT_OK;
+    return bt_sell(run, i, qty, ref, c->close_time, BT_REASON_EXIT, ex.reason, NULL);
 }
 
-static int bt_candle(bt_run_t *run, bt_sym_t *s, const rt_candle_t *c)
+/* Step 3: a signal through the risk manager, as rt-trader does on receiving it. */
+static int bt_signal(bt_run_t *run, size_t i, const rt_signal_t *sig, int64_t now)
 {
+    bt_sym_t *s = &run->syms[i];
+    const bt_config_t *cfg = run->cfg;
+    tr_request_t req;
+    int rc = tr_request_from_signal(sig, &req);
+    if (rc != RT_OK)
+        return rc;
+    req.atr = bt_signal_atr(sig);
+    tr_risk_input_t in;
+    memset(&in, 0, sizeof in);
+    in.filters = &s->filters;
+    in.balances = tr_books_balances(run->books, &in.balance_count);
+    rc = bt_equity(run, &in.equity);
+    if (rc != RT_OK)
+        return rc;
+    in.positions = run->pos;
+    in.position_count = run->nsyms;
+    in.last_trade_ms = tr_books_last_trade(run->books, s->series->symbol);
+    in.now_ms = now;
+    tr_decision_t d;
+    rc = tr_risk_evaluate(&cfg->trader.risk, &cfg->trader.exits, run->risk, &req, &in, &d);
+    if (rc != RT_OK) {
+        bt_errf(run->err, run->cap, "%s: risk manager failed: %s", s->series->symbol,
+                rt_strerror(rc));
+        return rc;
+    }
+    if (d.verdict != TR_VERDICT_ACCEPT) {
+        run->res->skipped++;
+        if (d.reason <= TR_REASON_FILTER_PRICE)
+            run->res->refused[d.reason]++;
+        return RT_OK; /* a HALT verdict is acted on at the bar's end (bt_halt) */
+    }
+    if (cfg->fill_model == BT_FILL_NEXT_OPEN) {
+        s->pending = true;
+        s->order = d.order;
+        snprintf(s->signal_id, sizeof s->signal_id, "%s", sig->id);
+        return RT_OK;
+    }
+    return bt_fill_order(run, i, &d.order, sig->id, sig->price, now);
+}
+
+static int bt_candle(bt_run_t *run, size_t i, const rt_candle_t *c)
+{
+    bt_sym_t *s = &run->syms[i];
     int rc;
-    /* 1. the order pending from the previous candle fills at this open */
-    if (s->pending != PEND_NONE) {
-        bt_pending_t what = s->pending;
-        s->pending = PEND_NONE;
-        rc = bt_act(run, s, what, &s->signal, c->open, c->open_time);
+    /* 1. the order accepted on the previous candle fills at this open */
+    if (s->pending) {
+        s->pending = false;
+        rc = bt_fill_order(run, i, &s->order, s->signal_id, c->open, c->open_time);
         if (rc != RT_OK)
             return rc;
     }
     /* 2. exits on this candle's range */
-    if (s->open) {
-        rc = bt_exits(run, s, c);
+    if (bt_is_open(run, i)) {
+        rc = bt_exits(run, i, c);
         if (rc != RT_OK)
             return rc;
     }
     s->last_close = c->close;
     /* 3. the strategy on the closed candle */
-    rt_signal_t *sig = &s->signal;
-    rc = run->cfg->strategy->on_candle(s->strat, c, sig);
+    rt_signal_t sig;
+    rc = run->cfg->strategy->on_candle(s->strat, c, &sig);
     if (rc < 0) {
         bt_errf(run->err, run->cap, "%s: strategy %s failed at %lld: %s", s->series->symbol,
                 run->cfg->strategy->name, (long long)c->open_time, rt_strerror(rc));
@@ -632,12 +560,7 @@ static int bt_candle(bt_run_t *run, bt_sym_t *s, const rt_candle_t *c)
     if (rc == 0)
         return RT_OK;
     run->res->signals++;
-    bt_pending_t what = sig->side == RT_SIDE_BUY ? PEND_BUY : PEND_SELL;
-    if (run->cfg->fill_model == BT_FILL_NEXT_OPEN) {
-        s->pending = what;
-        return RT_OK;
-    }
-    return bt_act(run, s, what, sig, c->close, c->open_time);
+    return bt_signal(run, i, &sig, c->close_time);
 }
 
 static int bt_check_inputs(const bt_config_t *cfg, const bt_series_t *series, size_t nseries,
@@ -651,15 +574,16 @@ static int bt_check_inputs(const bt_config_t *cfg, const bt_series_t *series, si
         bt_errf(err, cap, "between 1 and %d symbols are needed", BT_SYMBOLS_MAX);
         return RT_EINVAL;
     }
-    if (cfg->cash <= 0 || cfg->quantity < 0 || cfg->risk_pct < 0) {
-        bt_errf(err, cap, "cash must be > 0, quantity and risk >= 0");
-        return RT_EINVAL;
-    }
-    if (tr_fill_config_check(&cfg->fill) != RT_OK || tr_exit_config_check(&cfg->exits) != RT_OK) {
-        bt_errf(err, cap, "bad fee, slippage or exit settings");
+    if (cfg->cash <= 0) {
+        bt_errf(err, cap, "cash must be > 0");
         return RT_EINVAL;
     }
     char why[AN_ERR_CAP];
+    why[0] = '\0';
+    if (tr_settings_check(&cfg->trader, why, sizeof why) != RT_OK) {
+        bt_errf(err, cap, "%s", why);
+        return RT_EINVAL;
+    }
     if (cfg->strategy->check != NULL && cfg->strategy->check(&cfg->params, why, sizeof why)) {
         bt_errf(err, cap, "%s", why);
         return RT_EINVAL;
@@ -684,12 +608,48 @@ static int bt_check_inputs(const bt_config_t *cfg, const bt_series_t *series, si
     return RT_OK;
 }
 
-static int bt_finish_bar(bt_run_t *run, bt_stats_t *st, int64_t t, size_t *exposed)
+/* The halt (HALT_EQUITY_RATIO): sell everything at the last close, no more entries. */
+static int bt_halt(bt_run_t *run, int64_t now, const char *why)
+{
+    tr_risk_halt(run->risk, why);
+    run->res->halted = true;
+    for (size_t i = 0; i < run->nsyms; i++) {
+        run->syms[i].pending = false;
+        if (!bt_is_open(run, i))
+            continue;
+        tr_exit_t ex;
+        int rc = tr_position_halt(&run->pos[i], &run->syms[i].filters, &ex);
+        if (rc == RT_OK)
+            rc = tr_position_settle(&run->pos[i], true);
+        if (rc == RT_OK)
+            rc = bt_sell(run, i, run->pos[i].quantity, run->syms[i].last_close, now,
+                         BT_REASON_EXIT, TR_EXIT_HALT, NULL);
+        if (rc != RT_OK)
+            return rc;
+    }
+    return RT_OK;
+}
+
+static int bt_finish_bar(bt_run_t *run, bt_stats_t *st, int64_t t, int64_t now,
+                         size_t *exposed)
 {
     rt_money_t e;
     int rc = bt_equity(run, &e);
     if (rc != RT_OK)
         return rc;
+    if (!run->risk->halted) {
+        char why[160];
+        rc = tr_risk_observe(run->risk, now, e);
+        if (rc != RT_OK)
+            return rc;
+        if (tr_risk_halt_due(&run->cfg->trader.risk, run->risk, e, why, sizeof why)) {
+            rc = bt_halt(run, now, why);
+            if (rc == RT_OK)
+                rc = bt_equity(run, &e);
+            if (rc != RT_OK)
+                return rc;
+        }
+    }
     run->res->bars++;
     if (run->res->open_trades > 0)
         (*exposed)++;
@@ -704,15 +664,28 @@ int bt_run(const bt_config_t *cfg, const bt_series_t *series, size_t nseries, bt
 {
     if (out == NULL)
         return RT_EINVAL;
+    if (err != NULL && cap > 0)
+        err[0] = '\0';
     int rc = bt_check_inputs(cfg, series, nseries, err, cap);
     if (rc != RT_OK)
         return rc;
     bt_result_t res;
     memset(&res, 0, sizeof res);
     bt_sym_t syms[BT_SYMBOLS_MAX];
+    tr_position_t pos[BT_SYMBOLS_MAX];
     memset(syms, 0, sizeof syms);
-    bt_run_t run = {.cfg = cfg, .res = &res, .syms = syms, .nsyms = nseries,
-                    .cash = cfg->cash, .quote = series[0].quote_asset, .err = err, .cap = cap};
+    memset(pos, 0, sizeof pos);
+    tr_risk_state_t *risk = malloc(sizeof *risk); /* ~16 KiB: not on a worker's stack */
+    bt_run_t run = {.cfg = cfg, .res = &res, .syms = syms, .pos = pos, .nsyms = nseries,
+                    .risk = risk, .cash = cfg->cash, .quote = series[0].quote_asset,
+                    .err = err, .cap = cap};
+    if (risk == NULL) {
+        rc = RT_ENOMEM;
+        goto out;
+    }
+    rc = tr_risk_state_init(risk, &cfg->trader.risk, cfg->cash, series[0].candles[0].open_time);
+    if (rc != RT_OK)
+        goto out;
     rc = tr_books_new(&run.books);
     if (rc != RT_OK)
         goto out;
@@ -741,23 +714,18 @@ int bt_run(const bt_config_t *cfg, const bt_series_t *series, size_t nseries, bt
     bt_stats_init(&st);
     bt_stats_add(&st, (double)cfg->cash); /* the curve starts from the cash */
     size_t exposed = 0;
-    int64_t bar = INT64_MIN;
-    res.first_ms = INT64_MAX;
+    int64_t bar = INT64_MIN, bar_end = 0;
     for (;;) {
         /* the symbol whose next candle is earliest (series order on equal times) */
-        bt_sym_t *s = NULL;
-        if (nseries == 1) {
-            if (syms[0].next < series[0].count)
-                s = &syms[0];
-        } else {
-            for (size_t i = 0; i < nseries; i++)
-                if (syms[i].next < series[i].count &&
-                    (s == NULL || series[i].candles[syms[i].next].open_time <
-                                      s->series->candles[s->next].open_time))
-                    s = &syms[i];
-        }
-        if (s == NULL)
+        size_t si = nseries;
+        for (size_t i = 0; i < nseries; i++)
+            if (syms[i].next < series[i].count &&
+                (si == nseries || series[i].candles[syms[i].next].open_time <
+                                      series[si].candles[syms[si].next].open_time))
+                si = i;
+        if (si == nseries)
             break;
+        bt_sym_t *s = &syms[si];
         size_t k = s->next++;
         const rt_candle_t *c = &s->series->candles[k];
         if (k > 0 && c->open_time <= s->series->candles[k - 1].open_time) {
@@ -772,20 +740,21 @@ int bt_run(const bt_config_t *cfg, const bt_series_t *series, size_t nseries, bt
         }
         if (c->open_time != bar) {
             if (bar != INT64_MIN) {
-                rc = bt_finish_bar(&run, &st, bar, &exposed);
+                rc = bt_finish_bar(&run, &st, bar, bar_end, &exposed);
                 if (rc != RT_OK)
                     goto out;
+            } else {
+                res.first_ms = c->open_time;
             }
             bar = c->open_time;
-            if (bar < res.first_ms)
-                res.first_ms = bar;
         }
+        bar_end = c->close_time;
         res.candles++;
-        rc = bt_candle(&run, s, c);
+        rc = bt_candle(&run, si, c);
         if (rc != RT_OK)
             goto out;
     }
-    rc = bt_finish_bar(&run, &st, bar, &exposed);
+    rc = bt_finish_bar(&run, &st, bar, bar_end, &exposed);
     if (rc != RT_OK)
         goto out;
     res.last_ms = bar;
@@ -814,8 +783,9 @@ out:
         if (syms[i].strat != NULL)
             cfg->strategy->state_free(syms[i].strat);
     tr_books_free(run.books);
+    free(risk);
     bt_result_cleanup(&res);
-    if (rc != RT_OK && err != NULL && err[0] == '\0')
+    if (rc != RT_OK && err != NULL && cap > 0 && err[0] == '\0')
         bt_errf(err, cap, "backtest failed: %s", rt_strerror(rc));
     return rc;
 }

@@ -9,9 +9,11 @@
  *      (tr_position_on_candle: stop before target when both lie in the range); a stop-type exit
  *      fills at the level, or at the open when the candle opened beyond it; a target at the
  *      level; slippage and fees then apply as in the demo;
- *   3. the strategy sees the closed candle; a BUY while flat opens a position, a SELL while
- *      long closes it: at this close (fill model close) or at the next open (next_open).
- * Spot only: no shorting, one position per symbol.
+ *   3. the strategy sees the closed candle; its signal goes to the risk manager
+ *      (tr_risk_evaluate: sizing, cooldown, exposure, drawdown brake, halt...) as in rt-trader,
+ *      and an accepted order fills at this close (fill model close) or at the next open
+ *      (next_open).
+ * Spot only, as the trader: a SELL closes what the strategy holds, never opens a short.
  *
  * Deterministic: no clock, no randomness, no global state; a run's result depends only on its
  * inputs, so runs may go in parallel on shared (read-only) candles. */
@@ -28,6 +30,8 @@
 #include "tr_fill.h"
 #include "tr_filters.h"
 #include "tr_position.h"
+#include "tr_risk.h"
+#include "tr_settings.h"
 
 /** Most symbols one run trades. */
 #define BT_SYMBOLS_MAX 16
@@ -64,27 +68,21 @@ int bt_split_symbol(const char *symbol, char *base, size_t base_cap, char *quote
 typedef struct {
     const an_strategy_t *strategy;
     an_params_t params;           /* the strategy's parameters (params.strategy == strategy) */
-    tr_fill_config_t fill;        /* DEMO_SLIPPAGE_BPS, DEMO_FEE_RATE */
-    tr_exit_config_t exits;       /* STOP_LOSS_PCT, TAKE_PROFIT_PCT, ... */
+    tr_settings_t trader;         /* the trader's settings: risk, exits, demo fill model */
     bt_fill_model_t fill_model;
     rt_money_t cash;              /* starting quote balance, > 0 */
-    rt_money_t quantity;          /* fixed base quantity per entry; 0 = risk-based sizing */
-    rt_money_t risk_pct;          /* risk-based sizing: fraction of equity lost at the stop
-                                     (RISK_PER_TRADE_PCT); the stake is capped by the cash */
     bool record;                  /* keep every fill and the equity curve (report, CSV) */
 } bt_config_t;
 
-/** Defaults: SimpleMA_Cross with its defaults, the demo's fill and exit defaults, fill model
- *  next_open, cash 10000, quantity 0, risk 1%. */
+/** Defaults: SimpleMA_Cross with its defaults, the trader's defaults (tr_settings_default),
+ *  fill model next_open, cash 10000. */
 void bt_config_default(bt_config_t *cfg);
 
 /** Sets one setting by its environment name: a strategy parameter (an_params_set) or a trader
- *  setting (STOP_LOSS_PCT, TAKE_PROFIT_PCT, ATR_STOP_MULT, TRAILING_ACTIVATION_PCT,
- *  TRAILING_PCT, PARTIAL_TP_PCT, BREAKEVEN_PCT in percent; PARTIAL_TP_FRACTION,
- *  DEMO_FEE_RATE as fractions; DEMO_SLIPPAGE_BPS in basis points; RISK_PER_TRADE_PCT in
- *  percent; TRADE_QUANTITY). Returns 0; RT_ENOTFOUND for an unknown name (err lists every valid
- *  one); RT_EINVAL / RT_ERANGE for a bad value (err says what is allowed). cfg is unchanged on
- *  error. err may be NULL. */
+ *  setting (tr_settings_set: TRADE_QUANTITY, RISK_PER_TRADE, STOP_LOSS_PCT, DEMO_FEE_RATE, ...,
+ *  in the units of docs/RISK.md). Returns 0; RT_ENOTFOUND for an unknown name (err lists every
+ *  valid one); RT_EINVAL / RT_ERANGE for a bad value (err says what is allowed). cfg is
+ *  unchanged on error. err may be NULL. */
 int bt_config_set(bt_config_t *cfg, const char *name, const char *value, char *err, size_t cap);
 
 /** Writes the trader-side names bt_config_set accepts, joined by ", ". Returns the length. */
@@ -125,7 +123,10 @@ typedef struct {
     size_t candles;       /* candles processed (all symbols) */
     size_t bars;          /* distinct open times (equity samples) */
     size_t signals;       /* signals the strategy emitted */
-    size_t skipped;       /* signals that could not be acted on (no cash, already long, ...) */
+    size_t skipped;       /* signals not filled: refused by the risk manager, or unaffordable at
+                             the next open */
+    size_t refused[TR_REASON_FILTER_PRICE + 1]; /* the risk manager's refusals by reason */
+    bool halted;          /* HALT_EQUITY_RATIO fired (everything sold, no more entries) */
     size_t trades;        /* fills */
     size_t closed_trades; /* round trips closed */
     size_t open_trades;   /* positions still open at the end */

@@ -31,7 +31,7 @@ typedef struct {
     const char *strategy;
     const char *sets[MAX_SETS]; /* NAME=VALUE */
     size_t nsets;
-    const char *cash, *quantity, *risk_pct, *fee_rate, *slippage_bps, *fill;
+    const char *cash, *quantity, *risk, *fee_rate, *slippage_bps, *fill;
     const char *json_out; /* "-" for stdout */
     bool json;
     const char *trades, *report;
@@ -62,7 +62,8 @@ static void usage(FILE *f)
             "  --interval I --since T --until T   for --fetch (T: ms or YYYY-MM-DD[THH:MM])\n"
             "  --strategy NAME        e.g. SimpleMA_Cross (--list-strategies)\n"
             "  --param NAME=VALUE     strategy parameter or trader setting (STOP_LOSS_PCT=3)\n"
-            "  --cash N --quantity Q --risk-pct P --fee-rate F --slippage-bps B\n"
+            "  --cash N --quantity Q (fixed size) | --risk F (RISK_PER_TRADE, a fraction)\n"
+            "  --fee-rate F --slippage-bps B\n"
             "  --fill close|next_open (default next_open)\n"
             "  --json                 one JSON object on stdout instead of the summary\n"
             "  --trades FILE.csv      every fill;  --report FILE.html  the HTML report\n"
@@ -112,7 +113,7 @@ static int parse_args(int argc, char **argv, cli_t *cli)
         {"param", required_argument, NULL, O_PARAM},
         {"cash", required_argument, NULL, O_CASH},
         {"quantity", required_argument, NULL, O_QTY},
-        {"risk-pct", required_argument, NULL, O_RISK},
+        {"risk", required_argument, NULL, O_RISK},
         {"fee-rate", required_argument, NULL, O_FEE},
         {"slippage-bps", required_argument, NULL, O_SLIP},
         {"fill", required_argument, NULL, O_FILL},
@@ -169,7 +170,7 @@ static int parse_args(int argc, char **argv, cli_t *cli)
             break;
         case O_CASH: cli->cash = optarg; break;
         case O_QTY: cli->quantity = optarg; break;
-        case O_RISK: cli->risk_pct = optarg; break;
+        case O_RISK: cli->risk = optarg; break;
         case O_FEE: cli->fee_rate = optarg; break;
         case O_SLIP: cli->slippage_bps = optarg; break;
         case O_FILL: cli->fill = optarg; break;
@@ -366,7 +367,8 @@ static int build_config(const cli_t *cli, bt_config_t *cfg)
         const char *value, *name;
     } map[] = {
         {cli->quantity, "TRADE_QUANTITY"},
-        {cli->risk_pct, "RISK_PER_TRADE_PCT"},
+        {cli->quantity ? "0" : NULL, "RISK_PER_TRADE"}, /* a fixed size: no risk sizing */
+        {cli->risk, "RISK_PER_TRADE"},
         {cli->fee_rate, "DEMO_FEE_RATE"},
         {cli->slippage_bps, "DEMO_SLIPPAGE_BPS"},
     };

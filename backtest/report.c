@@ -56,32 +56,41 @@ size_t bt_report_settings(const bt_config_t *cfg, char *buf, size_t cap)
             snprintf(v, sizeof v, "?");
         BT_APPEND(" %s=%s", d->name, v);
     }
-    /* trader settings in their env units (percent shown as percent) */
-    const tr_exit_config_t *x = &cfg->exits;
+    /* trader settings in their env units (docs/RISK.md): percent, fraction, bps, plain */
+    const tr_settings_t *ts = &cfg->trader;
     struct {
         const char *name;
         rt_money_t v;
         int64_t mul;
     } t[] = {
-        {"STOP_LOSS_PCT", x->stop_loss_pct, 100},
-        {"TAKE_PROFIT_PCT", x->take_profit_pct, 100},
-        {"ATR_STOP_MULT", x->atr_stop_mult, 1},
-        {"TRAILING_ACTIVATION_PCT", x->trailing_activation, 100},
-        {"TRAILING_PCT", x->trailing_pct, 100},
-        {"PARTIAL_TP_PCT", x->partial_tp_pct, 100},
-        {"PARTIAL_TP_FRACTION", x->partial_tp_fraction, 1},
-        {"BREAKEVEN_PCT", x->breakeven_pct, 100},
-        {"DEMO_FEE_RATE", cfg->fill.taker_fee, 1},
-        {"DEMO_SLIPPAGE_BPS", cfg->fill.slippage, 10000},
-        {"RISK_PER_TRADE_PCT", cfg->risk_pct, 100},
-        {"TRADE_QUANTITY", cfg->quantity, 1},
+        {"TRADE_QUANTITY", ts->risk.trade_quantity, 1},
+        {"RISK_PER_TRADE", ts->risk.risk_per_trade, 1},
+        {"MAX_POSITION_PCT", ts->risk.max_position_pct, 100},
+        {"MAX_ENTRIES", RT_MONEY_UNITS(ts->risk.max_entries), 1},
+        {"MAX_EXPOSURE_PCT", ts->risk.max_exposure_pct, 100},
+        {"MAX_OPEN_POSITIONS", RT_MONEY_UNITS(ts->risk.max_open_positions), 1},
+        {"COOLDOWN_SECONDS", ts->risk.cooldown_ms * (RT_MONEY_SCALE / 1000), 1},
+        {"MAX_DRAWDOWN_PCT", ts->risk.max_drawdown_pct, 100},
+        {"DRAWDOWN_WINDOW", ts->risk.drawdown_window_ms * (RT_MONEY_SCALE / 1000), 1},
+        {"HALT_EQUITY_RATIO", ts->risk.halt_equity_ratio, 1},
+        {"STOP_LOSS_PCT", ts->exits.stop_loss_pct, 100},
+        {"TAKE_PROFIT_PCT", ts->exits.take_profit_pct, 100},
+        {"ATR_STOP_MULT", ts->exits.atr_stop_mult, 1},
+        {"TRAILING_ACTIVATION_PCT", ts->exits.trailing_activation, 100},
+        {"TRAILING_PCT", ts->exits.trailing_pct, 100},
+        {"PARTIAL_TP_PCT", ts->exits.partial_tp_pct, 100},
+        {"PARTIAL_TP_FRACTION", ts->exits.partial_tp_fraction, 1},
+        {"BREAKEVEN_PCT", ts->exits.breakeven_pct, 100},
+        {"DEMO_FEE_RATE", ts->fill.taker_fee, 1},
+        {"DEMO_SLIPPAGE_BPS", ts->fill.slippage, 10000},
         {"CASH", cfg->cash, 1},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         rt_money_t s = t[i].v;
         if (rt_money_mul_frac(s, t[i].mul, 1, RT_ROUND_NEAREST, &s) != RT_OK)
             s = t[i].v;
-        BT_APPEND(" %s=%s", t[i].name, bt_money_str(s, m, sizeof m));
+        BT_APPEND(" %s=%s%s", t[i].name, bt_money_str(s, m, sizeof m),
+                  strcmp(t[i].name, "DRAWDOWN_WINDOW") == 0 ? "s" : "");
     }
     BT_APPEND(" FILL=%s", bt_fill_model_name(cfg->fill_model));
 #undef BT_APPEND
@@ -101,7 +110,14 @@ int bt_report_summary(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r)
         fprintf(f, ",%s", ctx->series[i].symbol);
     fprintf(f, "  %s -> %s UTC  %zu candles\n", t0, t1, r->candles);
     fprintf(f, "settings  %s\n", settings);
-    fprintf(f, "signals   %zu (%zu not acted on)\n", r->signals, r->skipped);
+    fprintf(f, "signals   %zu (%zu not filled", r->signals, r->skipped);
+    const char *sep = ": ";
+    for (size_t i = 1; i <= TR_REASON_FILTER_PRICE; i++)
+        if (r->refused[i] > 0) {
+            fprintf(f, "%s%s %zu", sep, tr_reason_name((tr_reason_t)i), r->refused[i]);
+            sep = ", ";
+        }
+    fprintf(f, ")%s\n", r->halted ? "  HALTED (HALT_EQUITY_RATIO)" : "");
     fprintf(f, "trades    %zu fills, %zu closed (%zu wins, %zu losses), %zu open\n", r->trades,
             r->closed_trades, r->wins, r->losses, r->open_trades);
     fprintf(f, "pnl       net closed %s, fees %s %s\n", bt_money_str(r->net_pnl_closed, a, sizeof a),
@@ -142,6 +158,13 @@ int bt_report_json(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r)
     rt_jsonw_kv_int(&w, "candles", (int64_t)r->candles);
     rt_jsonw_kv_int(&w, "signals", (int64_t)r->signals);
     rt_jsonw_kv_int(&w, "skipped_signals", (int64_t)r->skipped);
+    rt_jsonw_key(&w, "refused");
+    rt_jsonw_object_begin(&w);
+    for (size_t i = 1; i <= TR_REASON_FILTER_PRICE; i++)
+        if (r->refused[i] > 0)
+            rt_jsonw_kv_int(&w, tr_reason_name((tr_reason_t)i), (int64_t)r->refused[i]);
+    rt_jsonw_object_end(&w);
+    rt_jsonw_kv_bool(&w, "halted", r->halted);
     rt_jsonw_kv_int(&w, "trades", (int64_t)r->trades);
     rt_jsonw_kv_int(&w, "closed_trades", (int64_t)r->closed_trades);
     rt_jsonw_kv_int(&w, "open_trades", (int64_t)r->open_trades);

@@ -141,6 +141,9 @@ static void script_config(bt_config_t *cfg, bt_fill_model_t fill, const char *fe
     assert_int_equal(bt_config_set(cfg, "DEMO_SLIPPAGE_BPS", bps, err, sizeof err), RT_OK);
     assert_int_equal(bt_config_set(cfg, "STOP_LOSS_PCT", "0", err, sizeof err), RT_OK);
     assert_int_equal(bt_config_set(cfg, "TAKE_PROFIT_PCT", "0", err, sizeof err), RT_OK);
+    /* the risk manager's time and exposure limits stay out of the way of the hand cases */
+    assert_int_equal(bt_config_set(cfg, "COOLDOWN_SECONDS", "0", err, sizeof err), RT_OK);
+    assert_int_equal(bt_config_set(cfg, "MAX_EXPOSURE_PCT", "0", err, sizeof err), RT_OK);
 }
 
 static void run_ok(const bt_config_t *cfg, const rt_candle_t *c, size_t n, bt_result_t *r)
@@ -207,13 +210,13 @@ static void test_fill_close(void **state)
     assert_int_equal(r.wins, 1);
     assert_int_equal(r.losses, 0);
     assert_int_equal(r.fill_count, 2);
-    assert_int_equal(r.fills[0].time_ms, T0);
+    assert_int_equal(r.fills[0].time_ms, T0 + MIN - 1); /* at the close */
     assert_int_equal(r.fills[0].side, RT_SIDE_BUY);
     assert_money(r.fills[0].price, "100.1");
     assert_money(r.fills[0].fee, "0.1001");
     assert_money(r.fills[0].cash, "899.7999");
     assert_string_equal(r.fills[0].signal_id, "Script:BTCUSDT:1m:1677628800000");
-    assert_int_equal(r.fills[1].time_ms, T0 + 2 * MIN);
+    assert_int_equal(r.fills[1].time_ms, T0 + 3 * MIN - 1);
     assert_money(r.fills[1].price, "107.892");
     assert_money(r.fills[1].fee, "0.107892");
     assert_money(r.fills[1].realized, "7.584008");
@@ -268,11 +271,10 @@ static void test_fill_next_open(void **state)
     bt_result_cleanup(&r);
 }
 
-/* A signal on the last candle with next_open never fills; a BUY while long and a SELL while
- * flat are skipped; a position still open at the end is valued at the last close:
- *   candle 0 SELL (flat: skipped), 1 BUY (fills at 2's open 50), 2 BUY (long: skipped),
- *   3 BUY (fills nowhere: no next candle). No fee, no slippage.
- *   final equity = 1000 - 50 + 1 x 60 = 1010, one open trade. */
+/* The risk manager refuses a SELL while flat (no_position) and a BUY while long
+ * (already_in_position); a position still open at the end is valued at the last close:
+ *   candle 0 SELL (refused), 1 BUY (fills at 2's open 50), 2 and 3 BUY (refused).
+ *   No fee, no slippage. final equity = 1000 - 50 + 1 x 60 = 1010, one open trade. */
 static void test_skips_and_open_end(void **state)
 {
     (void)state;
@@ -289,7 +291,9 @@ static void test_skips_and_open_end(void **state)
     bt_result_t r;
     run_ok(&cfg, c, 4, &r);
     assert_int_equal(r.signals, 4);
-    assert_int_equal(r.skipped, 2);
+    assert_int_equal(r.skipped, 3);
+    assert_int_equal(r.refused[TR_REASON_NO_POSITION], 1);
+    assert_int_equal(r.refused[TR_REASON_ALREADY_IN_POSITION], 2);
     assert_int_equal(r.trades, 1);
     assert_int_equal(r.open_trades, 1);
     assert_int_equal(r.closed_trades, 0);
@@ -369,24 +373,27 @@ static void test_exit_rules(void **state)
     }
 }
 
-/* Risk sizing: quantity 0, RISK_PER_TRADE_PCT=1, stop 10% below a close of 100: the stake
- * loses 1% of 1000 = 10 at the stop, so 10 / (100 - 90) = 1 unit. With 50% risk it would be
- * 50 units but the cash (1000) buys only 10. */
+/* Risk sizing (the risk manager's): RISK_PER_TRADE=0.01, stop 10% below a close of 100: the
+ * stake loses 1% of 1000 = 10 at the stop, so 10 / (100 - 90) = 1 unit. With 0.5 it would be
+ * 50 units: MAX_POSITION_PCT=20 caps the value at 200 (2 units); at 100% the cash (1000, no
+ * fee or slippage) buys only 10. */
 static void test_risk_sizing(void **state)
 {
     (void)state;
     row_t rows[2] = {{"100", "101", "99", "100", 1}, {"100", "101", "99", "100", 0}};
     rt_candle_t c[2];
     make_candles(rows, 2, c);
-    const char *risk[] = {"1", "50"};
-    const char *want[] = {"1", "10"};
-    for (size_t i = 0; i < 2; i++) {
+    const char *risk[] = {"0.01", "0.5", "0.5"};
+    const char *cap[] = {"100", "20", "100"};
+    const char *want[] = {"1", "2", "10"};
+    for (size_t i = 0; i < 3; i++) {
         bt_config_t cfg;
         script_config(&cfg, BT_FILL_CLOSE, "0", "0");
         char err[BT_ERR_CAP];
         assert_int_equal(bt_config_set(&cfg, "TRADE_QUANTITY", "0", err, sizeof err), RT_OK);
         assert_int_equal(bt_config_set(&cfg, "STOP_LOSS_PCT", "10", err, sizeof err), RT_OK);
-        assert_int_equal(bt_config_set(&cfg, "RISK_PER_TRADE_PCT", risk[i], err, sizeof err),
+        assert_int_equal(bt_config_set(&cfg, "RISK_PER_TRADE", risk[i], err, sizeof err), RT_OK);
+        assert_int_equal(bt_config_set(&cfg, "MAX_POSITION_PCT", cap[i], err, sizeof err),
                          RT_OK);
         bt_result_t r;
         run_ok(&cfg, c, 2, &r);
@@ -483,13 +490,15 @@ static void test_unknown_parameter_lists_valid(void **state)
     assert_non_null(strstr(err, "unknown parameter SHORT_WINDOWS"));
     assert_non_null(strstr(err, "SHORT_WINDOW, LONG_WINDOW, MA_TYPE"));
     assert_non_null(strstr(err, "STOP_LOSS_PCT"));
-    assert_int_equal(bt_config_set(&cfg, "STOP_LOSS_PCT", "100", err, sizeof err), RT_ERANGE);
+    assert_non_null(strstr(err, "COOLDOWN_SECONDS"));
+    assert_null(strstr(err, "DEMO_BALANCES")); /* the backtest's balance is --cash */
+    assert_int_equal(bt_config_set(&cfg, "STOP_LOSS_PCT", "100", err, sizeof err), RT_EINVAL);
     assert_int_equal(bt_config_set(&cfg, "STOP_LOSS_PCT", "abc", err, sizeof err), RT_EINVAL);
-    assert_non_null(strstr(err, "STOP_LOSS_PCT=abc"));
+    assert_non_null(strstr(err, "STOP_LOSS_PCT=\"abc\""));
     assert_int_equal(bt_config_set(&cfg, "STOP_LOSS_PCT", "2.5", err, sizeof err), RT_OK);
-    assert_int_equal(cfg.exits.stop_loss_pct, m("0.025"));
+    assert_int_equal(cfg.trader.exits.stop_loss_pct, m("0.025"));
     assert_int_equal(bt_config_set(&cfg, "DEMO_SLIPPAGE_BPS", "5", err, sizeof err), RT_OK);
-    assert_int_equal(cfg.fill.slippage, m("0.0005"));
+    assert_int_equal(cfg.trader.fill.slippage, m("0.0005"));
     assert_int_equal(bt_config_set(&cfg, "LONG_WINDOW", "x", err, sizeof err), RT_EINVAL);
 }
 

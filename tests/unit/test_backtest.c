@@ -21,9 +21,12 @@
 
 #include "analyzer/strategy.h"
 #include "backtest/engine.h"
+#include "backtest/fetch.h"
 #include "backtest/sweep.h"
 #include "rt/csv.h"
 #include "rt/err.h"
+#include "rt/exrest.h"
+#include "rt/http.h"
 #include "rt_test.h"
 
 #define T0 INT64_C(1677628800000) /* 2023-03-01 00:00 UTC */
@@ -758,6 +761,125 @@ static void test_cli_json_and_trades(void **state)
     free(csv);
 }
 
+/* ---- --fetch against a fake exchange ------------------------------------------------------ */
+
+/* A klines endpoint over FAKE_N 1m candles from T0 (candle i: open = close = 100 + i, high
+ * + 1, low - 1), answering startTime/endTime/limit as Binance does (at most 1000 rows). */
+#define FAKE_N 2500
+
+static int fake_klines(void *ud, const rt_http_request_t *req, rt_http_response_t *res)
+{
+    (void)ud;
+    int64_t start, end, limit;
+    int rc = rt_http_query_int(req, res, "startTime", 0, INT64_MAX, 0, &start);
+    if (rc == RT_OK)
+        rc = rt_http_query_int(req, res, "endTime", 0, INT64_MAX, INT64_MAX, &end);
+    if (rc == RT_OK)
+        rc = rt_http_query_int(req, res, "limit", 1, 1000, 500, &limit);
+    if (rc != RT_OK)
+        return rc;
+    size_t cap = 200 * 1000 + 16, len = 0;
+    char *body = malloc(cap);
+    if (body == NULL)
+        return rt_http_respond_error(res, 500, "oom", NULL);
+    body[len++] = '[';
+    int64_t rows = 0;
+    for (int64_t i = 0; i < FAKE_N && rows < limit; i++) {
+        int64_t t = T0 + i * MIN;
+        if (t < start || t > end)
+            continue;
+        int n = snprintf(body + len, cap - len,
+                         "%s[%lld,\"%lld\",\"%lld\",\"%lld\",\"%lld\",\"1\",%lld,\"0\",1,\"0\","
+                         "\"0\",\"0\"]",
+                         rows ? "," : "", (long long)t, (long long)(100 + i),
+                         (long long)(101 + i), (long long)(99 + i), (long long)(100 + i),
+                         (long long)(t + MIN - 1));
+        len += (size_t)n;
+        rows++;
+    }
+    body[len++] = ']';
+    body[len] = '\0';
+    rc = rt_http_respond_json(res, 200, body);
+    free(body);
+    return rc;
+}
+
+static void test_fetch_pages(void **state)
+{
+    (void)state;
+    assert_int_equal(rt_exrest_global_init(), RT_OK);
+    rt_http_config_t hc;
+    memset(&hc, 0, sizeof hc);
+    hc.service = "fake-exchange";
+    hc.threads = 1;
+    hc.stop_grace_ms = 1000;
+    rt_http_server_t *srv = NULL;
+    assert_int_equal(rt_http_server_new(&hc, &srv), RT_OK);
+    assert_int_equal(rt_http_server_route(srv, "GET", "/api/v3/klines", 0, fake_klines, NULL),
+                     RT_OK);
+    assert_int_equal(rt_http_server_start(srv), RT_OK);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)rt_http_server_port(srv));
+    rt_candle_t *c = NULL;
+    size_t n = 0;
+    char err[512] = "";
+    /* everything: three pages (1000, 1000, 500) */
+    int rc = bt_fetch_klines(url, "BTCUSDT", "1m", T0, T0 + FAKE_N * MIN, &c, &n, err,
+                             sizeof err);
+    if (rc != RT_OK)
+        fail_msg("fetch: %s", err);
+    assert_int_equal(n, FAKE_N);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(c[i].open_time, T0 + (int64_t)i * MIN);
+        assert_int_equal(c[i].close, RT_MONEY_UNITS(100 + (int64_t)i));
+        assert_true(c[i].closed);
+    }
+    /* the fetched candles run like CSV ones */
+    bt_config_t cfg;
+    bt_config_default(&cfg);
+    bt_series_t s;
+    series_of(&s, c, n);
+    bt_result_t r;
+    assert_int_equal(bt_run(&cfg, &s, 1, &r, err, sizeof err), RT_OK);
+    assert_int_equal(r.candles, FAKE_N);
+    bt_result_cleanup(&r);
+    free(c);
+    /* [since, until): open times 10..19 */
+    c = NULL;
+    assert_int_equal(bt_fetch_klines(url, "BTCUSDT", "1m", T0 + 10 * MIN, T0 + 20 * MIN, &c, &n,
+                                     err, sizeof err),
+                     RT_OK);
+    assert_int_equal(n, 10);
+    assert_int_equal(c[0].open_time, T0 + 10 * MIN);
+    free(c);
+    /* until <= since is refused before any request */
+    assert_int_equal(bt_fetch_klines(url, "BTCUSDT", "1m", T0, T0, &c, &n, err, sizeof err),
+                     RT_EINVAL);
+    rt_http_server_stop(srv);
+    rt_http_server_free(srv);
+    /* nobody listening any more: a connection error naming the URL */
+    rc = bt_fetch_klines(url, "BTCUSDT", "1m", T0, T0 + MIN, &c, &n, err, sizeof err);
+    assert_true(rc != RT_OK);
+    assert_non_null(strstr(err, url));
+}
+
+static void test_parse_time(void **state)
+{
+    (void)state;
+    int64_t t = 0;
+    assert_int_equal(bt_parse_time("1677628800000", &t), RT_OK);
+    assert_int_equal(t, T0);
+    assert_int_equal(bt_parse_time("2023-03-01", &t), RT_OK);
+    assert_int_equal(t, T0);
+    assert_int_equal(bt_parse_time("2023-03-01T00:01", &t), RT_OK);
+    assert_int_equal(t, T0 + MIN);
+    assert_int_equal(bt_parse_time("2023-03-01 00:00:30", &t), RT_OK);
+    assert_int_equal(t, T0 + 30000);
+    assert_int_equal(bt_parse_time("2023-13-01", &t), RT_EINVAL);
+    assert_int_equal(bt_parse_time("yesterday", &t), RT_EINVAL);
+    assert_int_equal(bt_parse_time("2023-03-01x", &t), RT_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -775,6 +897,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sweep_deterministic, load_shared, free_shared),
         cmocka_unit_test(test_cli_messages),
         cmocka_unit_test(test_cli_json_and_trades),
+        cmocka_unit_test(test_fetch_pages),
+        cmocka_unit_test(test_parse_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

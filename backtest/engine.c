@@ -594,6 +594,11 @@ static int bt_check_inputs(const bt_config_t *cfg, const bt_series_t *series, si
             bt_errf(err, cap, "%s: no candles", s->symbol);
             return RT_EINVAL;
         }
+        if (strcmp(s->candles[0].symbol, s->symbol) != 0) {
+            /* the strategies name their signals after the candle's symbol */
+            bt_errf(err, cap, "%s: its candles are %s's", s->symbol, s->candles[0].symbol);
+            return RT_EINVAL;
+        }
         if (strcmp(s->quote_asset, series[0].quote_asset) != 0) {
             bt_errf(err, cap, "%s is quoted in %s, %s in %s: one quote asset per run",
                     s->symbol, s->quote_asset, series[0].symbol, series[0].quote_asset);

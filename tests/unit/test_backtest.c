@@ -430,6 +430,92 @@ static void test_profit_factor(void **state)
     bt_result_cleanup(&r);
 }
 
+/* HALT_EQUITY_RATIO=0.6: 5 units bought at 100 (cash 1000 -> 500), then a candle closes at 10:
+ * equity 500 + 5 x 10 = 550 <= 600, so the halt sells everything at that close (cash 550)
+ * and the BUY on the next candle is refused as halted. */
+static void test_halt(void **state)
+{
+    (void)state;
+    static const row_t rows[] = {
+        {"100", "100", "100", "100", 1},
+        {"100", "100", "10", "10", 0},
+        {"10", "10", "10", "10", 1},
+        {"10", "10", "10", "10", 0},
+    };
+    rt_candle_t c[4];
+    make_candles(rows, 4, c);
+    bt_config_t cfg;
+    script_config(&cfg, BT_FILL_CLOSE, "0", "0");
+    char err[BT_ERR_CAP];
+    assert_int_equal(bt_config_set(&cfg, "TRADE_QUANTITY", "5", err, sizeof err), RT_OK);
+    assert_int_equal(bt_config_set(&cfg, "HALT_EQUITY_RATIO", "0.6", err, sizeof err), RT_OK);
+    assert_int_equal(bt_config_set(&cfg, "MAX_DRAWDOWN_PCT", "0", err, sizeof err), RT_OK);
+    bt_result_t r;
+    run_ok(&cfg, c, 4, &r);
+    assert_true(r.halted);
+    assert_int_equal(r.fill_count, 2);
+    assert_int_equal(r.fills[1].exit, TR_EXIT_HALT);
+    assert_money(r.fills[1].price, "10");
+    assert_money(r.fills[1].quantity, "5");
+    assert_int_equal(r.refused[TR_REASON_HALTED], 1);
+    assert_money(r.final_equity, "550");
+    assert_int_equal(r.losses, 1);
+    bt_result_cleanup(&r);
+}
+
+/* Two symbols share one quote balance; their candles interleave by open time. BTCUSDT buys
+ * at 100 on candle 0 and ETHUSDT at 12 on its candle 1 (same quantity 1, no costs); at the end
+ * BTC closes at 101 and ETH at 12: 1000 - 100 - 12 + 101 + 12 = 1001. A symbol quoted in
+ * another asset is refused with both names. */
+static void test_two_symbols(void **state)
+{
+    (void)state;
+    static const row_t btc_rows[] = {
+        {"100", "100", "100", "100", 1}, {"100", "101", "100", "101", 0}};
+    static const row_t eth_rows[] = {{"10", "10", "10", "10", 0}, {"10", "12", "10", "12", 1}};
+    rt_candle_t btc[2], eth[2];
+    make_candles(btc_rows, 2, btc);
+    make_candles(eth_rows, 2, eth);
+    for (size_t i = 0; i < 2; i++)
+        snprintf(eth[i].symbol, sizeof eth[i].symbol, "ETHUSDT");
+    bt_series_t s[2];
+    series_of(&s[0], btc, 2);
+    series_of(&s[1], eth, 2);
+    snprintf(s[1].symbol, sizeof s[1].symbol, "ETHUSDT");
+    snprintf(s[1].base_asset, sizeof s[1].base_asset, "ETH");
+    bt_config_t cfg;
+    script_config(&cfg, BT_FILL_CLOSE, "0", "0");
+    bt_result_t r;
+    char err[BT_ERR_CAP] = "";
+    assert_int_equal(bt_run(&cfg, s, 2, &r, err, sizeof err), RT_OK);
+    assert_int_equal(r.candles, 4);
+    assert_int_equal(r.bars, 2);
+    assert_int_equal(r.fill_count, 2);
+    assert_int_equal(r.fills[0].symbol, 0);
+    assert_int_equal(r.fills[1].symbol, 1);
+    assert_int_equal(r.open_trades, 2);
+    assert_money(r.final_equity, "1001");
+    bt_result_cleanup(&r);
+    /* candles labelled with another symbol than their series */
+    snprintf(s[1].symbol, sizeof s[1].symbol, "ETHBTC");
+    assert_int_equal(bt_run(&cfg, s, 2, &r, err, sizeof err), RT_EINVAL);
+    assert_non_null(strstr(err, "ETHBTC: its candles are ETHUSDT's"));
+    for (size_t i = 0; i < 2; i++)
+        snprintf(eth[i].symbol, sizeof eth[i].symbol, "ETHBTC");
+    snprintf(s[1].quote_asset, sizeof s[1].quote_asset, "BTC");
+    assert_int_equal(bt_run(&cfg, s, 2, &r, err, sizeof err), RT_EINVAL);
+    assert_non_null(strstr(err, "ETHBTC is quoted in BTC, BTCUSDT in USDT"));
+    char base[24], quote[24];
+    assert_int_equal(bt_split_symbol("ETHBTC", base, sizeof base, quote, sizeof quote), RT_OK);
+    assert_string_equal(base, "ETH");
+    assert_string_equal(quote, "BTC");
+    assert_int_equal(bt_split_symbol("BTCFDUSD", base, sizeof base, quote, sizeof quote), RT_OK);
+    assert_string_equal(quote, "FDUSD");
+    assert_int_equal(bt_split_symbol("USDT", base, sizeof base, quote, sizeof quote), RT_EINVAL);
+    assert_int_equal(bt_split_symbol("ABCXYZ", base, sizeof base, quote, sizeof quote),
+                     RT_EINVAL);
+}
+
 /* ---- metric formulas ---------------------------------------------------------------------- */
 
 /* Equity 100, 110, 99, 108.9: returns +0.1, -0.1, +0.1.
@@ -889,6 +975,8 @@ int main(void)
         cmocka_unit_test(test_exit_rules),
         cmocka_unit_test(test_risk_sizing),
         cmocka_unit_test(test_profit_factor),
+        cmocka_unit_test(test_halt),
+        cmocka_unit_test(test_two_symbols),
         cmocka_unit_test(test_metric_formulas),
         cmocka_unit_test(test_unsorted_and_duplicates),
         cmocka_unit_test(test_unknown_parameter_lists_valid),

@@ -13,7 +13,8 @@
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
-static void bt_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void bt_errf(char *err, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void bt_errf(char *err, size_t cap, const char *fmt, ...)
 {
@@ -47,11 +48,10 @@ int bt_fill_model_parse(const char *s, bt_fill_model_t *out)
     return RT_EINVAL;
 }
 
-int bt_split_symbol(const char *symbol, char *base, size_t base_cap, char *quote,
-                    size_t quote_cap)
+int bt_split_symbol(const char *symbol, char *base, size_t base_cap, char *quote, size_t quote_cap)
 {
-    static const char *const quotes[] = {"FDUSD", "USDT", "USDC", "BUSD", "TUSD", "USD",
-                                         "EUR",   "BTC",  "ETH",  "BNB"};
+    static const char *const quotes[] = {"FDUSD", "USDT", "USDC", "BUSD", "TUSD",
+                                         "USD",   "EUR",  "BTC",  "ETH",  "BNB"};
     if (symbol == NULL || base == NULL || quote == NULL)
         return RT_EINVAL;
     size_t n = strlen(symbol);
@@ -217,13 +217,13 @@ void bt_result_cleanup(bt_result_t *r)
 typedef struct {
     const bt_series_t *series;
     tr_filters_t filters;
-    void *strat;          /* the strategy's state */
-    size_t next;          /* next candle index */
-    uint32_t trade;       /* current round trip number */
-    rt_money_t trip_pnl;  /* realized so far in this round trip */
+    void *strat;         /* the strategy's state */
+    size_t next;         /* next candle index */
+    uint32_t trade;      /* current round trip number */
+    rt_money_t trip_pnl; /* realized so far in this round trip */
     rt_money_t last_close;
-    bool pending;         /* an accepted order waits for the next open (next_open) */
-    tr_order_t order;     /* that order */
+    bool pending;     /* an accepted order waits for the next open (next_open) */
+    tr_order_t order; /* that order */
     char signal_id[RT_ID_CAP];
 } bt_sym_t;
 
@@ -418,13 +418,13 @@ static int bt_fill_order(bt_run_t *run, size_t i, const tr_order_t *o, const cha
         run->res->skipped++;
         return RT_OK;
     }
-    uint32_t trade = adding ? s->trade
-                            : (uint32_t)(run->res->closed_trades + run->res->open_trades + 1);
+    uint32_t trade =
+        adding ? s->trade : (uint32_t)(run->res->closed_trades + run->res->open_trades + 1);
     uint32_t prev = s->trade;
     s->trade = trade;
     tr_fill_result_t fr;
-    int rc = bt_execute(run, s, RT_SIDE_BUY, o->quantity, ref, t, BT_REASON_SIGNAL,
-                        TR_EXIT_NONE, sig_id, &fr);
+    int rc = bt_execute(run, s, RT_SIDE_BUY, o->quantity, ref, t, BT_REASON_SIGNAL, TR_EXIT_NONE,
+                        sig_id, &fr);
     if (rc == RT_ESTATE) { /* the next open costs more than the cash: not filled */
         s->trade = prev;
         run->res->skipped++;
@@ -444,12 +444,12 @@ static int bt_fill_order(bt_run_t *run, size_t i, const tr_order_t *o, const cha
         rc = tr_position_add(p, &run->cfg->trader.exits, &e);
     } else {
         rc = tr_position_open(p, &run->cfg->trader.exits, s->series->symbol,
-                               run->cfg->strategy->name, &e);
+                              run->cfg->strategy->name, &e);
         p->id = (int64_t)trade;
     }
     if (rc != RT_OK) {
-        bt_errf(run->err, run->cap, "%s: position manager refused the entry: %s",
-                s->series->symbol, rt_strerror(rc));
+        bt_errf(run->err, run->cap, "%s: position manager refused the entry: %s", s->series->symbol,
+                rt_strerror(rc));
         return rc;
     }
     if (!adding) {
@@ -600,8 +600,8 @@ static int bt_check_inputs(const bt_config_t *cfg, const bt_series_t *series, si
             return RT_EINVAL;
         }
         if (strcmp(s->quote_asset, series[0].quote_asset) != 0) {
-            bt_errf(err, cap, "%s is quoted in %s, %s in %s: one quote asset per run",
-                    s->symbol, s->quote_asset, series[0].symbol, series[0].quote_asset);
+            bt_errf(err, cap, "%s is quoted in %s, %s in %s: one quote asset per run", s->symbol,
+                    s->quote_asset, series[0].symbol, series[0].quote_asset);
             return RT_EINVAL;
         }
         for (size_t j = 0; j < i; j++)
@@ -627,16 +627,15 @@ static int bt_halt(bt_run_t *run, int64_t now, const char *why)
         if (rc == RT_OK)
             rc = tr_position_settle(&run->pos[i], true);
         if (rc == RT_OK)
-            rc = bt_sell(run, i, run->pos[i].quantity, run->syms[i].last_close, now,
-                         BT_REASON_EXIT, TR_EXIT_HALT, NULL);
+            rc = bt_sell(run, i, run->pos[i].quantity, run->syms[i].last_close, now, BT_REASON_EXIT,
+                         TR_EXIT_HALT, NULL);
         if (rc != RT_OK)
             return rc;
     }
     return RT_OK;
 }
 
-static int bt_finish_bar(bt_run_t *run, bt_stats_t *st, int64_t t, int64_t now,
-                         size_t *exposed)
+static int bt_finish_bar(bt_run_t *run, bt_stats_t *st, int64_t t, int64_t now, size_t *exposed)
 {
     rt_money_t e;
     int rc = bt_equity(run, &e);
@@ -681,9 +680,16 @@ int bt_run(const bt_config_t *cfg, const bt_series_t *series, size_t nseries, bt
     memset(syms, 0, sizeof syms);
     memset(pos, 0, sizeof pos);
     tr_risk_state_t *risk = malloc(sizeof *risk); /* ~16 KiB: not on a worker's stack */
-    bt_run_t run = {.cfg = cfg, .res = &res, .syms = syms, .pos = pos, .nsyms = nseries,
-                    .risk = risk, .cash = cfg->cash, .quote = series[0].quote_asset,
-                    .err = err, .cap = cap};
+    bt_run_t run = {.cfg = cfg,
+                    .res = &res,
+                    .syms = syms,
+                    .pos = pos,
+                    .nsyms = nseries,
+                    .risk = risk,
+                    .cash = cfg->cash,
+                    .quote = series[0].quote_asset,
+                    .err = err,
+                    .cap = cap};
     if (risk == NULL) {
         rc = RT_ENOMEM;
         goto out;
@@ -702,8 +708,7 @@ int bt_run(const bt_config_t *cfg, const bt_series_t *series, size_t nseries, bt
         s->series = &series[i];
         tr_filters_init(&s->filters);
         snprintf(s->filters.symbol, sizeof s->filters.symbol, "%s", series[i].symbol);
-        snprintf(s->filters.base_asset, sizeof s->filters.base_asset, "%s",
-                 series[i].base_asset);
+        snprintf(s->filters.base_asset, sizeof s->filters.base_asset, "%s", series[i].base_asset);
         snprintf(s->filters.quote_asset, sizeof s->filters.quote_asset, "%s",
                  series[i].quote_asset);
         s->filters.trading = true;
@@ -738,7 +743,7 @@ int bt_run(const bt_config_t *cfg, const bt_series_t *series, size_t nseries, bt
             bt_errf(err, cap, "%s: candle %zu (open time %lld) is %s candle %zu (%lld)",
                     s->series->symbol, k + 1, (long long)c->open_time,
                     c->open_time == s->series->candles[k - 1].open_time ? "a duplicate of"
-                                                                         : "earlier than",
+                                                                        : "earlier than",
                     k, (long long)s->series->candles[k - 1].open_time);
             rc = RT_EINVAL;
             goto out;

@@ -61,17 +61,16 @@ typedef struct {
 /** Splits a symbol into base and quote by the known quote assets (USDT, USDC, FDUSD, BUSD,
  *  TUSD, USD, EUR, BTC, ETH, BNB; the longest match wins). Returns 0, or RT_EINVAL when none
  *  matches or nothing is left for the base. */
-int bt_split_symbol(const char *symbol, char *base, size_t base_cap, char *quote,
-                    size_t quote_cap);
+int bt_split_symbol(const char *symbol, char *base, size_t base_cap, char *quote, size_t quote_cap);
 
 /** Everything a run needs besides the candles (a plain value). */
 typedef struct {
     const an_strategy_t *strategy;
-    an_params_t params;           /* the strategy's parameters (params.strategy == strategy) */
-    tr_settings_t trader;         /* the trader's settings: risk, exits, demo fill model */
+    an_params_t params;   /* the strategy's parameters (params.strategy == strategy) */
+    tr_settings_t trader; /* the trader's settings: risk, exits, demo fill model */
     bt_fill_model_t fill_model;
-    rt_money_t cash;              /* starting quote balance, > 0 */
-    bool record;                  /* keep every fill and the equity curve (report, CSV) */
+    rt_money_t cash; /* starting quote balance, > 0 */
+    bool record;     /* keep every fill and the equity curve (report, CSV) */
 } bt_config_t;
 
 /** Defaults: SimpleMA_Cross with its defaults, the trader's defaults (tr_settings_default),
@@ -97,9 +96,9 @@ typedef enum {
 
 /** One fill of the run. */
 typedef struct {
-    int64_t time_ms;  /* open time of the candle it filled in */
-    uint32_t symbol;  /* index into the series */
-    uint32_t trade;   /* round trip number (1-based) */
+    int64_t time_ms; /* open time of the candle it filled in */
+    uint32_t symbol; /* index into the series */
+    uint32_t trade;  /* round trip number (1-based) */
     rt_side_t side;
     bt_reason_t reason;
     tr_exit_reason_t exit; /* when reason is EXIT */
@@ -107,8 +106,8 @@ typedef struct {
     rt_money_t quantity;
     rt_money_t quote_quantity;
     rt_money_t fee;
-    rt_money_t realized; /* SELL: realized PnL of this fill, fees included */
-    rt_money_t cash;     /* quote balance after the fill */
+    rt_money_t realized;       /* SELL: realized PnL of this fill, fees included */
+    rt_money_t cash;           /* quote balance after the fill */
     char signal_id[RT_ID_CAP]; /* the signal behind it; "" for exits */
 } bt_fill_t;
 
@@ -120,17 +119,17 @@ typedef struct {
 
 /** What a run gives. Money fields in the quote asset. */
 typedef struct {
-    size_t candles;       /* candles processed (all symbols) */
-    size_t bars;          /* distinct open times (equity samples) */
-    size_t signals;       /* signals the strategy emitted */
-    size_t skipped;       /* signals not filled: refused by the risk manager, or unaffordable at
-                             the next open */
+    size_t candles; /* candles processed (all symbols) */
+    size_t bars;    /* distinct open times (equity samples) */
+    size_t signals; /* signals the strategy emitted */
+    size_t skipped; /* signals not filled: refused by the risk manager, or unaffordable at
+                       the next open */
     size_t refused[TR_REASON_FILTER_PRICE + 1]; /* the risk manager's refusals by reason */
-    bool halted;          /* HALT_EQUITY_RATIO fired (everything sold, no more entries) */
-    size_t trades;        /* fills */
-    size_t closed_trades; /* round trips closed */
-    size_t open_trades;   /* positions still open at the end */
-    size_t wins, losses;  /* closed round trips with PnL > 0 / <= 0 */
+    bool halted;               /* HALT_EQUITY_RATIO fired (everything sold, no more entries) */
+    size_t trades;             /* fills */
+    size_t closed_trades;      /* round trips closed */
+    size_t open_trades;        /* positions still open at the end */
+    size_t wins, losses;       /* closed round trips with PnL > 0 / <= 0 */
     rt_money_t net_pnl_closed; /* sum of closed round trips' PnL, fees included */
     rt_money_t gross_profit;   /* sum of winning round trips' PnL */
     rt_money_t gross_loss;     /* minus the sum of losing round trips' PnL (>= 0) */
@@ -139,7 +138,7 @@ typedef struct {
     rt_money_t final_equity; /* cash plus open positions at their last close */
     double return_pct;
     double max_drawdown_pct;
-    double sharpe;        /* annualized, per-bar returns, 365-day year */
+    double sharpe; /* annualized, per-bar returns, 365-day year */
     double sortino;
     double profit_factor; /* gross_profit / gross_loss; 0 with no closed trade, INFINITY when
                              there are gains and no loss */
@@ -166,13 +165,13 @@ int bt_run(const bt_config_t *cfg, const bt_series_t *series, size_t nseries, bt
 
 /** Metric helpers (exposed for tests), fed one equity sample at a time. */
 typedef struct {
-    size_t n;          /* samples seen */
-    double prev;       /* last equity */
-    double peak;       /* highest equity */
-    double max_dd;     /* largest (peak - e) / peak */
-    size_t nret;       /* returns seen (flat bars count as zero returns) */
-    double sum, sum2;  /* sum of returns and of their squares */
-    double down2;      /* sum of squared negative returns */
+    size_t n;         /* samples seen */
+    double prev;      /* last equity */
+    double peak;      /* highest equity */
+    double max_dd;    /* largest (peak - e) / peak */
+    size_t nret;      /* returns seen (flat bars count as zero returns) */
+    double sum, sum2; /* sum of returns and of their squares */
+    double down2;     /* sum of squared negative returns */
 } bt_stats_t;
 
 void bt_stats_init(bt_stats_t *s);

@@ -47,11 +47,11 @@ int bt_parse_time(const char *s, int64_t *out)
 }
 
 int bt_fetch_klines(const char *base_url, const char *symbol, const char *interval,
-                    int64_t since_ms, int64_t until_ms, rt_candle_t **out, size_t *count,
-                    char *err, size_t cap)
+                    int64_t since_ms, int64_t until_ms, rt_candle_t **out, size_t *count, char *err,
+                    size_t cap)
 {
-    if (base_url == NULL || symbol == NULL || interval == NULL || out == NULL ||
-        count == NULL || since_ms < 0 || until_ms <= since_ms) {
+    if (base_url == NULL || symbol == NULL || interval == NULL || out == NULL || count == NULL ||
+        since_ms < 0 || until_ms <= since_ms) {
         snprintf(err, cap, "fetch: a symbol, an interval and --since < --until are needed");
         return RT_EINVAL;
     }
@@ -87,8 +87,8 @@ int bt_fetch_klines(const char *base_url, const char *symbol, const char *interv
         }
         rt_candle_t *page = NULL;
         size_t pn = 0;
-        rc = rt_exparse_klines(resp.body, resp.body_len, symbol, interval, rt_time_now_ms(),
-                               &page, &pn);
+        rc = rt_exparse_klines(resp.body, resp.body_len, symbol, interval, rt_time_now_ms(), &page,
+                               &pn);
         if (rc != RT_OK) {
             snprintf(err, cap, "fetch: unreadable klines reply: %s", rt_strerror(rc));
             goto out;

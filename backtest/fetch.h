@@ -16,8 +16,8 @@
  *  error (RT_ECONN, RT_EEXCHANGE, ...) or RT_ETOOBIG past BT_FETCH_MAX, with the reason in
  *  err. */
 int bt_fetch_klines(const char *base_url, const char *symbol, const char *interval,
-                    int64_t since_ms, int64_t until_ms, rt_candle_t **out, size_t *count,
-                    char *err, size_t cap);
+                    int64_t since_ms, int64_t until_ms, rt_candle_t **out, size_t *count, char *err,
+                    size_t cap);
 
 /** Parses a time for --since/--until: milliseconds since the epoch, or a UTC date
  *  "YYYY-MM-DD" optionally followed by "THH:MM" or " HH:MM" (and ":SS"). Returns 0 or

@@ -51,24 +51,23 @@ typedef struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: rt-backtest (--data FILE [--symbol NAME])... | (--fetch SYMBOL)... "
-            "[options]\n"
-            "  --data FILE            candle CSV (open_time_ms,open,high,low,close,volume)\n"
-            "  --symbol NAME          symbol of the preceding --data (default: from the file "
-            "name)\n"
-            "  --fetch SYMBOL         fetch klines over REST (--url, default "
-            "http://127.0.0.1:$SIM_PORT)\n"
-            "  --interval I --since T --until T   for --fetch (T: ms or YYYY-MM-DD[THH:MM])\n"
-            "  --strategy NAME        e.g. SimpleMA_Cross (--list-strategies)\n"
-            "  --param NAME=VALUE     strategy parameter or trader setting (STOP_LOSS_PCT=3)\n"
-            "  --cash N --quantity Q (fixed size) | --risk F (RISK_PER_TRADE, a fraction)\n"
-            "  --fee-rate F --slippage-bps B\n"
-            "  --fill close|next_open (default next_open)\n"
-            "  --json                 one JSON object on stdout instead of the summary\n"
-            "  --trades FILE.csv      every fill;  --report FILE.html  the HTML report\n"
-            "  --sweep NAME=FROM:TO:STEP (repeatable) --rank METRIC --top N --threads N\n"
-            "  --quiet                no progress bar\n");
+    fprintf(f, "usage: rt-backtest (--data FILE [--symbol NAME])... | (--fetch SYMBOL)... "
+               "[options]\n"
+               "  --data FILE            candle CSV (open_time_ms,open,high,low,close,volume)\n"
+               "  --symbol NAME          symbol of the preceding --data (default: from the file "
+               "name)\n"
+               "  --fetch SYMBOL         fetch klines over REST (--url, default "
+               "http://127.0.0.1:$SIM_PORT)\n"
+               "  --interval I --since T --until T   for --fetch (T: ms or YYYY-MM-DD[THH:MM])\n"
+               "  --strategy NAME        e.g. SimpleMA_Cross (--list-strategies)\n"
+               "  --param NAME=VALUE     strategy parameter or trader setting (STOP_LOSS_PCT=3)\n"
+               "  --cash N --quantity Q (fixed size) | --risk F (RISK_PER_TRADE, a fraction)\n"
+               "  --fee-rate F --slippage-bps B\n"
+               "  --fill close|next_open (default next_open)\n"
+               "  --json                 one JSON object on stdout instead of the summary\n"
+               "  --trades FILE.csv      every fill;  --report FILE.html  the HTML report\n"
+               "  --sweep NAME=FROM:TO:STEP (repeatable) --rank METRIC --top N --threads N\n"
+               "  --quiet                no progress bar\n");
 }
 
 static void list_strategies(void)
@@ -97,9 +96,31 @@ static void list_strategies(void)
 static int parse_args(int argc, char **argv, cli_t *cli)
 {
     enum {
-        O_DATA = 256, O_SYMBOL, O_FETCH, O_INTERVAL, O_SINCE, O_UNTIL, O_URL, O_STRATEGY,
-        O_PARAM, O_CASH, O_QTY, O_RISK, O_FEE, O_SLIP, O_FILL, O_JSON, O_TRADES, O_REPORT,
-        O_SWEEP, O_RANK, O_THREADS, O_TOP, O_QUIET, O_LIST, O_HELP
+        O_DATA = 256,
+        O_SYMBOL,
+        O_FETCH,
+        O_INTERVAL,
+        O_SINCE,
+        O_UNTIL,
+        O_URL,
+        O_STRATEGY,
+        O_PARAM,
+        O_CASH,
+        O_QTY,
+        O_RISK,
+        O_FEE,
+        O_SLIP,
+        O_FILL,
+        O_JSON,
+        O_TRADES,
+        O_REPORT,
+        O_SWEEP,
+        O_RANK,
+        O_THREADS,
+        O_TOP,
+        O_QUIET,
+        O_LIST,
+        O_HELP
     };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
@@ -156,11 +177,21 @@ static int parse_args(int argc, char **argv, cli_t *cli)
                 goto too_many;
             cli->fetch[cli->nfetch++] = optarg;
             break;
-        case O_INTERVAL: cli->interval = optarg; break;
-        case O_SINCE: cli->since = optarg; break;
-        case O_UNTIL: cli->until = optarg; break;
-        case O_URL: cli->url = optarg; break;
-        case O_STRATEGY: cli->strategy = optarg; break;
+        case O_INTERVAL:
+            cli->interval = optarg;
+            break;
+        case O_SINCE:
+            cli->since = optarg;
+            break;
+        case O_UNTIL:
+            cli->until = optarg;
+            break;
+        case O_URL:
+            cli->url = optarg;
+            break;
+        case O_STRATEGY:
+            cli->strategy = optarg;
+            break;
         case O_PARAM:
             if (cli->nsets == MAX_SETS || strchr(optarg, '=') == NULL) {
                 fprintf(stderr, "rt-backtest: --param %s: expected NAME=VALUE\n", optarg);
@@ -168,15 +199,33 @@ static int parse_args(int argc, char **argv, cli_t *cli)
             }
             cli->sets[cli->nsets++] = optarg;
             break;
-        case O_CASH: cli->cash = optarg; break;
-        case O_QTY: cli->quantity = optarg; break;
-        case O_RISK: cli->risk = optarg; break;
-        case O_FEE: cli->fee_rate = optarg; break;
-        case O_SLIP: cli->slippage_bps = optarg; break;
-        case O_FILL: cli->fill = optarg; break;
-        case O_JSON: cli->json = true; break;
-        case O_TRADES: cli->trades = optarg; break;
-        case O_REPORT: cli->report = optarg; break;
+        case O_CASH:
+            cli->cash = optarg;
+            break;
+        case O_QTY:
+            cli->quantity = optarg;
+            break;
+        case O_RISK:
+            cli->risk = optarg;
+            break;
+        case O_FEE:
+            cli->fee_rate = optarg;
+            break;
+        case O_SLIP:
+            cli->slippage_bps = optarg;
+            break;
+        case O_FILL:
+            cli->fill = optarg;
+            break;
+        case O_JSON:
+            cli->json = true;
+            break;
+        case O_TRADES:
+            cli->trades = optarg;
+            break;
+        case O_REPORT:
+            cli->report = optarg;
+            break;
         case O_SWEEP:
             if (cli->naxes == BT_AXES_MAX) {
                 fprintf(stderr, "rt-backtest: at most %d --sweep axes\n", BT_AXES_MAX);
@@ -188,7 +237,9 @@ static int parse_args(int argc, char **argv, cli_t *cli)
             }
             cli->naxes++;
             break;
-        case O_RANK: cli->rank = optarg; break;
+        case O_RANK:
+            cli->rank = optarg;
+            break;
         case O_THREADS:
         case O_TOP:
             errno = 0;
@@ -204,10 +255,18 @@ static int parse_args(int argc, char **argv, cli_t *cli)
             else
                 cli->threads = (unsigned)v;
             break;
-        case O_QUIET: cli->quiet = true; break;
-        case O_LIST: list_strategies(); return 1;
-        case O_HELP: usage(stdout); return 1;
-        default: usage(stderr); return RT_EINVAL;
+        case O_QUIET:
+            cli->quiet = true;
+            break;
+        case O_LIST:
+            list_strategies();
+            return 1;
+        case O_HELP:
+            usage(stdout);
+            return 1;
+        default:
+            usage(stderr);
+            return RT_EINVAL;
         }
     }
     if (optind < argc) {
@@ -250,8 +309,10 @@ static int add_series(data_t *d, const char *symbol, rt_candle_t *candles, size_
     s->count = count;
     if (bt_split_symbol(symbol, s->base_asset, sizeof s->base_asset, s->quote_asset,
                         sizeof s->quote_asset) != RT_OK) {
-        fprintf(stderr, "rt-backtest: %s: cannot tell its quote asset (known: USDT, USDC, FDUSD, "
-                        "BUSD, TUSD, USD, EUR, BTC, ETH, BNB)\n", symbol);
+        fprintf(stderr,
+                "rt-backtest: %s: cannot tell its quote asset (known: USDT, USDC, FDUSD, "
+                "BUSD, TUSD, USD, EUR, BTC, ETH, BNB)\n",
+                symbol);
         return RT_EINVAL;
     }
     if (count == 0) {
@@ -274,8 +335,8 @@ static int load_data(const cli_t *cli, data_t *d)
         rt_candle_t *c = NULL;
         size_t n = 0, line = 0;
         why[0] = '\0';
-        int rc = rt_csv_candles_load(cli->data[i], sym, cli->interval, &c, &n, &line, why,
-                                     sizeof why);
+        int rc =
+            rt_csv_candles_load(cli->data[i], sym, cli->interval, &c, &n, &line, why, sizeof why);
         if (rc != RT_OK) {
             fprintf(stderr, "rt-backtest: %s: %s\n", cli->data[i], why[0] ? why : rt_strerror(rc));
             return rc;
@@ -287,8 +348,7 @@ static int load_data(const cli_t *cli, data_t *d)
     if (cli->nfetch == 0)
         return RT_OK;
     int64_t since = 0, until = 0;
-    if (cli->interval == NULL || cli->since == NULL ||
-        bt_parse_time(cli->since, &since) != RT_OK ||
+    if (cli->interval == NULL || cli->since == NULL || bt_parse_time(cli->since, &since) != RT_OK ||
         (cli->until != NULL && bt_parse_time(cli->until, &until) != RT_OK)) {
         fprintf(stderr, "rt-backtest: --fetch needs --interval and --since (and --until): ms or "
                         "YYYY-MM-DD[THH:MM]\n");
@@ -358,8 +418,7 @@ static int build_config(const cli_t *cli, bt_config_t *cfg)
         fprintf(stderr, "rt-backtest: --fill %s: close or next_open\n", cli->fill);
         return RT_EINVAL;
     }
-    if (cli->cash != NULL &&
-        (rt_money_parse(cli->cash, &cfg->cash) != RT_OK || cfg->cash <= 0)) {
+    if (cli->cash != NULL && (rt_money_parse(cli->cash, &cfg->cash) != RT_OK || cfg->cash <= 0)) {
         fprintf(stderr, "rt-backtest: --cash %s: a positive decimal amount\n", cli->cash);
         return RT_EINVAL;
     }
@@ -471,8 +530,8 @@ static int run_sweep(const cli_t *cli, const bt_config_t *cfg, const data_t *d, 
     char err[BT_ERR_CAP];
     err[0] = '\0';
     bool bar = !cli->quiet && isatty(STDERR_FILENO);
-    int rc = bt_sweep_run(cfg, cli->axes, cli->naxes, d->series, d->n, cli->threads, rank,
-                          cli->top, bar ? progress_bar : NULL, NULL, &sr, err, sizeof err);
+    int rc = bt_sweep_run(cfg, cli->axes, cli->naxes, d->series, d->n, cli->threads, rank, cli->top,
+                          bar ? progress_bar : NULL, NULL, &sr, err, sizeof err);
     if (rc != RT_OK) {
         fprintf(stderr, "rt-backtest: %s\n", err[0] ? err : rt_strerror(rc));
         return rc;
@@ -506,13 +565,13 @@ static int run_sweep(const cli_t *cli, const bt_config_t *cfg, const data_t *d, 
         printf("%4s", "#");
         for (size_t k = 0; k < cli->naxes; k++)
             printf(" %14s", cli->axes[k].name);
-        printf(" %10s %9s %8s %8s %7s %7s %14s\n", "return%", "maxdd%", "sharpe", "sortino",
-               "pf", "trades", "final_equity");
+        printf(" %10s %9s %8s %8s %7s %7s %14s\n", "return%", "maxdd%", "sharpe", "sortino", "pf",
+               "trades", "final_equity");
         for (size_t i = 0; i < sr.top_count; i++) {
             const bt_sweep_entry_t *e = &sr.top[i];
             char fe[RT_MONEY_FMT_MAX];
-            if (rt_money_format_fixed(e->result.final_equity, 2, RT_ROUND_NEAREST, fe,
-                                      sizeof fe) == 0)
+            if (rt_money_format_fixed(e->result.final_equity, 2, RT_ROUND_NEAREST, fe, sizeof fe) ==
+                0)
                 snprintf(fe, sizeof fe, "?");
             printf("%4zu", i + 1);
             for (size_t k = 0; k < cli->naxes; k++)

@@ -40,12 +40,12 @@ size_t bt_report_settings(const bt_config_t *cfg, char *buf, size_t cap)
 {
     size_t len = 0;
     char v[64], m[RT_MONEY_FMT_MAX];
-#define BT_APPEND(...)                                                                           \
-    do {                                                                                         \
-        int n_ = snprintf(buf + len, cap - len, __VA_ARGS__);                                    \
-        if (n_ < 0 || (size_t)n_ >= cap - len)                                                   \
-            return 0;                                                                            \
-        len += (size_t)n_;                                                                       \
+#define BT_APPEND(...)                                                                             \
+    do {                                                                                           \
+        int n_ = snprintf(buf + len, cap - len, __VA_ARGS__);                                      \
+        if (n_ < 0 || (size_t)n_ >= cap - len)                                                     \
+            return 0;                                                                              \
+        len += (size_t)n_;                                                                         \
     } while (0)
     if (cap == 0)
         return 0;
@@ -120,11 +120,11 @@ int bt_report_summary(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r)
     fprintf(f, ")%s\n", r->halted ? "  HALTED (HALT_EQUITY_RATIO)" : "");
     fprintf(f, "trades    %zu fills, %zu closed (%zu wins, %zu losses), %zu open\n", r->trades,
             r->closed_trades, r->wins, r->losses, r->open_trades);
-    fprintf(f, "pnl       net closed %s, fees %s %s\n", bt_money_str(r->net_pnl_closed, a, sizeof a),
-            bt_money_str(r->fees, b, sizeof b), ctx->series[0].quote_asset);
+    fprintf(f, "pnl       net closed %s, fees %s %s\n",
+            bt_money_str(r->net_pnl_closed, a, sizeof a), bt_money_str(r->fees, b, sizeof b),
+            ctx->series[0].quote_asset);
     fprintf(f, "equity    %s -> %s %s (%+.2f%%)\n", bt_money_str(r->initial_equity, a, sizeof a),
-            bt_money_str(r->final_equity, c, sizeof c), ctx->series[0].quote_asset,
-            r->return_pct);
+            bt_money_str(r->final_equity, c, sizeof c), ctx->series[0].quote_asset, r->return_pct);
     fprintf(f, "risk      max drawdown %.2f%%, sharpe %.3f, sortino %.3f, profit factor ",
             r->max_drawdown_pct, r->sharpe, r->sortino);
     if (isinf(r->profit_factor))
@@ -211,9 +211,9 @@ int bt_report_trades_csv(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t 
                 ctx->series[x->symbol].symbol, x->trade, x->side == RT_SIDE_BUY ? "BUY" : "SELL",
                 bt_fill_reason(x), bt_money_str(x->price, p, sizeof p),
                 bt_money_str(x->quantity, q, sizeof q),
-                bt_money_str(x->quote_quantity, qq, sizeof qq), bt_money_str(x->fee, fee, sizeof fee),
-                bt_money_str(x->realized, pnl, sizeof pnl), bt_money_str(x->cash, cash, sizeof cash),
-                x->signal_id);
+                bt_money_str(x->quote_quantity, qq, sizeof qq),
+                bt_money_str(x->fee, fee, sizeof fee), bt_money_str(x->realized, pnl, sizeof pnl),
+                bt_money_str(x->cash, cash, sizeof cash), x->signal_id);
     }
     return ferror(f) ? RT_EIO : RT_OK;
 }
@@ -251,8 +251,9 @@ static void bt_svg_begin(FILE *f, const bt_box_t *b, const char *title)
     char a[32], z[32];
     bt_fmt_time(b->t0, a, sizeof a);
     bt_fmt_time(b->t1, z, sizeof z);
-    fprintf(f, "<text x=\"50\" y=\"%d\">%s</text><text x=\"%d\" y=\"%d\" "
-               "text-anchor=\"end\">%s</text>\n",
+    fprintf(f,
+            "<text x=\"50\" y=\"%d\">%s</text><text x=\"%d\" y=\"%d\" "
+            "text-anchor=\"end\">%s</text>\n",
             BT_SVG_H - 4, a, BT_SVG_W - 10, BT_SVG_H - 4, z);
 }
 
@@ -323,8 +324,9 @@ static void bt_html_monthly(FILE *f, const bt_result_t *r)
         }
         double end = rt_money_to_double(r->equity[j].equity);
         double ret = start > 0 ? (end / start - 1.0) * 100.0 : 0.0;
-        fprintf(f, "<tr><td>%04d-%02d</td><td>%.2f</td><td>%.2f</td><td class=\"%s\">%+.2f%%</td>"
-                   "</tr>\n",
+        fprintf(f,
+                "<tr><td>%04d-%02d</td><td>%.2f</td><td>%.2f</td><td class=\"%s\">%+.2f%%</td>"
+                "</tr>\n",
                 y + 1900, mo + 1, start, end, ret >= 0 ? "up" : "down", ret);
         i = j + 1;
     }
@@ -335,16 +337,18 @@ static void bt_html_trades(FILE *f, const bt_report_ctx_t *ctx, const bt_result_
 {
     char t[32], p[RT_MONEY_FMT_MAX], q[RT_MONEY_FMT_MAX], fee[RT_MONEY_FMT_MAX];
     char pnl[RT_MONEY_FMT_MAX];
-    fprintf(f, "<h2>Trades (%zu fills)</h2>\n<table><tr><th>time (UTC)</th><th>symbol</th>"
-               "<th>trade</th><th>side</th><th>reason</th><th>price</th><th>quantity</th>"
-               "<th>fee</th><th>realized</th></tr>\n",
+    fprintf(f,
+            "<h2>Trades (%zu fills)</h2>\n<table><tr><th>time (UTC)</th><th>symbol</th>"
+            "<th>trade</th><th>side</th><th>reason</th><th>price</th><th>quantity</th>"
+            "<th>fee</th><th>realized</th></tr>\n",
             r->fill_count);
     size_t n = r->fill_count < BT_HTML_TRADES_MAX ? r->fill_count : BT_HTML_TRADES_MAX;
     for (size_t i = 0; i < n; i++) {
         const bt_fill_t *x = &r->fills[i];
         bt_fmt_time(x->time_ms, t, sizeof t);
-        fprintf(f, "<tr><td>%s</td><td>%s</td><td>%u</td><td class=\"%s\">%s</td><td>%s</td>"
-                   "<td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+        fprintf(f,
+                "<tr><td>%s</td><td>%s</td><td>%u</td><td class=\"%s\">%s</td><td>%s</td>"
+                "<td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
                 t, ctx->series[x->symbol].symbol, x->trade, x->side == RT_SIDE_BUY ? "up" : "down",
                 x->side == RT_SIDE_BUY ? "BUY" : "SELL", bt_fill_reason(x),
                 bt_money_str(x->price, p, sizeof p), bt_money_str(x->quantity, q, sizeof q),
@@ -364,15 +368,16 @@ int bt_report_html(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r)
     char settings[2048];
     if (bt_report_settings(ctx->cfg, settings, sizeof settings) == 0)
         settings[0] = '\0';
-    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>Backtest %s %s"
-               "</title>\n<style>\nbody{font-family:sans-serif;margin:20px;color:#222}\n"
-               "svg{background:#fafafa;max-width:%dpx}text{font-size:11px;fill:#555}\n"
-               ".frame{fill:none;stroke:#ccc}.eq{fill:none;stroke:#1565c0;stroke-width:1.2}\n"
-               ".dd{fill:none;stroke:#c62828;stroke-width:1.2}.px{fill:none;stroke:#444;"
-               "stroke-width:1}\n.buy{fill:#2e7d32}.sell{fill:#c62828}\n"
-               "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;"
-               "padding:2px 6px;text-align:right}\n.up{color:#2e7d32}.down{color:#c62828}\n"
-               "pre{white-space:pre-wrap;background:#f4f4f4;padding:8px}\n</style></head><body>\n",
+    fprintf(f,
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>Backtest %s %s"
+            "</title>\n<style>\nbody{font-family:sans-serif;margin:20px;color:#222}\n"
+            "svg{background:#fafafa;max-width:%dpx}text{font-size:11px;fill:#555}\n"
+            ".frame{fill:none;stroke:#ccc}.eq{fill:none;stroke:#1565c0;stroke-width:1.2}\n"
+            ".dd{fill:none;stroke:#c62828;stroke-width:1.2}.px{fill:none;stroke:#444;"
+            "stroke-width:1}\n.buy{fill:#2e7d32}.sell{fill:#c62828}\n"
+            "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;"
+            "padding:2px 6px;text-align:right}\n.up{color:#2e7d32}.down{color:#c62828}\n"
+            "pre{white-space:pre-wrap;background:#f4f4f4;padding:8px}\n</style></head><body>\n",
             ctx->cfg->strategy->name, ctx->series[0].symbol, BT_SVG_W);
     fprintf(f, "<h1>Backtest: %s on", ctx->cfg->strategy->name);
     for (size_t i = 0; i < ctx->nseries; i++)

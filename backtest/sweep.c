@@ -74,11 +74,16 @@ static const struct {
     const char *name;
     bt_rank_t rank;
 } bt_ranks[] = {
-    {"return_pct", BT_RANK_RETURN},         {"return", BT_RANK_RETURN},
-    {"sharpe", BT_RANK_SHARPE},             {"sortino", BT_RANK_SORTINO},
-    {"profit_factor", BT_RANK_PROFIT_FACTOR}, {"net_pnl_closed", BT_RANK_NET_PNL},
-    {"net_pnl", BT_RANK_NET_PNL},           {"max_drawdown_pct", BT_RANK_MAX_DRAWDOWN},
-    {"max_drawdown", BT_RANK_MAX_DRAWDOWN}, {"win_rate", BT_RANK_WIN_RATE},
+    {"return_pct", BT_RANK_RETURN},
+    {"return", BT_RANK_RETURN},
+    {"sharpe", BT_RANK_SHARPE},
+    {"sortino", BT_RANK_SORTINO},
+    {"profit_factor", BT_RANK_PROFIT_FACTOR},
+    {"net_pnl_closed", BT_RANK_NET_PNL},
+    {"net_pnl", BT_RANK_NET_PNL},
+    {"max_drawdown_pct", BT_RANK_MAX_DRAWDOWN},
+    {"max_drawdown", BT_RANK_MAX_DRAWDOWN},
+    {"win_rate", BT_RANK_WIN_RATE},
 };
 
 int bt_rank_parse(const char *s, bt_rank_t *out)
@@ -258,8 +263,8 @@ void bt_sweep_result_cleanup(bt_sweep_result_t *r)
 
 int bt_sweep_run(const bt_config_t *base, const bt_axis_t *axes, size_t naxes,
                  const bt_series_t *series, size_t nseries, unsigned threads, bt_rank_t rank,
-                 size_t top_n, bt_progress_fn progress, void *ud, bt_sweep_result_t *out,
-                 char *err, size_t cap)
+                 size_t top_n, bt_progress_fn progress, void *ud, bt_sweep_result_t *out, char *err,
+                 size_t cap)
 {
     if (base == NULL || axes == NULL || naxes == 0 || naxes > BT_AXES_MAX || out == NULL ||
         top_n == 0 || top_n > 100000) {
@@ -268,8 +273,14 @@ int bt_sweep_run(const bt_config_t *base, const bt_axis_t *axes, size_t naxes,
                      BT_AXES_MAX);
         return RT_EINVAL;
     }
-    bt_sweep_t sw = {.base = base, .axes = axes, .naxes = naxes, .series = series,
-                     .nseries = nseries, .rank = rank, .top_n = top_n, .total = 1};
+    bt_sweep_t sw = {.base = base,
+                     .axes = axes,
+                     .naxes = naxes,
+                     .series = series,
+                     .nseries = nseries,
+                     .rank = rank,
+                     .top_n = top_n,
+                     .total = 1};
     for (size_t k = 0; k < naxes; k++) {
         if (axes[k].count == 0 || sw.total > BT_GRID_POINTS_MAX / axes[k].count) {
             if (err != NULL && cap > 0)
@@ -332,8 +343,7 @@ int bt_sweep_run(const bt_config_t *base, const bt_axis_t *axes, size_t naxes,
             failed = &workers[t];
     if (failed != NULL) {
         if (err != NULL && cap > 0)
-            snprintf(err, cap, "sweep point %zu failed: %s", failed->fail_index,
-                     failed->fail_msg);
+            snprintf(err, cap, "sweep point %zu failed: %s", failed->fail_index, failed->fail_msg);
         rc = failed->fail_rc;
         goto out;
     }

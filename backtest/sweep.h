@@ -80,8 +80,8 @@ typedef void (*bt_progress_fn)(void *ud, size_t done, size_t total);
  *  reason than its settings (err names the point and the reason); RT_ENOMEM. */
 int bt_sweep_run(const bt_config_t *base, const bt_axis_t *axes, size_t naxes,
                  const bt_series_t *series, size_t nseries, unsigned threads, bt_rank_t rank,
-                 size_t top_n, bt_progress_fn progress, void *ud, bt_sweep_result_t *out,
-                 char *err, size_t cap);
+                 size_t top_n, bt_progress_fn progress, void *ud, bt_sweep_result_t *out, char *err,
+                 size_t cap);
 
 void bt_sweep_result_cleanup(bt_sweep_result_t *r);
 

@@ -153,8 +153,8 @@ static int bench_sweep(const char *path)
     }
     bt_sweep_result_t sr;
     int64_t t0 = rt_time_mono_ns();
-    int rc = bt_sweep_run(&cfg, axes, 2, &s, 1, 0, BT_RANK_SHARPE, 10, NULL, NULL, &sr, err,
-                          sizeof err);
+    int rc =
+        bt_sweep_run(&cfg, axes, 2, &s, 1, 0, BT_RANK_SHARPE, 10, NULL, NULL, &sr, err, sizeof err);
     int64_t dt = rt_time_mono_ns() - t0;
     free(c);
     if (rc != RT_OK) {

@@ -129,8 +129,7 @@ static void series_of(bt_series_t *s, const rt_candle_t *c, size_t n)
     s->count = n;
 }
 
-static void script_config(bt_config_t *cfg, bt_fill_model_t fill, const char *fee,
-                          const char *bps)
+static void script_config(bt_config_t *cfg, bt_fill_model_t fill, const char *fee, const char *bps)
 {
     bt_config_default(cfg);
     cfg->strategy = &script;
@@ -159,22 +158,22 @@ static void run_ok(const bt_config_t *cfg, const rt_candle_t *c, size_t n, bt_re
         fail_msg("bt_run: %s (%s)", rt_strerror(rc), err);
 }
 
-#define assert_money(actual, text)                                                             \
-    do {                                                                                       \
-        rt_money_t a_ = (actual), e_ = m(text);                                                \
-        if (a_ != e_) {                                                                        \
-            char x_[RT_MONEY_FMT_MAX], y_[RT_MONEY_FMT_MAX];                                   \
-            rt_money_format(a_, x_, sizeof x_);                                                \
-            rt_money_format(e_, y_, sizeof y_);                                                \
-            fail_msg("%s: got %s, expected %s", #actual, x_, y_);                              \
-        }                                                                                      \
+#define assert_money(actual, text)                                                                 \
+    do {                                                                                           \
+        rt_money_t a_ = (actual), e_ = m(text);                                                    \
+        if (a_ != e_) {                                                                            \
+            char x_[RT_MONEY_FMT_MAX], y_[RT_MONEY_FMT_MAX];                                       \
+            rt_money_format(a_, x_, sizeof x_);                                                    \
+            rt_money_format(e_, y_, sizeof y_);                                                    \
+            fail_msg("%s: got %s, expected %s", #actual, x_, y_);                                  \
+        }                                                                                          \
     } while (0)
 
-#define assert_near(actual, expected, tol)                                                     \
-    do {                                                                                       \
-        double a_ = (actual), e_ = (expected);                                                 \
-        if (!(fabs(a_ - e_) <= (tol)))                                                         \
-            fail_msg("%s: got %.12g, expected %.12g", #actual, a_, e_);                        \
+#define assert_near(actual, expected, tol)                                                         \
+    do {                                                                                           \
+        double a_ = (actual), e_ = (expected);                                                     \
+        if (!(fabs(a_ - e_) <= (tol)))                                                             \
+            fail_msg("%s: got %.12g, expected %.12g", #actual, a_, e_);                            \
     } while (0)
 
 /* ---- fill models ------------------------------------------------------------------------ */
@@ -314,7 +313,7 @@ typedef struct {
     row_t next;
     const char *partial_pct; /* PARTIAL_TP_PCT or NULL */
     tr_exit_reason_t reason;
-    const char *price;  /* the exit fill */
+    const char *price; /* the exit fill */
     const char *qty;
     const char *equity; /* final */
 } exit_case_t;
@@ -325,14 +324,12 @@ static const exit_case_t exit_cases[] = {
     /* opens at 85, below the stop: the first price was the open. 985 */
     {"gap below stop", {"85", "88", "80", "86", 0}, NULL, TR_EXIT_STOP_LOSS, "85", "1", "985"},
     /* range 85..125 holds the stop and the target: the stop wins (conservative). 990 */
-    {"stop and target", {"100", "125", "85", "110", 0}, NULL, TR_EXIT_STOP_LOSS, "90", "1",
-     "990"},
+    {"stop and target", {"100", "125", "85", "110", 0}, NULL, TR_EXIT_STOP_LOSS, "90", "1", "990"},
     /* high 121 reaches the target 120: sells at the target. 1020 */
     {"target", {"105", "121", "104", "118", 0}, NULL, TR_EXIT_TAKE_PROFIT, "120", "1", "1020"},
     /* PARTIAL_TP_PCT=10: high 111 reaches 110: half is sold at 110; the rest is valued at the
      * close 109: 1000 - 100 + 55 + 0.5 x 109 = 1009.5 */
-    {"partial", {"105", "111", "104", "109", 0}, "10", TR_EXIT_PARTIAL_TP, "110", "0.5",
-     "1009.5"},
+    {"partial", {"105", "111", "104", "109", 0}, "10", TR_EXIT_PARTIAL_TP, "110", "0.5", "1009.5"},
     /* nothing reached: no exit, valued at the close 101: 1001 */
     {"none", {"100", "119", "91", "101", 0}, NULL, TR_EXIT_NONE, NULL, NULL, "1001"},
 };
@@ -396,8 +393,7 @@ static void test_risk_sizing(void **state)
         assert_int_equal(bt_config_set(&cfg, "TRADE_QUANTITY", "0", err, sizeof err), RT_OK);
         assert_int_equal(bt_config_set(&cfg, "STOP_LOSS_PCT", "10", err, sizeof err), RT_OK);
         assert_int_equal(bt_config_set(&cfg, "RISK_PER_TRADE", risk[i], err, sizeof err), RT_OK);
-        assert_int_equal(bt_config_set(&cfg, "MAX_POSITION_PCT", cap[i], err, sizeof err),
-                         RT_OK);
+        assert_int_equal(bt_config_set(&cfg, "MAX_POSITION_PCT", cap[i], err, sizeof err), RT_OK);
         bt_result_t r;
         run_ok(&cfg, c, 2, &r);
         assert_int_equal(r.fill_count, 1);
@@ -411,8 +407,10 @@ static void test_profit_factor(void **state)
 {
     (void)state;
     static const row_t rows[] = {
-        {"100", "100", "100", "100", 1}, {"110", "110", "110", "110", 2},
-        {"100", "100", "100", "100", 1}, {"96", "96", "96", "96", 2},
+        {"100", "100", "100", "100", 1},
+        {"110", "110", "110", "110", 2},
+        {"100", "100", "100", "100", 1},
+        {"96", "96", "96", "96", 2},
     };
     rt_candle_t c[4];
     make_candles(rows, 4, c);
@@ -470,8 +468,8 @@ static void test_halt(void **state)
 static void test_two_symbols(void **state)
 {
     (void)state;
-    static const row_t btc_rows[] = {
-        {"100", "100", "100", "100", 1}, {"100", "101", "100", "101", 0}};
+    static const row_t btc_rows[] = {{"100", "100", "100", "100", 1},
+                                     {"100", "101", "100", "101", 0}};
     static const row_t eth_rows[] = {{"10", "10", "10", "10", 0}, {"10", "12", "10", "12", 1}};
     rt_candle_t btc[2], eth[2];
     make_candles(btc_rows, 2, btc);
@@ -512,8 +510,7 @@ static void test_two_symbols(void **state)
     assert_int_equal(bt_split_symbol("BTCFDUSD", base, sizeof base, quote, sizeof quote), RT_OK);
     assert_string_equal(quote, "FDUSD");
     assert_int_equal(bt_split_symbol("USDT", base, sizeof base, quote, sizeof quote), RT_EINVAL);
-    assert_int_equal(bt_split_symbol("ABCXYZ", base, sizeof base, quote, sizeof quote),
-                     RT_EINVAL);
+    assert_int_equal(bt_split_symbol("ABCXYZ", base, sizeof base, quote, sizeof quote), RT_EINVAL);
 }
 
 /* ---- metric formulas ---------------------------------------------------------------------- */
@@ -708,8 +705,8 @@ static void test_sweep_deterministic(void **state)
     sweep_axes(axes);
     bt_sweep_result_t ref;
     char err[BT_ERR_CAP] = "";
-    assert_int_equal(bt_sweep_run(&base, axes, 3, &d->s, 1, 1, BT_RANK_SHARPE, 32, NULL, NULL,
-                                  &ref, err, sizeof err),
+    assert_int_equal(bt_sweep_run(&base, axes, 3, &d->s, 1, 1, BT_RANK_SHARPE, 32, NULL, NULL, &ref,
+                                  err, sizeof err),
                      RT_OK);
     assert_int_equal(ref.top_count, 30);
     const unsigned threads[] = {2, 3, 8};
@@ -724,8 +721,8 @@ static void test_sweep_deterministic(void **state)
                 sr.top[i].result.final_equity != ref.top[i].result.final_equity ||
                 sr.top[i].result.trades != ref.top[i].result.trades ||
                 !(sr.top[i].score == ref.top[i].score))
-                fail_msg("%u threads: rank %zu is point %zu, 1 thread: point %zu", threads[t],
-                         i, sr.top[i].index, ref.top[i].index);
+                fail_msg("%u threads: rank %zu is point %zu, 1 thread: point %zu", threads[t], i,
+                         sr.top[i].index, ref.top[i].index);
         }
         bt_sweep_result_cleanup(&sr);
     }
@@ -775,12 +772,9 @@ typedef struct {
 } cli_case_t;
 
 static const cli_case_t cli_cases[] = {
-    {"open_time_ms,open,high,low,close,volume\n1000,1,1,1,1,1\n61000,1,x,1,1,1\n", "",
-     "line 3"},
-    {"open_time_ms,open,high,low,close,volume\n61000,1,1,1,1,1\n1000,1,1,1,1,1\n", "",
-     "line 3"},
-    {"open_time_ms,open,high,low,close,volume\n1000,1,1,1,1,1\n1000,1,1,1,1,1\n", "",
-     "line 3"},
+    {"open_time_ms,open,high,low,close,volume\n1000,1,1,1,1,1\n61000,1,x,1,1,1\n", "", "line 3"},
+    {"open_time_ms,open,high,low,close,volume\n61000,1,1,1,1,1\n1000,1,1,1,1,1\n", "", "line 3"},
+    {"open_time_ms,open,high,low,close,volume\n1000,1,1,1,1,1\n1000,1,1,1,1,1\n", "", "line 3"},
     {NULL, "--strategy Nope",
      "unknown strategy Nope; valid: RSI_Strategy, SimpleMA_Cross, Bollinger_Bands"},
     {NULL, "--param SHORT_WINDOWS=3", "SimpleMA_Cross takes: SHORT_WINDOW, LONG_WINDOW"},
@@ -798,13 +792,12 @@ static void test_cli_messages(void **state)
         const cli_case_t *tc = &cli_cases[i];
         char *tmp = tc->csv ? write_temp_csv(tc->csv) : NULL;
         char args[2048];
-        snprintf(args, sizeof args, "--data %s --symbol BTCUSDT %s", tmp ? tmp : shared,
-                 tc->args);
+        snprintf(args, sizeof args, "--data %s --symbol BTCUSDT %s", tmp ? tmp : shared, tc->args);
         int status;
         char *out = run_cli(args, &status);
         if (status == 0 || strstr(out, tc->want) == NULL)
-            fail_msg("case %zu (%s): status %d, output:\n%s\nexpected to contain: %s", i,
-                     tc->args, status, out, tc->want);
+            fail_msg("case %zu (%s): status %d, output:\n%s\nexpected to contain: %s", i, tc->args,
+                     status, out, tc->want);
         free(out);
         if (tmp != NULL) {
             unlink(tmp);
@@ -820,16 +813,16 @@ static void test_cli_json_and_trades(void **state)
     char shared[1024], args[2048];
     rt_test_shared_path(shared, sizeof shared, "data/btcusdt_5m_2023-01-02_2023-02-09.csv");
     char *csv = write_temp_csv("");
-    snprintf(args, sizeof args, "--data %s --json --fill close --quantity 0.01 --trades %s",
-             shared, csv);
+    snprintf(args, sizeof args, "--data %s --json --fill close --quantity 0.01 --trades %s", shared,
+             csv);
     int status;
     char *out = run_cli(args, &status);
     assert_int_equal(status, 0);
     static const char *const keys[] = {
-        "\"candles\":10999", "\"trades\":", "\"closed_trades\":", "\"open_trades\":",
-        "\"wins\":", "\"losses\":", "\"net_pnl_closed\":", "\"fees\":", "\"final_equity\":",
-        "\"return_pct\":", "\"max_drawdown_pct\":", "\"sharpe\":", "\"sortino\":",
-        "\"profit_factor\":", "\"exposure_pct\":", "\"elapsed_ms\":"};
+        "\"candles\":10999", "\"trades\":",        "\"closed_trades\":",    "\"open_trades\":",
+        "\"wins\":",         "\"losses\":",        "\"net_pnl_closed\":",   "\"fees\":",
+        "\"final_equity\":", "\"return_pct\":",    "\"max_drawdown_pct\":", "\"sharpe\":",
+        "\"sortino\":",      "\"profit_factor\":", "\"exposure_pct\":",     "\"elapsed_ms\":"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strstr(out, keys[i]) == NULL)
             fail_msg("JSON lacks %s:\n%s", keys[i], out);
@@ -877,9 +870,8 @@ static int fake_klines(void *ud, const rt_http_request_t *req, rt_http_response_
         int n = snprintf(body + len, cap - len,
                          "%s[%lld,\"%lld\",\"%lld\",\"%lld\",\"%lld\",\"1\",%lld,\"0\",1,\"0\","
                          "\"0\",\"0\"]",
-                         rows ? "," : "", (long long)t, (long long)(100 + i),
-                         (long long)(101 + i), (long long)(99 + i), (long long)(100 + i),
-                         (long long)(t + MIN - 1));
+                         rows ? "," : "", (long long)t, (long long)(100 + i), (long long)(101 + i),
+                         (long long)(99 + i), (long long)(100 + i), (long long)(t + MIN - 1));
         len += (size_t)n;
         rows++;
     }
@@ -910,8 +902,7 @@ static void test_fetch_pages(void **state)
     size_t n = 0;
     char err[512] = "";
     /* everything: three pages (1000, 1000, 500) */
-    int rc = bt_fetch_klines(url, "BTCUSDT", "1m", T0, T0 + FAKE_N * MIN, &c, &n, err,
-                             sizeof err);
+    int rc = bt_fetch_klines(url, "BTCUSDT", "1m", T0, T0 + FAKE_N * MIN, &c, &n, err, sizeof err);
     if (rc != RT_OK)
         fail_msg("fetch: %s", err);
     assert_int_equal(n, FAKE_N);

@@ -7,7 +7,7 @@
  *   sweep  a 100-point SimpleMA_Cross grid (SHORT_WINDOW 5..14 x LONG_WINDOW 20..110) over a
  *          year of 1m candles (525600, synthesized the same way), on every core
  *
- * usage: rt-backtest-bench FILE [one|all|sweep]... */
+ * usage: backtest_bench FILE [one|all|sweep]... */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +24,7 @@ static int load(const char *path, rt_candle_t **c, size_t *n)
     size_t line = 0;
     int rc = rt_csv_candles_load(path, "BTCUSDT", NULL, c, n, &line, why, sizeof why);
     if (rc != RT_OK)
-        fprintf(stderr, "rt-backtest-bench: %s: %s\n", path, why);
+        fprintf(stderr, "backtest_bench: %s: %s\n", path, why);
     return rc;
 }
 
@@ -75,7 +75,7 @@ static int bench_one(const char *path)
         int64_t dt = rt_time_mono_ns() - t0;
         free(c);
         if (rc != RT_OK) {
-            fprintf(stderr, "rt-backtest-bench: %s\n", err);
+            fprintf(stderr, "backtest_bench: %s\n", err);
             return 1;
         }
         if (dt < best)
@@ -115,7 +115,7 @@ static int bench_all(const char *path)
         int rc = bt_run(&cfg, &s, 1, &r, err, sizeof err);
         int64_t dt = rt_time_mono_ns() - t0;
         if (rc != RT_OK) {
-            fprintf(stderr, "rt-backtest-bench: %s: %s\n", all[i]->name, err);
+            fprintf(stderr, "backtest_bench: %s: %s\n", all[i]->name, err);
             status = 1;
             continue;
         }
@@ -158,7 +158,7 @@ static int bench_sweep(const char *path)
     int64_t dt = rt_time_mono_ns() - t0;
     free(c);
     if (rc != RT_OK) {
-        fprintf(stderr, "rt-backtest-bench: sweep: %s\n", err);
+        fprintf(stderr, "backtest_bench: sweep: %s\n", err);
         return 1;
     }
     printf("bench=backtest_sweep strategy=SimpleMA_Cross points=%zu ran=%zu candles=%zu "
@@ -173,7 +173,7 @@ static int bench_sweep(const char *path)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: rt-backtest-bench FILE [one|all|sweep]...\n");
+        fprintf(stderr, "usage: backtest_bench FILE [one|all|sweep]...\n");
         return 2;
     }
     int status = 0;
@@ -186,7 +186,7 @@ int main(int argc, char **argv)
         else if (strcmp(mode, "sweep") == 0)
             status |= bench_sweep(argv[1]);
         else {
-            fprintf(stderr, "rt-backtest-bench: unknown mode %s (one, all, sweep)\n", mode);
+            fprintf(stderr, "backtest_bench: unknown mode %s (one, all, sweep)\n", mode);
             return 2;
         }
         if (i >= argc)

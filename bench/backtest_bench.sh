@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Backtest benchmark: whole-process wall time and candles/s of rt-backtest with SimpleMA_Cross
-# on the shared 1m file, then in-process figures (rt-backtest-bench): the same run with CSV
+# on the shared 1m file, then in-process figures (backtest_bench): the same run with CSV
 # parsing included, every strategy over a million candles, and a 100-point sweep over a year
 # of 1m candles (synthesized in memory from the shared file, never written to disk).
 # Prints one machine-readable line per figure. Not a timed test.
@@ -11,7 +11,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
 DATA=${RT_SHARED_DIR:-$ROOT/../shared}/data/btcusdt_1m_2023-03-01_2023-03-21.csv
 BT=$BUILD/bin/rt-backtest
-BENCH=$BUILD/bin/rt-backtest-bench
+BENCH=$BUILD/bin/backtest_bench
 for f in "$BT" "$BENCH" "$DATA"; do
     [[ -e $f ]] || { echo "backtest_bench: missing $f (build first: ./rt build)" >&2; exit 1; }
 done

@@ -137,6 +137,11 @@ double bt_rank_score(bt_rank_t rank, const bt_result_t *r)
 int bt_sweep_point(const bt_config_t *base, const bt_axis_t *axes, size_t naxes, size_t index,
                    bt_config_t *out, double *values, char *err, size_t cap)
 {
+    char local[8];
+    if (err == NULL || cap == 0) { /* the strategies' checks write their reason somewhere */
+        err = local;
+        cap = sizeof local;
+    }
     if (base == NULL || axes == NULL || out == NULL || naxes > BT_AXES_MAX)
         return RT_EINVAL;
     bt_config_t cfg = *base;

@@ -298,6 +298,16 @@ static int symbol_from_path(const char *path, char *out, size_t cap)
     return n > 0 && n <= 20 ? RT_OK : RT_EINVAL;
 }
 
+/* A symbol is 1..20 upper-case letters or digits (it reaches file names, HTML and URLs). */
+static bool symbol_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s[n] != '\0'; n++)
+        if (n >= 20 || !((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9')))
+            return false;
+    return n > 0;
+}
+
 static int add_series(data_t *d, const char *symbol, rt_candle_t *candles, size_t count)
 {
     bt_series_t *s = &d->series[d->n];
@@ -368,6 +378,13 @@ static int load_data(const cli_t *cli, data_t *d)
         return RT_EIO;
     }
     for (size_t i = 0; i < cli->nfetch; i++) {
+        if (!symbol_ok(cli->fetch[i])) {
+            fprintf(stderr,
+                    "rt-backtest: --fetch %s: a symbol is 1..20 upper-case letters or "
+                    "digits\n",
+                    cli->fetch[i]);
+            return RT_EINVAL;
+        }
         if (d->n == BT_SYMBOLS_MAX) {
             fprintf(stderr, "rt-backtest: at most %d symbols\n", BT_SYMBOLS_MAX);
             return RT_EINVAL;

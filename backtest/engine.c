@@ -464,6 +464,11 @@ static int bt_exits(bt_run_t *run, size_t i, const rt_candle_t *c)
 {
     bt_sym_t *s = &run->syms[i];
     tr_position_t *p = &run->pos[i];
+    /* the stop in force when the candle opened (a stop raised by this candle's high is
+     * crossed on the way down from that high, never at the open) */
+    rt_money_t before = p->stop;
+    if (p->trailing_armed && p->trailing_stop > before)
+        before = p->trailing_stop;
     tr_exit_t ex;
     int rc = tr_position_on_candle(p, &run->cfg->trader.exits, &s->filters, c->high, c->low,
                                    c->close, &ex);
@@ -475,7 +480,8 @@ static int bt_exits(bt_run_t *run, size_t i, const rt_candle_t *c)
     if (ex.reason == TR_EXIT_NONE)
         return RT_OK;
     rt_money_t ref = ex.level;
-    if ((ex.reason == TR_EXIT_STOP_LOSS || ex.reason == TR_EXIT_TRAILING_STOP) && c->open < ref)
+    if ((ex.reason == TR_EXIT_STOP_LOSS || ex.reason == TR_EXIT_TRAILING_STOP) && c->open < ref &&
+        ex.level <= before)
         ref = c->open; /* opened beyond the stop: the first price was the open */
     if (ref > c->high)
         ref = c->high;

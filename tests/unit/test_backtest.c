@@ -373,6 +373,49 @@ static void test_exit_rules(void **state)
     }
 }
 
+/* TRAILING_PCT=10 (armed from the entry on), no stop or target; BUY at the close 100.
+ *   a) candle 1 rises to 120 (trailing stop 108) and closes at 115; candle 2 opens at 112 and
+ *      dips to 105: sold at the trailing stop 108. 1000 - 100 + 108 = 1008.
+ *   b) candle 1 opens at 100, rises to 120 and closes at 107, below the stop its own high
+ *      raised (108): sold at 108, not at the open 100 (the stop did not exist at the open).
+ *   c) candle 1 rises to 120 (stop 108) and closes at 115; candle 2 opens at 100, below it:
+ *      sold at the open 100. */
+static void test_trailing(void **state)
+{
+    (void)state;
+    static const row_t cases[3][3] = {
+        {{"100", "100", "100", "100", 1},
+         {"100", "120", "100", "115", 0},
+         {"112", "113", "105", "106", 0}},
+        {{"100", "100", "100", "100", 1},
+         {"100", "120", "100", "107", 0},
+         {"107", "107", "107", "107", 0}},
+        {{"100", "100", "100", "100", 1},
+         {"100", "120", "100", "115", 0},
+         {"100", "101", "99", "100", 0}},
+    };
+    const char *price[3] = {"108", "108", "100"};
+    const int64_t when[3] = {T0 + 3 * MIN - 1, T0 + 2 * MIN - 1, T0 + 3 * MIN - 1};
+    for (size_t i = 0; i < 3; i++) {
+        rt_candle_t c[3];
+        make_candles(cases[i], 3, c);
+        bt_config_t cfg;
+        script_config(&cfg, BT_FILL_CLOSE, "0", "0");
+        char err[BT_ERR_CAP];
+        assert_int_equal(bt_config_set(&cfg, "TRAILING_PCT", "10", err, sizeof err), RT_OK);
+        bt_result_t r;
+        run_ok(&cfg, c, 3, &r);
+        if (r.fill_count != 2 || r.fills[1].exit != TR_EXIT_TRAILING_STOP ||
+            r.fills[1].price != m(price[i]) || r.fills[1].time_ms != when[i])
+            fail_msg("case %zu: %zu fills, exit %s at %lld (t=%lld), expected trailing_stop at "
+                     "%s",
+                     i, r.fill_count, r.fill_count > 1 ? tr_exit_reason_name(r.fills[1].exit) : "-",
+                     r.fill_count > 1 ? (long long)r.fills[1].price : 0LL,
+                     r.fill_count > 1 ? (long long)r.fills[1].time_ms : 0LL, price[i]);
+        bt_result_cleanup(&r);
+    }
+}
+
 /* Risk sizing (the risk manager's): RISK_PER_TRADE=0.01, stop 10% below a close of 100: the
  * stake loses 1% of 1000 = 10 at the stop, so 10 / (100 - 90) = 1 unit. With 0.5 it would be
  * 50 units: MAX_POSITION_PCT=20 caps the value at 200 (2 units); at 100% the cash (1000, no
@@ -966,6 +1009,7 @@ int main(void)
         cmocka_unit_test(test_exit_rules),
         cmocka_unit_test(test_risk_sizing),
         cmocka_unit_test(test_profit_factor),
+        cmocka_unit_test(test_trailing),
         cmocka_unit_test(test_halt),
         cmocka_unit_test(test_two_symbols),
         cmocka_unit_test(test_metric_formulas),

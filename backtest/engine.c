@@ -235,7 +235,9 @@ typedef struct {
     tr_position_t *pos; /* pos[i]: symbol i's position (quantity 0 when flat) */
     size_t nsyms;
     tr_risk_state_t *risk;
-    rt_money_t cash; /* the quote asset's free balance, mirrored from the books */
+    rt_money_t cash;     /* the quote asset's free balance, mirrored from the books */
+    rt_money_t halt_low; /* lowest equity the halt rule has seen (it fires at or below a
+                            fixed level, so only a new low can make it due) */
     const char *quote;
     size_t fill_cap, eq_cap;
     char *err;
@@ -652,7 +654,10 @@ static int bt_finish_bar(bt_run_t *run, bt_stats_t *st, int64_t t, int64_t now, 
         rc = tr_risk_observe(run->risk, now, e);
         if (rc != RT_OK)
             return rc;
-        if (tr_risk_halt_due(&run->cfg->trader.risk, run->risk, e, why, sizeof why)) {
+        bool low = e < run->halt_low;
+        if (low)
+            run->halt_low = e;
+        if (low && tr_risk_halt_due(&run->cfg->trader.risk, run->risk, e, why, sizeof why)) {
             rc = bt_halt(run, now, why);
             if (rc == RT_OK)
                 rc = bt_equity(run, &e);
@@ -693,6 +698,7 @@ int bt_run(const bt_config_t *cfg, const bt_series_t *series, size_t nseries, bt
                     .nsyms = nseries,
                     .risk = risk,
                     .cash = cfg->cash,
+                    .halt_low = RT_MONEY_MAX,
                     .quote = series[0].quote_asset,
                     .err = err,
                     .cap = cap};

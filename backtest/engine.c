@@ -209,6 +209,7 @@ void bt_result_cleanup(bt_result_t *r)
         return;
     free(r->fills);
     free(r->equity);
+    free(r->signal_log);
     memset(r, 0, sizeof *r);
 }
 
@@ -239,7 +240,7 @@ typedef struct {
     rt_money_t halt_low; /* lowest equity the halt rule has seen (it fires at or below a
                             fixed level, so only a new low can make it due) */
     const char *quote;
-    size_t fill_cap, eq_cap;
+    size_t fill_cap, eq_cap, sig_cap;
     char *err;
     size_t cap;
 } bt_run_t;
@@ -256,6 +257,30 @@ static int bt_push_fill(bt_run_t *run, const bt_fill_t *f)
         run->fill_cap = ncap;
     }
     r->fills[r->fill_count++] = *f;
+    return RT_OK;
+}
+
+static int bt_push_signal(bt_run_t *run, size_t i, const rt_signal_t *sig, tr_reason_t refused)
+{
+    bt_result_t *r = run->res;
+    if (r->signal_log_count == run->sig_cap) {
+        size_t ncap = run->sig_cap ? run->sig_cap * 2 : 64;
+        bt_signal_rec_t *p = realloc(r->signal_log, ncap * sizeof *p);
+        if (p == NULL)
+            return RT_ENOMEM;
+        r->signal_log = p;
+        run->sig_cap = ncap;
+    }
+    bt_signal_rec_t *x = &r->signal_log[r->signal_log_count++];
+    memset(x, 0, sizeof *x);
+    snprintf(x->id, sizeof x->id, "%s", sig->id);
+    x->symbol = (uint32_t)i;
+    x->side = sig->side;
+    x->time_ms = sig->timestamp;
+    x->price = sig->price;
+    x->stop_loss = sig->stop_loss;
+    x->take_profit = sig->take_profit;
+    x->refused = refused;
     return RT_OK;
 }
 
@@ -523,6 +548,12 @@ static int bt_signal(bt_run_t *run, size_t i, const rt_signal_t *sig, int64_t no
         bt_errf(run->err, run->cap, "%s: risk manager failed: %s", s->series->symbol,
                 rt_strerror(rc));
         return rc;
+    }
+    if (cfg->record) {
+        rc =
+            bt_push_signal(run, i, sig, d.verdict == TR_VERDICT_ACCEPT ? TR_REASON_NONE : d.reason);
+        if (rc != RT_OK)
+            return rc;
     }
     if (d.verdict != TR_VERDICT_ACCEPT) {
         run->res->skipped++;

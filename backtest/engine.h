@@ -111,6 +111,17 @@ typedef struct {
     char signal_id[RT_ID_CAP]; /* the signal behind it; "" for exits */
 } bt_fill_t;
 
+/** One signal of a recorded run and what became of it. */
+typedef struct {
+    char id[RT_ID_CAP];
+    uint32_t symbol; /* index into the series */
+    rt_side_t side;
+    int64_t time_ms; /* the signal's timestamp (its candle's open time) */
+    rt_money_t price;
+    rt_money_t stop_loss, take_profit;
+    tr_reason_t refused; /* TR_REASON_NONE: accepted by the risk manager */
+} bt_signal_rec_t;
+
 /** One point of the equity curve (recorded runs only): after the candles of time_ms. */
 typedef struct {
     int64_t time_ms;
@@ -150,6 +161,8 @@ typedef struct {
     size_t fill_count;
     bt_point_t *equity;
     size_t equity_count;
+    bt_signal_rec_t *signal_log; /* every signal, in order */
+    size_t signal_log_count;
 } bt_result_t;
 
 /** Frees what a result owns (NULL-safe) and zeroes it. */

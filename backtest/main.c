@@ -34,7 +34,7 @@ typedef struct {
     const char *cash, *quantity, *risk, *fee_rate, *slippage_bps, *fill;
     const char *json_out; /* "-" for stdout */
     bool json;
-    const char *trades, *report;
+    const char *trades, *report, *signals;
     bt_axis_t axes[BT_AXES_MAX];
     size_t naxes;
     const char *rank;
@@ -66,6 +66,7 @@ static void usage(FILE *f)
                "  --fill close|next_open (default next_open)\n"
                "  --json                 one JSON object on stdout instead of the summary\n"
                "  --trades FILE.csv      every fill;  --report FILE.html  the HTML report\n"
+               "  --signals FILE.csv     every signal and the risk manager's decision\n"
                "  --sweep NAME=FROM:TO:STEP (repeatable) --rank METRIC --top N --threads N\n"
                "  --quiet                no progress bar\n");
 }
@@ -114,6 +115,7 @@ static int parse_args(int argc, char **argv, cli_t *cli)
         O_JSON,
         O_TRADES,
         O_REPORT,
+        O_SIGNALS,
         O_SWEEP,
         O_RANK,
         O_THREADS,
@@ -141,6 +143,7 @@ static int parse_args(int argc, char **argv, cli_t *cli)
         {"json", no_argument, NULL, O_JSON},
         {"trades", required_argument, NULL, O_TRADES},
         {"report", required_argument, NULL, O_REPORT},
+        {"signals", required_argument, NULL, O_SIGNALS},
         {"sweep", required_argument, NULL, O_SWEEP},
         {"rank", required_argument, NULL, O_RANK},
         {"threads", required_argument, NULL, O_THREADS},
@@ -225,6 +228,9 @@ static int parse_args(int argc, char **argv, cli_t *cli)
             break;
         case O_REPORT:
             cli->report = optarg;
+            break;
+        case O_SIGNALS:
+            cli->signals = optarg;
             break;
         case O_SWEEP:
             if (cli->naxes == BT_AXES_MAX) {
@@ -503,7 +509,7 @@ static int run_single(const cli_t *cli, bt_config_t *cfg, const data_t *d, int64
     bt_result_t r;
     char err[BT_ERR_CAP];
     err[0] = '\0';
-    cfg->record = cli->trades != NULL || cli->report != NULL;
+    cfg->record = cli->trades != NULL || cli->report != NULL || cli->signals != NULL;
     int rc = bt_run(cfg, d->series, d->n, &r, err, sizeof err);
     if (rc != RT_OK) {
         fprintf(stderr, "rt-backtest: %s\n", err);
@@ -518,6 +524,8 @@ static int run_single(const cli_t *cli, bt_config_t *cfg, const data_t *d, int64
         rc = write_file(cli->trades, &ctx, &r, bt_report_trades_csv);
     if (rc == RT_OK && cli->report != NULL)
         rc = write_file(cli->report, &ctx, &r, bt_report_html);
+    if (rc == RT_OK && cli->signals != NULL)
+        rc = write_file(cli->signals, &ctx, &r, bt_report_signals_csv);
     bt_result_cleanup(&r);
     return rc;
 }

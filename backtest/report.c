@@ -218,6 +218,21 @@ int bt_report_trades_csv(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t 
     return ferror(f) ? RT_EIO : RT_OK;
 }
 
+int bt_report_signals_csv(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r)
+{
+    char p[RT_MONEY_FMT_MAX], sl[RT_MONEY_FMT_MAX], tp[RT_MONEY_FMT_MAX];
+    fprintf(f, "time_ms,symbol,id,side,price,stop_loss,take_profit,decision\n");
+    for (size_t i = 0; i < r->signal_log_count; i++) {
+        const bt_signal_rec_t *x = &r->signal_log[i];
+        fprintf(f, "%lld,%s,%s,%s,%s,%s,%s,%s\n", (long long)x->time_ms,
+                ctx->series[x->symbol].symbol, x->id, x->side == RT_SIDE_BUY ? "BUY" : "SELL",
+                bt_money_str(x->price, p, sizeof p), bt_money_str(x->stop_loss, sl, sizeof sl),
+                bt_money_str(x->take_profit, tp, sizeof tp),
+                x->refused == TR_REASON_NONE ? "accepted" : tr_reason_name(x->refused));
+    }
+    return ferror(f) ? RT_EIO : RT_OK;
+}
+
 /* ---- HTML ------------------------------------------------------------------------------ */
 
 /* A chart: a polyline of (t, y) scaled into the box, thinned to at most BT_SVG_POINTS. */

@@ -34,6 +34,11 @@ int bt_report_json(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r);
  *  Returns 0 or RT_EIO. */
 int bt_report_trades_csv(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r);
 
+/** Writes every signal of a recorded run as CSV with a header (time_ms, symbol, id, side,
+ *  price, stop_loss, take_profit, decision: "accepted" or the risk manager's reason).
+ *  Returns 0 or RT_EIO. */
+int bt_report_signals_csv(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r);
+
 /** Writes the HTML report of a recorded run: summary, equity curve, drawdown, price chart of
  *  each symbol with entries and exits, monthly returns, the trade list and the settings.
  *  Returns 0, RT_ENOMEM or RT_EIO. */

@@ -878,6 +878,22 @@ static void test_cli_json_and_trades(void **state)
         lines += text[i] == '\n';
     assert_int_equal(lines, trades + 1);
     free(text);
+    /* --signals: one line per signal */
+    free(out);
+    snprintf(args, sizeof args, "--data %s --json --signals %s", shared, csv);
+    out = run_cli(args, &status);
+    assert_int_equal(status, 0);
+    const char *sg = strstr(out, "\"signals\":");
+    assert_non_null(sg);
+    long signals = strtol(sg + 10, NULL, 10);
+    assert_true(signals > 0);
+    text = rt_test_read_file(csv, &len);
+    lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    assert_int_equal(lines, signals + 1);
+    assert_non_null(strstr(text, "time_ms,symbol,id,side,price,stop_loss,take_profit,decision\n"));
+    free(text);
     free(out);
     unlink(csv);
     free(csv);

@@ -1,4 +1,9 @@
-/* The backtest on candles fetched from rt-exchange-sim replaying a shared CSV decides exactly
+/* Parity of the backtest with the live services, as far as main holds them:
+ *
+ * 1. rt-analyzer --replay (the analyzer service's own engine) and the backtest emit the same
+ *    signals, in the same order, with the same ids, sides and prices, for every strategy.
+ *
+ * 2. The backtest on candles fetched from rt-exchange-sim replaying a shared CSV decides exactly
  * what it decides on the CSV itself: the simulator serves the file's candles (shifted in time
  * by whole minutes), --fetch reads them back through the exchange REST client and parser, and
  * the run gives the same signals and the same fills (side, quantity, price, candle), with the
@@ -18,6 +23,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -229,9 +235,81 @@ static void test_fetch_equals_csv(void **state)
     free(got);
 }
 
+/* Every strategy: rt-analyzer --replay's signal lines against the backtest's signal log. */
+static void test_signals_equal_analyzer(void **state)
+{
+    (void)state;
+    const char *bindir = rt_test_require_env("RT_BINARY_DIR");
+    char csv[1024];
+    rt_test_shared_path(csv, sizeof csv, "data/btcusdt_5m_2023-01-02_2023-02-09.csv");
+    rt_candle_t *c = NULL;
+    size_t n = 0, line = 0;
+    char why[256];
+    assert_int_equal(rt_csv_candles_load(csv, "BTCUSDT", NULL, &c, &n, &line, why, sizeof why),
+                     RT_OK);
+    bt_series_t se;
+    series_of(&se, c, n);
+    size_t count;
+    const an_strategy_t *const *all = an_registry_all(&count);
+    size_t total = 0;
+    for (size_t k = 0; k < count; k++) {
+        bt_config_t cfg;
+        bt_config_default(&cfg);
+        cfg.strategy = all[k];
+        an_params_defaults(&cfg.params, all[k]);
+        cfg.record = true;
+        bt_result_t r;
+        char err[BT_ERR_CAP] = "";
+        assert_int_equal(bt_run(&cfg, &se, 1, &r, err, sizeof err), RT_OK);
+        char cmd[2600];
+        snprintf(cmd, sizeof cmd,
+                 "timeout 60 %s/bin/rt-analyzer --replay %s --symbol BTCUSDT --strategies %s "
+                 "2>/dev/null",
+                 bindir, csv, all[k]->name);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        char buf[8192];
+        size_t i = 0;
+        while (fgets(buf, sizeof buf, p) != NULL) {
+            json_error_t je;
+            json_t *o = json_loads(buf, 0, &je);
+            if (o == NULL)
+                fail_msg("%s: analyzer line %zu is not JSON: %s", all[k]->name, i + 1, je.text);
+            const char *id = json_string_value(json_object_get(o, "id"));
+            const char *side = json_string_value(json_object_get(o, "side"));
+            rt_money_t price = 0;
+            assert_int_equal(
+                rt_money_from_double(json_number_value(json_object_get(o, "price")), &price),
+                RT_OK);
+            if (i >= r.signal_log_count)
+                fail_msg("%s: the analyzer has more signals than the backtest (%zu): %s",
+                         all[k]->name, r.signal_log_count, id ? id : "?");
+            const bt_signal_rec_t *x = &r.signal_log[i];
+            const char *xs = x->side == RT_SIDE_BUY ? "BUY" : "SELL";
+            if (id == NULL || side == NULL || strcmp(id, x->id) != 0 || strcmp(side, xs) != 0 ||
+                price != x->price)
+                fail_msg("%s: signal %zu: analyzer %s %s %lld, backtest %s %s %lld", all[k]->name,
+                         i + 1, id ? id : "?", side ? side : "?", (long long)price, x->id, xs,
+                         (long long)x->price);
+            json_decref(o);
+            i++;
+        }
+        int status = pclose(p);
+        assert_int_equal(status, 0);
+        if (i != r.signal_log_count)
+            fail_msg("%s: analyzer %zu signals, backtest %zu", all[k]->name, i, r.signal_log_count);
+        assert_int_equal(r.signals, r.signal_log_count);
+        total += i;
+        bt_result_cleanup(&r);
+    }
+    assert_true(total > 1000);
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_signals_equal_analyzer),
         cmocka_unit_test_setup_teardown(test_fetch_equals_csv, start_sim, stop_sim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -187,7 +187,9 @@ typedef struct {
     double down2;     /* sum of squared negative returns */
 } bt_stats_t;
 
+/** Zeroes s (no sample yet). Never fails. */
 void bt_stats_init(bt_stats_t *s);
+/** Adds one equity sample (the first one only sets the start and the peak). Never fails. */
 void bt_stats_add(bt_stats_t *s, double equity);
 /** Annualized Sharpe: mean / sample stdev * sqrt(periods_per_year); 0 with < 2 returns or a
  *  zero stdev. */

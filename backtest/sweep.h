@@ -83,6 +83,7 @@ int bt_sweep_run(const bt_config_t *base, const bt_axis_t *axes, size_t naxes,
                  size_t top_n, bt_progress_fn progress, void *ud, bt_sweep_result_t *out, char *err,
                  size_t cap);
 
+/** Frees what r owns (NULL-safe) and zeroes it. */
 void bt_sweep_result_cleanup(bt_sweep_result_t *r);
 
 #endif

@@ -279,6 +279,11 @@ static int parse_args(int argc, char **argv, cli_t *cli)
         fprintf(stderr, "rt-backtest: unexpected argument %s\n", argv[optind]);
         return RT_EINVAL;
     }
+    if (cli->naxes > 0 && (cli->trades || cli->report || cli->signals)) {
+        fprintf(stderr, "rt-backtest: --trades, --report and --signals describe one run: run the "
+                        "sweep's best point alone with them\n");
+        return RT_EINVAL;
+    }
     if (cli->ndata + cli->nfetch == 0) {
         fprintf(stderr, "rt-backtest: no candles: give --data FILE or --fetch SYMBOL\n");
         usage(stderr);

@@ -2,296 +2,301 @@
  * risk decision -> order row committed -> demo fill -> trades, position and balances committed
  * -> XACK -> trader:events. At start: orders left PENDING are resolved, then entries a crashed
  * run left pending are claimed again. */
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "rt/err.h"
 #include "rt/hmac.h"
+#include "rt/jsonw.h"
 #include "rt/log.h"
+#include "rt/msg.h"
 #include "rt/sig.h"
 #include "rt/str.h"
 #include "rt/time.h"
 #include "tr_svc.h"
 
 #define READ_COUNT 16
-#define READ_BLOCK_MS 500
+#define READ_BLOCK_MS 100
 #define PENDING_MAX 256
-#define META_JSON_CAP 2048
 
-/* ---- signal parsing (interim: rt_msg's signal codec replaces this once it lands) ------ */
+/* ---- signal parsing --------------------------------------------------------------------- */
 
-static int json_money(const json_t *v, rt_money_t *out)
+/* The signal's metadata as a JSON object text for signals.metadata. */
+static int meta_json(const rt_signal_t *s, rt_jsonw_t *w)
 {
-    if (json_is_integer(v)) {
-        json_int_t i = json_integer_value(v);
-        if (i < 0 || i > RT_MONEY_MAX / RT_MONEY_SCALE)
-            return RT_ERANGE;
-        *out = RT_MONEY_UNITS(i);
-        return RT_OK;
-    }
-    if (json_is_real(v))
-        return rt_money_from_double(json_real_value(v), out);
-    return RT_EINVAL;
+    rt_jsonw_reset(w);
+    rt_jsonw_object_begin(w);
+    for (size_t i = 0; i < s->meta_count; i++)
+        rt_jsonw_kv_double(w, s->meta[i].key, s->meta[i].value);
+    rt_jsonw_object_end(w);
+    return rt_jsonw_finish(w);
 }
 
-static bool symbol_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 2 || n > 20)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
-            return false;
-    return true;
-}
+/* ---- events ------------------------------------------------------------------------------ */
 
-static bool name_ok(const char *s, size_t max)
+static void publish(tr_io_t *io, const char *channel, const char *text, size_t len)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return false;
-    return true;
-}
-
-/* Parses a signal; on failure why says which field. metadata_json gets the metadata object as
- * compact JSON ("{}" when absent). */
-static int parse_signal(const char *data, size_t len, rt_signal_t *out, char *meta_json,
-                        size_t meta_cap, char *why, size_t why_cap)
-{
-    int rc = RT_EINVAL;
-    json_error_t jerr;
-    rt_signal_t s;
-    memset(&s, 0, sizeof s);
-    json_t *root = data ? json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
-    if (!root || !json_is_object(root)) {
-        snprintf(why, why_cap, "not a JSON object");
-        goto out;
-    }
-    const json_t *id = json_object_get(root, "id"), *st = json_object_get(root, "strategy"),
-                 *sym = json_object_get(root, "symbol"), *side = json_object_get(root, "side"),
-                 *ts = json_object_get(root, "timestamp"), *price = json_object_get(root, "price"),
-                 *sl = json_object_get(root, "stop_loss"),
-                 *tp = json_object_get(root, "take_profit"),
-                 *iv = json_object_get(root, "interval"), *meta = json_object_get(root, "metadata");
-    if (!json_is_string(id) || !name_ok(json_string_value(id), 64) ||
-        rt_str_copy(s.id, sizeof s.id, json_string_value(id)) != 0) {
-        snprintf(why, why_cap, "id: a string of 1..64 printable characters is required");
-        goto out;
-    }
-    if (!json_is_string(st) || !name_ok(json_string_value(st), RT_NAME_CAP - 1) ||
-        rt_str_copy(s.strategy, sizeof s.strategy, json_string_value(st)) != 0) {
-        snprintf(why, why_cap, "strategy: a string of 1..%d characters is required",
-                 RT_NAME_CAP - 1);
-        goto out;
-    }
-    if (!json_is_string(sym) || !symbol_ok(json_string_value(sym)) ||
-        rt_str_copy(s.symbol, sizeof s.symbol, json_string_value(sym)) != 0) {
-        snprintf(why, why_cap, "symbol: 2..20 upper-case letters or digits are required");
-        goto out;
-    }
-    if (json_is_string(side) && strcmp(json_string_value(side), "BUY") == 0) {
-        s.side = RT_SIDE_BUY;
-    } else if (json_is_string(side) && strcmp(json_string_value(side), "SELL") == 0) {
-        s.side = RT_SIDE_SELL;
-    } else {
-        snprintf(why, why_cap, "side: BUY or SELL is required");
-        goto out;
-    }
-    if (!json_is_integer(ts) || json_integer_value(ts) <= 0) {
-        snprintf(why, why_cap, "timestamp: positive integer milliseconds are required");
-        goto out;
-    }
-    s.timestamp = (int64_t)json_integer_value(ts);
-    if (json_money(price, &s.price) != 0 || s.price <= 0) {
-        snprintf(why, why_cap, "price: a positive number is required");
-        goto out;
-    }
-    if (sl && !json_is_null(sl) && (json_money(sl, &s.stop_loss) != 0 || s.stop_loss <= 0)) {
-        snprintf(why, why_cap, "stop_loss: a positive number or null");
-        goto out;
-    }
-    if (tp && !json_is_null(tp) && (json_money(tp, &s.take_profit) != 0 || s.take_profit <= 0)) {
-        snprintf(why, why_cap, "take_profit: a positive number or null");
-        goto out;
-    }
-    if (iv && !json_is_null(iv) &&
-        (!json_is_string(iv) ||
-         rt_str_copy(s.interval, sizeof s.interval, json_string_value(iv)) != 0)) {
-        snprintf(why, why_cap, "interval: a string such as 1m");
-        goto out;
-    }
-    if (meta && !json_is_null(meta) && !json_is_object(meta)) {
-        snprintf(why, why_cap, "metadata: an object is required");
-        goto out;
-    }
-    char *mj = meta && json_is_object(meta) ? json_dumps(meta, JSON_COMPACT) : NULL;
-    int n = snprintf(meta_json, meta_cap, "%s", mj ? mj : "{}");
-    free(mj);
-    if (n < 0 || (size_t)n >= meta_cap) {
-        snprintf(why, why_cap, "metadata: more than %zu bytes", meta_cap - 1);
-        goto out;
-    }
-    *out = s;
-    rc = RT_OK;
-out:
-    json_decref(root);
-    return rc;
-}
-
-/* ---- events --------------------------------------------------------------------------- */
-
-static void publish(tr_svc_t *svc, const char *channel, const char *text)
-{
-    int rc = rt_bus_publish(svc->bus, channel, text, strlen(text));
+    int rc = rt_bus_publish(io->bus, channel, text, len);
     if (rc < 0)
         rt_log_warn("service", "publish failed channel=%s err=%s", channel, rt_strerror(rc));
 }
 
-static void publish_order_event(tr_svc_t *svc, const tr_order_t *o, const char *status,
-                                const tr_exec_fill_t *f, int64_t position_id)
+static void publish_event(tr_io_t *io, const rt_event_t *ev)
 {
-    char strat[2 * RT_NAME_CAP], buf[1024];
-    char qty[RT_MONEY_FMT_MAX], price[RT_MONEY_FMT_MAX], fee[RT_MONEY_FMT_MAX];
-    rt_str_escape(strat, sizeof strat, o->strategy, strlen(o->strategy));
-    rt_money_format(o->quantity, qty, sizeof qty);
-    int n = snprintf(buf, sizeof buf,
-                     "{\"type\":\"order\",\"id\":%lld,\"client_order_id\":\"%s\",\"symbol\":\"%s\","
-                     "\"side\":\"%s\",\"quantity\":%s,\"status\":\"%s\",\"strategy\":\"%s\"}",
-                     (long long)o->id, o->client_order_id, o->symbol,
-                     o->side == RT_SIDE_BUY ? "BUY" : "SELL", qty, status, strat);
-    if (n > 0 && (size_t)n < sizeof buf)
-        publish(svc, TR_SVC_EVENTS, buf);
-    if (!f)
-        return;
-    rt_money_format(f->price, price, sizeof price);
-    rt_money_format(f->fee, fee, sizeof fee);
-    rt_money_format(f->quantity, qty, sizeof qty);
-    n = snprintf(buf, sizeof buf,
-                 "{\"type\":\"trade\",\"order_id\":%lld,\"symbol\":\"%s\",\"side\":\"%s\","
-                 "\"price\":%s,\"quantity\":%s,\"fee\":%s,\"fee_asset\":\"%s\",\"demo\":true,"
-                 "\"strategy\":\"%s\",\"position_id\":%lld}",
-                 (long long)o->id, o->symbol, o->side == RT_SIDE_BUY ? "BUY" : "SELL", price, qty,
-                 fee, f->fee_asset, strat, (long long)position_id);
-    if (n > 0 && (size_t)n < sizeof buf)
-        publish(svc, TR_SVC_EVENTS, buf);
-    n = snprintf(buf, sizeof buf,
-                 "{\"type\":\"position\",\"id\":%lld,\"symbol\":\"%s\",\"strategy\":\"%s\","
-                 "\"change\":\"%s\"}",
-                 (long long)position_id, o->symbol, strat,
-                 o->side == RT_SIDE_BUY ? "opened" : "reduced");
-    if (n > 0 && (size_t)n < sizeof buf)
-        publish(svc, TR_SVC_EVENTS, buf);
+    rt_jsonw_t w;
+    rt_jsonw_init(&w);
+    int rc = rt_msg_event_format(&w, ev);
+    if (rc == 0)
+        rc = rt_jsonw_finish(&w);
+    if (rc == 0)
+        publish(io, TR_SVC_EVENTS, rt_jsonw_data(&w), rt_jsonw_len(&w));
+    else
+        rt_log_warn("service", "event not published type=%s err=%s", rt_event_type_name(ev->type),
+                    rt_strerror(rc));
+    rt_jsonw_cleanup(&w);
 }
 
-static void publish_balances(tr_svc_t *svc)
+/* Publishes the order's row, and with fills its trades and position, as stored. */
+static void publish_order(tr_io_t *io, int64_t order_id, bool fills)
 {
-    char *text = NULL;
-    int rc = tr_store_balances_json(svc->db, &text);
+    rt_event_t *ev = calloc(1, sizeof *ev);
+    rt_trade_t *trades = calloc(8, sizeof *trades);
+    size_t n = 0;
+    if (!ev || !trades)
+        goto out;
+    ev->type = RT_EVENT_ORDER;
+    if (tr_store_order_get(io->db, order_id, &ev->u.order) != 0)
+        goto out;
+    int64_t position_id = ev->u.order.position_id;
+    publish_event(io, ev);
+    if (!fills || tr_store_trades_of_order(io->db, order_id, trades, 8, &n) != 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        ev->type = RT_EVENT_TRADE;
+        ev->u.trade = trades[i];
+        publish_event(io, ev);
+    }
+    ev->type = RT_EVENT_POSITION;
+    if (position_id > 0 && tr_store_position_get(io->db, position_id, &ev->u.position) == 0)
+        publish_event(io, ev);
+out:
+    free(trades);
+    free(ev);
+}
+
+void tr_svc_publish_risk(tr_svc_t *svc, tr_io_t *io, const char *reason)
+{
+    rt_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = RT_EVENT_RISK;
+    ev.u.risk.paused = atomic_load(&svc->paused);
+    rt_str_copy(ev.u.risk.reason, sizeof ev.u.risk.reason, reason);
+    publish_event(io, &ev);
+}
+
+int tr_svc_price(tr_svc_t *svc, const char *symbol, rt_money_t *out)
+{
+    int rc = RT_ENOTFOUND;
+    pthread_mutex_lock(&svc->prices.lock);
+    for (size_t i = 0; i < svc->prices.n; i++)
+        if (strcmp(svc->prices.at[i].symbol, symbol) == 0) {
+            *out = svc->prices.at[i].price;
+            rc = RT_OK;
+            break;
+        }
+    pthread_mutex_unlock(&svc->prices.lock);
+    return rc;
+}
+
+static void price_set(tr_svc_t *svc, const char *symbol, rt_money_t price, int64_t time_ms)
+{
+    pthread_mutex_lock(&svc->prices.lock);
+    size_t i = 0;
+    while (i < svc->prices.n && strcmp(svc->prices.at[i].symbol, symbol) != 0)
+        i++;
+    if (i == svc->prices.n && svc->prices.n < TR_PRICES_MAX) {
+        svc->prices.n++;
+        rt_str_copy(svc->prices.at[i].symbol, sizeof svc->prices.at[i].symbol, symbol);
+    }
+    if (i < svc->prices.n) {
+        svc->prices.at[i].price = price;
+        svc->prices.at[i].time_ms = time_ms;
+    }
+    pthread_mutex_unlock(&svc->prices.lock);
+}
+
+static bool is_quote_asset(const char *asset)
+{
+    static const char *const quotes[] = {"USDC", "USDT", "FDUSD", "BUSD"};
+    for (size_t i = 0; i < sizeof quotes / sizeof quotes[0]; i++)
+        if (strcmp(asset, quotes[i]) == 0)
+            return true;
+    return false;
+}
+
+/* account:balances and account:total_balance, valued in the quote asset at the latest prices
+ * (an asset with no known price counts 0). */
+static void publish_balances(tr_svc_t *svc, tr_io_t *io)
+{
+    rt_balance_t b[64];
+    size_t n = 0;
+    int rc = tr_store_balances(io->db, b, 64, &n);
     if (rc != 0) {
         rt_log_warn("service", "balances not published err=%s", rt_strerror(rc));
         return;
     }
-    publish(svc, "account:balances", text);
-    free(text);
+    rt_money_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (is_quote_asset(b[i].asset)) {
+            b[i].quote_value = b[i].total;
+        } else {
+            char sym[RT_SYMBOL_CAP];
+            rt_money_t px = 0;
+            int k = snprintf(sym, sizeof sym, "%s%s", b[i].asset, svc->cfg.quote_asset);
+            if (k > 0 && (size_t)k < sizeof sym && tr_svc_price(svc, sym, &px) == 0 &&
+                rt_money_mul(b[i].total, px, RT_ROUND_DOWN, &b[i].quote_value) != 0)
+                b[i].quote_value = 0;
+        }
+        if (rt_money_add(total, b[i].quote_value, &total) != 0)
+            total = RT_MONEY_MAX;
+    }
+    rt_jsonw_t w;
+    rt_jsonw_init(&w);
+    if (rt_msg_balances_format(&w, b, n) == 0 && rt_jsonw_finish(&w) == 0)
+        publish(io, "account:balances", rt_jsonw_data(&w), rt_jsonw_len(&w));
+    rt_total_balance_t tb = {.total_quote = total};
+    rt_str_copy(tb.asset, sizeof tb.asset, svc->cfg.quote_asset);
+    rt_jsonw_reset(&w);
+    if (rt_msg_total_balance_format(&w, &tb) == 0 && rt_jsonw_finish(&w) == 0)
+        publish(io, "account:total_balance", rt_jsonw_data(&w), rt_jsonw_len(&w));
+    rt_jsonw_cleanup(&w);
 }
 
-/* ---- decisions -------------------------------------------------------------------------- */
+/* ---- decisions ----------------------------------------------------------------------------- */
 
-typedef struct {
-    bool accept;
-    char code[48];
-    char reason[TR_REASON_CAP];
-    tr_order_t order;
-} decision_t;
-
-static void reject(decision_t *d, const char *code, const char *reason)
+static void reject(tr_decision_t *d, const char *code, const char *reason)
 {
     d->accept = false;
     snprintf(d->code, sizeof d->code, "%s", code);
     snprintf(d->reason, sizeof d->reason, "%s", reason);
 }
 
-/* The client order id: derived from the signal id, so a signal can never make two orders.
- * Binance allows ^[.A-Z:/a-z0-9_-]{1,36}$: "rt" + 32 hex digits of HMAC-SHA256(signal id). */
-static int coid_for(const char *signal_id, char *out, size_t cap)
+/* A client order id: Binance allows ^[.A-Z:/a-z0-9_-]{1,36}$; ours is "rt" + 32 hex digits of
+ * HMAC-SHA256(seed), so a signal (seed = its id) can never make two orders. */
+static int coid_for(const char *seed, char *out, size_t cap)
 {
     char hex[RT_HMAC_HEX_CAP];
     static const char key[] = "rt-client-order-id";
-    int rc = rt_hmac_sha256_hex(key, sizeof key - 1, signal_id, strlen(signal_id), hex);
+    int rc = rt_hmac_sha256_hex(key, sizeof key - 1, seed, strlen(seed), hex);
     if (rc != 0)
         return rc;
     int n = snprintf(out, cap, "rt%.32s", hex);
     return n > 0 && (size_t)n < cap ? RT_OK : RT_ETOOBIG;
 }
 
-/* Interim risk decision (inside the signal's transaction, rows locked): the trader core's
- * risk manager (tr_risk) replaces this body once it lands on main. Spot only: a SELL needs
- * the strategy's open position; a BUY needs no open position and enough free quote. */
-static int decide(tr_svc_t *svc, const rt_signal_t *s, decision_t *d)
+/* Interim risk decision (inside the caller's transaction, rows locked): the trader core's risk
+ * manager (tr_risk) replaces this body once it lands on main. Spot only: a SELL needs an open
+ * position; a BUY needs no open position on (symbol, strategy), trading not paused, and enough
+ * free quote for quantity x price + fee. */
+static int decide(tr_svc_t *svc, tr_io_t *io, const tr_intent_t *in, tr_decision_t *d)
 {
     int rc;
     memset(d, 0, sizeof *d);
     tr_order_t *o = &d->order;
     char base[TR_ASSET_NAME_CAP], quote[TR_ASSET_NAME_CAP];
-    if (tr_exec_split_symbol(s->symbol, base, sizeof base, quote, sizeof quote) != 0) {
+    if (tr_exec_split_symbol(in->symbol, base, sizeof base, quote, sizeof quote) != 0) {
         reject(d, "unknown_symbol", "the symbol has no known quote asset");
         return RT_OK;
     }
-    rt_str_copy(o->symbol, sizeof o->symbol, s->symbol);
-    rt_str_copy(o->strategy, sizeof o->strategy, s->strategy);
-    rt_str_copy(o->signal_id, sizeof o->signal_id, s->id);
-    o->side = s->side;
-    o->ref_price = s->price;
-    o->stop_loss = s->stop_loss;
-    o->take_profit = s->take_profit;
-    if ((rc = coid_for(s->id, o->client_order_id, sizeof o->client_order_id)) != 0)
+    rt_str_copy(o->symbol, sizeof o->symbol, in->symbol);
+    rt_str_copy(o->strategy, sizeof o->strategy, in->strategy);
+    rt_str_copy(o->signal_id, sizeof o->signal_id, in->signal_id);
+    rt_str_copy(o->reason, sizeof o->reason, in->reason);
+    o->side = in->side;
+    o->ref_price = in->ref_price;
+    o->stop_loss = in->stop_loss;
+    o->take_profit = in->take_profit;
+    if (in->signal_id[0]) {
+        rc = coid_for(in->signal_id, o->client_order_id, sizeof o->client_order_id);
+    } else {
+        char seed[96];
+        snprintf(seed, sizeof seed, "manual:%lld:%lld:%llu", (long long)rt_time_now_ms(),
+                 (long long)rt_time_mono_ns(),
+                 (unsigned long long)atomic_fetch_add(&svc->manual_seq, 1));
+        rc = coid_for(seed, o->client_order_id, sizeof o->client_order_id);
+    }
+    if (rc != 0)
         return rc;
+    if (o->ref_price <= 0) {
+        reject(d, "no_price", "no price known for the symbol yet");
+        return RT_OK;
+    }
     tr_store_position_t pos;
-    rc = tr_store_position_open_get(svc->db, s->symbol, s->strategy, &pos);
+    rc = tr_store_position_open_get(io->db, in->symbol, in->strategy, &pos);
     if (rc != 0 && rc != RT_ENOTFOUND)
         return rc;
     bool open = rc == 0;
-    if (s->side == RT_SIDE_SELL) {
-        if (!open) {
+    if (in->side == RT_SIDE_SELL) {
+        if (!open || (in->position_id > 0 && in->position_id != pos.id)) {
             reject(d, "no_position",
-                   "SELL refused: the strategy holds nothing of this symbol (spot, never short)");
+                   "SELL refused: nothing of this symbol is held for this "
+                   "strategy (spot, never short)");
             return RT_OK;
         }
         o->quantity = pos.quantity;
+        if (in->quantity > 0 && in->quantity < pos.quantity)
+            o->quantity = in->quantity;
         o->position_id = pos.id;
         d->accept = true;
         return RT_OK;
     }
+    if (atomic_load(&svc->paused)) {
+        reject(d, "paused", "trading is paused: new entries are refused until resumed");
+        return RT_OK;
+    }
     if (open) {
-        reject(d, "already_in_position", "BUY refused: the strategy already holds this symbol");
+        reject(d, "already_in_position",
+               "BUY refused: a position on this symbol is already "
+               "open for this strategy");
         return RT_OK;
     }
     o->quantity = svc->cfg.trade_quantity;
+    if (in->quantity > 0) {
+        o->quantity = in->quantity;
+    } else if (in->quote_quantity > 0 && (rc = rt_money_div(in->quote_quantity, in->ref_price,
+                                                            RT_ROUND_DOWN, &o->quantity)) != 0) {
+        return rc;
+    }
+    if (o->quantity <= 0) {
+        reject(d, "quantity_too_small", "the quote amount buys less than 0.00000001");
+        return RT_OK;
+    }
     tr_exec_fill_t f;
-    if ((rc = tr_exec_demo_fill(o, svc->cfg.demo_slippage_bps, svc->cfg.demo_fee_rate, &f)) != 0)
+    rc = tr_exec_demo_fill(o, svc->cfg.demo_slippage_bps, svc->cfg.demo_fee_rate, &f);
+    if (rc == RT_ERANGE) {
+        reject(d, "insufficient_balance", "BUY refused: the order's value is out of range");
+        return RT_OK;
+    }
+    if (rc != 0)
         return rc;
     rt_money_t need, free_q;
     if ((rc = rt_money_add(f.quote_quantity, f.fee, &need)) != 0)
         return rc;
-    if ((rc = tr_store_balance_free(svc->db, quote, &free_q)) != 0)
+    if ((rc = tr_store_balance_free(io->db, quote, &free_q)) != 0)
         return rc;
     if (need > free_q) {
-        reject(d, "insufficient_balance", "BUY refused: not enough free quote balance");
+        reject(d, "insufficient_balance",
+               "BUY refused: quantity x price + fee exceeds the "
+               "free quote balance");
         return RT_OK;
     }
     d->accept = true;
     return RT_OK;
 }
 
-/* ---- execution -------------------------------------------------------------------------- */
+/* ---- execution ----------------------------------------------------------------------------- */
 
 static void fault_point(const tr_svc_t *svc, const char *where)
 {
@@ -301,13 +306,34 @@ static void fault_point(const tr_svc_t *svc, const char *where)
     }
 }
 
+/* Books a SELL fill against its position: realized PnL is proceeds less fee less the sold
+ * part's cost (entry value plus its share of the buy fee). */
+static int book_sell(tr_io_t *io, const tr_order_t *o, const tr_exec_fill_t *f, int64_t *pid)
+{
+    tr_store_position_t pos;
+    int rc = tr_store_position_open_get(io->db, o->symbol, o->strategy, &pos);
+    if (rc != 0)
+        return rc;
+    rt_money_t gross = 0, fee_share = 0, cost = 0, proceeds = 0, realized = 0;
+    if ((rc = rt_money_mul(pos.entry_price, f->quantity, RT_ROUND_UP, &gross)) != 0 ||
+        (rc = rt_money_mul_frac(pos.fees, f->quantity, pos.initial_quantity, RT_ROUND_UP,
+                                &fee_share)) != 0 ||
+        (rc = rt_money_add(gross, fee_share, &cost)) != 0 ||
+        (rc = rt_money_sub(f->quote_quantity, f->fee, &proceeds)) != 0 ||
+        (rc = rt_money_sub(proceeds, cost, &realized)) != 0)
+        return rc;
+    *pid = pos.id;
+    return tr_store_position_reduce(io->db, pos.id, f, realized,
+                                    o->reason[0] ? o->reason : "signal");
+}
+
 /* Fills a committed PENDING order in demo mode and commits trades, position, balances and the
  * order's new status in one transaction. */
-static int execute_demo(tr_svc_t *svc, tr_order_t *o)
+static int execute_demo(tr_svc_t *svc, tr_io_t *io, tr_order_t *o)
 {
     int rc;
     tr_exec_fill_t f;
-    int64_t position_id = o->position_id;
+    int64_t position_id = o->position_id, t0 = rt_time_mono_ns();
     char base[TR_ASSET_NAME_CAP], quote[TR_ASSET_NAME_CAP];
     bool failed = false;
     char error[TR_REASON_CAP] = "";
@@ -318,26 +344,25 @@ static int execute_demo(tr_svc_t *svc, tr_order_t *o)
         failed = true;
         snprintf(error, sizeof error, "demo fill impossible: %s", rt_strerror(rc));
     }
-    if ((rc = rt_db_begin(svc->db)) != 0)
+    if ((rc = rt_db_begin(io->db)) != 0)
         return rc;
     if (!failed) {
-        rt_money_t spent, got, base_delta = o->side == RT_SIDE_BUY ? f.quantity : -f.quantity;
-        if (o->side == RT_SIDE_BUY) {
-            if ((rc = rt_money_add(f.quote_quantity, f.fee, &spent)) != 0)
-                goto fail;
-            rc = tr_store_balance_add(svc->db, quote, -spent);
-        } else {
-            if ((rc = rt_money_sub(f.quote_quantity, f.fee, &got)) != 0)
-                goto fail;
-            rc = tr_store_balance_add(svc->db, quote, got);
-        }
+        rt_money_t amount;
+        if (o->side == RT_SIDE_BUY)
+            rc = rt_money_add(f.quote_quantity, f.fee, &amount);
+        else
+            rc = rt_money_sub(f.quote_quantity, f.fee, &amount);
+        if (rc != 0)
+            goto fail;
+        rc = tr_store_balance_add(io->db, quote, o->side == RT_SIDE_BUY ? -amount : amount);
         if (rc == 0)
-            rc = tr_store_balance_add(svc->db, base, base_delta);
+            rc = tr_store_balance_add(io->db, base,
+                                      o->side == RT_SIDE_BUY ? f.quantity : -f.quantity);
         if (rc == RT_EINVAL) {
-            /* a balance would go negative (the table refuses it): the order fails, nothing
-               else changes */
-            rt_db_rollback(svc->db);
-            if ((rc = rt_db_begin(svc->db)) != 0)
+            /* a balance would go negative (the table refuses it): the order fails and
+               nothing else changes */
+            rt_db_rollback(io->db);
+            if ((rc = rt_db_begin(io->db)) != 0)
                 return rc;
             failed = true;
             snprintf(error, sizeof error, "insufficient balance at fill time");
@@ -346,120 +371,142 @@ static int execute_demo(tr_svc_t *svc, tr_order_t *o)
         }
     }
     if (!failed) {
-        if (o->side == RT_SIDE_BUY) {
-            rc = tr_store_position_open(svc->db, o, &f, &position_id);
-        } else {
-            tr_store_position_t pos;
-            rc = tr_store_position_open_get(svc->db, o->symbol, o->strategy, &pos);
-            rt_money_t cost = 0, realized = 0, proceeds = 0, gross = 0;
-            if (rc == 0) {
-                position_id = pos.id;
-                /* cost of the part sold: entry value plus its share of the buy fee */
-                rc = rt_money_mul(pos.entry_price, f.quantity, RT_ROUND_UP, &gross);
-                rt_money_t fee_share = 0;
-                if (rc == 0 && pos.initial_quantity > 0)
-                    rc = rt_money_mul_frac(pos.fees, f.quantity, pos.initial_quantity, RT_ROUND_UP,
-                                           &fee_share);
-                if (rc == 0)
-                    rc = rt_money_add(gross, fee_share, &cost);
-                if (rc == 0)
-                    rc = rt_money_sub(f.quote_quantity, f.fee, &proceeds);
-                if (rc == 0)
-                    rc = rt_money_sub(proceeds, cost, &realized);
-            }
-            if (rc == 0)
-                rc = tr_store_position_reduce(svc->db, position_id, &f, realized, "signal");
-        }
+        if (o->side == RT_SIDE_BUY)
+            rc = tr_store_position_open(io->db, o, &f, &position_id);
+        else
+            rc = book_sell(io, o, &f, &position_id);
         if (rc == 0)
-            rc = tr_store_trade_insert(svc->db, o, &f, position_id);
+            rc = tr_store_trade_insert(io->db, o, &f, position_id);
         if (rc == 0)
-            rc = tr_store_order_filled(svc->db, o, &f, position_id);
+            rc = tr_store_order_filled(io->db, o, &f, position_id);
     } else {
-        rc = tr_store_order_failed(svc->db, o->id, error);
+        rc = tr_store_order_failed(io->db, o->id, error);
     }
     if (rc != 0)
         goto fail;
-    if ((rc = rt_db_commit(svc->db)) != 0)
+    if ((rc = rt_db_commit(io->db)) != 0)
         return rc;
+    rt_histogram_observe(svc->m.order_to_commit, (double)(rt_time_mono_ns() - t0) / 1e9);
     if (failed) {
+        rt_counter_inc(svc->m.orders_failed);
         rt_log_warn("service", "order failed coid=%s why=%s", o->client_order_id, error);
-        publish_order_event(svc, o, "REJECTED", NULL, 0);
-    } else {
-        char px[RT_MONEY_FMT_MAX], q[RT_MONEY_FMT_MAX];
-        rt_money_format(f.price, px, sizeof px);
-        rt_money_format(f.quantity, q, sizeof q);
-        rt_log_info("service", "order filled coid=%s symbol=%s side=%s qty=%s price=%s demo=1",
-                    o->client_order_id, o->symbol, o->side == RT_SIDE_BUY ? "BUY" : "SELL", q, px);
-        publish_order_event(svc, o, "FILLED", &f, position_id);
-        publish_balances(svc);
+        publish_order(io, o->id, false);
+        return RT_OK;
     }
+    rt_counter_inc(svc->m.orders_filled);
+    rt_counter_inc(svc->m.fills);
+    char px[RT_MONEY_FMT_MAX], q[RT_MONEY_FMT_MAX];
+    rt_money_format(f.price, px, sizeof px);
+    rt_money_format(f.quantity, q, sizeof q);
+    rt_log_info("service", "order filled coid=%s symbol=%s side=%s qty=%s price=%s demo=1",
+                o->client_order_id, o->symbol, rt_side_name(o->side), q, px);
+    publish_order(io, o->id, true);
+    publish_balances(svc, io);
     return RT_OK;
 fail:
-    rt_db_rollback(svc->db);
+    rt_db_rollback(io->db);
     return rc;
 }
 
-/* ---- one signal ------------------------------------------------------------------------- */
+int tr_svc_place(tr_svc_t *svc, tr_io_t *io, const tr_intent_t *intent, tr_decision_t *d)
+{
+    int rc;
+    if ((rc = rt_db_begin(io->db)) != 0)
+        return rc;
+    if ((rc = decide(svc, io, intent, d)) != 0)
+        goto fail;
+    if (!d->accept) {
+        rt_db_rollback(io->db); /* a refused manual order writes nothing */
+        return RT_OK;
+    }
+    if ((rc = tr_store_order_insert(io->db, &d->order, true)) != 0)
+        goto fail;
+    if ((rc = rt_db_commit(io->db)) != 0)
+        return rc;
+    publish_order(io, d->order.id, false);
+    fault_point(svc, "after_order_commit");
+    return execute_demo(svc, io, &d->order);
+fail:
+    rt_db_rollback(io->db);
+    return rc;
+}
+
+/* ---- one signal ----------------------------------------------------------------------------- */
 
 /* Handles one stream entry. Returns 0 when it may be acknowledged (done, duplicate, malformed),
  * a negative code when it must stay pending (database down...). */
 static int handle_entry(tr_svc_t *svc, const rt_bus_entry_t *e)
 {
     int rc;
+    tr_io_t *io = &svc->io;
+    int64_t t0 = rt_time_mono_ns();
     rt_signal_t s;
-    char meta[META_JSON_CAP], why[256];
+    rt_msg_error_t err;
     if (e->nfields == 0)
         return RT_OK; /* trimmed while pending */
-    if (parse_signal(e->data, e->data_len, &s, meta, sizeof meta, why, sizeof why) != 0) {
+    if (!e->data || rt_msg_signal_parse(e->data, e->data_len, &s, &err) != 0) {
         /* not recordable in `signals` (its columns need a valid id, symbol and price):
            logged loudly and acknowledged, never retried */
-        rt_log_warn("service", "malformed signal dropped entry=%s why=%s", e->id, why);
+        rt_counter_inc(svc->m.signals_malformed);
+        rt_log_warn("service", "malformed signal dropped entry=%s field=%s why=%s", e->id,
+                    e->data ? err.field : "data", e->data ? err.text : "no data field");
         return RT_OK;
     }
+    rt_jsonw_t mw;
+    rt_jsonw_init(&mw);
     bool demo = svc->cfg.trading_mode == TR_MODE_DEMO;
-    if ((rc = rt_db_begin(svc->db)) != 0)
-        return rc;
+    tr_intent_t in;
+    tr_decision_t d;
+    memset(&in, 0, sizeof in);
+    if ((rc = meta_json(&s, &mw)) != 0)
+        goto out;
+    if ((rc = rt_db_begin(io->db)) != 0)
+        goto out;
     bool inserted = false;
-    if ((rc = tr_store_signal_insert(svc->db, &s, meta, demo, &inserted)) != 0)
+    if ((rc = tr_store_signal_insert(io->db, &s, rt_jsonw_data(&mw), demo, &inserted)) != 0)
         goto fail;
     if (!inserted) {
-        rt_db_rollback(svc->db);
+        rt_db_rollback(io->db);
+        rt_counter_inc(svc->m.signals_duplicate);
         rt_log_info("service", "duplicate signal ignored id=%s entry=%s", s.id, e->id);
-        return RT_OK;
+        goto out;
     }
-    decision_t d;
-    if ((rc = decide(svc, &s, &d)) != 0)
+    rt_str_copy(in.symbol, sizeof in.symbol, s.symbol);
+    rt_str_copy(in.strategy, sizeof in.strategy, s.strategy);
+    rt_str_copy(in.signal_id, sizeof in.signal_id, s.id);
+    in.side = s.side;
+    in.ref_price = s.price;
+    in.stop_loss = s.stop_loss;
+    in.take_profit = s.take_profit;
+    rt_str_copy(in.reason, sizeof in.reason, s.side == RT_SIDE_BUY ? "entry" : "exit");
+    if ((rc = decide(svc, io, &in, &d)) != 0)
         goto fail;
     if (d.accept) {
-        if ((rc = tr_store_order_insert(svc->db, &d.order, demo)) != 0)
+        if ((rc = tr_store_order_insert(io->db, &d.order, demo)) != 0)
             goto fail;
-        rc =
-            tr_store_signal_outcome(svc->db, s.id, "accepted", NULL, NULL, d.order.client_order_id);
+        rc = tr_store_signal_outcome(io->db, s.id, "accepted", NULL, NULL, d.order.client_order_id);
     } else {
-        rc = tr_store_signal_outcome(svc->db, s.id, "rejected", d.code, d.reason, NULL);
+        rc = tr_store_signal_outcome(io->db, s.id, "rejected", d.code, d.reason, NULL);
     }
     if (rc != 0)
         goto fail;
-    if ((rc = rt_db_commit(svc->db)) != 0)
-        return rc;
+    if ((rc = rt_db_commit(io->db)) != 0)
+        goto out;
     if (!d.accept) {
+        rt_counter_inc(svc->m.signals_rejected);
         rt_log_info("service", "signal rejected id=%s code=%s", s.id, d.code);
-        char buf[512], r[2 * TR_REASON_CAP], sid[2 * RT_ID_CAP];
-        rt_str_escape(r, sizeof r, d.reason, strlen(d.reason));
-        rt_str_escape(sid, sizeof sid, s.id, strlen(s.id));
-        int n = snprintf(buf, sizeof buf,
-                         "{\"type\":\"signal\",\"id\":\"%s\",\"outcome\":\"rejected\","
-                         "\"reason_code\":\"%s\",\"reason\":\"%s\"}",
-                         sid, d.code, r);
-        if (n > 0 && (size_t)n < sizeof buf)
-            publish(svc, TR_SVC_EVENTS, buf);
-        return RT_OK;
+        goto out;
     }
-    publish_order_event(svc, &d.order, "PENDING", NULL, 0);
+    rt_counter_inc(svc->m.signals_accepted);
+    rt_histogram_observe(svc->m.signal_to_order, (double)(rt_time_mono_ns() - t0) / 1e9);
+    publish_order(io, d.order.id, false);
     fault_point(svc, "after_order_commit");
-    return execute_demo(svc, &d.order);
+    rc = execute_demo(svc, io, &d.order);
+    goto out;
 fail:
-    rt_db_rollback(svc->db);
+    rt_db_rollback(io->db);
+out:
+    rt_jsonw_cleanup(&mw);
     return rc;
 }
 
@@ -470,17 +517,42 @@ static void handle_batch(tr_svc_t *svc, rt_bus_entry_t *entries, size_t n)
         if (rc != 0) {
             rt_log_error("service", "signal left pending entry=%s err=%s", entries[i].id,
                          rt_strerror(rc));
-            continue; /* claimed again at the next start or by the periodic reclaim */
+            continue; /* claimed again by the periodic reclaim or the next start */
         }
         fault_point(svc, "before_ack");
         const char *ids[] = {entries[i].id};
-        rc = rt_bus_xack(svc->bus, svc->cfg.stream, TR_SVC_GROUP, ids, 1);
+        rc = rt_bus_xack(svc->io.bus, svc->cfg.stream, TR_SVC_GROUP, ids, 1);
         if (rc < 0)
             rt_log_warn("service", "xack failed entry=%s err=%s", entries[i].id, rt_strerror(rc));
     }
 }
 
-/* ---- recovery ----------------------------------------------------------------------------- */
+/* ---- market data ----------------------------------------------------------------------------- */
+
+static void on_market(void *ud, const char *pattern, const char *channel, const char *payload,
+                      size_t len)
+{
+    tr_svc_t *svc = ud;
+    (void)pattern;
+    rt_msg_error_t err;
+    if (strncmp(channel, "market:ticker:", 14) == 0) {
+        rt_ticker_t t;
+        if (rt_msg_ticker_parse(payload, len, &t, &err) != 0) {
+            rt_log_warn("service", "malformed ticker dropped channel=%s why=%s", channel, err.text);
+            return;
+        }
+        price_set(svc, t.symbol, t.price, t.event_time);
+    } else if (strncmp(channel, "market:data:", 12) == 0) {
+        rt_candle_t c;
+        if (rt_msg_candle_parse(payload, len, &c, &err) != 0) {
+            rt_log_warn("service", "malformed candle dropped channel=%s why=%s", channel, err.text);
+            return;
+        }
+        price_set(svc, c.symbol, c.close, c.close_time);
+    }
+}
+
+/* ---- recovery -------------------------------------------------------------------------------- */
 
 static int resolve_pending_orders(tr_svc_t *svc)
 {
@@ -488,10 +560,12 @@ static int resolve_pending_orders(tr_svc_t *svc)
     size_t n = 0;
     if (!pending)
         return RT_ENOMEM;
-    int rc = tr_store_pending_orders(svc->db, true, pending, PENDING_MAX, &n);
+    int rc = tr_store_pending_orders(svc->io.db, true, pending, PENDING_MAX, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rt_log_warn("service", "resolving order left pending coid=%s", pending[i].client_order_id);
-        rc = execute_demo(svc, &pending[i]);
+        if (pending[i].ref_price <= 0)
+            tr_svc_price(svc, pending[i].symbol, &pending[i].ref_price);
+        rc = execute_demo(svc, &svc->io, &pending[i]);
     }
     free(pending);
     return rc;
@@ -504,7 +578,7 @@ static int claim_pending(tr_svc_t *svc)
         rt_bus_entry_t *entries = NULL;
         size_t n = 0;
         char next[RT_BUS_ID_CAP];
-        int rc = rt_bus_xautoclaim(svc->bus, svc->cfg.stream, TR_SVC_GROUP, svc->cfg.consumer, 0,
+        int rc = rt_bus_xautoclaim(svc->io.bus, svc->cfg.stream, TR_SVC_GROUP, svc->cfg.consumer, 0,
                                    cursor, 100, &entries, &n, next, sizeof next);
         if (rc != 0)
             return rc;
@@ -522,28 +596,37 @@ static int claim_pending(tr_svc_t *svc)
 int tr_svc_run(tr_svc_t *svc)
 {
     int rc;
-    if ((rc = rt_bus_group_create(svc->bus, svc->cfg.stream, TR_SVC_GROUP, "0")) != 0)
+    if ((rc = rt_bus_group_create(svc->io.bus, svc->cfg.stream, TR_SVC_GROUP, "0")) != 0)
+        return rc;
+    if ((rc = rt_bus_sub_psubscribe(svc->sub, "market:ticker:*")) != 0 ||
+        (rc = rt_bus_sub_psubscribe(svc->sub, "market:data:*")) != 0)
         return rc;
     if (svc->cfg.trading_mode == TR_MODE_DEMO &&
-        (rc = tr_store_seed_balances(svc->db, svc->cfg.demo_balances)) != 0)
+        (rc = tr_store_seed_balances(svc->io.db, svc->cfg.demo_balances)) != 0)
         return rc;
     if ((rc = resolve_pending_orders(svc)) != 0)
         return rc;
     if ((rc = claim_pending(svc)) != 0)
         return rc;
-    publish_balances(svc);
+    publish_balances(svc, &svc->io);
+    atomic_store(&svc->db_ok, true);
+    atomic_store(&svc->redis_ok, true);
     rt_log_info("service", "consuming stream=%s group=%s consumer=%s", svc->cfg.stream,
                 TR_SVC_GROUP, svc->cfg.consumer);
     int64_t start = rt_time_mono_ms(), last_claim = start;
     while (!rt_sig_stopping()) {
         if (svc->cfg.run_seconds > 0 && rt_time_mono_ms() - start > svc->cfg.run_seconds * 1000)
             break;
+        rc = rt_bus_sub_poll(svc->sub, 20, on_market, svc);
+        if (rc < 0)
+            rt_log_warn("service", "market data poll failed err=%s", rt_strerror(rc));
         rt_bus_entry_t *entries = NULL;
         size_t n = 0;
-        rc = rt_bus_xreadgroup(svc->bus, svc->cfg.stream, TR_SVC_GROUP, svc->cfg.consumer, ">",
+        rc = rt_bus_xreadgroup(svc->io.bus, svc->cfg.stream, TR_SVC_GROUP, svc->cfg.consumer, ">",
                                READ_COUNT, READ_BLOCK_MS, &entries, &n);
         if (rc == RT_ENOTFOUND) /* stream deleted under us: make the group again */
-            rc = rt_bus_group_create(svc->bus, svc->cfg.stream, TR_SVC_GROUP, "0");
+            rc = rt_bus_group_create(svc->io.bus, svc->cfg.stream, TR_SVC_GROUP, "0");
+        atomic_store(&svc->redis_ok, rc == 0);
         if (rc != 0) {
             rt_log_warn("service", "xreadgroup failed err=%s", rt_strerror(rc));
             rt_time_sleep_ms(200);

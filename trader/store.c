@@ -5,6 +5,7 @@
 
 #include "rt/err.h"
 #include "rt/log.h"
+#include "rt/msg.h"
 #include "rt/str.h"
 #include "tr_svc.h"
 
@@ -134,7 +135,7 @@ int tr_store_order_insert(rt_db_t *db, tr_order_t *o, bool demo)
                        or_null(o->signal_id),
                        o->position_id > 0 ? pos.s : NULL,
                        demo ? "true" : "false",
-                       o->side == RT_SIDE_BUY ? "entry" : "exit"};
+                       o->reason[0] ? o->reason : (o->side == RT_SIDE_BUY ? "entry" : "exit")};
     int rc = rt_db_exec_prepared(
         db,
         "INSERT INTO orders (client_order_id, symbol, side, type, status, quantity, source, "
@@ -334,44 +335,266 @@ out:
     return rc;
 }
 
-int tr_store_balances_json(rt_db_t *db, char **out)
+/* ---- loaders ------------------------------------------------------------------------------ */
+
+#define MS(col) "(extract(epoch FROM " col ") * 1000)::bigint"
+
+static int get_money_opt(const rt_db_result_t *res, int r, int c, rt_money_t *out)
+{
+    if (rt_db_is_null(res, r, c)) {
+        *out = 0;
+        return RT_OK;
+    }
+    return rt_db_get_money(res, r, c, out);
+}
+
+static int get_int_opt(const rt_db_result_t *res, int r, int c, int64_t *out)
+{
+    if (rt_db_is_null(res, r, c)) {
+        *out = 0;
+        return RT_OK;
+    }
+    return rt_db_get_int64(res, r, c, out);
+}
+
+static int get_text(const rt_db_result_t *res, int r, int c, char *buf, size_t cap)
+{
+    if (rt_db_is_null(res, r, c)) {
+        buf[0] = '\0';
+        return RT_OK;
+    }
+    return rt_str_copy(buf, cap, rt_db_get_text(res, r, c));
+}
+
+#define ORDER_COLS                                                                                 \
+    "id, client_order_id, exchange_order_id, symbol, side, type, status, quantity, "               \
+    "quote_quantity, price, filled_quantity, filled_quote_quantity, avg_price, source, strategy, " \
+    "signal_id, position_id, reason, error, demo, " MS("created_at") ", " MS("updated_at")
+
+static int order_row(const rt_db_result_t *res, int r, rt_order_t *out)
+{
+    int rc;
+    rt_order_t o;
+    memset(&o, 0, sizeof o);
+    char side[8], type[8], status[24], source[12];
+    if ((rc = rt_db_get_int64(res, r, 0, &o.id)) != 0 ||
+        (rc = get_text(res, r, 1, o.client_order_id, sizeof o.client_order_id)) != 0 ||
+        (rc = get_int_opt(res, r, 2, &o.exchange_order_id)) != 0 ||
+        (rc = get_text(res, r, 3, o.symbol, sizeof o.symbol)) != 0 ||
+        (rc = get_text(res, r, 4, side, sizeof side)) != 0 ||
+        (rc = get_text(res, r, 5, type, sizeof type)) != 0 ||
+        (rc = get_text(res, r, 6, status, sizeof status)) != 0 ||
+        (rc = get_money_opt(res, r, 7, &o.quantity)) != 0 ||
+        (rc = get_money_opt(res, r, 8, &o.quote_quantity)) != 0 ||
+        (rc = get_money_opt(res, r, 9, &o.price)) != 0 ||
+        (rc = get_money_opt(res, r, 10, &o.filled_quantity)) != 0 ||
+        (rc = get_money_opt(res, r, 11, &o.filled_quote_quantity)) != 0 ||
+        (rc = get_money_opt(res, r, 12, &o.avg_price)) != 0 ||
+        (rc = get_text(res, r, 13, source, sizeof source)) != 0 ||
+        (rc = get_text(res, r, 14, o.strategy, sizeof o.strategy)) != 0 ||
+        (rc = get_text(res, r, 15, o.signal_id, sizeof o.signal_id)) != 0 ||
+        (rc = get_int_opt(res, r, 16, &o.position_id)) != 0 ||
+        (rc = get_text(res, r, 17, o.reason, sizeof o.reason)) != 0 ||
+        (rc = get_text(res, r, 18, o.error, sizeof o.error)) != 0 ||
+        (rc = rt_db_get_bool(res, r, 19, &o.demo)) != 0 ||
+        (rc = rt_db_get_int64(res, r, 20, &o.created_at)) != 0 ||
+        (rc = rt_db_get_int64(res, r, 21, &o.updated_at)) != 0)
+        return rc;
+    if ((rc = rt_side_parse(side, &o.side)) != 0 ||
+        (rc = rt_order_type_parse(type, &o.type)) != 0 ||
+        (rc = rt_order_status_parse(status, &o.status)) != 0 ||
+        (rc = rt_order_source_parse(source, &o.source)) != 0)
+        return rc;
+    *out = o;
+    return RT_OK;
+}
+
+int tr_store_order_get(rt_db_t *db, int64_t id, rt_order_t *out)
 {
     rt_db_result_t *res = NULL;
-    char *buf = NULL;
-    int rc =
-        rt_db_exec(db, "SELECT asset, free, locked, free + locked FROM balances ORDER BY asset", 0,
-                   NULL, &res);
-    if (rc != 0)
-        goto out;
-    size_t cap = 64 + (size_t)rt_db_nrows(res) * 192, len = 0;
-    buf = malloc(cap);
-    if (!buf) {
-        rc = RT_ENOMEM;
-        goto out;
+    int_text_t oid = itext(id);
+    const char *p[] = {oid.s};
+    int rc = rt_db_exec_prepared(db, "SELECT " ORDER_COLS " FROM orders WHERE id = $1", 1, p, &res);
+    if (rc == 0)
+        rc = rt_db_nrows(res) == 1 ? order_row(res, 0, out) : RT_ENOTFOUND;
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_orders_list(rt_db_t *db, const char *status, const char *symbol, int64_t limit,
+                         int64_t offset, rt_order_t *out, size_t *n)
+{
+    rt_db_result_t *res = NULL;
+    int_text_t lim = itext(limit), off = itext(offset);
+    const char *p[] = {or_null(status), or_null(symbol), lim.s, off.s};
+    int rc = rt_db_exec(db,
+                        "SELECT " ORDER_COLS " FROM orders WHERE ($1::text IS NULL OR status = $1) "
+                        "AND ($2::text IS NULL OR symbol = $2) ORDER BY id DESC LIMIT $3 OFFSET $4",
+                        4, p, &res);
+    size_t k = 0;
+    for (int r = 0; rc == 0 && r < rt_db_nrows(res) && k < (size_t)limit; r++)
+        if ((rc = order_row(res, r, &out[k])) == 0)
+            k++;
+    if (rc == 0)
+        *n = k;
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_trades_of_order(rt_db_t *db, int64_t order_id, rt_trade_t *out, size_t cap, size_t *n)
+{
+    rt_db_result_t *res = NULL;
+    int_text_t oid = itext(order_id);
+    const char *p[] = {oid.s};
+    int rc = rt_db_exec_prepared(
+        db,
+        "SELECT id, order_id, client_order_id, symbol, side, status, price, quantity, "
+        "quote_quantity, fee, fee_asset, role, strategy, position_id, exchange_trade_id, demo, " MS(
+            "timestamp") " FROM trades WHERE order_id = $1 ORDER BY id",
+        1, p, &res);
+    size_t k = 0;
+    for (int r = 0; rc == 0 && r < rt_db_nrows(res) && k < cap; r++) {
+        rt_trade_t t;
+        memset(&t, 0, sizeof t);
+        char side[8], status[24], role[8];
+        if ((rc = rt_db_get_int64(res, r, 0, &t.id)) != 0 ||
+            (rc = get_int_opt(res, r, 1, &t.order_id)) != 0 ||
+            (rc = get_text(res, r, 2, t.client_order_id, sizeof t.client_order_id)) != 0 ||
+            (rc = get_text(res, r, 3, t.symbol, sizeof t.symbol)) != 0 ||
+            (rc = get_text(res, r, 4, side, sizeof side)) != 0 ||
+            (rc = get_text(res, r, 5, status, sizeof status)) != 0 ||
+            (rc = rt_db_get_money(res, r, 6, &t.price)) != 0 ||
+            (rc = rt_db_get_money(res, r, 7, &t.quantity)) != 0 ||
+            (rc = rt_db_get_money(res, r, 8, &t.quote_quantity)) != 0 ||
+            (rc = rt_db_get_money(res, r, 9, &t.fee)) != 0 ||
+            (rc = get_text(res, r, 10, t.fee_asset, sizeof t.fee_asset)) != 0 ||
+            (rc = get_text(res, r, 11, role, sizeof role)) != 0 ||
+            (rc = get_text(res, r, 12, t.strategy, sizeof t.strategy)) != 0 ||
+            (rc = get_int_opt(res, r, 13, &t.position_id)) != 0 ||
+            (rc = get_int_opt(res, r, 14, &t.exchange_trade_id)) != 0 ||
+            (rc = rt_db_get_bool(res, r, 15, &t.demo)) != 0 ||
+            (rc = rt_db_get_int64(res, r, 16, &t.timestamp)) != 0)
+            break;
+        if ((rc = rt_side_parse(side, &t.side)) != 0 ||
+            (rc = rt_order_status_parse(status, &t.status)) != 0)
+            break;
+        t.role = strcmp(role, "MAKER") == 0 ? RT_ROLE_MAKER : RT_ROLE_TAKER;
+        out[k++] = t;
     }
-    buf[len++] = '[';
-    for (int r = 0; r < rt_db_nrows(res); r++) {
-        rt_money_t m[3];
-        for (int c = 0; c < 3; c++)
-            if ((rc = rt_db_get_money(res, r, c + 1, &m[c])) != 0)
-                goto out;
-        money_text_t f = mtext(m[0]), l = mtext(m[1]), t = mtext(m[2]);
-        /* asset names are checked by the table (^[A-Z0-9]{1,16}$): nothing to escape */
-        int n = snprintf(buf + len, cap - len,
-                         "%s{\"asset\":\"%s\",\"free\":%s,\"locked\":%s,\"total\":%s}",
-                         r ? "," : "", rt_db_get_text(res, r, 0), f.s, l.s, t.s);
-        if (n < 0 || (size_t)n >= cap - len) {
-            rc = RT_ETOOBIG;
-            goto out;
-        }
-        len += (size_t)n;
+    if (rc == 0)
+        *n = k;
+    rt_db_result_free(res);
+    return rc;
+}
+
+#define POSITION_COLS                                                                              \
+    "id, symbol, strategy, status, entry_price, quantity, initial_quantity, stop_loss, "           \
+    "take_profit, trailing_active, highest_price, trailing_stop, partial_taken, breakeven_armed, " \
+    "exit_price, realized_pnl, fees, demo, " MS("opened_at") ", " MS(                              \
+        "closed_at") ", exit_reason, " MS("updated_at")
+
+static int position_row(const rt_db_result_t *res, int r, rt_position_t *out)
+{
+    int rc;
+    rt_position_t p;
+    memset(&p, 0, sizeof p);
+    char status[8];
+    if ((rc = rt_db_get_int64(res, r, 0, &p.id)) != 0 ||
+        (rc = get_text(res, r, 1, p.symbol, sizeof p.symbol)) != 0 ||
+        (rc = get_text(res, r, 2, p.strategy, sizeof p.strategy)) != 0 ||
+        (rc = get_text(res, r, 3, status, sizeof status)) != 0 ||
+        (rc = rt_db_get_money(res, r, 4, &p.entry_price)) != 0 ||
+        (rc = rt_db_get_money(res, r, 5, &p.quantity)) != 0 ||
+        (rc = rt_db_get_money(res, r, 6, &p.initial_quantity)) != 0 ||
+        (rc = get_money_opt(res, r, 7, &p.stop_loss)) != 0 ||
+        (rc = get_money_opt(res, r, 8, &p.take_profit)) != 0 ||
+        (rc = rt_db_get_bool(res, r, 9, &p.trailing_active)) != 0 ||
+        (rc = get_money_opt(res, r, 10, &p.highest_price)) != 0 ||
+        (rc = get_money_opt(res, r, 11, &p.trailing_stop)) != 0 ||
+        (rc = rt_db_get_bool(res, r, 12, &p.partial_taken)) != 0 ||
+        (rc = rt_db_get_bool(res, r, 13, &p.breakeven_armed)) != 0 ||
+        (rc = get_money_opt(res, r, 14, &p.exit_price)) != 0 ||
+        (rc = rt_db_get_money(res, r, 15, &p.realized_pnl)) != 0 ||
+        (rc = rt_db_get_money(res, r, 16, &p.fees)) != 0 ||
+        (rc = rt_db_get_bool(res, r, 17, &p.demo)) != 0 ||
+        (rc = rt_db_get_int64(res, r, 18, &p.opened_at)) != 0 ||
+        (rc = get_int_opt(res, r, 19, &p.closed_at)) != 0 ||
+        (rc = get_text(res, r, 20, p.exit_reason, sizeof p.exit_reason)) != 0 ||
+        (rc = rt_db_get_int64(res, r, 21, &p.updated_at)) != 0)
+        return rc;
+    if ((rc = rt_position_status_parse(status, &p.status)) != 0)
+        return rc;
+    *out = p;
+    return RT_OK;
+}
+
+int tr_store_position_get(rt_db_t *db, int64_t id, rt_position_t *out)
+{
+    rt_db_result_t *res = NULL;
+    int_text_t pid = itext(id);
+    const char *p[] = {pid.s};
+    int rc = rt_db_exec_prepared(db, "SELECT " POSITION_COLS " FROM positions WHERE id = $1", 1, p,
+                                 &res);
+    if (rc == 0)
+        rc = rt_db_nrows(res) == 1 ? position_row(res, 0, out) : RT_ENOTFOUND;
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_open_positions(rt_db_t *db, rt_position_t *out, size_t cap, size_t *n)
+{
+    rt_db_result_t *res = NULL;
+    int rc = rt_db_exec_prepared(
+        db, "SELECT " POSITION_COLS " FROM positions WHERE status = 'open' ORDER BY id", 0, NULL,
+        &res);
+    size_t k = 0;
+    for (int r = 0; rc == 0 && r < rt_db_nrows(res) && k < cap; r++)
+        if ((rc = position_row(res, r, &out[k])) == 0)
+            k++;
+    if (rc == 0)
+        *n = k;
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_position_exit_state(rt_db_t *db, const rt_position_t *p)
+{
+    int_text_t pid = itext(p->id);
+    money_text_t sl = mtext(p->stop_loss), hi = mtext(p->highest_price),
+                 ts = mtext(p->trailing_stop);
+    const char *v[] = {pid.s,
+                       p->stop_loss > 0 ? sl.s : NULL,
+                       p->trailing_active ? "true" : "false",
+                       p->highest_price > 0 ? hi.s : NULL,
+                       p->trailing_stop > 0 ? ts.s : NULL,
+                       p->partial_taken ? "true" : "false",
+                       p->breakeven_armed ? "true" : "false"};
+    return rt_db_exec_prepared(db,
+                               "UPDATE positions SET stop_loss = $2, trailing_active = $3, "
+                               "highest_price = $4, trailing_stop = $5, partial_taken = $6, "
+                               "breakeven_armed = $7 WHERE id = $1 AND status = 'open'",
+                               7, v, NULL);
+}
+
+int tr_store_balances(rt_db_t *db, rt_balance_t *out, size_t cap, size_t *n)
+{
+    rt_db_result_t *res = NULL;
+    int rc = rt_db_exec_prepared(
+        db, "SELECT asset, free, locked, free + locked FROM balances ORDER BY asset", 0, NULL,
+        &res);
+    size_t k = 0;
+    for (int r = 0; rc == 0 && r < rt_db_nrows(res) && k < cap; r++) {
+        rt_balance_t b;
+        memset(&b, 0, sizeof b);
+        if ((rc = get_text(res, r, 0, b.asset, sizeof b.asset)) != 0 ||
+            (rc = rt_db_get_money(res, r, 1, &b.free)) != 0 ||
+            (rc = rt_db_get_money(res, r, 2, &b.locked)) != 0 ||
+            (rc = rt_db_get_money(res, r, 3, &b.total)) != 0)
+            break;
+        out[k++] = b;
     }
-    buf[len++] = ']';
-    buf[len] = '\0';
-    *out = buf;
-    buf = NULL;
-out:
-    free(buf);
+    if (rc == 0)
+        *n = k;
     rt_db_result_free(res);
     return rc;
 }

@@ -4,13 +4,18 @@
 #ifndef TR_SVC_H
 #define TR_SVC_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "rt/bus.h"
 #include "rt/db.h"
+#include "rt/http.h"
+#include "rt/metrics.h"
 #include "rt/money.h"
+#include "rt/msg.h"
 #include "rt/types.h"
 
 #define TR_SVC_GROUP "trader"
@@ -38,8 +43,9 @@ typedef struct {
     int port;
     char api_token[128];
     char consumer[64];
-    char stream[128]; /* the signals stream, "signals" (tests use their own) */
-    char fault[32];   /* test hook: "after_order_commit" kills the process at that point */
+    char quote_asset[TR_ASSET_NAME_CAP]; /* what balances are valued in */
+    char stream[128];                    /* the signals stream, "signals" (tests use their own) */
+    char fault[32]; /* test hook: "after_order_commit" kills the process at that point */
     char log_level[16];
     int64_t run_seconds; /* 0: until SIGTERM; else stop by itself after that long */
 } tr_svc_config_t;
@@ -57,6 +63,7 @@ typedef struct {
     rt_money_t stop_loss;       /* 0: none */
     rt_money_t take_profit;     /* 0: none */
     int64_t position_id;        /* SELL: the position it closes; 0 otherwise */
+    char reason[64];            /* why it is placed: entry, exit, manual, stop_loss... */
 } tr_order_t;
 
 /* A demo fill, computed by exec_demo.c. */
@@ -77,11 +84,69 @@ typedef struct {
     rt_money_t fees;
 } tr_store_position_t;
 
+/* A connection pair: one thread uses one at a time. */
+typedef struct {
+    rt_db_t *db;
+    rt_bus_t *bus;
+} tr_io_t;
+
+#define TR_PRICES_MAX 256
+
+/* Latest prices from market:ticker:* and market:data:* (written by the loop, read by the API:
+ * guarded by lock). */
+typedef struct {
+    pthread_mutex_t lock;
+    size_t n;
+    struct {
+        char symbol[RT_SYMBOL_CAP];
+        rt_money_t price;
+        int64_t time_ms;
+    } at[TR_PRICES_MAX];
+} tr_prices_t;
+
+/* Metric series the service updates. */
+typedef struct {
+    rt_series_t *signals_accepted, *signals_rejected, *signals_duplicate, *signals_malformed;
+    rt_series_t *orders_filled, *orders_failed, *fills;
+    rt_series_t *signal_to_order, *order_to_commit; /* seconds */
+} tr_svc_metrics_t;
+
+/* What an order is asked for, by a signal, the API or the position manager. */
+typedef struct {
+    char symbol[RT_SYMBOL_CAP];
+    rt_side_t side;
+    char strategy[RT_NAME_CAP]; /* "" = manual */
+    char signal_id[RT_ID_CAP];  /* "" = none */
+    rt_money_t quantity;        /* base; 0 = from the sizing rule (or quote_quantity) */
+    rt_money_t quote_quantity;  /* quote to spend; 0 = none */
+    rt_money_t ref_price;       /* price to fill from (signal price or latest price) */
+    rt_money_t stop_loss, take_profit;
+    int64_t position_id; /* SELL: this position (0: the strategy's open one) */
+    char reason[64];     /* entry, exit, manual, stop_loss, take_profit, trailing_stop... */
+} tr_intent_t;
+
+/* The risk decision: accept with the order to place, or reject with a code and a sentence. */
+typedef struct {
+    bool accept;
+    char code[48];
+    char reason[TR_REASON_CAP];
+    tr_order_t order;
+} tr_decision_t;
+
 /* The service's one context. */
 typedef struct {
     tr_svc_config_t cfg;
-    rt_bus_t *bus;
-    rt_db_t *db;
+    tr_io_t io;     /* the consumer loop's */
+    tr_io_t api_io; /* the API handlers', under api_lock */
+    pthread_mutex_t api_lock;
+    rt_bus_sub_t *sub; /* market data for exits and prices */
+    rt_metrics_t *metrics;
+    tr_svc_metrics_t m;
+    rt_http_server_t *http;
+    tr_prices_t prices;
+    atomic_bool paused;
+    atomic_uint_fast64_t manual_seq;
+    atomic_bool db_ok, redis_ok;
 } tr_svc_t;
 
 /* ---- exec_demo.c ---------------------------------------------------------------------- */
@@ -128,18 +193,51 @@ int tr_store_trade_insert(rt_db_t *db, const tr_order_t *o, const tr_exec_fill_t
 /** Marks the order FILLED with its fill. */
 int tr_store_order_filled(rt_db_t *db, const tr_order_t *o, const tr_exec_fill_t *f,
                           int64_t position_id);
+/** Loads an order row. RT_ENOTFOUND when absent. */
+int tr_store_order_get(rt_db_t *db, int64_t id, rt_order_t *out);
+/** Loads up to cap trades of an order; *n gets how many. */
+int tr_store_trades_of_order(rt_db_t *db, int64_t order_id, rt_trade_t *out, size_t cap, size_t *n);
+/** Loads a position row. RT_ENOTFOUND when absent. */
+int tr_store_position_get(rt_db_t *db, int64_t id, rt_position_t *out);
+/** Loads up to cap orders, newest first, filtered by status and symbol ("" = any), skipping
+ *  offset rows; *n gets how many. */
+int tr_store_orders_list(rt_db_t *db, const char *status, const char *symbol, int64_t limit,
+                         int64_t offset, rt_order_t *out, size_t *n);
+/** Loads up to cap balances; *n gets how many. */
+int tr_store_balances(rt_db_t *db, rt_balance_t *out, size_t cap, size_t *n);
+/** Loads up to cap open positions; *n gets how many. */
+int tr_store_open_positions(rt_db_t *db, rt_position_t *out, size_t cap, size_t *n);
+/** Writes the exit state of a position (stop, trailing, flags). */
+int tr_store_position_exit_state(rt_db_t *db, const rt_position_t *p);
 /** Marks the order REJECTED with error text. */
 int tr_store_order_failed(rt_db_t *db, int64_t id, const char *error);
 /** Loads up to cap orders left PENDING (demo ones when demo) with their reference price;
  *  *n gets how many. */
 int tr_store_pending_orders(rt_db_t *db, bool demo, tr_order_t *out, size_t cap, size_t *n);
-/** All balances as a JSON array text [{asset, free, locked, total}] (malloc'd, caller frees). */
-int tr_store_balances_json(rt_db_t *db, char **out);
 
 /* ---- service.c ---------------------------------------------------------------------- */
+
+/** Runs the risk decision for intent and, when accepted, commits the order row, executes it
+ *  (demo) and commits its fill. The whole of it happens on io. On success *d tells the
+ *  decision (when accepted, d->order.id is the committed order). A refusal writes nothing
+ *  (manual) and returns 0 with d->accept false. Returns a negative code on a database or bus
+ *  failure. */
+int tr_svc_place(tr_svc_t *svc, tr_io_t *io, const tr_intent_t *intent, tr_decision_t *d);
+
+/** The latest price of symbol (from tickers and candles); RT_ENOTFOUND when none yet. */
+int tr_svc_price(tr_svc_t *svc, const char *symbol, rt_money_t *out);
+
+/** Publishes the risk state (paused / resumed) on trader:events. */
+void tr_svc_publish_risk(tr_svc_t *svc, tr_io_t *io, const char *reason);
 
 /** Connects, recovers (pending orders, pending stream entries) and runs the consumer loop
  *  until the stop flag. Returns 0 on a clean stop, a negative code when it cannot run. */
 int tr_svc_run(tr_svc_t *svc);
+
+/* ---- api.c -------------------------------------------------------------------------- */
+
+/** Creates and starts the REST server on cfg.port (write routes only when API_TOKEN is set).
+ *  Returns 0 or the server's error. */
+int tr_api_start(tr_svc_t *svc);
 
 #endif

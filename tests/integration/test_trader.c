@@ -55,6 +55,8 @@ typedef struct {
     rt_db_t *db;
     rt_bus_t *bus;
     pid_t trader;
+    int http_port;
+    char token[40];
 } world_t;
 
 static void conninfo(const world_t *w, const char *db, char *buf, size_t cap)
@@ -81,6 +83,8 @@ static int setup(void **state)
     seq++;
     snprintf(w->dbname, sizeof w->dbname, "rt_test_trader_%ld_%u", (long)getpid(), seq);
     snprintf(w->stream, sizeof w->stream, "signals:test:%ld:%u", (long)getpid(), seq);
+    w->http_port = 20000 + (int)((getpid() * 16 + (long)seq) % 9000);
+    snprintf(w->token, sizeof w->token, "test-token-%ld-%u", (long)getpid(), seq);
 
     char ci[512], sql[160];
     rt_db_opts_t opts = {.attempts = 3, .backoff_ms = 100};
@@ -159,6 +163,10 @@ static void start_trader(world_t *w, const char *fault)
         setenv("DEMO_FEE_RATE", "0.001", 1);
         setenv("DEMO_SLIPPAGE_BPS", "5", 1);
         setenv("TRADER_STREAM", w->stream, 1);
+        char port[16];
+        snprintf(port, sizeof port, "%d", w->http_port);
+        setenv("TRADER_PORT", port, 1);
+        setenv("API_TOKEN", w->token, 1);
         setenv("TRADER_FAULT", fault, 1);
         setenv("TRADER_RUN_SECONDS", "60", 1); /* never outlives a broken test */
         setenv("LOG_LEVEL", "INFO", 1);

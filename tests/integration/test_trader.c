@@ -16,12 +16,14 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include "rt/bus.h"
 #include "rt/db.h"
 #include "rt/db_migrate.h"
 #include "rt/err.h"
 #include "rt/money.h"
+#include "rt/msg.h"
 #include "rt/str.h"
 #include "rt/time.h"
 #include "rt_test.h"
@@ -261,9 +263,11 @@ static rt_money_t m(const char *s)
     return v;
 }
 
-/* The books after one BUY of 0.001 BTC at 50000 with 5 bps slippage and a 0.1% fee. */
-static void check_one_buy(world_t *w)
+/* The books after one BUY of 0.001 BTC at 50000 with 5 bps slippage and a 0.1% fee, placed by
+ * a strategy's signal or by hand ("manual"). */
+static void check_one_buy_at(world_t *w, const char *source)
 {
+    bool manual = strcmp(source, "manual") == 0;
     assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 1);
     assert_int_equal(query_int(w, "SELECT count(*) FROM trades"), 1);
     assert_int_equal(query_int(w, "SELECT count(*) FROM positions WHERE status = 'open'"), 1);
@@ -288,6 +292,13 @@ static void check_one_buy(world_t *w)
     ASSERT_MONEY(qty, query_money(w, "SELECT free FROM balances WHERE asset='BTC'"));
     ASSERT_MONEY(qty, query_money(w, "SELECT quantity FROM positions"));
     ASSERT_MONEY(m("50025"), query_money(w, "SELECT entry_price FROM positions"));
+    if (manual) {
+        assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE source = 'manual' AND "
+                                      "strategy IS NULL AND signal_id IS NULL"),
+                         1);
+        assert_int_equal(query_int(w, "SELECT count(*) FROM positions WHERE strategy IS NULL"), 1);
+        return;
+    }
     ASSERT_MONEY(m("49000"), query_money(w, "SELECT stop_loss FROM positions"));
     assert_int_equal(query_int(w, "SELECT count(*) FROM signals WHERE outcome = 'accepted' AND "
                                   "client_order_id = (SELECT client_order_id FROM orders)"),
@@ -295,6 +306,11 @@ static void check_one_buy(world_t *w)
     assert_int_equal(query_int(w, "SELECT count(*) FROM trades t JOIN orders o ON o.id = "
                                   "t.order_id AND o.position_id = t.position_id"),
                      1);
+}
+
+static void check_one_buy(world_t *w)
+{
+    check_one_buy_at(w, "strategy");
 }
 
 static void test_signal_becomes_order_trade_position(void **state)
@@ -416,6 +432,230 @@ static void test_insufficient_balance(void **state)
     ASSERT_MONEY(m("10000"), query_money(w, "SELECT free FROM balances WHERE asset='USDC'"));
 }
 
+/* ---- REST API ------------------------------------------------------------------------------ */
+
+typedef struct {
+    char *data;
+    size_t len;
+} body_t;
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    body_t *b = ud;
+    size_t add = size * n;
+    char *grown = realloc(b->data, b->len + add + 1);
+    if (!grown)
+        return 0;
+    memcpy(grown + b->len, p, add);
+    b->data = grown;
+    b->len += add;
+    b->data[b->len] = '\0';
+    return add;
+}
+
+/* One request to the trader's API; returns the status, *resp (malloc'd, may be NULL) the body. */
+static long http(world_t *w, const char *method, const char *path, const char *body, size_t len,
+                 bool auth, char **resp)
+{
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    char url[256], hdr[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", w->http_port, path);
+    snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", w->token);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    if (auth)
+        h = curl_slist_append(h, hdr);
+    body_t b = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+    }
+    long status = 0;
+    CURLcode cc = curl_easy_perform(c);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (resp)
+        *resp = b.data;
+    else
+        free(b.data);
+    return status;
+}
+
+static long post_trade(world_t *w, const char *body, char **resp)
+{
+    return http(w, "POST", "/trade", body, strlen(body), true, resp);
+}
+
+static void wait_healthy(world_t *w)
+{
+    for (int i = 0; i < 300; i++) {
+        if (http(w, "GET", "/health", NULL, 0, false, NULL) == 200)
+            return;
+        rt_time_sleep_ms(50);
+    }
+    fail_msg("rt-trader's /health did not answer 200 within 15 s");
+}
+
+static void expect_status(world_t *w, long want, const char *body)
+{
+    char *resp = NULL;
+    long got = post_trade(w, body, &resp);
+    if (got != want)
+        fail_msg("POST /trade %.120s: expected %ld, got %ld: %s", body, want, got,
+                 resp ? resp : "");
+    if (want >= 400 && (!resp || !strstr(resp, "\"error\"")))
+        fail_msg("POST /trade %.120s: no error body: %s", body, resp ? resp : "");
+    free(resp);
+}
+
+static void test_api_bad_input_writes_nothing(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "");
+    wait_healthy(w);
+    const char *good = "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.001}";
+    assert_int_equal(http(w, "POST", "/trade", good, strlen(good), false, NULL), 401);
+    static const char *const bad[] = {
+        "not json",
+        "[1,2]",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.001,\"extra\":1}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":\"abc\"}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":true}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":-1}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":NaN}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.000000001}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":\"0.123456789\"}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":1e999}",
+        "{\"symbol\":\"BTC'; DROP TABLE orders;--\",\"side\":\"BUY\",\"quantity\":0.001}",
+        "{\"symbol\":\"btcusdc\",\"side\":\"BUY\",\"quantity\":0.001}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"HOLD\",\"quantity\":0.001}",
+        "{\"symbol\":\"BTCUSDC\",\"quantity\":0.001}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\"}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":1,\"quote_quantity\":5}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":1,\"type\":\"STOP\"}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":1,\"type\":\"LIMIT\"}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":1,\"price\":5}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":1,\"stop_loss\":-5}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_status(w, 400, bad[i]);
+    /* 1 MB body: refused by the size limit */
+    size_t big_len = 1024 * 1024;
+    char *big = malloc(big_len + 1);
+    assert_non_null(big);
+    memset(big, ' ', big_len);
+    big[0] = '{';
+    big[big_len - 1] = '}';
+    big[big_len] = '\0';
+    assert_int_equal(http(w, "POST", "/trade", big, big_len, true, NULL), 413);
+    free(big);
+    /* well-formed but refused: unknown quote asset, no price known yet */
+    expect_status(w, 422, "{\"symbol\":\"BTCXYZ\",\"side\":\"BUY\",\"quantity\":0.001}");
+    expect_status(w, 422, good);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 0);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM trades"), 0);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM positions"), 0);
+    ASSERT_MONEY(m("10000"), query_money(w, "SELECT free FROM balances WHERE asset='USDC'"));
+}
+
+static void publish_ticker(world_t *w, const char *price)
+{
+    char json[160];
+    snprintf(json, sizeof json, "{\"symbol\":\"BTCUSDC\",\"price\":%s,\"event_time\":%lld}", price,
+             (long long)rt_time_now_ms());
+    assert_true(rt_bus_publish(w->bus, "market:ticker:BTCUSDC", json, strlen(json)) >= 0);
+}
+
+static void test_api_manual_trade(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "");
+    wait_healthy(w);
+    const char *buy = "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.001}";
+    char *resp = NULL;
+    long st = 0;
+    for (int i = 0; i < 100 && st != 201; i++) {
+        publish_ticker(w, "50000");
+        rt_time_sleep_ms(30);
+        free(resp);
+        resp = NULL;
+        st = post_trade(w, buy, &resp);
+        if (st != 201 && st != 422)
+            fail_msg("POST /trade: %ld %s", st, resp ? resp : "");
+    }
+    if (st != 201)
+        fail_msg("POST /trade never accepted: %s", resp ? resp : "");
+    assert_non_null(strstr(resp, "\"status\":\"FILLED\""));
+    assert_non_null(strstr(resp, "\"source\":\"manual\""));
+    assert_non_null(strstr(resp, "\"fills\":[{"));
+    assert_non_null(strstr(resp, "\"price\":50025"));
+    free(resp);
+    check_one_buy_at(w, "manual");
+
+    /* the same BUY again: already in position -> 422, nothing written */
+    expect_status(w, 422, buy);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 1);
+
+    /* pause: a BUY is 503; resume */
+    assert_int_equal(http(w, "POST", "/control/pause", "", 0, false, NULL), 401);
+    assert_int_equal(http(w, "POST", "/control/pause", "", 0, true, NULL), 200);
+    expect_status(w, 503, "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.001}");
+    resp = NULL;
+    assert_int_equal(http(w, "GET", "/risk", NULL, 0, false, &resp), 200);
+    assert_non_null(strstr(resp, "\"paused\":true"));
+    free(resp);
+    assert_int_equal(http(w, "POST", "/control/resume", "", 0, true, NULL), 200);
+
+    /* reads */
+    char path[64];
+    int64_t oid = query_int(w, "SELECT id FROM orders");
+    int64_t pid = query_int(w, "SELECT id FROM positions");
+    snprintf(path, sizeof path, "/orders/%lld", (long long)oid);
+    assert_int_equal(http(w, "GET", path, NULL, 0, false, NULL), 200);
+    assert_int_equal(http(w, "DELETE", path, NULL, 0, true, NULL), 409);
+    assert_int_equal(http(w, "GET", "/orders/999999", NULL, 0, false, NULL), 404);
+    assert_int_equal(http(w, "GET", "/orders/abc", NULL, 0, false, NULL), 400);
+    resp = NULL;
+    assert_int_equal(http(w, "GET", "/orders?status=FILLED&symbol=BTCUSDC&limit=10&page=1", NULL, 0,
+                          false, &resp),
+                     200);
+    assert_non_null(strstr(resp, "\"client_order_id\":\"rt"));
+    free(resp);
+    assert_int_equal(http(w, "GET", "/orders?status=BOGUS", NULL, 0, false, NULL), 400);
+    assert_int_equal(http(w, "GET", "/orders?limit=0", NULL, 0, false, NULL), 400);
+
+    /* close the position by id */
+    snprintf(path, sizeof path, "/positions/%lld/close", (long long)pid);
+    resp = NULL;
+    st = http(w, "POST", path, "", 0, true, &resp);
+    if (st != 201)
+        fail_msg("POST %s: %ld %s", path, st, resp ? resp : "");
+    free(resp);
+    assert_int_equal(http(w, "POST", path, "", 0, true, NULL), 409);
+    resp = NULL;
+    assert_int_equal(http(w, "GET", "/metrics", NULL, 0, false, &resp), 200);
+    assert_non_null(strstr(resp, "trader_orders_total"));
+    free(resp);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM positions WHERE status = 'closed' AND "
+                                  "strategy IS NULL AND exit_reason = 'manual_close'"),
+                     1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE source = 'manual' AND "
+                                  "status = 'FILLED'"),
+                     2);
+    ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset='BTC'"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,6 +665,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kill_between_fill_and_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_and_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insufficient_balance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_bad_input_writes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_manual_trade, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

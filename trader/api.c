@@ -246,6 +246,9 @@ static int respond_decision(tr_svc_t *svc, rt_http_response_t *res, const tr_dec
 static int place_and_respond(tr_svc_t *svc, tr_intent_t *in, rt_http_response_t *res)
 {
     tr_decision_t d;
+    if (in->side == RT_SIDE_BUY && atomic_load(&svc->paused))
+        return rt_http_respond_error(res, 503, "paused",
+                                     "trading is paused: new entries are refused until resumed");
     if (in->ref_price <= 0 && tr_svc_price(svc, in->symbol, &in->ref_price) != 0)
         return rt_http_respond_errorf(res, 422, "no_price",
                                       "no price known for %s yet (market data not received)",
@@ -400,11 +403,17 @@ static int h_position_close(void *ud, const rt_http_request_t *req, rt_http_resp
 
 static int set_paused(tr_svc_t *svc, rt_http_response_t *res, bool paused)
 {
-    atomic_store(&svc->paused, paused);
-    rt_log_warn("api", "trading %s by an operator", paused ? "paused" : "resumed");
+    const char *why = paused ? "paused by an operator" : "";
     pthread_mutex_lock(&svc->api_lock);
-    tr_svc_publish_risk(svc, &svc->api_io, paused ? "paused by an operator" : "");
+    int rc = tr_store_risk_state_set(svc->api_io.db, paused, why);
+    if (rc == 0) {
+        atomic_store(&svc->paused, paused);
+        tr_svc_publish_risk(svc, &svc->api_io, why);
+    }
     pthread_mutex_unlock(&svc->api_lock);
+    if (rc != 0)
+        return rc;
+    rt_log_warn("api", "trading %s by an operator", paused ? "paused" : "resumed");
     return rt_http_respond_jsonv(res, 200, json_pack("{s:b}", "paused", paused));
 }
 

@@ -444,12 +444,21 @@ static int handle_entry(tr_svc_t *svc, const rt_bus_entry_t *e)
     rt_msg_error_t err;
     if (e->nfields == 0)
         return RT_OK; /* trimmed while pending */
+    memset(&err, 0, sizeof err);
     if (!e->data || rt_msg_signal_parse(e->data, e->data_len, &s, &err) != 0) {
         /* not recordable in `signals` (its columns need a valid id, symbol and price):
            logged loudly and acknowledged, never retried */
+        const char *field = e->data ? err.field : "data";
+        const char *why = e->data ? err.text : "the entry has no data field";
+        rc = tr_store_malformed(io->db, svc->cfg.stream, e->id, e->data, e->data_len, field, why);
+        if (rc == RT_ECONN || rc == RT_ETIMEDOUT || rc == RT_EAGAIN)
+            return rc; /* the database is away: keep it pending, record it later */
+        if (rc != 0)
+            rt_log_error("service", "malformed signal not recorded entry=%s err=%s", e->id,
+                         rt_strerror(rc));
         rt_counter_inc(svc->m.signals_malformed);
-        rt_log_warn("service", "malformed signal dropped entry=%s field=%s why=%s", e->id,
-                    e->data ? err.field : "data", e->data ? err.text : "no data field");
+        rt_log_warn("service", "malformed signal rejected entry=%s field=%s why=%s", e->id, field,
+                    why);
         return RT_OK;
     }
     rt_jsonw_t mw;
@@ -604,6 +613,12 @@ int tr_svc_run(tr_svc_t *svc)
     if (svc->cfg.trading_mode == TR_MODE_DEMO &&
         (rc = tr_store_seed_balances(svc->io.db, svc->cfg.demo_balances)) != 0)
         return rc;
+    bool paused = false;
+    if ((rc = tr_store_risk_state_get(svc->io.db, &paused)) != 0)
+        return rc;
+    atomic_store(&svc->paused, paused);
+    if (paused)
+        rt_log_warn("service", "trading is paused (as left by an operator): POST /control/resume");
     if ((rc = resolve_pending_orders(svc)) != 0)
         return rc;
     if ((rc = claim_pending(svc)) != 0)

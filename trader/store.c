@@ -598,3 +598,57 @@ int tr_store_balances(rt_db_t *db, rt_balance_t *out, size_t cap, size_t *n)
     rt_db_result_free(res);
     return rc;
 }
+
+/* ---- trader's own tables (002_trader) ---------------------------------------------------------
+ */
+
+int tr_store_malformed(rt_db_t *db, const char *stream, const char *entry_id, const char *data,
+                       size_t len, const char *field, const char *reason)
+{
+    size_t keep = len > 4096 ? 4096 : len;
+    char *hex = malloc(2 * keep + 3);
+    char why[256], fld[64];
+    if (!hex)
+        return RT_ENOMEM;
+    hex[0] = '\\';
+    hex[1] = 'x';
+    int rc = rt_str_hex_encode(data ? data : "", keep, hex + 2, 2 * keep + 1);
+    /* the codec's sentence may quote the bad input: keep printable ASCII only */
+    size_t j = 0;
+    for (size_t i = 0; reason && reason[i] && j + 1 < sizeof why; i++)
+        why[j++] = reason[i] >= 0x20 && reason[i] < 0x7f ? reason[i] : '?';
+    why[j] = '\0';
+    j = 0;
+    for (size_t i = 0; field && field[i] && j + 1 < sizeof fld; i++)
+        fld[j++] = field[i] >= 0x20 && field[i] < 0x7f ? field[i] : '?';
+    fld[j] = '\0';
+    int_text_t size = itext((int64_t)len);
+    const char *p[] = {entry_id, stream, hex, size.s, or_null(fld), why[0] ? why : "malformed"};
+    if (rc == 0)
+        rc = rt_db_exec_prepared(db,
+                                 "INSERT INTO malformed_signals (entry_id, stream, payload, "
+                                 "payload_size, field, reason) VALUES ($1, $2, $3::bytea, $4, "
+                                 "$5, $6) ON CONFLICT (entry_id) DO NOTHING",
+                                 6, p, NULL);
+    free(hex);
+    return rc;
+}
+
+int tr_store_risk_state_get(rt_db_t *db, bool *paused)
+{
+    rt_db_result_t *res = NULL;
+    int rc = rt_db_exec(db, "SELECT paused FROM trader_risk_state WHERE id = 1", 0, NULL, &res);
+    if (rc == 0)
+        rc = rt_db_nrows(res) == 1 ? rt_db_get_bool(res, 0, 0, paused) : RT_ENOTFOUND;
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_risk_state_set(rt_db_t *db, bool paused, const char *reason)
+{
+    const char *p[] = {paused ? "true" : "false", or_null(reason)};
+    return rt_db_exec(db,
+                      "UPDATE trader_risk_state SET paused = $1, reason = $2, updated_at = now() "
+                      "WHERE id = 1",
+                      2, p, NULL);
+}

@@ -209,6 +209,15 @@ int tr_store_balances(rt_db_t *db, rt_balance_t *out, size_t cap, size_t *n);
 int tr_store_open_positions(rt_db_t *db, rt_position_t *out, size_t cap, size_t *n);
 /** Writes the exit state of a position (stop, trailing, flags). */
 int tr_store_position_exit_state(rt_db_t *db, const rt_position_t *p);
+/** Records a stream entry that is not a valid signal (002_trader's malformed_signals; payload
+ *  kept as bytes, cut to 4096; field and reason reduced to printable ASCII). Idempotent per
+ *  entry id. */
+int tr_store_malformed(rt_db_t *db, const char *stream, const char *entry_id, const char *data,
+                       size_t len, const char *field, const char *reason);
+/** The persisted pause flag (trader_risk_state). */
+int tr_store_risk_state_get(rt_db_t *db, bool *paused);
+/** Persists the pause flag and why. */
+int tr_store_risk_state_set(rt_db_t *db, bool paused, const char *reason);
 /** Marks the order REJECTED with error text. */
 int tr_store_order_failed(rt_db_t *db, int64_t id, const char *error);
 /** Loads up to cap orders left PENDING (demo ones when demo) with their reference price;

@@ -413,6 +413,14 @@ static void test_refusals_and_malformed(void **state)
     wait_pending_zero(w);
     stop_trader(w);
     assert_int_equal(query_int(w, "SELECT count(*) FROM signals"), 4);
+    /* the three malformed entries are recorded as such, once each */
+    assert_int_equal(query_int(w, "SELECT count(*) FROM malformed_signals"), 3);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM malformed_signals WHERE field = 'price' "
+                                  "AND reason LIKE '%price%'"),
+                     1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM malformed_signals WHERE payload = "
+                                  "convert_to('not json at all', 'UTF8')"),
+                     1);
     assert_int_equal(query_int(w, "SELECT count(*) FROM signals WHERE id = 'sig-sell-nothing' "
                                   "AND outcome = 'rejected' AND reason_code = 'no_position'"),
                      1);
@@ -622,6 +630,11 @@ static void test_api_manual_trade(void **state)
     assert_int_equal(http(w, "GET", "/risk", NULL, 0, false, &resp), 200);
     assert_non_null(strstr(resp, "\"paused\":true"));
     free(resp);
+    /* the pause survives a restart */
+    stop_trader(w);
+    start_trader(w, "");
+    wait_healthy(w);
+    expect_status(w, 503, "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.001}");
     assert_int_equal(http(w, "POST", "/control/resume", "", 0, true, NULL), 200);
 
     /* reads */
@@ -645,7 +658,14 @@ static void test_api_manual_trade(void **state)
     /* close the position by id */
     snprintf(path, sizeof path, "/positions/%lld/close", (long long)pid);
     resp = NULL;
-    st = http(w, "POST", path, "", 0, true, &resp);
+    st = 422;
+    for (int i = 0; i < 100 && st == 422; i++) { /* the restarted trader needs a price again */
+        publish_ticker(w, "50000");
+        rt_time_sleep_ms(30);
+        free(resp);
+        resp = NULL;
+        st = http(w, "POST", path, "", 0, true, &resp);
+    }
     if (st != 201)
         fail_msg("POST %s: %ld %s", path, st, resp ? resp : "");
     free(resp);

@@ -4,7 +4,9 @@
  *
  *   REDIS_HOST REDIS_PORT PGHOST PGPORT PGUSER PGDATABASE (an existing database to connect to;
  *   the bench creates and drops its own scratch database beside it), RT_SOURCE_DIR (for
- *   db/migrations, default "."), and optionally BENCH_SIGNALS (default 2000).
+ *   db/migrations, default "."), and optionally BENCH_SIGNALS (default 2000) and BENCH_RATE
+ *   (signals per second to send at; default 0 = all at once, which measures throughput; a
+ *   rate below it measures latency without a queue).
  *   rt-trader is taken from the bench's own directory. */
 #include <signal.h>
 #include <stdio.h>
@@ -97,6 +99,11 @@ int main(void)
         fprintf(stderr, "BENCH_SIGNALS: 1..%d\n", SIGNALS_MAX);
         return 2;
     }
+    int64_t rate = 0;
+    if (rt_str_parse_int64(env_or("BENCH_RATE", "0"), &rate) != 0 || rate < 0 || rate > 1000000) {
+        fprintf(stderr, "BENCH_RATE: 0..1000000 signals per second\n");
+        return 2;
+    }
     snprintf(e.scratch, sizeof e.scratch, "rt_bench_trader_%ld", (long)getpid());
     snprintf(e.stream, sizeof e.stream, "signals:bench:%ld", (long)getpid());
     char bin[1100], self[1024], mig[1024], why[256], sql[128];
@@ -138,6 +145,11 @@ int main(void)
     int64_t t0 = rt_time_mono_ms();
     for (int64_t i = 0; i < n; i++) {
         char json[256], id[RT_BUS_ID_CAP];
+        if (rate > 0) {
+            int64_t due = t0 + i * 1000 / rate, now = rt_time_mono_ms();
+            if (due > now)
+                rt_time_sleep_ms(due - now);
+        }
         /* each signal its own strategy, so none is refused as already in position */
         snprintf(json, sizeof json,
                  "{\"id\":\"bench-%lld\",\"strategy\":\"bench_%lld\",\"symbol\":\"BTCUSDC\","
@@ -174,10 +186,11 @@ int main(void)
     }
     rt_db_result_free(res);
     qsort(lat, (size_t)n, sizeof *lat, cmp_i64);
-    printf("bench=trader_signal_to_commit signals=%lld wall_ms=%lld signals_per_s=%.0f "
+    printf("bench=trader_signal_to_commit signals=%lld rate=%lld wall_ms=%lld signals_per_s=%.0f "
            "p50_ms=%lld p99_ms=%lld max_ms=%lld\n",
-           (long long)n, (long long)wall, (double)n * 1000.0 / (double)(wall ? wall : 1),
-           (long long)lat[n / 2], (long long)lat[(n * 99) / 100], (long long)lat[n - 1]);
+           (long long)n, (long long)rate, (long long)wall,
+           (double)n * 1000.0 / (double)(wall ? wall : 1), (long long)lat[n / 2],
+           (long long)lat[(n * 99) / 100], (long long)lat[n - 1]);
     rc = 0;
 out:
     if (trader > 0) {

@@ -155,7 +155,7 @@ static int body_money(rt_http_response_t *res, const json_t *v, const char *fiel
 }
 
 typedef struct {
-    tr_intent_t in;
+    tr_svc_intent_t in;
     bool limit;
     rt_money_t price;
 } trade_body_t;
@@ -233,7 +233,7 @@ static int parse_trade(rt_http_response_t *res, const json_t *body, trade_body_t
 
 /* ---- handlers ----------------------------------------------------------------------------- */
 
-static int respond_decision(tr_svc_t *svc, rt_http_response_t *res, const tr_decision_t *d)
+static int respond_decision(tr_svc_t *svc, rt_http_response_t *res, const tr_svc_decision_t *d)
 {
     (void)svc;
     unsigned status = strcmp(d->code, "paused") == 0 ? 503 : 422;
@@ -243,9 +243,9 @@ static int respond_decision(tr_svc_t *svc, rt_http_response_t *res, const tr_dec
 }
 
 /* Places intent and answers 201 with the order, or the refusal. Caller holds api_lock. */
-static int place_and_respond(tr_svc_t *svc, tr_intent_t *in, rt_http_response_t *res)
+static int place_and_respond(tr_svc_t *svc, tr_svc_intent_t *in, rt_http_response_t *res)
 {
-    tr_decision_t d;
+    tr_svc_decision_t d;
     if (in->side == RT_SIDE_BUY && atomic_load(&svc->paused))
         return rt_http_respond_error(res, 503, "paused",
                                      "trading is paused: new entries are refused until resumed");
@@ -388,7 +388,7 @@ static int h_position_close(void *ud, const rt_http_request_t *req, rt_http_resp
         rc = rt_http_respond_errorf(res, 409, "not_open", "position %lld is already closed",
                                     (long long)id);
     } else if (rc == 0) {
-        tr_intent_t in;
+        tr_svc_intent_t in;
         memset(&in, 0, sizeof in);
         rt_str_copy(in.symbol, sizeof in.symbol, p.symbol);
         rt_str_copy(in.strategy, sizeof in.strategy, p.strategy);

@@ -31,7 +31,7 @@ int tr_exec_split_symbol(const char *symbol, char *base, size_t base_cap, char *
     return RT_EINVAL;
 }
 
-int tr_exec_demo_fill(const tr_order_t *o, int64_t slippage_bps, rt_money_t fee_rate,
+int tr_exec_demo_fill(const tr_svc_order_t *o, int64_t slippage_bps, rt_money_t fee_rate,
                       tr_exec_fill_t *out)
 {
     int rc;

@@ -176,7 +176,7 @@ static void publish_balances(tr_svc_t *svc, tr_io_t *io)
 
 /* ---- decisions ----------------------------------------------------------------------------- */
 
-static void reject(tr_decision_t *d, const char *code, const char *reason)
+static void reject(tr_svc_decision_t *d, const char *code, const char *reason)
 {
     d->accept = false;
     snprintf(d->code, sizeof d->code, "%s", code);
@@ -200,11 +200,11 @@ static int coid_for(const char *seed, char *out, size_t cap)
  * manager (tr_risk) replaces this body once it lands on main. Spot only: a SELL needs an open
  * position; a BUY needs no open position on (symbol, strategy), trading not paused, and enough
  * free quote for quantity x price + fee. */
-static int decide(tr_svc_t *svc, tr_io_t *io, const tr_intent_t *in, tr_decision_t *d)
+static int decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc_decision_t *d)
 {
     int rc;
     memset(d, 0, sizeof *d);
-    tr_order_t *o = &d->order;
+    tr_svc_order_t *o = &d->order;
     char base[TR_ASSET_NAME_CAP], quote[TR_ASSET_NAME_CAP];
     if (tr_exec_split_symbol(in->symbol, base, sizeof base, quote, sizeof quote) != 0) {
         reject(d, "unknown_symbol", "the symbol has no known quote asset");
@@ -308,7 +308,7 @@ static void fault_point(const tr_svc_t *svc, const char *where)
 
 /* Books a SELL fill against its position: realized PnL is proceeds less fee less the sold
  * part's cost (entry value plus its share of the buy fee). */
-static int book_sell(tr_io_t *io, const tr_order_t *o, const tr_exec_fill_t *f, int64_t *pid)
+static int book_sell(tr_io_t *io, const tr_svc_order_t *o, const tr_exec_fill_t *f, int64_t *pid)
 {
     tr_store_position_t pos;
     int rc = tr_store_position_open_get(io->db, o->symbol, o->strategy, &pos);
@@ -329,7 +329,7 @@ static int book_sell(tr_io_t *io, const tr_order_t *o, const tr_exec_fill_t *f, 
 
 /* Fills a committed PENDING order in demo mode and commits trades, position, balances and the
  * order's new status in one transaction. */
-static int execute_demo(tr_svc_t *svc, tr_io_t *io, tr_order_t *o)
+static int execute_demo_tx(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
 {
     int rc;
     tr_exec_fill_t f;
@@ -371,10 +371,15 @@ static int execute_demo(tr_svc_t *svc, tr_io_t *io, tr_order_t *o)
         }
     }
     if (!failed) {
-        if (o->side == RT_SIDE_BUY)
+        if (o->side == RT_SIDE_BUY) {
+            rc = tr_exits_entry_levels(svc, o, f.price, f.quantity, &o->stop_loss, &o->take_profit);
+            if (rc != 0) /* the signal's own levels stay; the position is still recorded */
+                rt_log_warn("service", "exit levels not set coid=%s err=%s", o->client_order_id,
+                            rt_strerror(rc));
             rc = tr_store_position_open(io->db, o, &f, &position_id);
-        else
+        } else {
             rc = book_sell(io, o, &f, &position_id);
+        }
         if (rc == 0)
             rc = tr_store_trade_insert(io->db, o, &f, position_id);
         if (rc == 0)
@@ -408,7 +413,31 @@ fail:
     return rc;
 }
 
-int tr_svc_place(tr_svc_t *svc, tr_io_t *io, const tr_intent_t *intent, tr_decision_t *d)
+static bool transient(int rc)
+{
+    return rc == RT_ECONN || rc == RT_ETIMEDOUT || rc == RT_EAGAIN || rc == RT_ENOMEM;
+}
+
+/* Executes o; a failure that would fail again (bad data, a refused row) ends the order as
+ * REJECTED with the error, so it never stays pending; a transient one (database away) leaves
+ * it PENDING for the next start to resolve. */
+static int execute_demo(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
+{
+    int rc = execute_demo_tx(svc, io, o);
+    if (rc == 0 || transient(rc))
+        return rc;
+    char error[TR_REASON_CAP];
+    snprintf(error, sizeof error, "execution failed: %s", rt_strerror(rc));
+    rt_log_error("service", "order failed coid=%s why=%s", o->client_order_id, error);
+    int rc2 = tr_store_order_failed(io->db, o->id, error);
+    if (rc2 != 0)
+        return rc2;
+    rt_counter_inc(svc->m.orders_failed);
+    publish_order(io, o->id, false);
+    return RT_OK;
+}
+
+int tr_svc_place(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *intent, tr_svc_decision_t *d)
 {
     int rc;
     if ((rc = rt_db_begin(io->db)) != 0)
@@ -451,7 +480,7 @@ static int handle_entry(tr_svc_t *svc, const rt_bus_entry_t *e)
         const char *field = e->data ? err.field : "data";
         const char *why = e->data ? err.text : "the entry has no data field";
         rc = tr_store_malformed(io->db, svc->cfg.stream, e->id, e->data, e->data_len, field, why);
-        if (rc == RT_ECONN || rc == RT_ETIMEDOUT || rc == RT_EAGAIN)
+        if (transient(rc))
             return rc; /* the database is away: keep it pending, record it later */
         if (rc != 0)
             rt_log_error("service", "malformed signal not recorded entry=%s err=%s", e->id,
@@ -464,8 +493,8 @@ static int handle_entry(tr_svc_t *svc, const rt_bus_entry_t *e)
     rt_jsonw_t mw;
     rt_jsonw_init(&mw);
     bool demo = svc->cfg.trading_mode == TR_MODE_DEMO;
-    tr_intent_t in;
-    tr_decision_t d;
+    tr_svc_intent_t in;
+    tr_svc_decision_t d;
     memset(&in, 0, sizeof in);
     if ((rc = meta_json(&s, &mw)) != 0)
         goto out;
@@ -551,6 +580,7 @@ static void on_market(void *ud, const char *pattern, const char *channel, const 
             return;
         }
         price_set(svc, t.symbol, t.price, t.event_time);
+        tr_exits_on_price(svc, t.symbol, t.price, t.price, t.price);
     } else if (strncmp(channel, "market:data:", 12) == 0) {
         rt_candle_t c;
         if (rt_msg_candle_parse(payload, len, &c, &err) != 0) {
@@ -558,6 +588,7 @@ static void on_market(void *ud, const char *pattern, const char *channel, const 
             return;
         }
         price_set(svc, c.symbol, c.close, c.close_time);
+        tr_exits_on_price(svc, c.symbol, c.high, c.low, c.close);
     }
 }
 
@@ -565,7 +596,7 @@ static void on_market(void *ud, const char *pattern, const char *channel, const 
 
 static int resolve_pending_orders(tr_svc_t *svc)
 {
-    tr_order_t *pending = calloc(PENDING_MAX, sizeof *pending);
+    tr_svc_order_t *pending = calloc(PENDING_MAX, sizeof *pending);
     size_t n = 0;
     if (!pending)
         return RT_ENOMEM;
@@ -612,6 +643,8 @@ int tr_svc_run(tr_svc_t *svc)
         return rc;
     if (svc->cfg.trading_mode == TR_MODE_DEMO &&
         (rc = tr_store_seed_balances(svc->io.db, svc->cfg.demo_balances)) != 0)
+        return rc;
+    if ((rc = tr_exits_init(svc)) != 0)
         return rc;
     bool paused = false;
     if ((rc = tr_store_risk_state_get(svc->io.db, &paused)) != 0)

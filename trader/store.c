@@ -121,7 +121,7 @@ int tr_store_signal_outcome(rt_db_t *db, const char *id, const char *outcome, co
                                5, p, NULL);
 }
 
-int tr_store_order_insert(rt_db_t *db, tr_order_t *o, bool demo)
+int tr_store_order_insert(rt_db_t *db, tr_svc_order_t *o, bool demo)
 {
     rt_db_result_t *res = NULL;
     money_text_t q = mtext(o->quantity);
@@ -211,7 +211,8 @@ out:
     return rc;
 }
 
-int tr_store_position_open(rt_db_t *db, const tr_order_t *o, const tr_exec_fill_t *f, int64_t *id)
+int tr_store_position_open(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
+                           int64_t *id)
 {
     rt_db_result_t *res = NULL;
     money_text_t price = mtext(f->price), q = mtext(f->quantity), fee = mtext(f->fee);
@@ -247,7 +248,7 @@ int tr_store_position_reduce(rt_db_t *db, int64_t id, const tr_exec_fill_t *f, r
         6, p, NULL);
 }
 
-int tr_store_trade_insert(rt_db_t *db, const tr_order_t *o, const tr_exec_fill_t *f,
+int tr_store_trade_insert(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
                           int64_t position_id)
 {
     int_text_t oid = itext(o->id), pid = itext(position_id);
@@ -272,7 +273,7 @@ int tr_store_trade_insert(rt_db_t *db, const tr_order_t *o, const tr_exec_fill_t
         11, p, NULL);
 }
 
-int tr_store_order_filled(rt_db_t *db, const tr_order_t *o, const tr_exec_fill_t *f,
+int tr_store_order_filled(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
                           int64_t position_id)
 {
     int_text_t oid = itext(o->id), pid = itext(position_id);
@@ -293,7 +294,7 @@ int tr_store_order_failed(rt_db_t *db, int64_t id, const char *error)
         db, "UPDATE orders SET status = 'REJECTED', error = $2 WHERE id = $1", 2, p, NULL);
 }
 
-int tr_store_pending_orders(rt_db_t *db, bool demo, tr_order_t *out, size_t cap, size_t *n)
+int tr_store_pending_orders(rt_db_t *db, bool demo, tr_svc_order_t *out, size_t cap, size_t *n)
 {
     rt_db_result_t *res = NULL;
     const char *p[] = {demo ? "true" : "false"};
@@ -308,7 +309,7 @@ int tr_store_pending_orders(rt_db_t *db, bool demo, tr_order_t *out, size_t cap,
         goto out;
     size_t k = 0;
     for (int r = 0; r < rt_db_nrows(res) && k < cap; r++) {
-        tr_order_t o;
+        tr_svc_order_t o;
         memset(&o, 0, sizeof o);
         if ((rc = rt_db_get_int64(res, r, 0, &o.id)) != 0 ||
             (rc = rt_str_copy(o.client_order_id, sizeof o.client_order_id,
@@ -547,6 +548,25 @@ int tr_store_open_positions(rt_db_t *db, rt_position_t *out, size_t cap, size_t 
     int rc = rt_db_exec_prepared(
         db, "SELECT " POSITION_COLS " FROM positions WHERE status = 'open' ORDER BY id", 0, NULL,
         &res);
+    size_t k = 0;
+    for (int r = 0; rc == 0 && r < rt_db_nrows(res) && k < cap; r++)
+        if ((rc = position_row(res, r, &out[k])) == 0)
+            k++;
+    if (rc == 0)
+        *n = k;
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_open_positions_of(rt_db_t *db, const char *symbol, rt_position_t *out, size_t cap,
+                               size_t *n)
+{
+    rt_db_result_t *res = NULL;
+    const char *p[] = {symbol};
+    int rc = rt_db_exec_prepared(db,
+                                 "SELECT " POSITION_COLS " FROM positions WHERE status = 'open' "
+                                 "AND symbol = $1 ORDER BY id",
+                                 1, p, &res);
     size_t k = 0;
     for (int r = 0; rc == 0 && r < rt_db_nrows(res) && k < cap; r++)
         if ((rc = position_row(res, r, &out[k])) == 0)

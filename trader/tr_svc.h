@@ -64,7 +64,7 @@ typedef struct {
     rt_money_t take_profit;     /* 0: none */
     int64_t position_id;        /* SELL: the position it closes; 0 otherwise */
     char reason[64];            /* why it is placed: entry, exit, manual, stop_loss... */
-} tr_order_t;
+} tr_svc_order_t;
 
 /* A demo fill, computed by exec_demo.c. */
 typedef struct {
@@ -123,15 +123,19 @@ typedef struct {
     rt_money_t stop_loss, take_profit;
     int64_t position_id; /* SELL: this position (0: the strategy's open one) */
     char reason[64];     /* entry, exit, manual, stop_loss, take_profit, trailing_stop... */
-} tr_intent_t;
+} tr_svc_intent_t;
 
 /* The risk decision: accept with the order to place, or reject with a code and a sentence. */
 typedef struct {
     bool accept;
     char code[48];
     char reason[TR_REASON_CAP];
-    tr_order_t order;
-} tr_decision_t;
+    tr_svc_order_t order;
+} tr_svc_decision_t;
+
+/* Room for the core's tr_exit_config_t (exits.c checks the size): this header does not
+ * depend on the core, which may be absent from a build. */
+#define TR_EXIT_CFG_SIZE 256
 
 /* The service's one context. */
 typedef struct {
@@ -147,6 +151,8 @@ typedef struct {
     atomic_bool paused;
     atomic_uint_fast64_t manual_seq;
     atomic_bool db_ok, redis_ok;
+    bool exits_on; /* the position manager runs (trader core present, settings valid) */
+    _Alignas(8) unsigned char exit_cfg[TR_EXIT_CFG_SIZE]; /* a tr_exit_config_t */
 } tr_svc_t;
 
 /* ---- exec_demo.c ---------------------------------------------------------------------- */
@@ -159,7 +165,7 @@ int tr_exec_split_symbol(const char *symbol, char *base, size_t base_cap, char *
 /** Computes the demo fill of a MARKET order at ref_price moved by slippage_bps against the
  *  taker, with fee_rate of the quote amount as fee (rounded up). Returns 0, RT_EINVAL on a
  *  non-positive quantity or price, RT_ERANGE on overflow; out written only on success. */
-int tr_exec_demo_fill(const tr_order_t *o, int64_t slippage_bps, rt_money_t fee_rate,
+int tr_exec_demo_fill(const tr_svc_order_t *o, int64_t slippage_bps, rt_money_t fee_rate,
                       tr_exec_fill_t *out);
 
 /* ---- store.c (all SQL) -------------------------------------------------------------- */
@@ -173,7 +179,7 @@ int tr_store_signal_insert(rt_db_t *db, const rt_signal_t *s, const char *metada
 int tr_store_signal_outcome(rt_db_t *db, const char *id, const char *outcome, const char *code,
                             const char *reason, const char *coid);
 /** Inserts the order row as PENDING (demo flag as given); writes o->id. */
-int tr_store_order_insert(rt_db_t *db, tr_order_t *o, bool demo);
+int tr_store_order_insert(rt_db_t *db, tr_svc_order_t *o, bool demo);
 /** Free balance of asset, row locked FOR UPDATE; 0 when there is no row. */
 int tr_store_balance_free(rt_db_t *db, const char *asset, rt_money_t *out);
 /** Adds delta (may be negative) to asset's free balance, creating the row when absent;
@@ -183,15 +189,16 @@ int tr_store_balance_add(rt_db_t *db, const char *asset, rt_money_t delta);
 int tr_store_position_open_get(rt_db_t *db, const char *symbol, const char *strategy,
                                tr_store_position_t *out);
 /** Opens a position from a BUY fill; writes its id. */
-int tr_store_position_open(rt_db_t *db, const tr_order_t *o, const tr_exec_fill_t *f, int64_t *id);
+int tr_store_position_open(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
+                           int64_t *id);
 /** Reduces / closes a position after a SELL fill (realized PnL and fees updated). */
 int tr_store_position_reduce(rt_db_t *db, int64_t id, const tr_exec_fill_t *f, rt_money_t realized,
                              const char *reason);
 /** Inserts one trade row (demo). */
-int tr_store_trade_insert(rt_db_t *db, const tr_order_t *o, const tr_exec_fill_t *f,
+int tr_store_trade_insert(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
                           int64_t position_id);
 /** Marks the order FILLED with its fill. */
-int tr_store_order_filled(rt_db_t *db, const tr_order_t *o, const tr_exec_fill_t *f,
+int tr_store_order_filled(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
                           int64_t position_id);
 /** Loads an order row. RT_ENOTFOUND when absent. */
 int tr_store_order_get(rt_db_t *db, int64_t id, rt_order_t *out);
@@ -207,6 +214,9 @@ int tr_store_orders_list(rt_db_t *db, const char *status, const char *symbol, in
 int tr_store_balances(rt_db_t *db, rt_balance_t *out, size_t cap, size_t *n);
 /** Loads up to cap open positions; *n gets how many. */
 int tr_store_open_positions(rt_db_t *db, rt_position_t *out, size_t cap, size_t *n);
+/** Loads up to cap open positions of symbol; *n gets how many. */
+int tr_store_open_positions_of(rt_db_t *db, const char *symbol, rt_position_t *out, size_t cap,
+                               size_t *n);
 /** Writes the exit state of a position (stop, trailing, flags). */
 int tr_store_position_exit_state(rt_db_t *db, const rt_position_t *p);
 /** Records a stream entry that is not a valid signal (002_trader's malformed_signals; payload
@@ -222,7 +232,7 @@ int tr_store_risk_state_set(rt_db_t *db, bool paused, const char *reason);
 int tr_store_order_failed(rt_db_t *db, int64_t id, const char *error);
 /** Loads up to cap orders left PENDING (demo ones when demo) with their reference price;
  *  *n gets how many. */
-int tr_store_pending_orders(rt_db_t *db, bool demo, tr_order_t *out, size_t cap, size_t *n);
+int tr_store_pending_orders(rt_db_t *db, bool demo, tr_svc_order_t *out, size_t cap, size_t *n);
 
 /* ---- service.c ---------------------------------------------------------------------- */
 
@@ -231,7 +241,7 @@ int tr_store_pending_orders(rt_db_t *db, bool demo, tr_order_t *out, size_t cap,
  *  decision (when accepted, d->order.id is the committed order). A refusal writes nothing
  *  (manual) and returns 0 with d->accept false. Returns a negative code on a database or bus
  *  failure. */
-int tr_svc_place(tr_svc_t *svc, tr_io_t *io, const tr_intent_t *intent, tr_decision_t *d);
+int tr_svc_place(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *intent, tr_svc_decision_t *d);
 
 /** The latest price of symbol (from tickers and candles); RT_ENOTFOUND when none yet. */
 int tr_svc_price(tr_svc_t *svc, const char *symbol, rt_money_t *out);
@@ -242,6 +252,21 @@ void tr_svc_publish_risk(tr_svc_t *svc, tr_io_t *io, const char *reason);
 /** Connects, recovers (pending orders, pending stream entries) and runs the consumer loop
  *  until the stop flag. Returns 0 on a clean stop, a negative code when it cannot run. */
 int tr_svc_run(tr_svc_t *svc);
+
+/* ---- exits.c: the position manager (the core's tr_position) ------------------------- */
+
+/** Loads the exit settings (STOP_LOSS_PCT...) and turns the position manager on; without the
+ *  trader core in the build it stays off and says so. Returns 0 or RT_EINVAL (bad settings,
+ *  reported in the log). */
+int tr_exits_init(tr_svc_t *svc);
+/** One price (high == low == close for a ticker) of symbol: evaluates its open positions and
+ *  places the exits due. Errors are logged; the next price tries again. Loop thread only. */
+void tr_exits_on_price(tr_svc_t *svc, const char *symbol, rt_money_t high, rt_money_t low,
+                       rt_money_t close);
+/** The stop and target a BUY filled at fill_price gets (the signal's when valid, else the exit
+ *  settings'); leaves them as they are when the position manager is off. */
+int tr_exits_entry_levels(tr_svc_t *svc, const tr_svc_order_t *o, rt_money_t fill_price,
+                          rt_money_t qty, rt_money_t *stop, rt_money_t *target);
 
 /* ---- api.c -------------------------------------------------------------------------- */
 

@@ -153,8 +153,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Starts rt-trader with the world's servers; fault is "" or a TRADER_FAULT point. */
-static void start_trader(world_t *w, const char *fault)
+/* Starts rt-trader with the world's servers; fault is "" or a TRADER_FAULT point; extra is
+ * NULL or NAME, VALUE, ..., NULL to set besides. */
+static void start_trader_env(world_t *w, const char *fault, const char *const *extra)
 {
     assert_int_equal(w->trader, 0);
     pid_t pid = fork();
@@ -180,10 +181,17 @@ static void start_trader(world_t *w, const char *fault)
         setenv("TRADER_FAULT", fault, 1);
         setenv("TRADER_RUN_SECONDS", "60", 1); /* never outlives a broken test */
         setenv("LOG_LEVEL", "INFO", 1);
+        for (size_t i = 0; extra && extra[i] && extra[i + 1]; i += 2)
+            setenv(extra[i], extra[i + 1], 1);
         execl(w->bin, w->bin, (char *)NULL);
         _exit(127);
     }
     w->trader = pid;
+}
+
+static void start_trader(world_t *w, const char *fault)
+{
+    start_trader_env(w, fault, NULL);
 }
 
 /* Waits for the trader to die by itself (a fault point); returns its wait status. */
@@ -584,12 +592,18 @@ static void test_api_bad_input_writes_nothing(void **state)
     ASSERT_MONEY(m("10000"), query_money(w, "SELECT free FROM balances WHERE asset='USDC'"));
 }
 
+static void publish_ticker_of(world_t *w, const char *symbol, const char *price)
+{
+    char json[160], channel[64];
+    snprintf(json, sizeof json, "{\"symbol\":\"%s\",\"price\":%s,\"event_time\":%lld}", symbol,
+             price, (long long)rt_time_now_ms());
+    snprintf(channel, sizeof channel, "market:ticker:%s", symbol);
+    assert_true(rt_bus_publish(w->bus, channel, json, strlen(json)) >= 0);
+}
+
 static void publish_ticker(world_t *w, const char *price)
 {
-    char json[160];
-    snprintf(json, sizeof json, "{\"symbol\":\"BTCUSDC\",\"price\":%s,\"event_time\":%lld}", price,
-             (long long)rt_time_now_ms());
-    assert_true(rt_bus_publish(w->bus, "market:ticker:BTCUSDC", json, strlen(json)) >= 0);
+    publish_ticker_of(w, "BTCUSDC", price);
 }
 
 static void test_api_manual_trade(void **state)
@@ -684,6 +698,82 @@ static void test_api_manual_trade(void **state)
     ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset='BTC'"));
 }
 
+/* ---- position exits (the trader core's position manager) -------------------------------- */
+
+#if defined(__has_include)
+#if __has_include("tr_position.h")
+#define HAVE_TRADER_CORE 1
+#endif
+#endif
+
+#ifdef HAVE_TRADER_CORE
+/* The seed's example (marsshot-ml-bot.md, 3.3): bought at 0.10; at 0.20 20% is sold, once
+ * (partial take-profit at +100%); at 0.30 the trailing stop arms; a high of 0.32 puts it at
+ * 0.224 (30% below); below it, all the rest is sold. */
+static void test_exits_seed_example(void **state)
+{
+    world_t *w = *state;
+    static const char *const env[] = {"DEMO_SLIPPAGE_BPS",
+                                      "0",
+                                      "STOP_LOSS_PCT",
+                                      "50",
+                                      "TAKE_PROFIT_PCT",
+                                      "0",
+                                      "PARTIAL_TP_PCT",
+                                      "100",
+                                      "PARTIAL_TP_FRACTION",
+                                      "0.2",
+                                      "TRAILING_PCT",
+                                      "30",
+                                      "TRAILING_ACTIVATION_PCT",
+                                      "200",
+                                      NULL};
+    start_trader_env(w, "", env);
+    wait_healthy(w);
+    const char *buy = "{\"symbol\":\"DOGEUSDC\",\"side\":\"BUY\",\"quantity\":1000}";
+    char *resp = NULL;
+    long st = 0;
+    for (int i = 0; i < 100 && st != 201; i++) {
+        publish_ticker_of(w, "DOGEUSDC", "0.1");
+        rt_time_sleep_ms(30);
+        free(resp);
+        resp = NULL;
+        st = post_trade(w, buy, &resp);
+    }
+    if (st != 201)
+        fail_msg("POST /trade: %ld %s", st, resp ? resp : "");
+    free(resp);
+    ASSERT_MONEY(m("0.05"), query_money(w, "SELECT stop_loss FROM positions"));
+
+    publish_ticker_of(w, "DOGEUSDC", "0.2");
+    wait_count(w, "SELECT count(*) FROM trades WHERE side = 'SELL'", 1);
+    ASSERT_MONEY(m("200"), query_money(w, "SELECT quantity FROM trades WHERE side = 'SELL'"));
+    ASSERT_MONEY(m("0.2"), query_money(w, "SELECT price FROM trades WHERE side = 'SELL'"));
+    publish_ticker_of(w, "DOGEUSDC", "0.2"); /* once only */
+    publish_ticker_of(w, "DOGEUSDC", "0.3");
+    wait_count(w, "SELECT count(*) FROM positions WHERE trailing_active", 1);
+    publish_ticker_of(w, "DOGEUSDC", "0.32");
+    wait_count(w, "SELECT count(*) FROM positions WHERE trailing_stop = 0.224", 1);
+    publish_ticker_of(w, "DOGEUSDC", "0.23");
+    publish_ticker_of(w, "DOGEUSDC", "0.22");
+    wait_count(w, "SELECT count(*) FROM positions WHERE status = 'closed'", 1);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM trades WHERE side = 'SELL'"), 2);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE reason = 'partial_tp' AND "
+                                  "quantity = 200"),
+                     1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE reason = 'trailing_stop' "
+                                  "AND quantity = 800"),
+                     1);
+    ASSERT_MONEY(m("0.22"), query_money(w, "SELECT price FROM trades WHERE side = 'SELL' AND "
+                                           "quantity = 800"));
+    assert_int_equal(query_int(w, "SELECT count(*) FROM positions WHERE exit_reason = "
+                                  "'trailing_stop' AND quantity = 0"),
+                     1);
+    ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset = 'DOGE'"));
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -695,6 +785,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_insufficient_balance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_bad_input_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_manual_trade, setup, teardown),
+#ifdef HAVE_TRADER_CORE
+        cmocka_unit_test_setup_teardown(test_exits_seed_example, setup, teardown),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -236,7 +236,7 @@ static int parse_trade(rt_http_response_t *res, const json_t *body, trade_body_t
 static int respond_decision(tr_svc_t *svc, rt_http_response_t *res, const tr_svc_decision_t *d)
 {
     (void)svc;
-    unsigned status = strcmp(d->code, "paused") == 0 ? 503 : 422;
+    unsigned status = strcmp(d->code, "paused") == 0 || strcmp(d->code, "halted") == 0 ? 503 : 422;
     char code[64];
     snprintf(code, sizeof code, "%s", d->code);
     return rt_http_respond_error(res, status, code, d->reason);
@@ -408,6 +408,7 @@ static int set_paused(tr_svc_t *svc, rt_http_response_t *res, bool paused)
     int rc = tr_store_risk_state_set(svc->api_io.db, paused, why);
     if (rc == 0) {
         atomic_store(&svc->paused, paused);
+        tr_core_set_paused(svc, &svc->api_io, paused);
         tr_svc_publish_risk(svc, &svc->api_io, why);
     }
     pthread_mutex_unlock(&svc->api_lock);

@@ -17,7 +17,9 @@
 
 #ifdef TR_EXITS_CORE
 #include "rt/config.h"
+#include "rt/time.h"
 #include "tr_position.h"
+#include "tr_risk.h"
 #include "tr_settings.h"
 /* rt/exinfo.h (through tr_filters.h) and rt/msg.h both define RT_ASSET_CAP, as 24 and 17: the
  * core's types are declared above with exinfo's; msg's types below get msg's. Nothing here
@@ -36,6 +38,8 @@
 
 _Static_assert(sizeof(tr_exit_config_t) <= TR_EXIT_CFG_SIZE, "tr_svc_t.exit_cfg too small");
 
+static int risk_init(tr_svc_t *svc, const tr_settings_t *s);
+
 static int settings_get(void *ctx, const char *name, const char **value)
 {
     return rt_config_get(ctx, name, value);
@@ -50,12 +54,16 @@ int tr_exits_init(tr_svc_t *svc)
     int rc = s ? rt_config_new(NULL, &cfg, &rep) : RT_ENOMEM;
     if (rc == 0)
         rc = tr_settings_load(s, settings_get, cfg, report, sizeof report);
+    if (rc == 0)
+        rc = risk_init(svc, s);
     if (rc == 0) {
         memcpy(svc->exit_cfg, &s->exits, sizeof s->exits);
         svc->exits_on = true;
-        rt_log_info("exits", "position manager on (stop, target, trailing, partial, breakeven)");
+        rt_log_info("exits", "trader core on: risk manager and position manager (stop, target, "
+                             "trailing, partial, breakeven)");
     } else {
-        rt_log_error("exits", "exit settings refused: %s", report);
+        rt_log_error("exits", "trader core settings refused: %s",
+                     report[0] ? report : rt_strerror(rc));
     }
     rt_config_free(cfg);
     free(s);
@@ -178,6 +186,219 @@ int tr_exits_entry_levels(tr_svc_t *svc, const tr_svc_order_t *o, rt_money_t fil
     return rc;
 }
 
+/* ---- risk: the core's tr_risk_evaluate ---------------------------------------------------- */
+
+typedef struct {
+    pthread_mutex_t lock; /* decisions run on the loop and on the API threads */
+    tr_risk_config_t cfg;
+    tr_risk_state_t st;
+} core_risk_t;
+
+#define RISK_POSITIONS_MAX 256
+#define RISK_BALANCES_MAX 64
+
+/* Equity in the quote asset: quote balances plus every other asset at its latest price (the
+ * request's symbol at px when given); an asset with no price yet is left out. */
+static int equity_now(tr_svc_t *svc, tr_io_t *io, const char *symbol, rt_money_t px,
+                      tr_balance_t *bals, size_t *nb, rt_money_t *equity)
+{
+    rt_balance_t rows[RISK_BALANCES_MAX];
+    size_t n = 0;
+    int rc = tr_store_balances(io->db, rows, RISK_BALANCES_MAX, &n);
+    if (rc != 0)
+        return rc;
+    rt_money_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (bals) {
+            memset(&bals[i], 0, sizeof bals[i]);
+            rt_str_copy(bals[i].asset, sizeof bals[i].asset, rows[i].asset);
+            bals[i].free = rows[i].free;
+            bals[i].locked = rows[i].locked;
+        }
+        rt_money_t value = 0, price = 0;
+        if (strcmp(rows[i].asset, svc->cfg.quote_asset) == 0) {
+            value = rows[i].total;
+        } else {
+            char sym[RT_SYMBOL_CAP];
+            int k = snprintf(sym, sizeof sym, "%s%s", rows[i].asset, svc->cfg.quote_asset);
+            if (k > 0 && (size_t)k < sizeof sym) {
+                if (symbol && px > 0 && strcmp(sym, symbol) == 0)
+                    price = px;
+                else if (tr_svc_price(svc, sym, &price) != 0)
+                    price = 0;
+            }
+            if (price > 0 && (rc = rt_money_mul(rows[i].total, price, RT_ROUND_DOWN, &value)) != 0)
+                return rc;
+        }
+        if ((rc = rt_money_add(total, value, &total)) != 0)
+            return rc;
+    }
+    if (nb)
+        *nb = n;
+    *equity = total;
+    return RT_OK;
+}
+
+static int risk_init(tr_svc_t *svc, const tr_settings_t *s)
+{
+    core_risk_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return RT_ENOMEM;
+    r->cfg = s->risk;
+    rt_money_t equity = 0;
+    bool paused = false;
+    int rc = equity_now(svc, &svc->io, NULL, 0, NULL, NULL, &equity);
+    if (rc == 0)
+        rc = tr_risk_state_init(&r->st, &r->cfg, equity, rt_time_now_ms());
+    if (rc == 0)
+        rc = tr_store_risk_state_get(svc->io.db, &paused);
+    if (rc != 0) {
+        free(r);
+        return rc;
+    }
+    if (paused)
+        tr_risk_pause(&r->st, "paused by an operator");
+    pthread_mutex_init(&r->lock, NULL);
+    svc->core_risk = r;
+    return RT_OK;
+}
+
+void tr_core_free(tr_svc_t *svc)
+{
+    core_risk_t *r = svc->core_risk;
+    if (r) {
+        pthread_mutex_destroy(&r->lock);
+        free(r);
+        svc->core_risk = NULL;
+    }
+}
+
+void tr_core_set_paused(tr_svc_t *svc, tr_io_t *io, bool paused)
+{
+    core_risk_t *r = svc->core_risk;
+    if (!r)
+        return;
+    rt_money_t equity = 0;
+    if (!paused && equity_now(svc, io, NULL, 0, NULL, NULL, &equity) != 0)
+        equity = r->st.initial_equity;
+    pthread_mutex_lock(&r->lock);
+    if (paused)
+        tr_risk_pause(&r->st, "paused by an operator");
+    else
+        tr_risk_resume(&r->st, rt_time_now_ms(), equity);
+    pthread_mutex_unlock(&r->lock);
+}
+
+void tr_core_observe(tr_svc_t *svc, tr_io_t *io)
+{
+    core_risk_t *r = svc->core_risk;
+    rt_money_t equity = 0;
+    if (!r || equity_now(svc, io, NULL, 0, NULL, NULL, &equity) != 0)
+        return;
+    char why[160] = "";
+    pthread_mutex_lock(&r->lock);
+    tr_risk_observe(&r->st, rt_time_now_ms(), equity);
+    bool halt = tr_risk_halt_due(&r->cfg, &r->st, equity, why, sizeof why);
+    if (halt)
+        tr_risk_halt(&r->st, why);
+    pthread_mutex_unlock(&r->lock);
+    if (halt) {
+        rt_log_error("risk",
+                     "HALT: %s; new entries refused until POST /control/resume (open "
+                     "positions are not sold automatically yet)",
+                     why);
+        atomic_store(&svc->paused, true);
+        tr_store_risk_state_set(io->db, true, why);
+        tr_svc_publish_risk(svc, io, why);
+    }
+}
+
+int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc_decision_t *d,
+                   bool *done)
+{
+    core_risk_t *r = svc->core_risk;
+    *done = false;
+    if (!r)
+        return RT_OK;
+    tr_filters_t f; /* demo: no exchangeInfo, every filter off (0 disables it) */
+    tr_filters_init(&f);
+    int rc = RT_ENOMEM;
+    tr_balance_t *bals = calloc(RISK_BALANCES_MAX, sizeof *bals);
+    rt_position_t *rows = calloc(RISK_POSITIONS_MAX, sizeof *rows);
+    tr_position_t *pos = calloc(RISK_POSITIONS_MAX, sizeof *pos);
+    tr_decision_t *out = calloc(1, sizeof *out);
+    size_t nb = 0, np = 0;
+    if (!bals || !rows || !pos || !out)
+        goto done;
+    f.trading = true;
+    rt_str_copy(f.symbol, sizeof f.symbol, in->symbol);
+    if ((rc = tr_exec_split_symbol(in->symbol, f.base_asset, sizeof f.base_asset, f.quote_asset,
+                                   sizeof f.quote_asset)) != 0)
+        goto done;
+    tr_request_t req;
+    memset(&req, 0, sizeof req);
+    rt_str_copy(req.symbol, sizeof req.symbol, in->symbol);
+    rt_str_copy(req.strategy, sizeof req.strategy,
+                in->strategy[0] ? in->strategy : TR_MANUAL_STRATEGY);
+    req.source = in->strategy[0] ? TR_SOURCE_STRATEGY : TR_SOURCE_MANUAL;
+    req.side = in->side;
+    req.type = TR_ORDER_MARKET;
+    req.quantity = in->quantity;
+    req.quote_quantity = in->quote_quantity;
+    req.price = in->ref_price;
+    req.stop_loss = in->stop_loss;
+    req.take_profit = in->take_profit;
+    tr_risk_input_t ri;
+    memset(&ri, 0, sizeof ri);
+    if ((rc = equity_now(svc, io, in->symbol, in->ref_price, bals, &nb, &ri.equity)) != 0 ||
+        (rc = tr_store_open_positions(io->db, rows, RISK_POSITIONS_MAX, &np)) != 0 ||
+        (rc = tr_store_last_trade_ms(io->db, in->symbol, &ri.last_trade_ms)) != 0)
+        goto done;
+    for (size_t i = 0; i < np; i++)
+        to_core(&rows[i], &pos[i]);
+    ri.filters = &f;
+    ri.balances = bals;
+    ri.balance_count = nb;
+    ri.positions = pos;
+    ri.position_count = np;
+    ri.now_ms = rt_time_now_ms();
+    const tr_exit_config_t *exits = (const tr_exit_config_t *)(const void *)svc->exit_cfg;
+    pthread_mutex_lock(&r->lock);
+    rc = tr_risk_evaluate(&r->cfg, exits, &r->st, &req, &ri, out);
+    pthread_mutex_unlock(&r->lock);
+    if (rc != 0)
+        goto done;
+    /* a SELL of a given position (a manual close, an exit) must sell that one */
+    if (out->verdict == TR_VERDICT_ACCEPT && in->position_id > 0 &&
+        out->order.position_id != in->position_id) {
+        out->verdict = TR_VERDICT_REJECT;
+        out->reason = TR_REASON_NO_POSITION;
+        snprintf(out->text, sizeof out->text, "no_position: position %lld is not the one held",
+                 (long long)in->position_id);
+    }
+    if (out->verdict == TR_VERDICT_ACCEPT) {
+        d->accept = true;
+        d->order.quantity = out->order.quantity;
+        d->order.position_id = out->order.side == RT_SIDE_SELL ? out->order.position_id : 0;
+        d->order.stop_loss = out->order.stop_loss;
+        d->order.take_profit = out->order.take_profit;
+    } else {
+        d->accept = false;
+        rt_str_copy(d->code, sizeof d->code,
+                    out->verdict == TR_VERDICT_HALT ? "halted" : tr_reason_name(out->reason));
+        rt_str_copy(d->reason, sizeof d->reason, out->text);
+    }
+    *done = true;
+done:
+    free(out);
+    free(pos);
+    free(rows);
+    free(bals);
+    if (rc == 0 && *done && !d->accept && strcmp(d->code, "halted") == 0)
+        tr_core_observe(svc, io); /* the halt itself: state, flag, event */
+    return rc;
+}
+
 #else /* no trader core in this build */
 
 int tr_exits_init(tr_svc_t *svc)
@@ -207,6 +428,35 @@ int tr_exits_entry_levels(tr_svc_t *svc, const tr_svc_order_t *o, rt_money_t fil
     (void)qty;
     (void)stop;
     (void)target;
+    return RT_OK;
+}
+
+void tr_core_free(tr_svc_t *svc)
+{
+    (void)svc;
+}
+
+void tr_core_set_paused(tr_svc_t *svc, tr_io_t *io, bool paused)
+{
+    (void)svc;
+    (void)io;
+    (void)paused;
+}
+
+void tr_core_observe(tr_svc_t *svc, tr_io_t *io)
+{
+    (void)svc;
+    (void)io;
+}
+
+int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc_decision_t *d,
+                   bool *done)
+{
+    (void)svc;
+    (void)io;
+    (void)in;
+    (void)d;
+    *done = false;
     return RT_OK;
 }
 

@@ -210,6 +210,7 @@ out:
         rt_db_close(svc->io.db);
         rt_bus_free(svc->io.bus);
         rt_metrics_free(svc->metrics);
+        tr_core_free(svc);
         if (locks) {
             pthread_mutex_destroy(&svc->prices.lock);
             pthread_mutex_destroy(&svc->api_lock);

@@ -233,6 +233,9 @@ static int decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc_
         reject(d, "no_price", "no price known for the symbol yet");
         return RT_OK;
     }
+    bool done = false;
+    if ((rc = tr_core_decide(svc, io, in, d, &done)) != 0 || done)
+        return rc; /* the trader core decided; below, the interim rules when it is absent */
     tr_store_position_t pos;
     rc = tr_store_position_open_get(io->db, in->symbol, in->strategy, &pos);
     if (rc != 0 && rc != RT_ENOTFOUND)
@@ -398,6 +401,7 @@ static int execute_demo_tx(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
         publish_order(io, o->id, false);
         return RT_OK;
     }
+    tr_core_observe(svc, io);
     rt_counter_inc(svc->m.orders_filled);
     rt_counter_inc(svc->m.fills);
     char px[RT_MONEY_FMT_MAX], q[RT_MONEY_FMT_MAX];

@@ -672,3 +672,17 @@ int tr_store_risk_state_set(rt_db_t *db, bool paused, const char *reason)
                       "WHERE id = 1",
                       2, p, NULL);
 }
+
+int tr_store_last_trade_ms(rt_db_t *db, const char *symbol, int64_t *out)
+{
+    rt_db_result_t *res = NULL;
+    const char *p[] = {symbol};
+    int rc = rt_db_exec_prepared(db,
+                                 "SELECT coalesce((extract(epoch FROM max(timestamp)) * 1000)"
+                                 "::bigint, 0) FROM trades WHERE symbol = $1",
+                                 1, p, &res);
+    if (rc == 0)
+        rc = rt_db_get_int64(res, 0, 0, out);
+    rt_db_result_free(res);
+    return rc;
+}

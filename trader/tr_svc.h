@@ -151,7 +151,8 @@ typedef struct {
     atomic_bool paused;
     atomic_uint_fast64_t manual_seq;
     atomic_bool db_ok, redis_ok;
-    bool exits_on; /* the position manager runs (trader core present, settings valid) */
+    bool exits_on;   /* the position manager runs (trader core present, settings valid) */
+    void *core_risk; /* the core's risk config and state (exits.c), NULL without the core */
     _Alignas(8) unsigned char exit_cfg[TR_EXIT_CFG_SIZE]; /* a tr_exit_config_t */
 } tr_svc_t;
 
@@ -217,6 +218,8 @@ int tr_store_open_positions(rt_db_t *db, rt_position_t *out, size_t cap, size_t 
 /** Loads up to cap open positions of symbol; *n gets how many. */
 int tr_store_open_positions_of(rt_db_t *db, const char *symbol, rt_position_t *out, size_t cap,
                                size_t *n);
+/** Time of the last trade on symbol in ms (0 when none). */
+int tr_store_last_trade_ms(rt_db_t *db, const char *symbol, int64_t *out);
 /** Writes the exit state of a position (stop, trailing, flags). */
 int tr_store_position_exit_state(rt_db_t *db, const rt_position_t *p);
 /** Records a stream entry that is not a valid signal (002_trader's malformed_signals; payload
@@ -267,6 +270,19 @@ void tr_exits_on_price(tr_svc_t *svc, const char *symbol, rt_money_t high, rt_mo
  *  settings'); leaves them as they are when the position manager is off. */
 int tr_exits_entry_levels(tr_svc_t *svc, const tr_svc_order_t *o, rt_money_t fill_price,
                           rt_money_t qty, rt_money_t *stop, rt_money_t *target);
+
+/** Decides with the core's risk manager (tr_risk_evaluate) when the core is in the build:
+ *  *done true and *d filled (quantity, position, levels; or the refusal's reason name and
+ *  sentence). Without the core, *done is false and the caller decides. Returns a negative code
+ *  on a database error. */
+int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc_decision_t *d,
+                   bool *done);
+/** Records the equity after a fill (drawdown brake) and halts when HALT_EQUITY_RATIO fires. */
+void tr_core_observe(tr_svc_t *svc, tr_io_t *io);
+/** Tells the core's risk state of a pause or resume. */
+void tr_core_set_paused(tr_svc_t *svc, tr_io_t *io, bool paused);
+/** Frees the core's state. */
+void tr_core_free(tr_svc_t *svc);
 
 /* ---- api.c -------------------------------------------------------------------------- */
 

@@ -772,6 +772,30 @@ static void test_exits_seed_example(void **state)
                      1);
     ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset = 'DOGE'"));
 }
+
+/* The core's risk manager decides for the service: a BUY worth more than MAX_EXPOSURE_PCT
+ * (20%) of the equity is refused with its reason, and nothing is written. */
+static void test_core_risk_limits(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "");
+    wait_healthy(w);
+    const char *big = "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.05}";
+    char *resp = NULL;
+    long st = 422;
+    for (int i = 0; i < 100 && st == 422 && (!resp || strstr(resp, "no_price")); i++) {
+        publish_ticker(w, "50000");
+        rt_time_sleep_ms(30);
+        free(resp);
+        resp = NULL;
+        st = post_trade(w, big, &resp);
+    }
+    if (st != 422 || !resp || !strstr(resp, "\"error\":\"max_exposure\""))
+        fail_msg("expected 422 max_exposure, got %ld %s", st, resp ? resp : "");
+    free(resp);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 0);
+}
 #endif
 
 int main(void)
@@ -787,6 +811,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_manual_trade, setup, teardown),
 #ifdef HAVE_TRADER_CORE
         cmocka_unit_test_setup_teardown(test_exits_seed_example, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_core_risk_limits, setup, teardown),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -619,7 +619,7 @@ int tr_store_balances(rt_db_t *db, rt_balance_t *out, size_t cap, size_t *n)
     return rc;
 }
 
-/* ---- trader's own tables (002_trader) ---------------------------------------------------------
+/* ---- trader's own tables (003_trader) ---------------------------------------------------------
  */
 
 int tr_store_malformed(rt_db_t *db, const char *stream, const char *entry_id, const char *data,

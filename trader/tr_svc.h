@@ -222,7 +222,7 @@ int tr_store_open_positions_of(rt_db_t *db, const char *symbol, rt_position_t *o
 int tr_store_last_trade_ms(rt_db_t *db, const char *symbol, int64_t *out);
 /** Writes the exit state of a position (stop, trailing, flags). */
 int tr_store_position_exit_state(rt_db_t *db, const rt_position_t *p);
-/** Records a stream entry that is not a valid signal (002_trader's malformed_signals; payload
+/** Records a stream entry that is not a valid signal (003_trader's malformed_signals; payload
  *  kept as bytes, cut to 4096; field and reason reduced to printable ASCII). Idempotent per
  *  entry id. */
 int tr_store_malformed(rt_db_t *db, const char *stream, const char *entry_id, const char *data,

@@ -71,6 +71,22 @@ int rt_money_from_double(double d, rt_money_t *out)
         return RT_EINVAL;
     if (d >= 92233720368.0 || d <= -92233720368.0)
         return RT_ERANGE;
+    if (d < 33554432.0 && d > -33554432.0) {
+        /* Fast path: below 2^25 a double is within 2^-28 of the 8-decimal text it came from,
+         * so the exact value of d * 1e8 lies within 0.4 of that text's integer. p + e is that
+         * exact product (fma gives the multiplication's rounding error), and rounding it to
+         * the nearest integer (ties to even, as printf's %.8f) recovers the text. */
+        double p = d * 1e8;
+        double e = fma(d, 1e8, -p);
+        double r = nearbyint(p); /* default rounding mode: to nearest, ties to even */
+        double rem = (p - r) + e; /* p - r is exact: both are within 1 of each other */
+        if (rem > 0.5 || (rem == 0.5 && fmod(r, 2.0) != 0.0))
+            r += 1.0;
+        else if (rem < -0.5 || (rem == -0.5 && fmod(r, 2.0) != 0.0))
+            r -= 1.0;
+        *out = (rt_money_t)r;
+        return RT_OK;
+    }
     /* glibc prints the exact binary value correctly rounded to 8 decimals. */
     char buf[64];
     int len = snprintf(buf, sizeof buf, "%.8f", d);

@@ -107,25 +107,7 @@ static void write_file(const char *dir, const char *name, const char *data, size
     fclose(f);
 }
 
-/* How many migrations (NNN_name.sql) the project has: the real set grows as parts land. */
-static int project_migrations(const struct env *e)
-{
-    DIR *d = opendir(e->migrations);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL) {
-        size_t len = strlen(ent->d_name);
-        if (ent->d_name[0] >= '0' && ent->d_name[0] <= '9' && len > 4 &&
-            strcmp(ent->d_name + len - 4, ".sql") == 0)
-            n++;
-    }
-    closedir(d);
-    return n;
-}
-
-/* A temporary directory holding a copy of the project's first migration, 001_init.sql (when
- * copy is true): the runner's tests add their own 002, 003... after it. */
+/* A temporary directory holding a copy of the project's migrations (when copy is true). */
 static void make_mig_dir(const struct env *e, char *dir, size_t cap, int copy)
 {
     snprintf(dir, cap, "/tmp/rt_test_mig_XXXXXX");
@@ -136,7 +118,7 @@ static void make_mig_dir(const struct env *e, char *dir, size_t cap, int copy)
     assert_non_null(d);
     struct dirent *ent;
     while ((ent = readdir(d)) != NULL) {
-        if (strcmp(ent->d_name, "001_init.sql") != 0)
+        if (ent->d_name[0] == '.')
             continue;
         char path[2048];
         snprintf(path, sizeof path, "%s/%s", e->migrations, ent->d_name);
@@ -203,17 +185,34 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* Number of migration files (NNN_name.sql) the project ships: the tests below hold for any. */
+static int project_migrations(const struct env *e)
+{
+    DIR *d = opendir(e->migrations);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        size_t len = strlen(ent->d_name);
+        if (len > 8 && ent->d_name[0] >= '0' && ent->d_name[0] <= '9' &&
+            strcmp(ent->d_name + len - 4, ".sql") == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
 /* ---- migrations --------------------------------------------------------------------------- */
 
 static void test_migrate_fresh_then_noop(void **state)
 {
     struct env *e = *state;
+    int nmig = project_migrations(e);
     int applied = 0;
     char why[512] = "";
     ASSERT_RC(RT_OK, rt_db_migrate(e->db, e->migrations, count_applied, &applied, why, sizeof why));
-    assert_int_equal(applied, project_migrations(e));
-    assert_int_equal(query_int(e->db, "SELECT count(*) FROM schema_migrations", 0, NULL),
-                     project_migrations(e));
+    assert_int_equal(applied, nmig);
+    assert_int_equal(query_int(e->db, "SELECT count(*) FROM schema_migrations", 0, NULL), nmig);
     rt_db_result_t *res = NULL;
     ASSERT_RC(RT_OK, rt_db_exec(e->db,
                                 "SELECT name, length(checksum), applied_at IS NOT NULL "
@@ -242,8 +241,7 @@ static void test_migrate_fresh_then_noop(void **state)
     applied = 0;
     ASSERT_RC(RT_OK, rt_db_migrate(e->db, e->migrations, count_applied, &applied, why, sizeof why));
     assert_int_equal(applied, 0);
-    assert_int_equal(query_int(e->db, "SELECT count(*) FROM schema_migrations", 0, NULL),
-                     project_migrations(e));
+    assert_int_equal(query_int(e->db, "SELECT count(*) FROM schema_migrations", 0, NULL), nmig);
 }
 
 static void test_migrate_tampered_refused(void **state)
@@ -306,6 +304,11 @@ static void test_migrate_bad_sets(void **state)
 static void test_migrate_incremental_and_failing(void **state)
 {
     struct env *e = *state;
+    int nmig = project_migrations(e);
+    char extra[32], broken[32], renamed[32];
+    snprintf(extra, sizeof extra, "%03d_extra.sql", nmig + 1);
+    snprintf(broken, sizeof broken, "%03d_broken.sql", nmig + 2);
+    snprintf(renamed, sizeof renamed, "%03d_renamed.sql", nmig + 1);
     char name[64];
     create_db(e, "incr", name, sizeof name);
     rt_db_t *db = connect_to(e, name);
@@ -314,19 +317,19 @@ static void test_migrate_incremental_and_failing(void **state)
     char why[512] = "";
     int applied = 0;
     ASSERT_RC(RT_OK, rt_db_migrate(db, dir, count_applied, &applied, why, sizeof why));
-    assert_int_equal(applied, 1);
+    assert_int_equal(applied, nmig);
 
     static const char ok2[] = "CREATE TABLE rt_extra (x INTEGER);\n";
     static const char bad3[] =
         "CREATE TABLE rt_half (x INTEGER);\nSELECT no_such_column FROM rt_half;\n";
-    write_file(dir, "002_extra.sql", ok2, sizeof ok2 - 1);
-    write_file(dir, "003_broken.sql", bad3, sizeof bad3 - 1);
+    write_file(dir, extra, ok2, sizeof ok2 - 1);
+    write_file(dir, broken, bad3, sizeof bad3 - 1);
     applied = 0;
     int rc = rt_db_migrate(db, dir, count_applied, &applied, why, sizeof why);
-    assert_int_equal(applied, 1); /* 002 went in */
-    if (rc == RT_OK || strstr(why, "003_broken.sql") == NULL)
+    assert_int_equal(applied, 1); /* the extra one went in */
+    if (rc == RT_OK || strstr(why, broken) == NULL)
         fail_msg("broken migration: got %d '%s'", rc, why);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM schema_migrations", 0, NULL), 2);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM schema_migrations", 0, NULL), nmig + 1);
     assert_int_equal(
         query_int(db, "SELECT count(*) FROM pg_tables WHERE tablename = 'rt_extra'", 0, NULL), 1);
     assert_int_equal(
@@ -334,23 +337,23 @@ static void test_migrate_incremental_and_failing(void **state)
 
     /* Renaming an applied migration is refused too. */
     char from[128], to[128];
-    snprintf(from, sizeof from, "%s/002_extra.sql", dir);
-    snprintf(to, sizeof to, "%s/002_renamed.sql", dir);
+    snprintf(from, sizeof from, "%s/%s", dir, extra);
+    snprintf(to, sizeof to, "%s/%s", dir, renamed);
     assert_int_equal(rename(from, to), 0);
     ASSERT_RC(RT_ESTATE, rt_db_migrate(db, dir, NULL, NULL, why, sizeof why));
-    assert_non_null(strstr(why, "002_renamed.sql"));
+    assert_non_null(strstr(why, renamed));
     assert_int_equal(rename(to, from), 0);
 
     /* A migration that commits by itself breaks the all-or-nothing rule: refused. */
     static const char commits3[] = "CREATE TABLE rt_self (x INTEGER);\nCOMMIT;\n";
-    write_file(dir, "003_broken.sql", commits3, sizeof commits3 - 1);
+    write_file(dir, broken, commits3, sizeof commits3 - 1);
     ASSERT_RC(RT_ESTATE, rt_db_migrate(db, dir, NULL, NULL, why, sizeof why));
     assert_non_null(strstr(why, "ended its own transaction"));
-    assert_int_equal(query_int(db, "SELECT count(*) FROM schema_migrations", 0, NULL), 2);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM schema_migrations", 0, NULL), nmig + 1);
 
     /* The database knows a migration the directory lacks (older checkout). */
     char path[128];
-    snprintf(path, sizeof path, "%s/003_broken.sql", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, broken);
     unlink(path);
     unlink(from);
     ASSERT_RC(RT_ESTATE, rt_db_migrate(db, dir, NULL, NULL, why, sizeof why));

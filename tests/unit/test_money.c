@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -149,6 +150,32 @@ static void test_from_double(void **state)
     assert_int_equal(v, 7);
 }
 
+/* Every 8-decimal text below 2^25 read as a double (as jansson reads a JSON number) comes
+ * back exactly; a fixed-seed generator covers every magnitude. */
+static void test_from_double_exact_random(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    for (int i = 0; i < 2000000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int64_t limit = (int64_t)1 << (int)(x % 52); /* up to 2^51 units = 2^25-ish */
+        int64_t k = (int64_t)((x >> 12) % (uint64_t)limit);
+        if (k >= INT64_C(3355443200000000))
+            continue;
+        if (x & 1)
+            k = -k;
+        char text[RT_MONEY_FMT_MAX];
+        rt_money_format(k, text, sizeof text);
+        double d = strtod(text, NULL);
+        rt_money_t v;
+        assert_int_equal(rt_money_from_double(d, &v), RT_OK);
+        if (v != k)
+            fail_msg("%s read as %.17g came back as %lld", text, d, (long long)v);
+    }
+}
+
 static void test_add_sub(void **state)
 {
     (void)state;
@@ -237,7 +264,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_valid),  cmocka_unit_test(test_parse_invalid),
         cmocka_unit_test(test_format),       cmocka_unit_test(test_format_fixed),
-        cmocka_unit_test(test_from_double),  cmocka_unit_test(test_add_sub),
+        cmocka_unit_test(test_from_double),
+        cmocka_unit_test(test_from_double_exact_random),  cmocka_unit_test(test_add_sub),
         cmocka_unit_test(test_mul_div),      cmocka_unit_test(test_round_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

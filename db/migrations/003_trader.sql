@@ -1,4 +1,4 @@
--- 002_trader: what rt-trader keeps beyond the books of 001_init (docs/DATABASE.md).
+-- 003_trader: what rt-trader keeps beyond the books of 001_init (docs/DATABASE.md).
 -- Applied by rt-migrate inside one transaction with its schema_migrations row.
 
 -- Stream entries on `signals` that were not a valid signal (bad JSON, a missing or wrong

@@ -1,7 +1,11 @@
-/* Demo execution: how a MARKET order fills when nothing is sent to the exchange.
- * Interim: this stands in for tr_fill_market of the trader core until that core lands on main;
- * then this file calls it instead of computing the fill itself. */
+/* Demo execution: how a MARKET order fills when nothing is sent to the exchange, by the trader
+ * core's fill model (tr_fill_market). */
 #include <string.h>
+
+#include "tr_fill.h"
+/* rt/exinfo.h (through tr_filters.h) and rt/msg.h both define RT_ASSET_CAP (24 and 17); the
+ * core's types above use exinfo's, msg's below their own. Nothing here uses the macro. */
+#undef RT_ASSET_CAP
 
 #include "rt/err.h"
 #include "rt/str.h"
@@ -31,37 +35,31 @@ int tr_exec_split_symbol(const char *symbol, char *base, size_t base_cap, char *
     return RT_EINVAL;
 }
 
-int tr_exec_demo_fill(const tr_svc_order_t *o, int64_t slippage_bps, rt_money_t fee_rate,
-                      tr_exec_fill_t *out)
+int tr_exec_demo_fill(const tr_svc_t *svc, const tr_svc_order_t *o, tr_exec_fill_t *out)
 {
-    int rc;
-    tr_exec_fill_t f;
-    memset(&f, 0, sizeof f);
-    if (!o || !out || o->quantity <= 0 || o->ref_price <= 0 || slippage_bps < 0 ||
-        slippage_bps >= 10000 || fee_rate < 0)
-        return RT_EINVAL;
-    char base[TR_ASSET_NAME_CAP];
-    rc = tr_exec_split_symbol(o->symbol, base, sizeof base, f.fee_asset, sizeof f.fee_asset);
+    tr_filters_t f; /* demo: no exchangeInfo, every filter off (0 disables it) */
+    tr_fill_result_t r;
+    tr_filters_init(&f);
+    f.trading = true;
+    int rc = rt_str_copy(f.symbol, sizeof f.symbol, o->symbol);
+    if (rc == 0)
+        rc = tr_exec_split_symbol(o->symbol, f.base_asset, sizeof f.base_asset, f.quote_asset,
+                                  sizeof f.quote_asset);
+    if (rc == 0)
+        rc = tr_fill_market((const tr_fill_config_t *)(const void *)svc->fill_cfg, &f, o->side,
+                            o->quantity, o->ref_price, &r);
     if (rc != 0)
-        goto out;
-    /* the taker pays the slippage: a BUY fills higher, a SELL lower, rounded against it */
-    int64_t num = o->side == RT_SIDE_BUY ? 10000 + slippage_bps : 10000 - slippage_bps;
-    rt_round_t against = o->side == RT_SIDE_BUY ? RT_ROUND_UP : RT_ROUND_DOWN;
-    rc = rt_money_mul_frac(o->ref_price, num, 10000, against, &f.price);
-    if (rc != 0)
-        goto out;
-    f.quantity = o->quantity;
-    rc = rt_money_mul(f.price, f.quantity, against, &f.quote_quantity);
-    if (rc != 0)
-        goto out;
-    rc = rt_money_mul(f.quote_quantity, fee_rate, RT_ROUND_UP, &f.fee);
-    if (rc != 0)
-        goto out;
-    if (f.price <= 0 || f.quote_quantity <= 0) {
-        rc = RT_ERANGE;
-        goto out;
-    }
-    *out = f;
-out:
-    return rc;
+        return rc;
+    if (r.fill_count != 1) /* the demo model fills a MARKET order at once, whole */
+        return RT_ESTATE;
+    tr_exec_fill_t x;
+    memset(&x, 0, sizeof x);
+    x.price = r.fills[0].price;
+    x.quantity = r.fills[0].quantity;
+    x.quote_quantity = r.fills[0].quote_quantity;
+    x.fee = r.fills[0].fee;
+    if ((rc = rt_str_copy(x.fee_asset, sizeof x.fee_asset, r.fills[0].fee_asset)) != 0)
+        return rc;
+    *out = x;
+    return RT_OK;
 }

@@ -3,21 +3,15 @@
  * breakeven) says whether to sell; this file loads the positions, persists their exit state and
  * places the SELL through the same path as every order (tr_svc_place).
  *
- * The core lives on another branch until it lands on main: without it (no tr_position.h in the
- * build), exits are off and rt-trader says so at start; entries keep the signal's own levels. */
+ * The same file holds the rest of the glue to the core: its settings (docs/RISK.md) and its
+ * risk manager (tr_risk_evaluate). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__has_include)
-#if __has_include("tr_position.h") && __has_include("tr_settings.h")
-#define TR_EXITS_CORE 1
-#endif
-#endif
-
-#ifdef TR_EXITS_CORE
 #include "rt/config.h"
 #include "rt/time.h"
+#include "tr_fill.h"
 #include "tr_position.h"
 #include "tr_risk.h"
 #include "tr_settings.h"
@@ -25,18 +19,16 @@
  * core's types are declared above with exinfo's; msg's types below get msg's. Nothing here
  * uses the macro itself. (Reported: one of the two names should change in common/.) */
 #undef RT_ASSET_CAP
-#endif
 
 #include "rt/err.h"
 #include "rt/log.h"
 #include "rt/str.h"
 #include "tr_svc.h"
 
-#ifdef TR_EXITS_CORE
-
 #define EXIT_POSITIONS_MAX 64
 
 _Static_assert(sizeof(tr_exit_config_t) <= TR_EXIT_CFG_SIZE, "tr_svc_t.exit_cfg too small");
+_Static_assert(sizeof(tr_fill_config_t) <= TR_FILL_CFG_SIZE, "tr_svc_t.fill_cfg too small");
 
 static int risk_init(tr_svc_t *svc, const tr_settings_t *s);
 
@@ -58,6 +50,7 @@ int tr_exits_init(tr_svc_t *svc)
         rc = risk_init(svc, s);
     if (rc == 0) {
         memcpy(svc->exit_cfg, &s->exits, sizeof s->exits);
+        memcpy(svc->fill_cfg, &s->fill, sizeof s->fill);
         svc->exits_on = true;
         rt_log_info("exits", "trader core on: risk manager and position manager (stop, target, "
                              "trailing, partial, breakeven)");
@@ -398,66 +391,3 @@ done:
         tr_core_observe(svc, io); /* the halt itself: state, flag, event */
     return rc;
 }
-
-#else /* no trader core in this build */
-
-int tr_exits_init(tr_svc_t *svc)
-{
-    svc->exits_on = false;
-    rt_log_warn("exits", "position exits are OFF: this build has no trader core (tr_position.h); "
-                         "positions close only by a SELL signal or POST /positions/{id}/close");
-    return RT_OK;
-}
-
-void tr_exits_on_price(tr_svc_t *svc, const char *symbol, rt_money_t high, rt_money_t low,
-                       rt_money_t close)
-{
-    (void)svc;
-    (void)symbol;
-    (void)high;
-    (void)low;
-    (void)close;
-}
-
-int tr_exits_entry_levels(tr_svc_t *svc, const tr_svc_order_t *o, rt_money_t fill_price,
-                          rt_money_t qty, rt_money_t *stop, rt_money_t *target)
-{
-    (void)svc;
-    (void)o;
-    (void)fill_price;
-    (void)qty;
-    (void)stop;
-    (void)target;
-    return RT_OK;
-}
-
-void tr_core_free(tr_svc_t *svc)
-{
-    (void)svc;
-}
-
-void tr_core_set_paused(tr_svc_t *svc, tr_io_t *io, bool paused)
-{
-    (void)svc;
-    (void)io;
-    (void)paused;
-}
-
-void tr_core_observe(tr_svc_t *svc, tr_io_t *io)
-{
-    (void)svc;
-    (void)io;
-}
-
-int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc_decision_t *d,
-                   bool *done)
-{
-    (void)svc;
-    (void)io;
-    (void)in;
-    (void)d;
-    *done = false;
-    return RT_OK;
-}
-
-#endif

@@ -196,10 +196,8 @@ static int coid_for(const char *seed, char *out, size_t cap)
     return n > 0 && (size_t)n < cap ? RT_OK : RT_ETOOBIG;
 }
 
-/* Interim risk decision (inside the caller's transaction, rows locked): the trader core's risk
- * manager (tr_risk) replaces this body once it lands on main. Spot only: a SELL needs an open
- * position; a BUY needs no open position on (symbol, strategy), trading not paused, and enough
- * free quote for quantity x price + fee. */
+/* The decision, inside the caller's transaction: the shell's own checks (a known quote asset,
+ * a price), then the trader core's risk manager (tr_core_decide). */
 static int decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc_decision_t *d)
 {
     int rc;
@@ -234,69 +232,9 @@ static int decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc_
         return RT_OK;
     }
     bool done = false;
-    if ((rc = tr_core_decide(svc, io, in, d, &done)) != 0 || done)
-        return rc; /* the trader core decided; below, the interim rules when it is absent */
-    tr_store_position_t pos;
-    rc = tr_store_position_open_get(io->db, in->symbol, in->strategy, &pos);
-    if (rc != 0 && rc != RT_ENOTFOUND)
+    if ((rc = tr_core_decide(svc, io, in, d, &done)) != 0)
         return rc;
-    bool open = rc == 0;
-    if (in->side == RT_SIDE_SELL) {
-        if (!open || (in->position_id > 0 && in->position_id != pos.id)) {
-            reject(d, "no_position",
-                   "SELL refused: nothing of this symbol is held for this "
-                   "strategy (spot, never short)");
-            return RT_OK;
-        }
-        o->quantity = pos.quantity;
-        if (in->quantity > 0 && in->quantity < pos.quantity)
-            o->quantity = in->quantity;
-        o->position_id = pos.id;
-        d->accept = true;
-        return RT_OK;
-    }
-    if (atomic_load(&svc->paused)) {
-        reject(d, "paused", "trading is paused: new entries are refused until resumed");
-        return RT_OK;
-    }
-    if (open) {
-        reject(d, "already_in_position",
-               "BUY refused: a position on this symbol is already "
-               "open for this strategy");
-        return RT_OK;
-    }
-    o->quantity = svc->cfg.trade_quantity;
-    if (in->quantity > 0) {
-        o->quantity = in->quantity;
-    } else if (in->quote_quantity > 0 && (rc = rt_money_div(in->quote_quantity, in->ref_price,
-                                                            RT_ROUND_DOWN, &o->quantity)) != 0) {
-        return rc;
-    }
-    if (o->quantity <= 0) {
-        reject(d, "quantity_too_small", "the quote amount buys less than 0.00000001");
-        return RT_OK;
-    }
-    tr_exec_fill_t f;
-    rc = tr_exec_demo_fill(o, svc->cfg.demo_slippage_bps, svc->cfg.demo_fee_rate, &f);
-    if (rc == RT_ERANGE) {
-        reject(d, "insufficient_balance", "BUY refused: the order's value is out of range");
-        return RT_OK;
-    }
-    if (rc != 0)
-        return rc;
-    rt_money_t need, free_q;
-    if ((rc = rt_money_add(f.quote_quantity, f.fee, &need)) != 0)
-        return rc;
-    if ((rc = tr_store_balance_free(io->db, quote, &free_q)) != 0)
-        return rc;
-    if (need > free_q) {
-        reject(d, "insufficient_balance",
-               "BUY refused: quantity x price + fee exceeds the "
-               "free quote balance");
-        return RT_OK;
-    }
-    d->accept = true;
-    return RT_OK;
+    return done ? RT_OK : RT_ESTATE; /* the core is set up at start: never here */
 }
 
 /* ---- execution ----------------------------------------------------------------------------- */
@@ -342,7 +280,7 @@ static int execute_demo_tx(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
     char error[TR_REASON_CAP] = "";
     rc = tr_exec_split_symbol(o->symbol, base, sizeof base, quote, sizeof quote);
     if (rc == 0)
-        rc = tr_exec_demo_fill(o, svc->cfg.demo_slippage_bps, svc->cfg.demo_fee_rate, &f);
+        rc = tr_exec_demo_fill(svc, o, &f);
     if (rc != 0) {
         failed = true;
         snprintf(error, sizeof error, "demo fill impossible: %s", rt_strerror(rc));

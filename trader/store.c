@@ -148,24 +148,6 @@ int tr_store_order_insert(rt_db_t *db, tr_svc_order_t *o, bool demo)
     return rc;
 }
 
-int tr_store_balance_free(rt_db_t *db, const char *asset, rt_money_t *out)
-{
-    rt_db_result_t *res = NULL;
-    const char *p[] = {asset};
-    int rc = rt_db_exec_prepared(db, "SELECT free FROM balances WHERE asset = $1 FOR UPDATE", 1, p,
-                                 &res);
-    if (rc != 0)
-        goto out;
-    if (rt_db_nrows(res) == 0) {
-        *out = 0;
-        goto out;
-    }
-    rc = rt_db_get_money(res, 0, 0, out);
-out:
-    rt_db_result_free(res);
-    return rc;
-}
-
 int tr_store_balance_add(rt_db_t *db, const char *asset, rt_money_t delta)
 {
     rt_db_result_t *res = NULL;

@@ -38,8 +38,6 @@ typedef struct {
     int trading_mode; /* tr_mode_t */
     rt_money_t trade_quantity;
     char demo_balances[512]; /* "USDC=10000,BTC=0" */
-    rt_money_t demo_fee_rate;
-    int64_t demo_slippage_bps;
     int port;
     char api_token[128];
     char consumer[64];
@@ -136,6 +134,7 @@ typedef struct {
 /* Room for the core's tr_exit_config_t (exits.c checks the size): this header does not
  * depend on the core, which may be absent from a build. */
 #define TR_EXIT_CFG_SIZE 256
+#define TR_FILL_CFG_SIZE 64
 
 /* The service's one context. */
 typedef struct {
@@ -154,6 +153,7 @@ typedef struct {
     bool exits_on;   /* the position manager runs (trader core present, settings valid) */
     void *core_risk; /* the core's risk config and state (exits.c), NULL without the core */
     _Alignas(8) unsigned char exit_cfg[TR_EXIT_CFG_SIZE]; /* a tr_exit_config_t */
+    _Alignas(8) unsigned char fill_cfg[TR_FILL_CFG_SIZE]; /* a tr_fill_config_t */
 } tr_svc_t;
 
 /* ---- exec_demo.c ---------------------------------------------------------------------- */
@@ -163,11 +163,11 @@ typedef struct {
 int tr_exec_split_symbol(const char *symbol, char *base, size_t base_cap, char *quote,
                          size_t quote_cap);
 
-/** Computes the demo fill of a MARKET order at ref_price moved by slippage_bps against the
- *  taker, with fee_rate of the quote amount as fee (rounded up). Returns 0, RT_EINVAL on a
- *  non-positive quantity or price, RT_ERANGE on overflow; out written only on success. */
-int tr_exec_demo_fill(const tr_svc_order_t *o, int64_t slippage_bps, rt_money_t fee_rate,
-                      tr_exec_fill_t *out);
+/** The demo fill of a MARKET order at o->ref_price, by the core's fill model with the
+ *  DEMO_SLIPPAGE_BPS / DEMO_FEE_RATE settings (slippage against the taker, fee in the quote
+ *  asset, rounded in the exchange's favour). Returns 0 or the core's error; out is written
+ *  only on success. */
+int tr_exec_demo_fill(const tr_svc_t *svc, const tr_svc_order_t *o, tr_exec_fill_t *out);
 
 /* ---- store.c (all SQL) -------------------------------------------------------------- */
 
@@ -181,8 +181,6 @@ int tr_store_signal_outcome(rt_db_t *db, const char *id, const char *outcome, co
                             const char *reason, const char *coid);
 /** Inserts the order row as PENDING (demo flag as given); writes o->id. */
 int tr_store_order_insert(rt_db_t *db, tr_svc_order_t *o, bool demo);
-/** Free balance of asset, row locked FOR UPDATE; 0 when there is no row. */
-int tr_store_balance_free(rt_db_t *db, const char *asset, rt_money_t *out);
 /** Adds delta (may be negative) to asset's free balance, creating the row when absent;
  *  RT_EDB when it would go negative (the table's check). */
 int tr_store_balance_add(rt_db_t *db, const char *asset, rt_money_t delta);

@@ -700,13 +700,6 @@ static void test_api_manual_trade(void **state)
 
 /* ---- position exits (the trader core's position manager) -------------------------------- */
 
-#if defined(__has_include)
-#if __has_include("tr_position.h")
-#define HAVE_TRADER_CORE 1
-#endif
-#endif
-
-#ifdef HAVE_TRADER_CORE
 /* The seed's example (marsshot-ml-bot.md, 3.3): bought at 0.10; at 0.20 20% is sold, once
  * (partial take-profit at +100%); at 0.30 the trailing stop arms; a high of 0.32 puts it at
  * 0.224 (30% below); below it, all the rest is sold. */
@@ -796,7 +789,6 @@ static void test_core_risk_limits(void **state)
     stop_trader(w);
     assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 0);
 }
-#endif
 
 int main(void)
 {
@@ -809,10 +801,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_insufficient_balance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_bad_input_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_manual_trade, setup, teardown),
-#ifdef HAVE_TRADER_CORE
         cmocka_unit_test_setup_teardown(test_exits_seed_example, setup, teardown),
         cmocka_unit_test_setup_teardown(test_core_risk_limits, setup, teardown),
-#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -439,25 +439,18 @@ static int h_risk(void *ud, const rt_http_request_t *req, rt_http_response_t *re
     rt_position_t *pos = calloc(256, sizeof *pos);
     if (!pos)
         return RT_ENOMEM;
+    rt_jsonw_t w;
+    rt_jsonw_init(&w);
+    rt_jsonw_object_begin(&w);
     pthread_mutex_lock(&svc->api_lock);
-    int rc = tr_store_balances(svc->api_io.db, b, 64, &nb);
+    /* paused, halted, reason, limits and status (equity, drawdown, brake, halt level) */
+    int rc = tr_core_risk_write(svc, &svc->api_io, &w);
+    if (rc == 0)
+        rc = tr_store_balances(svc->api_io.db, b, 64, &nb);
     if (rc == 0)
         rc = tr_store_open_positions(svc->api_io.db, pos, 256, &np);
     pthread_mutex_unlock(&svc->api_lock);
     if (rc == 0) {
-        bool paused = atomic_load(&svc->paused);
-        rt_jsonw_t w;
-        rt_jsonw_init(&w);
-        rt_jsonw_object_begin(&w);
-        rt_jsonw_kv_bool(&w, "paused", paused);
-        rt_jsonw_kv_bool(&w, "halted", false);
-        rt_jsonw_kv_string(&w, "reason", paused ? "paused by an operator" : "");
-        rt_jsonw_key(&w, "limits");
-        rt_jsonw_object_begin(&w);
-        rt_jsonw_kv_money(&w, "trade_quantity", svc->cfg.trade_quantity);
-        rt_jsonw_kv_int(&w, "max_entries_per_symbol_strategy", 1);
-        rt_jsonw_kv_bool(&w, "shorting", false);
-        rt_jsonw_object_end(&w);
         rt_jsonw_key(&w, "balances");
         rt_jsonw_array_begin(&w);
         for (size_t i = 0; i < nb; i++) {
@@ -488,8 +481,8 @@ static int h_risk(void *ud, const rt_http_request_t *req, rt_http_response_t *re
         rt_jsonw_array_end(&w);
         rt_jsonw_object_end(&w);
         rc = respond_writer(res, 200, &w);
-        rt_jsonw_cleanup(&w);
     }
+    rt_jsonw_cleanup(&w);
     free(pos);
     return rc;
 }

@@ -21,6 +21,7 @@
 #undef RT_ASSET_CAP
 
 #include "rt/err.h"
+#include "rt/jsonw.h"
 #include "rt/log.h"
 #include "rt/str.h"
 #include "tr_svc.h"
@@ -390,4 +391,52 @@ done:
     if (rc == 0 && *done && !d->accept && strcmp(d->code, "halted") == 0)
         tr_core_observe(svc, io); /* the halt itself: state, flag, event */
     return rc;
+}
+
+int tr_core_risk_write(tr_svc_t *svc, tr_io_t *io, rt_jsonw_t *w)
+{
+    core_risk_t *r = svc->core_risk;
+    rt_money_t equity = 0;
+    tr_risk_status_t st;
+    if (!r)
+        return RT_ESTATE;
+    int rc = equity_now(svc, io, NULL, 0, NULL, NULL, &equity);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&r->lock);
+    rc = tr_risk_status(&r->cfg, &r->st, rt_time_now_ms(), equity, &st);
+    tr_risk_config_t c = r->cfg;
+    char reason[sizeof r->st.reason];
+    memcpy(reason, r->st.reason, sizeof reason);
+    pthread_mutex_unlock(&r->lock);
+    if (rc != 0)
+        return rc;
+    reason[sizeof reason - 1] = '\0';
+    rt_jsonw_kv_bool(w, "paused", st.paused);
+    rt_jsonw_kv_bool(w, "halted", st.halted);
+    rt_jsonw_kv_string(w, "reason", st.paused || st.halted ? reason : "");
+    rt_jsonw_key(w, "limits");
+    rt_jsonw_object_begin(w);
+    rt_jsonw_kv_money(w, "trade_quantity", c.trade_quantity);
+    rt_jsonw_kv_money(w, "risk_per_trade", c.risk_per_trade);
+    rt_jsonw_kv_money(w, "max_position_pct", c.max_position_pct);
+    rt_jsonw_kv_int(w, "max_entries", c.max_entries);
+    rt_jsonw_kv_money(w, "max_exposure_pct", c.max_exposure_pct);
+    rt_jsonw_kv_int(w, "max_open_positions", c.max_open_positions);
+    rt_jsonw_kv_int(w, "cooldown_seconds", c.cooldown_ms / 1000);
+    rt_jsonw_kv_money(w, "max_drawdown_pct", c.max_drawdown_pct);
+    rt_jsonw_kv_int(w, "drawdown_window_seconds", c.drawdown_window_ms / 1000);
+    rt_jsonw_kv_money(w, "halt_equity_ratio", c.halt_equity_ratio);
+    rt_jsonw_object_end(w);
+    rt_jsonw_key(w, "status");
+    rt_jsonw_object_begin(w);
+    rt_jsonw_kv_string(w, "quote_asset", svc->cfg.quote_asset);
+    rt_jsonw_kv_money(w, "equity", st.equity);
+    rt_jsonw_kv_money(w, "peak", st.peak);
+    rt_jsonw_kv_money(w, "drawdown", st.drawdown);
+    rt_jsonw_kv_money(w, "brake_level", st.brake_level);
+    rt_jsonw_kv_bool(w, "brake_active", st.brake_active);
+    rt_jsonw_kv_money(w, "halt_level", st.halt_level);
+    rt_jsonw_object_end(w);
+    return RT_OK;
 }

@@ -13,6 +13,7 @@
 #include "rt/bus.h"
 #include "rt/db.h"
 #include "rt/http.h"
+#include "rt/jsonw.h"
 #include "rt/metrics.h"
 #include "rt/money.h"
 #include "rt/msg.h"
@@ -279,6 +280,9 @@ int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc
 void tr_core_observe(tr_svc_t *svc, tr_io_t *io);
 /** Tells the core's risk state of a pause or resume. */
 void tr_core_set_paused(tr_svc_t *svc, tr_io_t *io, bool paused);
+/** Writes "paused", "halted", "reason", "limits" {...} and "status" {equity, peak, drawdown,
+ *  brake, halt level} into the open object of w (GET /risk). Returns 0 or a database error. */
+int tr_core_risk_write(tr_svc_t *svc, tr_io_t *io, rt_jsonw_t *w);
 /** Frees the core's state. */
 void tr_core_free(tr_svc_t *svc);
 

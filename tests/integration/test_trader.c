@@ -643,6 +643,8 @@ static void test_api_manual_trade(void **state)
     resp = NULL;
     assert_int_equal(http(w, "GET", "/risk", NULL, 0, false, &resp), 200);
     assert_non_null(strstr(resp, "\"paused\":true"));
+    assert_non_null(strstr(resp, "\"max_exposure_pct\":0.2"));
+    assert_non_null(strstr(resp, "\"equity\":"));
     free(resp);
     /* the pause survives a restart */
     stop_trader(w);

@@ -117,6 +117,8 @@ void tr_exits_on_price(tr_svc_t *svc, const char *symbol, rt_money_t high, rt_mo
         rt_log_warn("exits", "open positions not loaded symbol=%s err=%s", symbol, rt_strerror(rc));
         return;
     }
+    if (n > 0)
+        tr_core_observe(svc, &svc->io); /* equity moves with the price: brake and halt */
     for (size_t i = 0; i < n; i++) {
         tr_position_t p, before;
         tr_exit_t ex;
@@ -283,6 +285,18 @@ void tr_core_set_paused(tr_svc_t *svc, tr_io_t *io, bool paused)
     pthread_mutex_unlock(&r->lock);
 }
 
+/* The halt: the core's state says halted, new entries stop at once; the loop then sells every
+ * open position (tr_core_halt_sell) outside any transaction. */
+static void halt_now(tr_svc_t *svc, core_risk_t *r, const char *why)
+{
+    pthread_mutex_lock(&r->lock);
+    if (!r->st.halted)
+        tr_risk_halt(&r->st, why);
+    pthread_mutex_unlock(&r->lock);
+    atomic_store(&svc->paused, true);
+    atomic_store(&svc->halt_sell, true);
+}
+
 void tr_core_observe(tr_svc_t *svc, tr_io_t *io)
 {
     core_risk_t *r = svc->core_risk;
@@ -293,18 +307,85 @@ void tr_core_observe(tr_svc_t *svc, tr_io_t *io)
     pthread_mutex_lock(&r->lock);
     tr_risk_observe(&r->st, rt_time_now_ms(), equity);
     bool halt = tr_risk_halt_due(&r->cfg, &r->st, equity, why, sizeof why);
-    if (halt)
-        tr_risk_halt(&r->st, why);
     pthread_mutex_unlock(&r->lock);
-    if (halt) {
-        rt_log_error("risk",
-                     "HALT: %s; new entries refused until POST /control/resume (open "
-                     "positions are not sold automatically yet)",
-                     why);
-        atomic_store(&svc->paused, true);
-        tr_store_risk_state_set(io->db, true, why);
-        tr_svc_publish_risk(svc, io, why);
+    if (halt)
+        halt_now(svc, r, why);
+}
+
+void tr_core_halt_sell(tr_svc_t *svc)
+{
+    core_risk_t *r = svc->core_risk;
+    tr_io_t *io = &svc->io;
+    char why[sizeof r->st.reason];
+    rt_position_t *rows = calloc(RISK_POSITIONS_MAX, sizeof *rows);
+    size_t n = 0;
+    if (!r || !rows) {
+        free(rows);
+        return;
     }
+    pthread_mutex_lock(&r->lock);
+    memcpy(why, r->st.reason, sizeof why);
+    pthread_mutex_unlock(&r->lock);
+    why[sizeof why - 1] = '\0';
+    rt_log_error("risk",
+                 "HALT: %s; selling every open position, new entries refused until "
+                 "POST /control/resume",
+                 why);
+    int rc = tr_store_risk_state_set(io->db, true, why);
+    if (rc != 0)
+        rt_log_error("risk", "halt not persisted err=%s", rt_strerror(rc));
+    tr_svc_publish_risk(svc, io, why);
+    rc = tr_store_open_positions(io->db, rows, RISK_POSITIONS_MAX, &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        tr_svc_intent_t in;
+        tr_svc_decision_t d;
+        memset(&in, 0, sizeof in);
+        rt_str_copy(in.symbol, sizeof in.symbol, rows[i].symbol);
+        rt_str_copy(in.strategy, sizeof in.strategy, rows[i].strategy);
+        rt_str_copy(in.reason, sizeof in.reason, "halt");
+        in.side = RT_SIDE_SELL;
+        in.position_id = rows[i].id;
+        if (tr_svc_price(svc, rows[i].symbol, &in.ref_price) != 0)
+            in.ref_price = rows[i].entry_price; /* no price seen since start: the entry's */
+        int prc = tr_svc_place(svc, io, &in, &d);
+        if (prc != 0 || !d.accept)
+            rt_log_error("risk", "halt sale not placed position=%lld err=%s why=%s",
+                         (long long)rows[i].id, rt_strerror(prc), prc == 0 ? d.reason : "-");
+    }
+    if (rc != 0)
+        rt_log_error("risk", "open positions not loaded for the halt err=%s", rt_strerror(rc));
+    free(rows);
+}
+
+/* The halt's own sales bypass the risk manager (which refuses everything once halted): the
+ * core's tr_position_halt says what to sell. */
+static int decide_halt_sale(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in,
+                            tr_svc_decision_t *d)
+{
+    rt_position_t row;
+    tr_position_t p;
+    tr_exit_t ex;
+    (void)svc;
+    int rc = tr_store_position_get(io->db, in->position_id, &row);
+    if (rc == RT_ENOTFOUND || (rc == 0 && row.status != RT_POSITION_OPEN)) {
+        rt_str_copy(d->code, sizeof d->code, "no_position");
+        rt_str_copy(d->reason, sizeof d->reason, "the position is not open any more");
+        return RT_OK;
+    }
+    if (rc != 0)
+        return rc;
+    to_core(&row, &p);
+    if ((rc = tr_position_halt(&p, NULL, &ex)) != 0)
+        return rc;
+    if (ex.reason == TR_EXIT_NONE || ex.quantity <= 0) {
+        rt_str_copy(d->code, sizeof d->code, "no_position");
+        rt_str_copy(d->reason, sizeof d->reason, "nothing left to sell");
+        return RT_OK;
+    }
+    d->accept = true;
+    d->order.quantity = ex.quantity;
+    d->order.position_id = row.id;
+    return RT_OK;
 }
 
 int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc_decision_t *d,
@@ -314,6 +395,10 @@ int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc
     *done = false;
     if (!r)
         return RT_OK;
+    if (in->side == RT_SIDE_SELL && strcmp(in->reason, "halt") == 0) {
+        *done = true;
+        return decide_halt_sale(svc, io, in, d);
+    }
     tr_filters_t f; /* demo: no exchangeInfo, every filter off (0 disables it) */
     tr_filters_init(&f);
     int rc = RT_ENOMEM;
@@ -322,6 +407,7 @@ int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc
     tr_position_t *pos = calloc(RISK_POSITIONS_MAX, sizeof *pos);
     tr_decision_t *out = calloc(1, sizeof *out);
     size_t nb = 0, np = 0;
+    bool out_halt = false;
     if (!bals || !rows || !pos || !out)
         goto done;
     f.trading = true;
@@ -378,6 +464,7 @@ int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc
         d->order.take_profit = out->order.take_profit;
     } else {
         d->accept = false;
+        out_halt = out->verdict == TR_VERDICT_HALT;
         rt_str_copy(d->code, sizeof d->code,
                     out->verdict == TR_VERDICT_HALT ? "halted" : tr_reason_name(out->reason));
         rt_str_copy(d->reason, sizeof d->reason, out->text);
@@ -388,8 +475,8 @@ done:
     free(pos);
     free(rows);
     free(bals);
-    if (rc == 0 && *done && !d->accept && strcmp(d->code, "halted") == 0)
-        tr_core_observe(svc, io); /* the halt itself: state, flag, event */
+    if (rc == 0 && out_halt)
+        halt_now(svc, r, d->reason); /* the loop sells everything, outside this transaction */
     return rc;
 }
 

@@ -607,6 +607,8 @@ int tr_svc_run(tr_svc_t *svc)
     while (!rt_sig_stopping()) {
         if (svc->cfg.run_seconds > 0 && rt_time_mono_ms() - start > svc->cfg.run_seconds * 1000)
             break;
+        if (atomic_exchange(&svc->halt_sell, false))
+            tr_core_halt_sell(svc);
         rc = rt_bus_sub_poll(svc->sub, 20, on_market, svc);
         if (rc < 0)
             rt_log_warn("service", "market data poll failed err=%s", rt_strerror(rc));

@@ -151,8 +151,9 @@ typedef struct {
     atomic_bool paused;
     atomic_uint_fast64_t manual_seq;
     atomic_bool db_ok, redis_ok;
-    bool exits_on;   /* the position manager runs (trader core present, settings valid) */
-    void *core_risk; /* the core's risk config and state (exits.c), NULL without the core */
+    atomic_bool halt_sell; /* the halt fired: the loop sells every open position */
+    bool exits_on;         /* the position manager runs (trader core present, settings valid) */
+    void *core_risk;       /* the core's risk config and state (exits.c), NULL without the core */
     _Alignas(8) unsigned char exit_cfg[TR_EXIT_CFG_SIZE]; /* a tr_exit_config_t */
     _Alignas(8) unsigned char fill_cfg[TR_FILL_CFG_SIZE]; /* a tr_fill_config_t */
 } tr_svc_t;
@@ -278,6 +279,9 @@ int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc
                    bool *done);
 /** Records the equity after a fill (drawdown brake) and halts when HALT_EQUITY_RATIO fires. */
 void tr_core_observe(tr_svc_t *svc, tr_io_t *io);
+/** Sells every open position after a halt (reason "halt"), persists and publishes the halt.
+ *  Loop thread, outside any transaction. */
+void tr_core_halt_sell(tr_svc_t *svc);
 /** Tells the core's risk state of a pause or resume. */
 void tr_core_set_paused(tr_svc_t *svc, tr_io_t *io, bool paused);
 /** Writes "paused", "halted", "reason", "limits" {...} and "status" {equity, peak, drawdown,

@@ -792,6 +792,45 @@ static void test_core_risk_limits(void **state)
     assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 0);
 }
 
+/* HALT_EQUITY_RATIO: when the equity falls to the ratio of the initial equity, every position is
+ * sold (reason "halt") and new entries are refused (503) until an operator resumes. */
+static void test_halt_sells_everything(void **state)
+{
+    world_t *w = *state;
+    static const char *const env[] = {
+        "HALT_EQUITY_RATIO", "0.99", "MAX_EXPOSURE_PCT", "100", "STOP_LOSS_PCT", "50", NULL};
+    start_trader_env(w, "", env);
+    wait_healthy(w);
+    const char *buy = "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.1}";
+    char *resp = NULL;
+    long st = 0;
+    for (int i = 0; i < 100 && st != 201; i++) {
+        publish_ticker(w, "50000");
+        rt_time_sleep_ms(30);
+        free(resp);
+        resp = NULL;
+        st = post_trade(w, buy, &resp);
+    }
+    if (st != 201)
+        fail_msg("POST /trade: %ld %s", st, resp ? resp : "");
+    free(resp);
+    /* equity 4992.4975 USDC + 0.1 BTC: at 49000 it is 9892.4975 < 0.99 x 10000 */
+    publish_ticker(w, "49000");
+    wait_count(w, "SELECT count(*) FROM positions WHERE status = 'closed' AND exit_reason = 'halt'",
+               1);
+    expect_status(w, 503, buy);
+    resp = NULL;
+    assert_int_equal(http(w, "GET", "/risk", NULL, 0, false, &resp), 200);
+    assert_non_null(strstr(resp, "\"halted\":true"));
+    free(resp);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE reason = 'halt' AND side = "
+                                  "'SELL' AND status = 'FILLED'"),
+                     1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM trader_risk_state WHERE paused"), 1);
+    ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset = 'BTC'"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -805,6 +844,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_manual_trade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exits_seed_example, setup, teardown),
         cmocka_unit_test_setup_teardown(test_core_risk_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_halt_sells_everything, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,9 +3,6 @@
 #include <string.h>
 
 #include "tr_fill.h"
-/* rt/exinfo.h (through tr_filters.h) and rt/msg.h both define RT_ASSET_CAP (24 and 17); the
- * core's types above use exinfo's, msg's below their own. Nothing here uses the macro. */
-#undef RT_ASSET_CAP
 
 #include "rt/err.h"
 #include "rt/str.h"

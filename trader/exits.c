@@ -15,10 +15,6 @@
 #include "tr_position.h"
 #include "tr_risk.h"
 #include "tr_settings.h"
-/* rt/exinfo.h (through tr_filters.h) and rt/msg.h both define RT_ASSET_CAP, as 24 and 17: the
- * core's types are declared above with exinfo's; msg's types below get msg's. Nothing here
- * uses the macro itself. (Reported: one of the two names should change in common/.) */
-#undef RT_ASSET_CAP
 
 #include "rt/err.h"
 #include "rt/jsonw.h"

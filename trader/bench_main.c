@@ -70,6 +70,10 @@ static pid_t spawn_trader(const bench_env_t *e, const char *bin)
     setenv("TRADER_PORT", env_or("BENCH_TRADER_PORT", "28801"), 1);
     setenv("LOG_LEVEL", "WARN", 1);
     setenv("TRADER_RUN_SECONDS", "600", 1);
+    /* every signal its own position on one symbol: no cooldown, no count or exposure cap */
+    setenv("COOLDOWN_SECONDS", "0", 1);
+    setenv("MAX_OPEN_POSITIONS", "0", 1);
+    setenv("MAX_EXPOSURE_PCT", "0", 1);
     execl(bin, bin, (char *)NULL);
     _exit(127);
 }
@@ -163,6 +167,11 @@ int main(void)
     while (done < n && rt_time_mono_ms() - t0 < 300000) {
         rt_time_sleep_ms(50);
         done = count(db, "SELECT count(*) FROM orders WHERE status = 'FILLED'");
+        if (count(db, "SELECT count(*) FROM signals WHERE outcome = 'rejected'") > 0) {
+            fprintf(stderr, "signals were refused: SELECT reason FROM signals shows why\n");
+            rc = RT_ESTATE;
+            goto out;
+        }
     }
     int64_t wall = rt_time_mono_ms() - t0;
     if (done < n) {

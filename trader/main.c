@@ -34,8 +34,6 @@ static const rt_config_var_t tr_vars[] = {
      RT_CONFIG_AT(tr_svc_config_t, pgdatabase)},
     {"TRADING_MODE", RT_CONFIG_ENUM, "demo", "demo: fills simulated locally; live: real orders",
      RT_CONFIG_AT(tr_svc_config_t, trading_mode), .choices = modes},
-    {"TRADE_QUANTITY", RT_CONFIG_MONEY, "0.00017", "base quantity of a strategy's entry",
-     RT_CONFIG_AT(tr_svc_config_t, trade_quantity), .min_m = 1, .max_m = RT_MONEY_UNITS(1000000)},
     {"DEMO_BALANCES", RT_CONFIG_STRING, "USDC=10000", "demo balances at first start: ASSET=n,...",
      RT_CONFIG_AT(tr_svc_config_t, demo_balances)},
     {"TRADER_PORT", RT_CONFIG_PORT, "8001", "HTTP port of the trader API",

@@ -36,8 +36,7 @@ typedef struct {
     char pguser[64];
     char pgpassword[128];
     char pgdatabase[64];
-    int trading_mode; /* tr_mode_t */
-    rt_money_t trade_quantity;
+    int trading_mode;        /* tr_mode_t */
     char demo_balances[512]; /* "USDC=10000,BTC=0" */
     int port;
     char api_token[128];

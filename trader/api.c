@@ -517,6 +517,7 @@ int tr_api_start(tr_svc_t *svc)
     bool writes = svc->cfg.api_token[0] != '\0';
     rt_http_config_t hc = {
         .service = "trader",
+        .host = svc->cfg.bind,
         .port = (uint16_t)svc->cfg.port,
         .api_token = writes ? svc->cfg.api_token : NULL,
         .threads = 2,

@@ -38,6 +38,8 @@ static const rt_config_var_t tr_vars[] = {
      RT_CONFIG_AT(tr_svc_config_t, demo_balances)},
     {"TRADER_PORT", RT_CONFIG_PORT, "8001", "HTTP port of the trader API",
      RT_CONFIG_AT(tr_svc_config_t, port)},
+    {"TRADER_BIND", RT_CONFIG_STRING, "127.0.0.1", "address the API listens on",
+     RT_CONFIG_AT(tr_svc_config_t, bind), .min = 1, .max = 63},
     {"API_TOKEN", RT_CONFIG_STRING, "", "bearer token for write requests",
      RT_CONFIG_AT(tr_svc_config_t, api_token), .secret = true},
     {"TRADER_CONSUMER", RT_CONFIG_STRING, "trader-1", "consumer name in the group `trader`",

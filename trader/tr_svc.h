@@ -39,6 +39,7 @@ typedef struct {
     int trading_mode;        /* tr_mode_t */
     char demo_balances[512]; /* "USDC=10000,BTC=0" */
     int port;
+    char bind[64]; /* address the API listens on */
     char api_token[128];
     char consumer[64];
     char quote_asset[TR_ASSET_NAME_CAP]; /* what balances are valued in */

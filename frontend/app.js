@@ -85,7 +85,7 @@ function initChart() {
     autoSize: true,
     layout: { background: { color: '#0f1720' }, textColor: '#c9d4e0' },
     grid: { vertLines: { color: '#1c2733' }, horzLines: { color: '#1c2733' } },
-    timeScale: { timeVisible: true, secondsVisible: false },
+    timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 4, maxBarSpacing: 24 },
     rightPriceScale: { borderColor: '#2a3a4a' },
   });
   state.series = state.chart.addSeries(CandlestickSeries, {
@@ -122,6 +122,8 @@ async function loadChart() {
   const d = await get(`${PORTFOLIO}/market/candles?symbol=${sym}&interval=${state.interval}&limit=500`);
   const bars = d.candles.map(toBar);
   state.series.setData(bars);
+  // few bars (a fresh stack): spread them over the chart instead of a sliver at its right edge
+  if (bars.length > 0 && bars.length < 120) state.chart.timeScale().fitContent();
   state.lastBar = bars.length ? bars[bars.length - 1].time : 0;
   $('chart').dataset.bars = String(bars.length);
   showEmpty('chart-empty', bars.length === 0);
@@ -290,17 +292,38 @@ async function loadRisk() {
 }
 
 // ---- analyzer: strategies ----
+// GET /strategies (docs/ANALYZER.md): {"strategies":[{name, enabled, rule, params:[{name, type
+// (int|double|bool|enum), value, default, min, max, choices, allowed, help}]}]}. A parameter is
+// sent back as the text typed (the analyzer parses and validates it, and names it in a 400);
+// only the parameters that changed are sent.
+function paramInput(s, p) {
+  const name = `p:${esc(p.name)}`;
+  const title = esc([p.help, p.allowed ? `allowed: ${p.allowed}` : '', p.default !== undefined ? `default: ${p.default}` : ''].filter(Boolean).join(' · '));
+  const orig = esc(String(p.value));
+  if (p.type === 'bool') {
+    return `<label title="${title}"><input type="checkbox" name="${name}" data-orig="${orig}" ${p.value === true ? 'checked' : ''}> ${esc(p.name)}</label>`;
+  }
+  if (p.type === 'enum' && Array.isArray(p.choices)) {
+    return `<label title="${title}">${esc(p.name)} <select name="${name}" data-orig="${orig}">${p.choices.map((c) =>
+      `<option ${String(c) === String(p.value) ? 'selected' : ''}>${esc(c)}</option>`).join('')}</select></label>`;
+  }
+  const mode = p.type === 'int' ? 'numeric' : 'decimal';
+  return `<label title="${title}">${esc(p.name)} <input name="${name}" data-orig="${orig}" data-type="${esc(p.type)}" value="${orig}" inputmode="${mode}"></label>`;
+}
+
 async function loadStrategies() {
   let d;
   try { d = await get(`${ANALYZER}/strategies`); } catch { d = null; }
   const list = Array.isArray(d) ? d : d && Array.isArray(d.strategies) ? d.strategies : [];
   showEmpty('strategies-empty', list.length === 0);
   $('strategies').innerHTML = list.map((s) => {
-    const params = s.params || s.parameters || {};
-    return `<form class="strategy" data-name="${esc(s.name)}"><div class="strategy-head"><b>${esc(s.name)}</b>
+    const params = Array.isArray(s.params) ? s.params
+      : Object.entries(s.params || {}).map(([name, value]) => ({ name, value, type: typeof value === 'boolean' ? 'bool' : 'double' }));
+    return `<form class="strategy" data-name="${esc(s.name)}"><div class="strategy-head"><b title="${esc(s.rule || '')}">${esc(s.name)}</b>
+      <span class="muted">${esc(s.signals ?? 0)} signals</span>
       <label><input type="checkbox" name="enabled" ${s.enabled ? 'checked' : ''}> enabled</label></div>
-      ${Object.entries(params).map(([k, v]) => `<label>${esc(k)} <input name="p:${esc(k)}" value="${esc(v)}" inputmode="decimal"></label>`).join('')}
-      <button type="submit">Save</button><span class="result"></span></form>`;
+      <div class="params">${params.map((p) => paramInput(s, p)).join('')}</div>
+      <div class="strategy-foot"><button type="submit">Save</button><span class="result"></span></div></form>`;
   }).join('');
 }
 
@@ -309,13 +332,23 @@ async function saveStrategy(form) {
   const body = { enabled: form.elements.enabled.checked, params: {} };
   for (const el of form.elements) {
     if (!el.name || !el.name.startsWith('p:')) continue;
+    const name = el.name.slice(2);
+    if (el.type === 'checkbox') {
+      if (String(el.checked) !== el.dataset.orig) body.params[name] = el.checked;
+      continue;
+    }
     const v = el.value.trim();
-    if (!/^-?\d+(\.\d+)?$/.test(v)) return result(out, false, `${el.name.slice(2)}: must be a number`);
-    body.params[el.name.slice(2)] = parseExact(v);
+    if (v === el.dataset.orig) continue;
+    if (el.dataset.type === 'int' && !/^-?\d+$/.test(v)) return result(out, false, `${name}: must be an integer`);
+    if (el.dataset.type === 'double' && !/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v)) return result(out, false, `${name}: must be a number`);
+    body.params[name] = v;
   }
   try {
-    await put(`${ANALYZER}/strategies/${encodeURIComponent(form.dataset.name)}`, body);
-    result(out, true, 'saved');
+    const name = form.dataset.name;
+    await put(`${ANALYZER}/strategies/${encodeURIComponent(name)}`, body);
+    await loadStrategies().catch(() => {}); // the values as the analyzer now has them
+    const again = [...document.querySelectorAll('#strategies form.strategy')].find((f) => f.dataset.name === name);
+    result(again ? again.querySelector('.result') : out, true, 'saved: applies from the next candle');
   } catch (e) {
     result(out, false, e.message);
   }
@@ -335,6 +368,7 @@ function addLog(l) {
 const logVisible = (l) => (!$('log-service').value || l.service === $('log-service').value) && LEVELS[l.level] >= LEVELS[$('log-level').value];
 function appendLog(l) {
   const box = $('logs');
+  box.querySelector('.empty')?.remove();
   const atEnd = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
   const div = document.createElement('div');
   div.className = `log lvl-${l.level}`;

@@ -163,6 +163,7 @@ int main(void)
     tr_svc_t *svc = calloc(1, sizeof *svc);
     int rc = RT_ENOMEM;
     bool locks = false;
+    rt_bus_log_t *log_sink = NULL;
     if (!svc)
         goto out;
     rt_config_load_or_exit(tr_vars, RT_CONFIG_COUNT(tr_vars), &svc->cfg, NULL);
@@ -188,6 +189,9 @@ int main(void)
     locks = true;
     if ((rc = metrics_init(svc)) != 0 || (rc = connect_all(svc)) != 0)
         goto out;
+    /* INFO and above also go to logs:trader, for the dashboard's log panel. */
+    if (rt_bus_log_attach(svc->cfg.redis_host, svc->cfg.redis_port, "trader", &log_sink) != 0)
+        rt_log_warn("main", "log sink not attached: the dashboard will not show trader logs");
     if ((rc = tr_api_start(svc)) != 0) {
         rt_log_error("main", "HTTP API cannot start port=%d err=%s", svc->cfg.port,
                      rt_strerror(rc));
@@ -213,5 +217,6 @@ out:
         }
     }
     free(svc);
+    rt_bus_log_detach(log_sink);
     return rc == 0 ? 0 : 1;
 }

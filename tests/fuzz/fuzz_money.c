@@ -1,0 +1,73 @@
+/* libFuzzer target for money text (rt_money_parse_n: prices and quantities in .env values, CSV
+ * rows, exchange replies and order bodies). Built only with clang; see CMakeLists.txt.
+ *
+ * Properties, for any input: no crash, leak or undefined behaviour; rejected text leaves the
+ * output untouched; accepted text formats (shortest and with 8 fixed decimals) to text that
+ * parses back to the same value, and the shortest form is a fixed point of parse -> format. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt/err.h"
+#include "rt/money.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void die(const char *what, const char *text, size_t n)
+{
+    fprintf(stderr, "fuzz_money: %s: \"%.*s\"\n", what, (int)(n > 200 ? 200 : n), text);
+    abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *text = (const char *)data;
+    const rt_money_t sentinel = INT64_C(0x5a5a5a5a5a5a5a5a);
+    rt_money_t v = sentinel;
+    int rc = rt_money_parse_n(text, size, &v);
+    if (rc != RT_OK) {
+        if (v != sentinel)
+            die("rejected text wrote the output", text, size);
+        if (rc != RT_EINVAL && rc != RT_ERANGE)
+            die("unexpected error code", text, size);
+        return 0;
+    }
+    if (v < RT_MONEY_MIN)
+        die("accepted value below RT_MONEY_MIN", text, size);
+
+    char buf[RT_MONEY_FMT_MAX];
+    size_t n = rt_money_format(v, buf, sizeof buf);
+    if (n == 0 || n >= sizeof buf || strlen(buf) != n)
+        die("format failed", text, size);
+    rt_money_t back = sentinel;
+    if (rt_money_parse_n(buf, n, &back) != RT_OK || back != v)
+        die("parse -> format -> parse differs", text, size);
+    /* the shortest form formats to itself */
+    char again[RT_MONEY_FMT_MAX];
+    size_t n2 = rt_money_format(back, again, sizeof again);
+    if (n2 != n || memcmp(buf, again, n) != 0)
+        die("format is not a fixed point", text, size);
+    /* the NUL-terminated entry agrees */
+    if (rt_money_parse(buf, &back) != RT_OK || back != v)
+        die("rt_money_parse disagrees with rt_money_parse_n", buf, n);
+
+    char fixed[RT_MONEY_FMT_MAX + 8];
+    size_t nf = rt_money_format_fixed(v, 8, RT_ROUND_DOWN, fixed, sizeof fixed);
+    if (nf == 0 || rt_money_parse_n(fixed, nf, &back) != RT_OK || back != v)
+        die("format_fixed(8) -> parse differs", text, size);
+    /* fewer decimals: rounded down, never above the value, within one unit of the last digit */
+    int dec = (int)(size % 9);
+    nf = rt_money_format_fixed(v, dec, RT_ROUND_DOWN, fixed, sizeof fixed);
+    if (nf > 0) {
+        if (rt_money_parse_n(fixed, nf, &back) != RT_OK)
+            die("format_fixed output does not parse", fixed, nf);
+        rt_money_t unit = 1;
+        for (int i = dec; i < RT_MONEY_DECIMALS; i++)
+            unit *= 10;
+        if (back > v || v - back >= unit)
+            die("format_fixed rounding down is off", text, size);
+    }
+    return 0;
+}

@@ -1,0 +1,226 @@
+/* libFuzzer target for the short texts services take from outside: the trader's settings
+ * (env values: percents, basis points, durations, balances, every tr_setting_vars entry), the
+ * portfolio API's query parameters (symbol, strategy, interval), the analyzer's strategy
+ * parameters (env values and PUT /strategies/{name} values) and STRATEGIES lists, and the
+ * common number, log level and symbol status texts. Built only with clang; see CMakeLists.txt.
+ *
+ * Input: one selector byte, one index byte, then the text (cut at its first NUL).
+ * Properties, for any input: no crash, leak or undefined behaviour; a refused text leaves its
+ * output untouched; balances written back parse to the same pairs; an analyzer parameter's
+ * formatted value is read back to the same formatted value. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/strategy.h"
+#include "pf_core.h"
+#include "rt/err.h"
+#include "rt/exinfo.h"
+#include "rt/log.h"
+#include "rt/money.h"
+#include "rt/str.h"
+#include "tr_settings.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define TEXT_MAX 4096
+
+static void die(const char *what, const char *text)
+{
+    fprintf(stderr, "fuzz_params: %s: \"%.200s\"\n", what, text ? text : "");
+    abort();
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    rt_log_init("fuzz", RT_LOG_ERROR);
+    return 0;
+}
+
+static void trader_setting(unsigned idx, const char *text)
+{
+    static tr_settings_t s, before; /* large: not on the stack */
+    memset(&s, 0, sizeof s);
+    tr_settings_default(&s);
+    before = s;
+    const char *name = tr_setting_vars[idx % tr_setting_var_count].name;
+    char why[256];
+    int rc = tr_settings_set(&s, name, text, why, sizeof why);
+    if (rc != RT_OK) {
+        if (memcmp(&s, &before, sizeof s) != 0)
+            die("tr_settings_set refused but changed the settings", text);
+        if (memchr(why, '\0', sizeof why) == NULL)
+            die("tr_settings_set: reason not terminated", text);
+        return;
+    }
+    (void)tr_settings_check(&s, why, sizeof why);
+}
+
+static void trader_units(const char *text)
+{
+    rt_money_t m = 77;
+    if (tr_parse_pct(text, &m) != RT_OK && m != 77)
+        die("tr_parse_pct refused but wrote", text);
+    m = 77;
+    if (tr_parse_bps(text, &m) != RT_OK && m != 77)
+        die("tr_parse_bps refused but wrote", text);
+    int64_t ms = 77;
+    int rc = tr_parse_duration_ms(text, &ms);
+    if (rc != RT_OK && ms != 77)
+        die("tr_parse_duration_ms refused but wrote", text);
+    if (rc == RT_OK && ms < 0)
+        die("tr_parse_duration_ms gave a negative duration", text);
+}
+
+static void trader_balances(const char *text)
+{
+    tr_balance_t b[TR_DEMO_BALANCES_MAX], before[TR_DEMO_BALANCES_MAX];
+    memset(b, 0x5a, sizeof b);
+    memcpy(before, b, sizeof b);
+    size_t count = 77;
+    int rc = tr_parse_balances(text, b, TR_DEMO_BALANCES_MAX, &count);
+    if (rc != RT_OK) {
+        if (count != 77)
+            die("tr_parse_balances refused but wrote the count", text);
+        return;
+    }
+    if (count > TR_DEMO_BALANCES_MAX)
+        die("tr_parse_balances: count beyond max", text);
+    char back[TR_DEMO_BALANCES_MAX * (TR_ASSET_CAP + RT_MONEY_FMT_MAX + 2) + 1];
+    size_t len = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (b[i].free < 0)
+            die("tr_parse_balances: negative amount", text);
+        char amount[RT_MONEY_FMT_MAX];
+        rt_money_format(b[i].free, amount, sizeof amount);
+        int n = snprintf(back + len, sizeof back - len, "%s%s=%s", i ? "," : "", b[i].asset,
+                         amount);
+        if (n < 0 || (size_t)n >= sizeof back - len)
+            die("balances: written-back text too long", text);
+        len += (size_t)n;
+    }
+    if (count == 0)
+        return;
+    tr_balance_t b2[TR_DEMO_BALANCES_MAX];
+    size_t count2 = 0;
+    if (tr_parse_balances(back, b2, TR_DEMO_BALANCES_MAX, &count2) != RT_OK || count2 != count)
+        die("balances: written-back text refused", back);
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(b[i].asset, b2[i].asset) != 0 || b[i].free != b2[i].free ||
+            b[i].locked != b2[i].locked)
+            die("balances: written-back text parses differently", back);
+}
+
+static void portfolio_params(const char *text)
+{
+    char sym[RT_SYMBOL_CAP];
+    memset(sym, 'x', sizeof sym);
+    if (pf_param_symbol(text, sym, sizeof sym) == RT_OK) {
+        size_t n = strnlen(sym, sizeof sym);
+        if (n < 2 || n > 20)
+            die("pf_param_symbol: accepted length outside 2..20", text);
+        for (size_t i = 0; i < n; i++)
+            if (!((sym[i] >= 'A' && sym[i] <= 'Z') || (sym[i] >= '0' && sym[i] <= '9')))
+                die("pf_param_symbol: not upper-case letters or digits", text);
+    } else if (sym[0] != 'x') {
+        die("pf_param_symbol refused but wrote", text);
+    }
+    (void)pf_param_strategy(text);
+    (void)pf_param_interval(text);
+}
+
+static void analyzer_param(unsigned idx, const char *text)
+{
+    size_t n = 0;
+    const an_strategy_t *const *all = an_registry_all(&n);
+    if (n == 0)
+        return;
+    const an_strategy_t *s = all[idx % n];
+    if (s->param_count == 0)
+        return;
+    const an_param_def_t *d = &s->params[(idx / n) % s->param_count];
+    an_params_t p, before;
+    memset(&p, 0, sizeof p);
+    an_params_defaults(&p, s);
+    before = p;
+    char err[AN_ERR_CAP];
+    int rc = an_params_set(&p, d->name, text, err, sizeof err);
+    if (rc != RT_OK) {
+        if (memcmp(&p, &before, sizeof p) != 0)
+            die("an_params_set refused but changed the parameters", text);
+        return;
+    }
+    size_t i = (size_t)an_param_index(s, d->name);
+    double v = p.v[i];
+    if (!(v >= d->min && v <= d->max))
+        die("an_params_set: accepted value outside its range", text);
+    char shown[64], again[64];
+    if (an_param_format(d, v, shown, sizeof shown) == 0)
+        die("an_param_format failed", text);
+    an_params_t q = p;
+    if (an_params_set(&q, d->name, shown, err, sizeof err) != RT_OK)
+        die("an_params_set refused its own formatted value", shown);
+    if (an_param_format(d, q.v[i], again, sizeof again) == 0 || strcmp(shown, again) != 0)
+        die("an_param_format -> an_params_set -> an_param_format differs", shown);
+}
+
+static void analyzer_select(const char *text)
+{
+    const an_strategy_t *out[AN_STRATEGIES_MAX];
+    out[0] = NULL;
+    size_t count = 77;
+    char err[AN_ERR_CAP];
+    if (an_registry_select(text, out, AN_STRATEGIES_MAX, &count, err, sizeof err) != RT_OK) {
+        if (count != 77 || out[0] != NULL)
+            die("an_registry_select refused but wrote", text);
+        return;
+    }
+    if (count == 0 || count > AN_STRATEGIES_MAX)
+        die("an_registry_select: count outside 1..max", text);
+    for (size_t i = 0; i < count; i++)
+        for (size_t j = i + 1; j < count; j++)
+            if (out[i] == out[j])
+                die("an_registry_select: a strategy twice", text);
+    char names[AN_STRATEGIES_MAX * 64];
+    (void)an_strategy_names(out, count, names, sizeof names);
+}
+
+static void common_texts(const char *text)
+{
+    int64_t i = 77;
+    if (rt_str_parse_int64(text, &i) != RT_OK && i != 77)
+        die("rt_str_parse_int64 refused but wrote", text);
+    double d = 77.0;
+    if (rt_str_parse_double(text, &d) != RT_OK && d != 77.0)
+        die("rt_str_parse_double refused but wrote", text);
+    rt_log_level_t level = RT_LOG_ERROR;
+    if (rt_log_level_parse(text, &level) == RT_OK && rt_log_level_name(level) == NULL)
+        die("rt_log_level_parse: a level without a name", text);
+    (void)rt_symbol_status_name(rt_symbol_status_parse(text));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 2 || size - 2 > TEXT_MAX)
+        return 0;
+    unsigned sel = data[0], idx = data[1];
+    char text[TEXT_MAX + 1];
+    memcpy(text, data + 2, size - 2);
+    text[size - 2] = '\0';
+    switch (sel % 7) {
+    case 0: trader_setting(idx, text); break;
+    case 1: trader_units(text); break;
+    case 2: trader_balances(text); break;
+    case 3: portfolio_params(text); break;
+    case 4: analyzer_param(idx, text); break;
+    case 5: analyzer_select(text); break;
+    default: common_texts(text); break;
+    }
+    return 0;
+}

@@ -5,13 +5,17 @@
  * Properties, for any input: no crash, leak or undefined behaviour; a rejected file leaves
  * *out untouched and reports at least one line; for an accepted file, every value of the
  * names below, written back double-quoted with escapes, reads back the same; the loader
- * either stores every value within its declared range or stores nothing. */
+ * either stores every value within its declared range or stores nothing, and what it stores
+ * is what the text says (integers as strtoll reads the trimmed text, booleans and the enum by
+ * their words, URLs with one of the allowed schemes). */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rt/config.h"
 #include "rt/err.h"
@@ -103,6 +107,69 @@ static size_t put_line(char *buf, size_t len, const char *name, const char *valu
     return len;
 }
 
+/* The value text of name in cfg with spaces, tabs, CR and LF trimmed, into buf; false when
+ * not set. */
+static bool trimmed(const rt_config_t *cfg, const char *name, char *buf, size_t cap)
+{
+    const char *v;
+    if (rt_config_get(cfg, name, &v) != RT_OK)
+        return false;
+    size_t n = strlen(v);
+    while (n > 0 && strchr(" \t\r\n", v[n - 1]) != NULL)
+        n--;
+    while (n > 0 && strchr(" \t\r\n", v[0]) != NULL) {
+        v++;
+        n--;
+    }
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+    return true;
+}
+
+static bool word_in(const char *s, const char *const *words)
+{
+    for (size_t i = 0; words[i] != NULL; i++)
+        if (strcasecmp(s, words[i]) == 0)
+            return true;
+    return false;
+}
+
+/* What an accepted fill stored is what the text says. */
+static void check_values(const rt_config_t *cfg, const fz_config_t *c)
+{
+    static const char *const yes[] = {"true", "1", "yes", "on", NULL};
+    static const char *const no[] = {"false", "0", "no", "off", NULL};
+    char t[300];
+    if (trimmed(cfg, "FZ_INT", t, sizeof t)) {
+        char *end;
+        errno = 0;
+        long long x = strtoll(t, &end, 10);
+        if (errno != 0 || *end != '\0' || end == t || x != c->i)
+            die("FZ_INT stored a value its text does not say", t);
+    }
+    if (trimmed(cfg, "FZ_PORT", t, sizeof t)) {
+        char *end;
+        errno = 0;
+        long long x = strtoll(t, &end, 10);
+        if (errno != 0 || *end != '\0' || end == t || x != c->port)
+            die("FZ_PORT stored a value its text does not say", t);
+    }
+    if (trimmed(cfg, "FZ_BOOL", t, sizeof t) &&
+        !(c->b ? word_in(t, yes) : word_in(t, no)))
+        die("FZ_BOOL stored a value its text does not say", t);
+    if (trimmed(cfg, "FZ_ENUM", t, sizeof t) && strcasecmp(t, modes[c->e]) != 0)
+        die("FZ_ENUM stored a value its text does not say", t);
+    static const char *const schemes[] = {"http://", "https://", "ws://", "wss://"};
+    bool scheme = false;
+    for (size_t i = 0; i < 4; i++)
+        scheme = scheme || strncasecmp(c->url, schemes[i], strlen(schemes[i])) == 0;
+    size_t sn = strcspn(c->url, ":");
+    if (!scheme || c->url[sn + 3] == '\0' || c->url[sn + 3] == '/' || c->url[sn + 3] == ':')
+        die("FZ_URL stored without an allowed scheme or a host", c->url);
+}
+
 static void check_fill(const rt_config_t *cfg)
 {
     fz_config_t c, before;
@@ -142,6 +209,7 @@ static void check_fill(const rt_config_t *cfg)
         die("FZ_PORT outside 1..65535", NULL);
     if (memchr(c.url, '\0', sizeof c.url) == NULL || memchr(c.sym, '\0', sizeof c.sym) == NULL)
         die("a string is not terminated", NULL);
+    check_values(cfg, &c);
     rt_config_log(vars, sizeof vars / sizeof vars[0], &c);
 }
 

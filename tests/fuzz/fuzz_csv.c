@@ -4,7 +4,9 @@
  * Properties, for any input: no crash, leak or undefined behaviour; a rejected file leaves
  * *out and *count untouched and says why in a NUL-terminated text; accepted candles keep the
  * documented invariants and, written back as CSV with the same interval, parse to the same
- * candles. The input is read once with the interval inferred and once as 1m. */
+ * candles; and each accepted candle is what its own line of the input says (line i + 2 holds
+ * candle i's open time and prices, checked field by field). The input is read once with the
+ * interval inferred and once as 1m. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -61,6 +63,59 @@ static bool candle_eq(const rt_candle_t *a, const rt_candle_t *b)
            a->volume == b->volume && a->closed == b->closed;
 }
 
+/* Candle i must be line i + 2 of the text, field by field. */
+static void check_lines(const char *text, size_t size, const rt_candle_t *c, size_t count)
+{
+    size_t pos = 0, line = 0;
+    while (pos < size) {
+        const char *p = text + pos;
+        const char *nl = memchr(p, '\n', size - pos);
+        size_t n = nl ? (size_t)(nl - p) : size - pos;
+        pos += n + (nl ? 1 : 0);
+        if (n > 0 && p[n - 1] == '\r')
+            n--;
+        line++;
+        if (line == 1) {
+            if (n != strlen(RT_CSV_CANDLE_HEADER) || memcmp(p, RT_CSV_CANDLE_HEADER, n) != 0)
+                die("accepted a file whose first line is not the header", NULL);
+            continue;
+        }
+        if (line - 2 >= count)
+            die("accepted a file with more lines than candles", NULL);
+        const rt_candle_t *k = &c[line - 2];
+        const rt_money_t want[5] = {k->open, k->high, k->low, k->close, k->volume};
+        size_t start = 0, field = 0;
+        for (size_t i = 0; i <= n; i++) {
+            if (i < n && p[i] != ',')
+                continue;
+            if (field >= 6)
+                die("accepted a line with more than six fields", NULL);
+            const char *f = p + start;
+            size_t fl = i - start;
+            if (field == 0) {
+                int64_t t = 0;
+                for (size_t j = 0; j < fl; j++) {
+                    if (f[j] < '0' || f[j] > '9')
+                        die("accepted an open time that is not digits", NULL);
+                    t = t * 10 + (f[j] - '0');
+                }
+                if (fl == 0 || fl > 15 || t != k->open_time)
+                    die("open time differs from its line", NULL);
+            } else {
+                rt_money_t v;
+                if (rt_money_parse_n(f, fl, &v) != RT_OK || v != want[field - 1])
+                    die("a price or volume differs from its line", NULL);
+            }
+            field++;
+            start = i + 1;
+        }
+        if (field != 6)
+            die("accepted a line with fewer than six fields", NULL);
+    }
+    if (count > 0 && line != count + 1)
+        die("fewer lines than candles", NULL);
+}
+
 static void check(const char *text, size_t size, const char *interval)
 {
     rt_candle_t *const sentinel = (rt_candle_t *)(uintptr_t)0x1;
@@ -96,6 +151,7 @@ static void check(const char *text, size_t size, const char *interval)
         if (i > 0 && k->open_time <= c[i - 1].open_time)
             die("open times not increasing", NULL);
     }
+    check_lines(text, size, c, count);
     /* written back (with the interval it was read with), the file parses to the same candles */
     size_t len = 0, cap = 256;
     char *out = malloc(cap);

@@ -4,7 +4,8 @@
  * Properties, for any input: no crash, leak or undefined behaviour; a rejected reply leaves
  * every output untouched; accepted klines keep the documented invariants (increasing open
  * times, low <= open/close <= high, close time after open time) and, written back as the
- * exchange's JSON, parse to the same candles; an accepted exchangeInfo names only symbols of
+ * exchange's JSON, parse to the same candles, and are what jansson reads in the reply
+ * (row i's open time, prices, volume and close time); an accepted exchangeInfo names only symbols of
  * 1..20 upper-case letters or digits with precisions 0..8; an error message is always
  * NUL-terminated within its cap. */
 #include <inttypes.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "rt/err.h"
 #include "rt/exinfo.h"
@@ -88,6 +91,34 @@ static bool candle_eq(const rt_candle_t *a, const rt_candle_t *b)
            a->volume == b->volume && a->closed == b->closed;
 }
 
+/* Candle i must be row i of the reply as jansson reads it. */
+static void check_rows(const char *json, size_t size, const rt_candle_t *c, size_t count)
+{
+    json_t *root = json_loadb(json, size, 0, NULL);
+    if (!json_is_array(root) || json_array_size(root) != count)
+        die("klines: candle count differs from the reply's rows");
+    for (size_t i = 0; i < count; i++) {
+        const json_t *row = json_array_get(root, i);
+        const rt_candle_t *k = &c[i];
+        const rt_money_t want[5] = {k->open, k->high, k->low, k->close, k->volume};
+        if (!json_is_array(row) || json_array_size(row) < 12)
+            die("klines: accepted a row that is not an array of 12");
+        const json_t *t0 = json_array_get(row, 0), *t6 = json_array_get(row, 6);
+        if (!json_is_integer(t0) || json_integer_value(t0) != k->open_time ||
+            !json_is_integer(t6) || json_integer_value(t6) != k->close_time)
+            die("klines: a time differs from its row");
+        for (size_t f = 0; f < 5; f++) {
+            const json_t *v = json_array_get(row, f + 1);
+            rt_money_t m;
+            if (!json_is_string(v) ||
+                rt_money_parse_n(json_string_value(v), json_string_length(v), &m) != RT_OK ||
+                m != want[f])
+                die("klines: a price or volume differs from its row");
+        }
+    }
+    json_decref(root);
+}
+
 static void check_klines(const char *json, size_t size)
 {
     rt_candle_t *const sentinel = (rt_candle_t *)(uintptr_t)0x1;
@@ -116,6 +147,7 @@ static void check_klines(const char *json, size_t size)
         if (k->closed != (k->close_time < NOW_MS))
             die("klines: closed flag does not follow the close time");
     }
+    check_rows(json, size, c, count);
     /* written back as the exchange writes it, the reply parses to the same candles */
     size_t len = 0, cap = 256;
     char *out = malloc(cap);

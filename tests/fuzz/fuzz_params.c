@@ -8,6 +8,8 @@
  * Properties, for any input: no crash, leak or undefined behaviour; a refused text leaves its
  * output untouched; balances written back parse to the same pairs; an analyzer parameter's
  * formatted value is read back to the same formatted value. */
+#include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -191,14 +193,41 @@ static void analyzer_select(const char *text)
     (void)an_strategy_names(out, count, names, sizeof names);
 }
 
-static void common_texts(const char *text)
+/* rt_str_parse_int64 as its header says: [+-]digits, nothing else, in range; and
+ * rt_str_parse_double accepts only decimal text that strtod reads whole, to the same value. */
+static void check_numbers(const char *text)
 {
     int64_t i = 77;
-    if (rt_str_parse_int64(text, &i) != RT_OK && i != 77)
-        die("rt_str_parse_int64 refused but wrote", text);
+    int rc = rt_str_parse_int64(text, &i);
+    size_t k = (text[0] == '+' || text[0] == '-') ? 1 : 0;
+    bool digits = text[k] != '\0' && strspn(text + k, "0123456789") == strlen(text + k);
+    int want = RT_EINVAL;
+    long long x = 0;
+    if (digits) {
+        errno = 0;
+        x = strtoll(text, NULL, 10);
+        want = errno == ERANGE ? RT_ERANGE : RT_OK;
+    }
+    if (rc != want || (rc == RT_OK && i != x) || (rc != RT_OK && i != 77))
+        die("rt_str_parse_int64 disagrees with its grammar", text);
+
     double d = 77.0;
-    if (rt_str_parse_double(text, &d) != RT_OK && d != 77.0)
-        die("rt_str_parse_double refused but wrote", text);
+    rc = rt_str_parse_double(text, &d);
+    if (rc != RT_OK) {
+        if (d != 77.0)
+            die("rt_str_parse_double refused but wrote", text);
+        return;
+    }
+    char *end;
+    double y = strtod(text, &end);
+    if (strspn(text, "0123456789+-.eE") != strlen(text) || *end != '\0' || y != d ||
+        !isfinite(d))
+        die("rt_str_parse_double accepted what strtod does not read the same", text);
+}
+
+static void common_texts(const char *text)
+{
+    check_numbers(text);
     rt_log_level_t level = RT_LOG_ERROR;
     if (rt_log_level_parse(text, &level) == RT_OK && rt_log_level_name(level) == NULL)
         die("rt_log_level_parse: a level without a name", text);

@@ -746,8 +746,9 @@ static bool convert(const rt_config_var_t *v, const char *text, void *dst, char 
         return true;
     }
     case RT_CONFIG_URL: {
-        /* An empty URL (only possible as a default) means "none". */
-        if (t.n > 0 &&
+        /* An empty URL (only possible as a default: an empty value counts as not set) means
+         * "none"; a value of only blanks is no URL. */
+        if (text_n > 0 &&
             (t.n >= v->size || !url_valid(t.p, t.n, v->choices ? v->choices : default_schemes))) {
             if (t.n >= v->size)
                 set_why(why, cap, "must be %s, of at most %zu bytes", what, v->size - 1);

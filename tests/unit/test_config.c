@@ -435,6 +435,11 @@ static void test_types(void **state)
         {R_URL, "http://a.example.com:1/longer/path",
          "RTT_V=\"http://a.example.com:1/longer/path\": must be a URL scheme://host[:port][/path] "
          "with scheme http, https, ws, wss, of at most 31 bytes"},
+        /* only blanks: no URL (an empty URL was let through; found by fuzz_config) */
+        {R_URL, " ",
+         "RTT_V=\" \": must be a URL scheme://host[:port][/path] with scheme http, https, ws, "
+         "wss"},
+        {R_URL, "  http://h:1  ", "http://h:1"},
         {R_URL_REDIS, "redis://h:6379", "redis://h:6379"},
         {R_URL_REDIS, "http://h",
          "RTT_V=\"http://h\": must be a URL scheme://host[:port][/path] with scheme redis"},

@@ -6,7 +6,9 @@
  * times, low <= open/close <= high, close time after open time) and, written back as the
  * exchange's JSON, parse to the same candles, and are what jansson reads in the reply
  * (row i's open time, prices, volume and close time); an accepted exchangeInfo names only symbols of
- * 1..20 upper-case letters or digits with precisions 0..8; an error message is always
+ * 1..20 upper-case letters or digits with precisions 0..8, counts every entry of the reply's
+ * symbols array as parsed or skipped, and keeps the reply's serverTime and each symbol's
+ * PRICE_FILTER tickSize and LOT_SIZE stepSize; an error message is always
  * NUL-terminated within its cap. */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -183,6 +185,65 @@ static void check_klines(const char *json, size_t size)
     free(c);
 }
 
+/* The money text of filter `type`'s `field` in a symbol entry, as rt_money_parse reads it;
+ * false when the entry has no such filter. */
+static bool filter_money(const json_t *entry, const char *type, const char *field,
+                         rt_money_t *out)
+{
+    const json_t *filters = json_object_get(entry, "filters");
+    for (size_t i = 0; i < json_array_size(filters); i++) {
+        const json_t *f = json_array_get(filters, i);
+        const json_t *t = json_object_get(f, "filterType");
+        if (!json_is_string(t) || strcmp(json_string_value(t), type) != 0)
+            continue;
+        const json_t *v = json_object_get(f, field);
+        if (!json_is_string(v) ||
+            rt_money_parse_n(json_string_value(v), json_string_length(v), out) != RT_OK)
+            die("exchangeInfo: accepted a filter whose field is not money text");
+        return true;
+    }
+    return false;
+}
+
+/* The parsed info against jansson's reading of the reply. */
+static void check_info_json(const char *json, size_t size, const rt_exinfo_t *info)
+{
+    json_t *root = json_loadb(json, size, 0, NULL);
+    const json_t *symbols = json_object_get(root, "symbols");
+    const json_t *st = json_object_get(root, "serverTime");
+    if (!json_is_integer(st) || json_integer_value(st) != info->server_time)
+        die("exchangeInfo: serverTime differs from the reply");
+    if (!json_is_array(symbols) || json_array_size(symbols) != info->count + info->skipped)
+        die("exchangeInfo: parsed + skipped is not the number of symbols");
+    /* parsed symbols keep the reply's order: match each with the next entry of its name and
+     * assets (a skipped entry may share the name, never the valid assets) */
+    size_t j = 0;
+    for (size_t i = 0; i < info->count; i++) {
+        const rt_symbol_info_t *s = &info->symbols[i];
+        const json_t *entry = NULL;
+        for (; j < json_array_size(symbols) && entry == NULL; j++) {
+            const json_t *e = json_array_get(symbols, j);
+            const json_t *name = json_object_get(e, "symbol");
+            const json_t *base = json_object_get(e, "baseAsset");
+            const json_t *quote = json_object_get(e, "quoteAsset");
+            if (json_is_string(name) && strcmp(json_string_value(name), s->symbol) == 0 &&
+                json_is_string(base) && strcmp(json_string_value(base), s->base_asset) == 0 &&
+                json_is_string(quote) && strcmp(json_string_value(quote), s->quote_asset) == 0)
+                entry = e;
+        }
+        if (entry == NULL)
+            die("exchangeInfo: a parsed symbol is not in the reply, or out of order");
+        rt_money_t m;
+        if (filter_money(entry, "PRICE_FILTER", "tickSize", &m) != s->price.present ||
+            (s->price.present && m != s->price.step))
+            die("exchangeInfo: PRICE_FILTER tickSize differs from the reply");
+        if (filter_money(entry, "LOT_SIZE", "stepSize", &m) != s->lot.present ||
+            (s->lot.present && m != s->lot.step))
+            die("exchangeInfo: LOT_SIZE stepSize differs from the reply");
+    }
+    json_decref(root);
+}
+
 static void check_exchange_info(const char *json, size_t size)
 {
     rt_exinfo_t info, before;
@@ -207,6 +268,7 @@ static void check_exchange_info(const char *json, size_t size)
             die("exchangeInfo: a parsed symbol is not found");
         (void)rt_symbol_status_name(s->status);
     }
+    check_info_json(json, size, &info);
     rt_exinfo_cleanup(&info);
 }
 

@@ -514,8 +514,8 @@ static int check_symbol(const ctx_t *c, const char *key, const char *s, size_t c
 
 static int check_asset(const ctx_t *c, const char *key, const char *s, size_t cap)
 {
-    if (!terminated(s, cap) || !all_of(s, RT_ASSET_CAP - 1, is_upper_alnum))
-        return fail(c, RT_EINVAL, key, "must be 1..%d characters of A-Z 0-9", RT_ASSET_CAP - 1);
+    if (!terminated(s, cap) || !all_of(s, RT_ASSET_MAX_LEN, is_upper_alnum))
+        return fail(c, RT_EINVAL, key, "must be 1..%d characters of A-Z 0-9", RT_ASSET_MAX_LEN);
     return RT_OK;
 }
 

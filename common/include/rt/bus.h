@@ -166,6 +166,21 @@ int rt_bus_xautoclaim(rt_bus_t *bus, const char *stream, const char *group, cons
  *  stream or the group does not exist. */
 int rt_bus_xpending_count(rt_bus_t *bus, const char *stream, const char *group, int64_t *count);
 
+/** HSET key field value: sets one field of a hash (binary-safe value of len bytes; value may be
+ *  NULL when len is 0). Returns 0 or an error as above (RT_EINVAL also for a bad key or field
+ *  name). Borrowed arguments. */
+int rt_bus_hset(rt_bus_t *bus, const char *key, const char *field, const void *value,
+                size_t len);
+
+/** Called by rt_bus_hgetall for each field of the hash. field and value are binary-safe (a NUL
+ *  follows each) and borrowed: valid only during the call. */
+typedef void (*rt_bus_hash_fn)(void *ud, const char *field, size_t field_len, const char *value,
+                               size_t value_len);
+
+/** HGETALL key: hands every field/value pair to fn(ud, ...) (nothing for a missing key) after
+ *  checking the whole reply. Returns the number of fields (>= 0) or an error as above. */
+int rt_bus_hgetall(rt_bus_t *bus, const char *key, rt_bus_hash_fn fn, void *ud);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Subscriber                                                                                 */
 

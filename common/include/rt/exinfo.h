@@ -16,7 +16,6 @@
 #include "rt/types.h"
 
 /** Buffer size of an asset name ("BTC", "1000SATS") with its NUL. */
-#define RT_ASSET_CAP 24
 
 typedef enum {
     RT_SYMBOL_TRADING = 0,

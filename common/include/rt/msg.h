@@ -36,7 +36,6 @@
 #define RT_MSG_MAX_LEN 65536
 
 /** Buffer sizes (including the NUL); the rules are in docs/MESSAGES.md. */
-#define RT_ASSET_CAP 17       /* 1..16 of [A-Z0-9], as the database allows */
 #define RT_CLIENT_ID_CAP 40   /* Binance newClientOrderId: 1..36 of [.A-Z:/a-z0-9_-] */
 #define RT_MSG_TEXT_CAP 256   /* an order's reason and error, the risk reason */
 #define RT_EXIT_REASON_CAP 65 /* positions.exit_reason VARCHAR(64) */

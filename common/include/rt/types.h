@@ -14,6 +14,10 @@
 #define RT_INTERVAL_CAP 8
 #define RT_ID_CAP 72
 #define RT_NAME_CAP 40
+/** An asset name ("BTC", "USDC"): 1..20 of [A-Z0-9] as the exchange may list them; our
+ *  books and messages accept 1..RT_ASSET_MAX_LEN (the database's limit). */
+#define RT_ASSET_CAP 24
+#define RT_ASSET_MAX_LEN 16
 
 typedef enum { RT_SIDE_BUY = 0, RT_SIDE_SELL = 1 } rt_side_t;
 

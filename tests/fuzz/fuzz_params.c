@@ -1,12 +1,13 @@
 /* libFuzzer target for the short texts services take from outside: the trader's settings
  * (env values: percents, basis points, durations, balances, every tr_setting_vars entry), the
  * portfolio API's query parameters (symbol, strategy, interval), the analyzer's strategy
- * parameters (env values and PUT /strategies/{name} values) and STRATEGIES lists, and the
- * common number, log level and symbol status texts. Built only with clang; see CMakeLists.txt.
+ * parameters (env values and PUT /strategies/{name} values) and STRATEGIES lists, the
+ * gateway's exchange URL, the simulator's symbols, and the common number, log level and symbol
+ * status texts. Built only with clang; see CMakeLists.txt.
  *
  * Input: one selector byte, one index byte, then the text (cut at its first NUL).
  * Properties, for any input: no crash, leak or undefined behaviour; a refused text leaves its
- * output untouched; balances written back parse to the same pairs; an analyzer parameter's
+ * output untouched; balances and exchange URLs written back parse to the same values; an analyzer parameter's
  * formatted value is read back to the same formatted value. */
 #include <errno.h>
 #include <math.h>
@@ -18,12 +19,14 @@
 #include <string.h>
 
 #include "analyzer/strategy.h"
+#include "gw/streams.h"
 #include "pf_core.h"
 #include "rt/err.h"
 #include "rt/exinfo.h"
 #include "rt/log.h"
 #include "rt/money.h"
 #include "rt/str.h"
+#include "sim/spec.h"
 #include "tr_settings.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -225,6 +228,48 @@ static void check_numbers(const char *text)
         die("rt_str_parse_double accepted what strtod does not read the same", text);
 }
 
+/* The gateway's EXCHANGE_WS_URL: accepted URLs have a host and a port, and written back
+ * parse to the same endpoint. */
+static void gateway_endpoint(const char *text)
+{
+    gw_endpoint_t e, before;
+    memset(&e, 0x5a, sizeof e);
+    before = e;
+    if (gw_endpoint_parse(text, &e) != RT_OK) {
+        if (memcmp(&e, &before, sizeof e) != 0)
+            die("gw_endpoint_parse refused but wrote", text);
+        return;
+    }
+    if (e.host[0] == '\0' || e.port < 1 || e.port > 65535)
+        die("gw_endpoint_parse: no host or a bad port", text);
+    size_t pn = strlen(e.prefix);
+    if (pn > 0 && e.prefix[pn - 1] == '/')
+        die("gw_endpoint_parse: prefix with a trailing '/'", text);
+    char url[GW_HOST_CAP + GW_PREFIX_CAP + 32];
+    bool v6 = strchr(e.host, ':') != NULL;
+    snprintf(url, sizeof url, "%s://%s%s%s:%d%s%s", e.tls ? "wss" : "ws", v6 ? "[" : "", e.host,
+             v6 ? "]" : "", e.port, (pn > 0 && e.prefix[0] != '/') ? "/" : "", e.prefix);
+    gw_endpoint_t back;
+    if (gw_endpoint_parse(url, &back) != RT_OK || back.tls != e.tls || back.port != e.port ||
+        strcmp(back.host, e.host) != 0 || strcmp(back.prefix, e.prefix) != 0)
+        die("gw_endpoint_parse: written-back URL differs", url);
+}
+
+/* The simulator's SYMBOLS: a spec only for a well-formed symbol, never written otherwise. */
+static void sim_symbol(const char *text)
+{
+    sim_spec_t sp, before;
+    memset(&sp, 0x5a, sizeof sp);
+    before = sp;
+    if (sim_spec_for_symbol(text, &sp) != RT_OK) {
+        if (memcmp(&sp, &before, sizeof sp) != 0)
+            die("sim_spec_for_symbol refused but wrote", text);
+        return;
+    }
+    if (sp.tick <= 0 || sp.step <= 0 || sp.start_price <= 0 || sp.symbol[0] == '\0')
+        die("sim_spec_for_symbol: a spec without tick, step or price", text);
+}
+
 static void common_texts(const char *text)
 {
     check_numbers(text);
@@ -242,13 +287,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char text[TEXT_MAX + 1];
     memcpy(text, data + 2, size - 2);
     text[size - 2] = '\0';
-    switch (sel % 7) {
+    switch (sel % 9) {
     case 0: trader_setting(idx, text); break;
     case 1: trader_units(text); break;
     case 2: trader_balances(text); break;
     case 3: portfolio_params(text); break;
     case 4: analyzer_param(idx, text); break;
     case 5: analyzer_select(text); break;
+    case 6: gateway_endpoint(text); break;
+    case 7: sim_symbol(text); break;
     default: common_texts(text); break;
     }
     return 0;

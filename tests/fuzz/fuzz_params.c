@@ -247,8 +247,9 @@ static void gateway_endpoint(const char *text)
         die("gw_endpoint_parse: prefix with a trailing '/'", text);
     char url[GW_HOST_CAP + GW_PREFIX_CAP + 32];
     bool v6 = strchr(e.host, ':') != NULL;
-    snprintf(url, sizeof url, "%s://%s%s%s:%d%s%s", e.tls ? "wss" : "ws", v6 ? "[" : "", e.host,
-             v6 ? "]" : "", e.port, (pn > 0 && e.prefix[0] != '/') ? "/" : "", e.prefix);
+    /* as the gateway uses it: <prefix>/stream (a prefix may itself end in /stream or /ws) */
+    snprintf(url, sizeof url, "%s://%s%s%s:%d%s%s/stream", e.tls ? "wss" : "ws", v6 ? "[" : "",
+             e.host, v6 ? "]" : "", e.port, (pn > 0 && e.prefix[0] != '/') ? "/" : "", e.prefix);
     gw_endpoint_t back;
     if (gw_endpoint_parse(url, &back) != RT_OK || back.tls != e.tls || back.port != e.port ||
         strcmp(back.host, e.host) != 0 || strcmp(back.prefix, e.prefix) != 0)

@@ -73,8 +73,9 @@ static const rt_config_var_t vars[] = {
 };
 
 /* Names whose values are written back: the table's and two short ones the fuzzer finds fast. */
-static const char *const names[] = {"A",      "KEY",     "FZ_STR",  "FZ_INT",  "FZ_DBL", "FZ_MONEY",
-                                    "FZ_BOOL", "FZ_ENUM", "FZ_LIST", "FZ_URL", "FZ_PORT", "FZ_SYM"};
+static const char *const names[] = {"A",       "KEY",      "FZ_STR",  "FZ_INT",
+                                    "FZ_DBL",  "FZ_MONEY", "FZ_BOOL", "FZ_ENUM",
+                                    "FZ_LIST", "FZ_URL",   "FZ_PORT", "FZ_SYM"};
 #define N_NAMES (sizeof names / sizeof names[0])
 
 /* Appends NAME="value" with the parser's escapes; returns the new length. */
@@ -88,12 +89,23 @@ static size_t put_line(char *buf, size_t len, const char *name, const char *valu
     for (const char *p = value; *p; p++) {
         char esc = 0;
         switch (*p) {
-        case '"': esc = '"'; break;
-        case '\\': esc = '\\'; break;
-        case '\n': esc = 'n'; break;
-        case '\r': esc = 'r'; break;
-        case '\t': esc = 't'; break;
-        default: break;
+        case '"':
+            esc = '"';
+            break;
+        case '\\':
+            esc = '\\';
+            break;
+        case '\n':
+            esc = 'n';
+            break;
+        case '\r':
+            esc = 'r';
+            break;
+        case '\t':
+            esc = 't';
+            break;
+        default:
+            break;
         }
         if (esc) {
             buf[len++] = '\\';
@@ -156,8 +168,7 @@ static void check_values(const rt_config_t *cfg, const fz_config_t *c)
         if (errno != 0 || *end != '\0' || end == t || x != c->port)
             die("FZ_PORT stored a value its text does not say", t);
     }
-    if (trimmed(cfg, "FZ_BOOL", t, sizeof t) &&
-        !(c->b ? word_in(t, yes) : word_in(t, no)))
+    if (trimmed(cfg, "FZ_BOOL", t, sizeof t) && !(c->b ? word_in(t, yes) : word_in(t, no)))
         die("FZ_BOOL stored a value its text does not say", t);
     if (trimmed(cfg, "FZ_ENUM", t, sizeof t) && strcasecmp(t, modes[c->e]) != 0)
         die("FZ_ENUM stored a value its text does not say", t);

@@ -123,8 +123,8 @@ static void check(const char *text, size_t size, const char *interval)
     size_t count = 77, line = 77;
     char why[128];
     memset(why, 'x', sizeof why);
-    int rc = rt_csv_candles_parse(text, size, "BTCUSDT", interval, &c, &count, &line, why,
-                                  sizeof why);
+    int rc =
+        rt_csv_candles_parse(text, size, "BTCUSDT", interval, &c, &count, &line, why, sizeof why);
     if (rc != RT_OK) {
         if (c != sentinel || count != 77)
             die("rejected file wrote an output", NULL);

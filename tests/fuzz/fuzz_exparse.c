@@ -5,8 +5,8 @@
  * every output untouched; accepted klines keep the documented invariants (increasing open
  * times, low <= open/close <= high, close time after open time) and, written back as the
  * exchange's JSON, parse to the same candles, and are what jansson reads in the reply
- * (row i's open time, prices, volume and close time); an accepted exchangeInfo names only symbols of
- * 1..20 upper-case letters or digits with precisions 0..8, counts every entry of the reply's
+ * (row i's open time, prices, volume and close time); an accepted exchangeInfo names only symbols
+ * of 1..20 upper-case letters or digits with precisions 0..8, counts every entry of the reply's
  * symbols array as parsed or skipped, and keeps the reply's serverTime and each symbol's
  * PRICE_FILTER tickSize and LOT_SIZE stepSize; an error message is always
  * NUL-terminated within its cap. */
@@ -187,8 +187,7 @@ static void check_klines(const char *json, size_t size)
 
 /* The money text of filter `type`'s `field` in a symbol entry, as rt_money_parse reads it;
  * false when the entry has no such filter. */
-static bool filter_money(const json_t *entry, const char *type, const char *field,
-                         rt_money_t *out)
+static bool filter_money(const json_t *entry, const char *type, const char *field, rt_money_t *out)
 {
     const json_t *filters = json_object_get(entry, "filters");
     for (size_t i = 0; i < json_array_size(filters); i++) {

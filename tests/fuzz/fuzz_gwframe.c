@@ -3,9 +3,9 @@
  * clang; see CMakeLists.txt.
  *
  * Properties, for any input: no crash, leak or undefined behaviour; a refused frame has one
- * named kind ("oversized" exactly for an empty frame or one past GW_FRAME_MAX) and a NUL-terminated reason; an accepted
- * kline or ticker is of a symbol we follow, a valid candle or price, and, written back as the
- * exchange writes it (combined stream), parses to the same event. */
+ * named kind ("oversized" exactly for an empty frame or one past GW_FRAME_MAX) and a NUL-terminated
+ * reason; an accepted kline or ticker is of a symbol we follow, a valid candle or price, and,
+ * written back as the exchange writes it (combined stream), parses to the same event. */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -80,10 +80,11 @@ static size_t write_back(const gw_event_t *ev, char *buf, size_t cap)
     } else {
         char p[RT_MONEY_FMT_MAX];
         rt_money_format(ev->ticker.price, p, sizeof p);
-        n = snprintf(buf, cap,
-                     "{\"stream\":\"%s@miniTicker\",\"data\":{\"e\":\"24hrMiniTicker\",\"E\":%" PRId64
-                     ",\"s\":\"%s\",\"c\":\"%s\"}}",
-                     lower, ev->event_time, sym, p);
+        n = snprintf(
+            buf, cap,
+            "{\"stream\":\"%s@miniTicker\",\"data\":{\"e\":\"24hrMiniTicker\",\"E\":%" PRId64
+            ",\"s\":\"%s\",\"c\":\"%s\"}}",
+            lower, ev->event_time, sym, p);
     }
     if (n < 0 || (size_t)n >= cap)
         die("written-back frame does not fit");
@@ -122,8 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const rt_candle_t *c = &ev.candle;
             if (strcmp(c->symbol, sym) != 0 || strcmp(c->interval, g_iv.name) != 0)
                 die("kline: symbol or interval not the ones followed");
-            if (c->low > c->open || c->low > c->close || c->high < c->open ||
-                c->high < c->close || c->close_time <= c->open_time || c->volume < 0)
+            if (c->low > c->open || c->low > c->close || c->high < c->open || c->high < c->close ||
+                c->close_time <= c->open_time || c->volume < 0)
                 die("kline: an impossible candle accepted");
         } else if (strcmp(ev.ticker.symbol, sym) != 0 || ev.ticker.price <= 0) {
             die("ticker: symbol or price wrong");

@@ -7,8 +7,8 @@
  *
  * Input: one selector byte, one index byte, then the text (cut at its first NUL).
  * Properties, for any input: no crash, leak or undefined behaviour; a refused text leaves its
- * output untouched; balances and exchange URLs written back parse to the same values; an analyzer parameter's
- * formatted value is read back to the same formatted value. */
+ * output untouched; balances and exchange URLs written back parse to the same values; an analyzer
+ * parameter's formatted value is read back to the same formatted value. */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -104,8 +104,8 @@ static void trader_balances(const char *text)
             die("tr_parse_balances: negative amount", text);
         char amount[RT_MONEY_FMT_MAX];
         rt_money_format(b[i].free, amount, sizeof amount);
-        int n = snprintf(back + len, sizeof back - len, "%s%s=%s", i ? "," : "", b[i].asset,
-                         amount);
+        int n =
+            snprintf(back + len, sizeof back - len, "%s%s=%s", i ? "," : "", b[i].asset, amount);
         if (n < 0 || (size_t)n >= sizeof back - len)
             die("balances: written-back text too long", text);
         len += (size_t)n;
@@ -223,8 +223,7 @@ static void check_numbers(const char *text)
     }
     char *end;
     double y = strtod(text, &end);
-    if (strspn(text, "0123456789+-.eE") != strlen(text) || *end != '\0' || y != d ||
-        !isfinite(d))
+    if (strspn(text, "0123456789+-.eE") != strlen(text) || *end != '\0' || y != d || !isfinite(d))
         die("rt_str_parse_double accepted what strtod does not read the same", text);
 }
 
@@ -289,15 +288,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data + 2, size - 2);
     text[size - 2] = '\0';
     switch (sel % 9) {
-    case 0: trader_setting(idx, text); break;
-    case 1: trader_units(text); break;
-    case 2: trader_balances(text); break;
-    case 3: portfolio_params(text); break;
-    case 4: analyzer_param(idx, text); break;
-    case 5: analyzer_select(text); break;
-    case 6: gateway_endpoint(text); break;
-    case 7: sim_symbol(text); break;
-    default: common_texts(text); break;
+    case 0:
+        trader_setting(idx, text);
+        break;
+    case 1:
+        trader_units(text);
+        break;
+    case 2:
+        trader_balances(text);
+        break;
+    case 3:
+        portfolio_params(text);
+        break;
+    case 4:
+        analyzer_param(idx, text);
+        break;
+    case 5:
+        analyzer_select(text);
+        break;
+    case 6:
+        gateway_endpoint(text);
+        break;
+    case 7:
+        sim_symbol(text);
+        break;
+    default:
+        common_texts(text);
+        break;
     }
     return 0;
 }

@@ -5,8 +5,8 @@
  *
  * Input: one selector byte, one index byte, then the text. Properties, for any input: no
  * crash, leak or undefined behaviour; every REST answer has a status 100..599 and, when it is
- * JSON and not empty (404 and 405 are), a body that is valid JSON; every WebSocket reply is one JSON object; a session never
- * holds more than SIM_WS_MAX_STREAMS streams. */
+ * JSON and not empty (404 and 405 are), a body that is valid JSON; every WebSocket reply is one
+ * JSON object; a session never holds more than SIM_WS_MAX_STREAMS streams. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,10 +59,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void rest(unsigned idx, const char *text, size_t n)
 {
     static const char *const paths[] = {
-        "/api/v3/klines", "/api/v3/exchangeInfo", "/api/v3/ticker/price", "/api/v3/time",
-        "/api/v3/ping",   "/health",              "/metrics",             "/admin/mute-pings",
-        "/admin/refuse",  "/admin/drop",          "/admin/closed",        "/admin/shutdown-event",
-        "/api/v3/nope",   "/",
+        "/api/v3/klines",
+        "/api/v3/exchangeInfo",
+        "/api/v3/ticker/price",
+        "/api/v3/time",
+        "/api/v3/ping",
+        "/health",
+        "/metrics",
+        "/admin/mute-pings",
+        "/admin/refuse",
+        "/admin/drop",
+        "/admin/closed",
+        "/admin/shutdown-event",
+        "/api/v3/nope",
+        "/",
     };
     static sim_params_t params; /* 8 KiB arena: not on the stack */
     static sim_weights_t weights;
@@ -168,9 +178,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data + 2, n);
     text[n] = '\0';
     switch (data[0] % 3) {
-    case 0: rest(data[1], text, n); break;
-    case 1: ws_message(data[1], text, n); break;
-    default: ws_open(text); break;
+    case 0:
+        rest(data[1], text, n);
+        break;
+    case 1:
+        ws_message(data[1], text, n);
+        break;
+    default:
+        ws_open(text);
+        break;
     }
     return 0;
 }

@@ -183,11 +183,10 @@ typedef struct {
  *  positive, 0 otherwise (including the very first non-zero difference). */
 static inline int an_cross_update(an_cross_t *c, double diff)
 {
-    int s = diff > 0.0 ? 1 : diff < 0.0 ? -1 : 0;
-    if (s == 0)
-        return 0;
-    int crossed = c->sign != 0 && s != c->sign ? s : 0;
-    c->sign = s;
+    /* without branches: the sign of a difference of prices is a coin toss for a predictor */
+    int s = (diff > 0.0) - (diff < 0.0); /* 0 for 0 and NaN */
+    int crossed = s * ((c->sign != 0) & (s != c->sign));
+    c->sign = s != 0 ? s : c->sign;
     return crossed;
 }
 

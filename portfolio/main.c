@@ -15,7 +15,7 @@ static const char *const modes[] = {"demo", "live", NULL};
 
 static const rt_config_var_t pf_vars[] = {
     {"PGHOST", RT_CONFIG_STRING, "127.0.0.1", "PostgreSQL host", RT_CONFIG_AT(pf_config_t, pghost)},
-    {"PGPORT", RT_CONFIG_PORT, "5432", "PostgreSQL port", RT_CONFIG_AT(pf_config_t, pgport)},
+    {"PGPORT", RT_CONFIG_PORT, "15432", "PostgreSQL port", RT_CONFIG_AT(pf_config_t, pgport)},
     {"PGUSER", RT_CONFIG_STRING, "roottrading", "PostgreSQL user",
      RT_CONFIG_AT(pf_config_t, pguser)},
     {"PGPASSWORD", RT_CONFIG_STRING, "", "PostgreSQL password",
@@ -24,7 +24,7 @@ static const rt_config_var_t pf_vars[] = {
      RT_CONFIG_AT(pf_config_t, pgdatabase)},
     {"REDIS_HOST", RT_CONFIG_STRING, "127.0.0.1", "Redis host",
      RT_CONFIG_AT(pf_config_t, redis_host)},
-    {"REDIS_PORT", RT_CONFIG_PORT, "6379", "Redis port", RT_CONFIG_AT(pf_config_t, redis_port)},
+    {"REDIS_PORT", RT_CONFIG_PORT, "16379", "Redis port", RT_CONFIG_AT(pf_config_t, redis_port)},
     {"PORTFOLIO_BIND", RT_CONFIG_STRING, "127.0.0.1", "address the API listens on",
      RT_CONFIG_AT(pf_config_t, bind)},
     {"PORTFOLIO_PORT", RT_CONFIG_PORT, "8000", "port of the API",

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "rt/config.h"
+#include "rt/money.h"
 
 typedef struct {
     int64_t port; /* 0: any free port, printed at start */
@@ -23,7 +24,12 @@ typedef struct {
     int64_t kline_update_ms;
     int64_t fault_mute_pings_s;
     int64_t fault_refuse_s;
-    int log_level; /* rt_log_level_t */
+    char api_key[129];    /* SIM_API_KEY; "" disables the signed endpoints (-2015) */
+    char secret_key[129]; /* SIM_SECRET_KEY */
+    char balances[1024];  /* SIM_BALANCES: "USDC=10000,BTC=0" */
+    rt_money_t taker_fee; /* SIM_TAKER_FEE */
+    rt_money_t maker_fee; /* SIM_MAKER_FEE */
+    int log_level;        /* rt_log_level_t */
 } sim_config_t;
 
 /** Loads the configuration from the environment and ./.env; on error prints every bad

@@ -64,6 +64,7 @@ int main(void)
     sim_replay_t replay = {0};
     sim_market_t *market = NULL;
     sim_server_t *server = NULL;
+    sim_account_t *account = NULL;
     const char *names[RT_CONFIG_LIST_MAX];
     if (rc != RT_OK)
         goto out;
@@ -120,6 +121,23 @@ int main(void)
                 sim_market_count(market), (long long)start, (long long)live,
                 (unsigned long long)sim_market_trades(market), (long long)(rt_time_mono_ms() - t0));
 
+    if (cfg.api_key[0] != '\0') {
+        sim_account_config_t ac = {.api_key = cfg.api_key,
+                                   .secret_key = cfg.secret_key,
+                                   .balances = cfg.balances,
+                                   .taker_fee = cfg.taker_fee,
+                                   .maker_fee = cfg.maker_fee};
+        rc = sim_account_new(&ac, &account, why, sizeof why);
+        if (rc != RT_OK) {
+            rt_log_error(MOD, "account: %s (%s)", why, rt_strerror(rc));
+            status = 2;
+            goto out;
+        }
+        rt_log_info(MOD, "account: signed endpoints on balances=%s", cfg.balances);
+    } else {
+        rt_log_warn(MOD, "account: SIM_API_KEY is empty; the signed endpoints answer -2015");
+    }
+
     sim_server_config_t sc = {.port = (int)cfg.port,
                               .bind = cfg.bind,
                               .speed = cfg.speed,
@@ -128,7 +146,8 @@ int main(void)
                               .pong_timeout_ms = cfg.pong_timeout_ms,
                               .kline_update_ms = cfg.kline_update_ms,
                               .fault_mute_pings_s = cfg.fault_mute_pings_s,
-                              .fault_refuse_s = cfg.fault_refuse_s};
+                              .fault_refuse_s = cfg.fault_refuse_s,
+                              .account = account};
     rc = sim_server_new(&sc, market, &server);
     if (rc != RT_OK)
         goto out;
@@ -143,6 +162,7 @@ int main(void)
 out:
     sim_server_free(server);
     sim_market_free(market);
+    sim_account_free(account);
     sim_replay_cleanup(&replay);
     return status;
 }

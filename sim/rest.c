@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "account.h"
 #include "klines.h"
 #include "payload.h"
 #include "rt/err.h"
@@ -115,6 +116,39 @@ const char *sim_params_get(const sim_params_t *p, const char *name)
     return NULL;
 }
 
+static bool unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+static void encode_into(sim_buf_t *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (unreserved(*c)) {
+            sim_buf_append(out, (const char *)c, 1);
+        } else {
+            char e[3] = {'%', hex[*c >> 4], hex[*c & 15]};
+            sim_buf_append(out, e, 3);
+        }
+    }
+}
+
+int sim_params_encode(const sim_params_t *p, size_t first, size_t n, sim_buf_t *out)
+{
+    if (p == NULL || out == NULL || first > p->count || n > p->count - first)
+        return RT_EINVAL;
+    for (size_t i = first; i < first + n; i++) {
+        if (i > first)
+            sim_buf_append(out, "&", 1);
+        encode_into(out, p->name[i]);
+        sim_buf_append(out, "=", 1);
+        encode_into(out, p->value[i]);
+    }
+    return sim_buf_err(out);
+}
+
 /* ---- responses --------------------------------------------------------------------------- */
 
 void sim_rest_resp_init(sim_rest_resp_t *r)
@@ -137,12 +171,10 @@ static int set_json(sim_rest_resp_t *r, int status)
     return sim_buf_err(&r->body);
 }
 
-/* Binance's error body: {"code":-1121,"msg":"Invalid symbol."}. The message is written as
- * given: it must be JSON-escaped text (ours are constants and checked parameter names). */
-static int binance_error(sim_rest_resp_t *r, int status, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Binance's error body: {"code":-1121,"msg":"Invalid symbol."} (sim_rest_error). */
+#define binance_error sim_rest_error
 
-static int binance_error(sim_rest_resp_t *r, int status, int code, const char *fmt, ...)
+int sim_rest_error(sim_rest_resp_t *r, int status, int code, const char *fmt, ...)
 {
     sim_buf_reset(&r->body);
     sim_buf_printf(&r->body, "{\"code\":%d,\"msg\":\"", code);
@@ -155,6 +187,11 @@ static int binance_error(sim_rest_resp_t *r, int status, int code, const char *f
         n = snprintf(msg, sizeof msg, "An unknown error occurred while processing the request.");
     sim_buf_append(&r->body, msg, (size_t)n);
     sim_buf_puts(&r->body, "\"}");
+    return set_json(r, status);
+}
+
+int sim_rest_json(sim_rest_resp_t *r, int status)
+{
     return set_json(r, status);
 }
 
@@ -591,6 +628,13 @@ static int h_admin_closed(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, 
     return klines_common(ctx, req, r, true, ADMIN_CLOSED_MAX, ADMIN_CLOSED_MAX);
 }
 
+/* ---- signed ------------------------------------------------------------------------------ */
+
+static int h_signed(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, sim_rest_resp_t *r)
+{
+    return sim_account_handle(ctx->account, ctx, req, r);
+}
+
 /* ---- routing ----------------------------------------------------------------------------- */
 
 typedef int (*handler_fn)(const sim_rest_ctx_t *, const sim_rest_req_t *, sim_rest_resp_t *);
@@ -609,10 +653,14 @@ static const struct {
     {SIM_HTTP_GET, "/api/v3/exchangeInfo", 20, 0, h_exchange_info},
     {SIM_HTTP_GET, "/api/v3/klines", 2, 0, h_klines},
     {SIM_HTTP_GET, "/api/v3/ticker/price", 2, 0, h_ticker_price}, /* 4 without symbol */
-    /* The trader issue adds here: POST/GET/DELETE /api/v3/order, GET /api/v3/account,
-     * GET /api/v3/openOrders, POST /api/v3/order/test, with the signature checked through
-     * rt/hmac.h (-1022) and the timestamp against sim_now_ms (-1021); their state lives behind
-     * ctx->account. */
+    /* Signed: sim_account_handle (account.h) checks key, signature and timestamp. Binance
+     * charges a successful order 0 since 2026-04-02; the sim charges 1 before it knows. */
+    {SIM_HTTP_POST, "/api/v3/order", 1, 0, h_signed},
+    {SIM_HTTP_POST, "/api/v3/order/test", 1, 0, h_signed},
+    {SIM_HTTP_GET, "/api/v3/order", 4, 0, h_signed},
+    {SIM_HTTP_DELETE, "/api/v3/order", 1, 0, h_signed},
+    {SIM_HTTP_GET, "/api/v3/account", 20, 0, h_signed},
+    {SIM_HTTP_GET, "/api/v3/openOrders", 6, 0, h_signed}, /* 80 without symbol */
     {SIM_HTTP_GET, "/health", 0, 0, h_health},
     {SIM_HTTP_GET, "/metrics", 0, 0, h_metrics},
     {SIM_HTTP_POST, "/admin/drop", 0, ROUTE_ADMIN, h_admin_drop},
@@ -669,6 +717,9 @@ int sim_rest_handle(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, sim_re
     int weight = found >= 0 ? routes[found].weight : 1;
     if (found >= 0 && routes[found].fn == h_ticker_price && !sim_params_get(req->params, "symbol"))
         weight = 4;
+    if (found >= 0 && strcmp(routes[found].path, "/api/v3/openOrders") == 0 &&
+        !sim_params_get(req->params, "symbol"))
+        weight = 80;
     resp->used_weight = charge(ctx->weights, req->peer, ctx->real_now_ms, weight);
 
     if (found < 0) {

@@ -4,13 +4,15 @@
  *
  *   GET  /api/v3/ping, /api/v3/time, /api/v3/exchangeInfo, /api/v3/klines,
  *        /api/v3/ticker/price                      Binance's shapes, weights and {code,msg}
+ *   POST/GET/DELETE /api/v3/order, POST /api/v3/order/test, GET /api/v3/account,
+ *        GET /api/v3/openOrders                    SIGNED: account.h answers them
  *   GET  /health, /metrics                          the service's own
  *   POST /admin/drop, /admin/mute-pings?seconds=N, /admin/refuse?seconds=N,
  *        /admin/shutdown-event; GET /admin/closed   fault switches, loopback clients only
  *
  * Every response carries X-MBX-USED-WEIGHT-1M (the caller's weight in the current minute;
- * over 6000 gives 429 with -1003 and Retry-After). The account and order endpoints of the
- * trader issue slot into the route table in rest.c, with their state behind ctx->account. */
+ * over 6000 gives 429 with -1003 and Retry-After). The signed endpoints' state (balances,
+ * orders) is behind ctx->account. */
 #ifndef SIM_REST_H
 #define SIM_REST_H
 
@@ -56,6 +58,13 @@ int sim_params_parse_query(sim_params_t *p, const char *qs, size_t n);
 /** The first value of name (borrowed), NULL when absent. */
 const char *sim_params_get(const sim_params_t *p, const char *name);
 
+/** Appends the pairs [first, first + n) of p as a query string ("a=1&b=%5B%22X%22%5D"),
+ *  percent-encoding names and values as clients do before signing: RFC 3986 unreserved
+ *  characters as they are, every other byte as %XX in upper case. This is how the server
+ *  gets back the signed text from the decoded pairs lws hands over. Returns 0, RT_EINVAL on
+ *  NULL or a range past the table, RT_ENOMEM. */
+int sim_params_encode(const sim_params_t *p, size_t first, size_t n, sim_buf_t *out);
+
 /** Request weight per client address and minute (Binance's REQUEST_WEIGHT 6000/min). */
 #define SIM_WEIGHT_LIMIT 6000
 #define SIM_WEIGHT_SLOTS 64
@@ -87,7 +96,7 @@ typedef struct {
     const sim_stats_t *stats;
     int64_t sim_now_ms;  /* serverTime: the simulated clock */
     int64_t real_now_ms; /* wall clock, for the weight minutes */
-    void *account;       /* the account/order module's state (trader issue); NULL until then */
+    void *account;       /* sim_account_t (account.h); NULL: signed endpoints answer -2015 */
 } sim_rest_ctx_t;
 
 typedef struct {
@@ -97,6 +106,12 @@ typedef struct {
     const char *peer;    /* client address, for the weight table */
     bool peer_loopback;  /* admin endpoints answer loopback clients only */
     const char *api_key; /* X-MBX-APIKEY, NULL when absent (for the account module) */
+    /* What a signature covers: the query text as sent (percent-encoded, without '?') and the
+     * raw body. Either may be NULL when empty. */
+    const char *query;
+    size_t query_len;
+    const char *body;
+    size_t body_len;
 } sim_rest_req_t;
 
 typedef enum {
@@ -122,6 +137,15 @@ void sim_rest_resp_init(sim_rest_resp_t *r);
 
 /** Frees the body. NULL is a no-op. */
 void sim_rest_resp_cleanup(sim_rest_resp_t *r);
+
+/** Writes Binance's error body {"code":code,"msg":"..."} with the HTTP status. The message
+ *  must be JSON-safe text (constants, checked names). Returns 0 or the body's error. */
+int sim_rest_error(sim_rest_resp_t *r, int status, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/** Marks the body written so far as a JSON answer with the HTTP status. Returns 0 or the
+ *  body's error. */
+int sim_rest_json(sim_rest_resp_t *r, int status);
 
 /** Answers one request into resp (initialised; reset first). Returns 0 with any HTTP status in
  *  resp, or RT_ENOMEM / RT_ETOOBIG when the body could not be written (answer 500). */

@@ -57,6 +57,7 @@ typedef struct {
     sim_rest_resp_t resp;
     size_t sent;
     size_t body_seen;
+    sim_buf_t body; /* the raw request body: signatures cover it as sent */
     sim_http_method_t method;
     char path[256];
 } http_t;
@@ -93,6 +94,7 @@ struct sim_server {
     int64_t next_ticker;
     uint64_t ping_seq;
     sim_buf_t out, wrapped;
+    sim_buf_t query; /* the request's query text, re-encoded from lws's decoded pairs */
     char path[1024];
     char url[URL_CAP];
     unsigned char chunk[LWS_PRE + CHUNK];
@@ -296,6 +298,8 @@ static void tick(sim_server_t *s)
     s->sim_now = s->cfg.sim_start_ms + (now - s->mono_start) * s->cfg.speed;
     if (sim_market_advance(s->market, s->sim_now, on_event, s) != RT_OK)
         rt_log_warn(MOD, "market: a kline was lost (out of memory)");
+    if (s->cfg.account)
+        sim_account_match(s->cfg.account, s->market, s->sim_now);
     send_kline_updates(s, now);
     if (now >= s->next_ticker) {
         send_tickers(s);
@@ -385,6 +389,15 @@ static int answer(sim_server_t *s, struct lws *wsi, http_t *h)
         if (sim_params_add_pair(&s->params, s->url, (size_t)n) != RT_OK)
             too_many = true;
     }
+    /* lws hands the query over decoded; the signature covers it encoded, as the client sent
+     * it. Clients encode RFC 3986 unreserved characters as they are and the rest as %XX, so
+     * encoding the pairs that way again gives the signed text back. Form body pairs follow
+     * the query's, so that a parameter in both has the query's value (Binance's rule). */
+    sim_buf_reset(&s->query);
+    if (sim_params_encode(&s->params, 0, s->params.count, &s->query) != RT_OK)
+        too_many = true;
+    if (h->body.len > 0 && sim_params_parse_query(&s->params, h->body.data, h->body.len) != RT_OK)
+        too_many = true;
     char peer[48] = "";
     lws_get_peer_simple(wsi, peer, sizeof peer);
     char key[128];
@@ -394,13 +407,17 @@ static int answer(sim_server_t *s, struct lws *wsi, http_t *h)
                           .params = &s->params,
                           .peer = peer,
                           .peer_loopback = is_loopback(peer),
-                          .api_key = kn >= 0 ? key : NULL};
+                          .api_key = kn >= 0 ? key : NULL,
+                          .query = s->query.data,
+                          .query_len = s->query.len,
+                          .body = h->body.data,
+                          .body_len = h->body.len};
     sim_rest_ctx_t ctx = {.market = s->market,
                           .weights = &s->weights,
                           .stats = &s->stats,
                           .sim_now_ms = s->sim_now,
                           .real_now_ms = rt_time_now_ms(),
-                          .account = NULL};
+                          .account = s->cfg.account};
     sim_rest_resp_t *r = &h->resp;
     s->stats.rest_requests++;
     if (too_many) {
@@ -467,6 +484,7 @@ static void http_cleanup(pss_t *pss)
 {
     if (pss && pss->kind == PSS_HTTP) {
         sim_rest_resp_cleanup(&pss->u.http.resp);
+        sim_buf_cleanup(&pss->u.http.body);
         pss->kind = PSS_NONE;
     }
 }
@@ -682,6 +700,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         http_cleanup(pss);
         memset(&pss->u.http, 0, sizeof pss->u.http);
         sim_rest_resp_init(&pss->u.http.resp);
+        sim_buf_init(&pss->u.http.body);
         pss->kind = PSS_HTTP;
         pss->u.http.method = method_of(wsi);
         if (rt_str_copy(pss->u.http.path, sizeof pss->u.http.path, in ? (const char *)in : "") !=
@@ -694,7 +713,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (pss == NULL || pss->kind != PSS_HTTP)
             return -1;
         pss->u.http.body_seen += len;
-        return pss->u.http.body_seen > MAX_HTTP_BODY ? -1 : 0;
+        if (pss->u.http.body_seen > MAX_HTTP_BODY)
+            return -1;
+        return sim_buf_append(&pss->u.http.body, in, len) == RT_OK ? 0 : -1;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (pss == NULL || pss->kind != PSS_HTTP)
             return -1;
@@ -752,6 +773,7 @@ int sim_server_new(const sim_server_config_t *cfg, sim_market_t *market, sim_ser
     s->market = market;
     sim_buf_init(&s->out);
     sim_buf_init(&s->wrapped);
+    sim_buf_init(&s->query);
     if (rt_str_copy(s->bind, sizeof s->bind, cfg->bind ? cfg->bind : "127.0.0.1") != RT_OK) {
         rc = RT_EINVAL;
         goto out;
@@ -824,5 +846,6 @@ void sim_server_free(sim_server_t *s)
         lws_context_destroy(s->ctx); /* closes every connection (CLOSED frees each) */
     sim_buf_cleanup(&s->out);
     sim_buf_cleanup(&s->wrapped);
+    sim_buf_cleanup(&s->query);
     free(s);
 }

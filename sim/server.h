@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "account.h"
 #include "market.h"
 
 typedef struct {
@@ -24,13 +25,14 @@ typedef struct {
     int64_t kline_update_ms;
     int64_t fault_mute_pings_s; /* faults active from the start */
     int64_t fault_refuse_s;
+    sim_account_t *account; /* signed endpoints' state, borrowed; NULL: they answer -2015 */
 } sim_server_config_t;
 
 typedef struct sim_server sim_server_t;
 
-/** Creates the server and starts listening. market is borrowed (the server advances it) and
- *  must outlive the server. Returns 0 and *out, RT_EIO when lws cannot listen (port in use),
- *  RT_ENOMEM, RT_EINVAL. */
+/** Creates the server and starts listening. market (and cfg->account) are borrowed (the server
+ * advances it) and must outlive the server. Returns 0 and *out, RT_EIO when lws cannot listen (port
+ * in use), RT_ENOMEM, RT_EINVAL. */
 int sim_server_new(const sim_server_config_t *cfg, sim_market_t *market, sim_server_t **out);
 
 /** The port actually listened on. */

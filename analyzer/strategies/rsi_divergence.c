@@ -127,9 +127,15 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
     const bar_t *cand = &st->ring[ci];
     if (!cand->rsi_ok)
         return 0;
+    /* every neighbour is compared, without an early exit: which one breaks the swing is a
+     * coin toss for the branch predictor, the one test at the end is mostly "not a swing" */
+    rt_money_t low = cand->low;
+    unsigned beaten = 0;
     for (int j = 1; j <= k; j++)
-        if (st->ring[slot(ci, j)].low < cand->low || st->ring[slot(ci, -j)].low <= cand->low)
-            return 0;
+        beaten |= (unsigned)(st->ring[slot(ci, j)].low < low) |
+                  (unsigned)(st->ring[slot(ci, -j)].low <= low);
+    if (beaten)
+        return 0;
 
     /* a confirmed swing low */
     bool had = st->has_pivot;

@@ -4,6 +4,8 @@
 #include "rt/ind.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,24 @@ static int check_input(double x)
 static int check_period(int period, int min)
 {
     return period >= min && period <= RT_IND_PERIOD_MAX ? RT_OK : RT_EINVAL;
+}
+
+/* c ? a : b without a branch (the compilers branch on a double select, and which of two
+ * prices is higher is a coin toss for a branch predictor): the bits of a or b, exactly. */
+static inline double pick(bool c, double a, double b)
+{
+    uint64_t ua, ub, m = (uint64_t)0 - (uint64_t)c;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    ua = (ua & m) | (ub & ~m);
+    memcpy(&a, &ua, sizeof a);
+    return a;
+}
+
+static inline int64_t pick_i64(bool c, int64_t a, int64_t b)
+{
+    uint64_t m = (uint64_t)0 - (uint64_t)c;
+    return (int64_t)(((uint64_t)a & m) | ((uint64_t)b & ~m));
 }
 
 /* ---- rolling window --------------------------------------------------------------------- */
@@ -71,17 +91,15 @@ static void window_exact(rt_ind_window_t *w)
     w->since_exact = 0;
 }
 
-static void window_push(rt_ind_window_t *w, double x)
+static inline void window_push(rt_ind_window_t *w, double x)
 {
     if (w->count == 0)
         w->shift = x;
-    if (w->count > 0 && x == w->last) {
-        if (w->run < w->period)
-            w->run++;
-    } else {
-        w->run = 1;
-        w->last = x;
-    }
+    /* a repeated value extends the run: data-dependent, so selected rather than branched on */
+    bool same = (w->count > 0) & (x == w->last);
+    int grown = w->run + (w->run < w->period);
+    w->run = same ? grown : 1;
+    w->last = pick(same, w->last, x);
     double d = x - w->shift;
     if (w->count < w->period) {
         w->count++;
@@ -508,11 +526,11 @@ static void hilo_block_done(rt_hilo_t *h)
     h->suf_hi_at[n - 1] = h->suf_lo_at[n - 1] = first + n - 1;
     for (int k = n - 2; k >= 0; k--) {
         bool hi = h->buf_hi[k] > h->suf_hi[k + 1];
-        h->suf_hi[k] = hi ? h->buf_hi[k] : h->suf_hi[k + 1];
-        h->suf_hi_at[k] = hi ? first + k : h->suf_hi_at[k + 1];
+        h->suf_hi[k] = pick(hi, h->buf_hi[k], h->suf_hi[k + 1]);
+        h->suf_hi_at[k] = pick_i64(hi, first + k, h->suf_hi_at[k + 1]);
         bool lo = h->buf_lo[k] < h->suf_lo[k + 1];
-        h->suf_lo[k] = lo ? h->buf_lo[k] : h->suf_lo[k + 1];
-        h->suf_lo_at[k] = lo ? first + k : h->suf_lo_at[k + 1];
+        h->suf_lo[k] = pick(lo, h->buf_lo[k], h->suf_lo[k + 1]);
+        h->suf_lo_at[k] = pick_i64(lo, first + k, h->suf_lo_at[k + 1]);
     }
 }
 
@@ -528,13 +546,14 @@ int rt_hilo_update(rt_hilo_t *h, double high, double low)
     int j = h->pos;
     h->buf_hi[j] = high;
     h->buf_lo[j] = low;
+    /* `|` and picks, not `||` and branches: a new extreme is a coin toss for a predictor */
     bool first = j == 0;
-    bool hi = first || high >= h->pre_hi; /* ties: the later candle */
-    bool lo = first || low <= h->pre_lo;
-    h->pre_hi = hi ? high : h->pre_hi;
-    h->pre_hi_at = hi ? h->seq : h->pre_hi_at;
-    h->pre_lo = lo ? low : h->pre_lo;
-    h->pre_lo_at = lo ? h->seq : h->pre_lo_at;
+    bool hi = first | (high >= h->pre_hi); /* ties: the later candle */
+    bool lo = first | (low <= h->pre_lo);
+    h->pre_hi = pick(hi, high, h->pre_hi);
+    h->pre_hi_at = pick_i64(hi, h->seq, h->pre_hi_at);
+    h->pre_lo = pick(lo, low, h->pre_lo);
+    h->pre_lo_at = pick_i64(lo, h->seq, h->pre_lo_at);
     h->seq++;
     if (++h->pos == h->period) {
         h->pos = 0;
@@ -555,10 +574,10 @@ static void hilo_get(const rt_hilo_t *h, double *hi, int64_t *hi_at, double *lo,
         return;
     }
     bool pre_hi = h->pre_hi >= h->suf_hi[j], pre_lo = h->pre_lo <= h->suf_lo[j];
-    *hi = pre_hi ? h->pre_hi : h->suf_hi[j];
-    *hi_at = pre_hi ? h->pre_hi_at : h->suf_hi_at[j];
-    *lo = pre_lo ? h->pre_lo : h->suf_lo[j];
-    *lo_at = pre_lo ? h->pre_lo_at : h->suf_lo_at[j];
+    *hi = pick(pre_hi, h->pre_hi, h->suf_hi[j]);
+    *hi_at = pick_i64(pre_hi, h->pre_hi_at, h->suf_hi_at[j]);
+    *lo = pick(pre_lo, h->pre_lo, h->suf_lo[j]);
+    *lo_at = pick_i64(pre_lo, h->pre_lo_at, h->suf_lo_at[j]);
 }
 
 int rt_hilo_value(const rt_hilo_t *h, double *highest, double *lowest)

@@ -817,6 +817,18 @@ static void test_health_and_metrics(void **state)
 
     get(f.port, "/nope", &r);
     free(r.body);
+    /* A request is counted when libmicrohttpd reports it completed, which may come just after
+     * the client has its response: wait (at most 2 s) until the registry shows all three. */
+    for (int tries = 0; tries < 100; tries++) {
+        char *text = NULL;
+        size_t tlen = 0;
+        assert_int_equal(rt_metrics_render(f.reg, &text, &tlen), RT_OK);
+        int done = strstr(text, "http_request_duration_seconds_count 3\n") != NULL;
+        free(text);
+        if (done)
+            break;
+        rt_time_sleep_ms(20);
+    }
     assert_int_equal(get(f.port, "/metrics", &r), 200);
     assert_true(header_has(&r, "Content-Type: text/plain; version=0.0.4; charset=utf-8"));
     assert_contains(r.body, "# TYPE http_requests_total counter\n");

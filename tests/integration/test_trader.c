@@ -1,0 +1,850 @@
+/* rt-trader end to end in demo mode, run as a subprocess against the harness's real Redis and
+ * PostgreSQL (RT_TEST_*): a signal becomes one order, one trade and a position with the books
+ * balancing exactly; the same signal twice makes one order; kill -9 between "order committed"
+ * and "filled", and between "filled" and "acknowledged", then a restart leaves exactly one
+ * order and one trade; refused and malformed signals are recorded or dropped, never retried. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "rt/bus.h"
+#include "rt/db.h"
+#include "rt/db_migrate.h"
+#include "rt/err.h"
+#include "rt/money.h"
+#include "rt/msg.h"
+#include "rt/str.h"
+#include "rt/time.h"
+#include "rt_test.h"
+
+#define ASSERT_RC(expected, actual)                                                                \
+    do {                                                                                           \
+        int rc_ = (actual);                                                                        \
+        if (rc_ != (expected))                                                                     \
+            fail_msg("%s: expected %d (%s), got %d (%s)", #actual, (expected),                     \
+                     rt_strerror(expected), rc_, rt_strerror(rc_));                                \
+    } while (0)
+
+#define ASSERT_MONEY(expected, actual)                                                             \
+    do {                                                                                           \
+        rt_money_t e_ = (expected), a_ = (actual);                                                 \
+        if (e_ != a_) {                                                                            \
+            char es_[RT_MONEY_FMT_MAX], as_[RT_MONEY_FMT_MAX];                                     \
+            rt_money_format(e_, es_, sizeof es_);                                                  \
+            rt_money_format(a_, as_, sizeof as_);                                                  \
+            fail_msg("%s: expected %s, got %s", #actual, es_, as_);                                \
+        }                                                                                          \
+    } while (0)
+
+/* One test case's world: its own database and stream, one trader process at a time. */
+typedef struct {
+    const char *pghost, *pgport, *pguser, *maint_db, *redis_host, *redis_port;
+    char dbname[64];
+    char stream[96];
+    char bin[1024];
+    rt_db_t *maint;
+    rt_db_t *db;
+    rt_bus_t *bus;
+    pid_t trader;
+    int http_port;
+    char token[40];
+} world_t;
+
+static void conninfo(const world_t *w, const char *db, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "host=%s port=%s user=%s dbname=%s connect_timeout=5", w->pghost,
+                     w->pgport, w->pguser, db);
+    assert_true(n > 0 && (size_t)n < cap);
+}
+
+static int setup(void **state)
+{
+    static unsigned seq;
+    world_t *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    w->pghost = rt_test_require_env("RT_TEST_PGHOST");
+    w->pgport = rt_test_require_env("RT_TEST_PGPORT");
+    w->pguser = rt_test_require_env("RT_TEST_PGUSER");
+    w->maint_db = rt_test_require_env("RT_TEST_PGDATABASE");
+    w->redis_host = rt_test_require_env("RT_TEST_REDIS_HOST");
+    w->redis_port = rt_test_require_env("RT_TEST_REDIS_PORT");
+    const char *bindir = rt_test_require_env("RT_BINARY_DIR");
+    snprintf(w->bin, sizeof w->bin, "%s/bin/rt-trader", bindir);
+    assert_int_equal(access(w->bin, X_OK), 0);
+    seq++;
+    snprintf(w->dbname, sizeof w->dbname, "rt_test_trader_%ld_%u", (long)getpid(), seq);
+    snprintf(w->stream, sizeof w->stream, "signals:test:%ld:%u", (long)getpid(), seq);
+    w->http_port = 20000 + (int)((getpid() * 16 + (long)seq) % 9000);
+    snprintf(w->token, sizeof w->token, "test-token-%ld-%u", (long)getpid(), seq);
+
+    char ci[512], sql[160];
+    rt_db_opts_t opts = {.attempts = 3, .backoff_ms = 100};
+    conninfo(w, w->maint_db, ci, sizeof ci);
+    ASSERT_RC(RT_OK, rt_db_connect(ci, &opts, &w->maint));
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\"", w->dbname);
+    ASSERT_RC(RT_OK, rt_db_exec_script(w->maint, sql));
+    snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", w->dbname);
+    ASSERT_RC(RT_OK, rt_db_exec_script(w->maint, sql));
+    conninfo(w, w->dbname, ci, sizeof ci);
+    ASSERT_RC(RT_OK, rt_db_connect(ci, &opts, &w->db));
+    char mig[1024], why[256];
+    rt_test_source_path(mig, sizeof mig, "db/migrations");
+    ASSERT_RC(RT_OK, rt_db_migrate(w->db, mig, NULL, NULL, why, sizeof why));
+
+    rt_bus_opts_t bo;
+    rt_bus_opts_init(&bo);
+    bo.host = w->redis_host;
+    int64_t port = 0;
+    ASSERT_RC(RT_OK, rt_str_parse_int64(w->redis_port, &port));
+    bo.port = (int)port;
+    ASSERT_RC(RT_OK, rt_bus_new(&bo, &w->bus));
+    *state = w;
+    return 0;
+}
+
+/* Stops the trader with SIGTERM; it must exit 0 (under the sanitizers, a leak or an error
+ * makes that fail). */
+static void stop_trader(world_t *w)
+{
+    if (w->trader <= 0)
+        return;
+    kill(w->trader, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(w->trader, &status, WNOHANG) == w->trader) {
+            w->trader = 0;
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                fail_msg("rt-trader did not exit cleanly: status 0x%x", (unsigned)status);
+            return;
+        }
+        rt_time_sleep_ms(50);
+    }
+    kill(w->trader, SIGKILL);
+    waitpid(w->trader, &status, 0);
+    w->trader = 0;
+    fail_msg("rt-trader did not stop within 10 s of SIGTERM");
+}
+
+static int teardown(void **state)
+{
+    world_t *w = *state;
+    if (w->trader > 0) { /* a failed test left it running */
+        kill(w->trader, SIGKILL);
+        waitpid(w->trader, NULL, 0);
+    }
+    rt_db_close(w->db);
+    char sql[160];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\"", w->dbname);
+    rt_db_exec_script(w->maint, sql);
+    rt_db_close(w->maint);
+    rt_bus_free(w->bus);
+    free(w);
+    return 0;
+}
+
+/* Starts rt-trader with the world's servers; fault is "" or a TRADER_FAULT point; extra is
+ * NULL or NAME, VALUE, ..., NULL to set besides. */
+static void start_trader_env(world_t *w, const char *fault, const char *const *extra)
+{
+    assert_int_equal(w->trader, 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("REDIS_HOST", w->redis_host, 1);
+        setenv("REDIS_PORT", w->redis_port, 1);
+        setenv("PGHOST", w->pghost, 1);
+        setenv("PGPORT", w->pgport, 1);
+        setenv("PGUSER", w->pguser, 1);
+        setenv("PGPASSWORD", "", 1);
+        setenv("PGDATABASE", w->dbname, 1);
+        setenv("TRADING_MODE", "demo", 1);
+        setenv("TRADE_QUANTITY", "0.001", 1);
+        setenv("DEMO_BALANCES", "USDC=10000", 1);
+        setenv("DEMO_FEE_RATE", "0.001", 1);
+        setenv("DEMO_SLIPPAGE_BPS", "5", 1);
+        setenv("TRADER_STREAM", w->stream, 1);
+        char port[16];
+        snprintf(port, sizeof port, "%d", w->http_port);
+        setenv("TRADER_PORT", port, 1);
+        setenv("API_TOKEN", w->token, 1);
+        setenv("TRADER_FAULT", fault, 1);
+        setenv("TRADER_RUN_SECONDS", "60", 1); /* never outlives a broken test */
+        setenv("LOG_LEVEL", "INFO", 1);
+        for (size_t i = 0; extra && extra[i] && extra[i + 1]; i += 2)
+            setenv(extra[i], extra[i + 1], 1);
+        execl(w->bin, w->bin, (char *)NULL);
+        _exit(127);
+    }
+    w->trader = pid;
+}
+
+static void start_trader(world_t *w, const char *fault)
+{
+    start_trader_env(w, fault, NULL);
+}
+
+/* Waits for the trader to die by itself (a fault point); returns its wait status. */
+static int wait_trader_dead(world_t *w)
+{
+    int status = 0;
+    for (int i = 0; i < 300; i++) {
+        if (waitpid(w->trader, &status, WNOHANG) == w->trader) {
+            w->trader = 0;
+            return status;
+        }
+        rt_time_sleep_ms(50);
+    }
+    fail_msg("rt-trader did not reach its fault point within 15 s");
+    return 0;
+}
+
+static int64_t query_int(world_t *w, const char *sql)
+{
+    rt_db_result_t *res = NULL;
+    ASSERT_RC(RT_OK, rt_db_exec(w->db, sql, 0, NULL, &res));
+    int64_t v = -1;
+    ASSERT_RC(RT_OK, rt_db_get_int64(res, 0, 0, &v));
+    rt_db_result_free(res);
+    return v;
+}
+
+static rt_money_t query_money(world_t *w, const char *sql)
+{
+    rt_db_result_t *res = NULL;
+    ASSERT_RC(RT_OK, rt_db_exec(w->db, sql, 0, NULL, &res));
+    rt_money_t v = 0;
+    if (rt_db_nrows(res) != 1)
+        fail_msg("%s: expected one row, got %d", sql, rt_db_nrows(res));
+    ASSERT_RC(RT_OK, rt_db_get_money(res, 0, 0, &v));
+    rt_db_result_free(res);
+    return v;
+}
+
+/* Polls until sql counts want, within 15 s. */
+static void wait_count(world_t *w, const char *sql, int64_t want)
+{
+    int64_t got = -1;
+    for (int i = 0; i < 300; i++) {
+        got = query_int(w, sql);
+        if (got == want)
+            return;
+        rt_time_sleep_ms(50);
+    }
+    fail_msg("%s: expected %lld, got %lld after 15 s", sql, (long long)want, (long long)got);
+}
+
+static void wait_pending_zero(world_t *w)
+{
+    int64_t n = -1;
+    for (int i = 0; i < 300; i++) {
+        ASSERT_RC(RT_OK, rt_bus_xpending_count(w->bus, w->stream, "trader", &n));
+        if (n == 0)
+            return;
+        rt_time_sleep_ms(50);
+    }
+    fail_msg("stream %s: %lld entries still pending after 15 s", w->stream, (long long)n);
+}
+
+static void send_json(world_t *w, const char *json)
+{
+    ASSERT_RC(RT_OK, rt_bus_xadd(w->bus, w->stream, 10000, json, strlen(json), NULL, 0));
+}
+
+static void send_signal(world_t *w, const char *id, const char *side, const char *price)
+{
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"id\":\"%s\",\"strategy\":\"RSI_Strategy\",\"symbol\":\"BTCUSDC\",\"side\":\"%s\","
+             "\"timestamp\":1616554800000,\"price\":%s,\"stop_loss\":49000,"
+             "\"metadata\":{\"rsi\":28.5}}",
+             id, side, price);
+    send_json(w, json);
+}
+
+static rt_money_t m(const char *s)
+{
+    rt_money_t v = 0;
+    ASSERT_RC(RT_OK, rt_money_parse(s, &v));
+    return v;
+}
+
+/* The books after one BUY of 0.001 BTC at 50000 with 5 bps slippage and a 0.1% fee, placed by
+ * a strategy's signal or by hand ("manual"). */
+static void check_one_buy_at(world_t *w, const char *source)
+{
+    bool manual = strcmp(source, "manual") == 0;
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM trades"), 1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM positions WHERE status = 'open'"), 1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE status = 'FILLED' AND "
+                                  "demo AND client_order_id ~ '^rt[0-9a-f]{32}$'"),
+                     1);
+    rt_money_t price = query_money(w, "SELECT price FROM trades");
+    rt_money_t qty = query_money(w, "SELECT quantity FROM trades");
+    rt_money_t quote = query_money(w, "SELECT quote_quantity FROM trades");
+    rt_money_t fee = query_money(w, "SELECT fee FROM trades");
+    ASSERT_MONEY(m("50025"), price); /* 50000 + 5 bps against the taker */
+    ASSERT_MONEY(m("0.001"), qty);
+    ASSERT_MONEY(m("50.025"), quote);
+    ASSERT_MONEY(m("0.050025"), fee);
+    rt_money_t pq, spent, usdc = query_money(w, "SELECT free FROM balances WHERE asset='USDC'");
+    ASSERT_RC(RT_OK, rt_money_mul(price, qty, RT_ROUND_UP, &pq));
+    ASSERT_MONEY(pq, quote);
+    ASSERT_RC(RT_OK, rt_money_sub(m("10000"), usdc, &spent));
+    rt_money_t want;
+    ASSERT_RC(RT_OK, rt_money_add(quote, fee, &want));
+    ASSERT_MONEY(want, spent); /* quote spent = quantity x price + fee, exactly */
+    ASSERT_MONEY(qty, query_money(w, "SELECT free FROM balances WHERE asset='BTC'"));
+    ASSERT_MONEY(qty, query_money(w, "SELECT quantity FROM positions"));
+    ASSERT_MONEY(m("50025"), query_money(w, "SELECT entry_price FROM positions"));
+    if (manual) {
+        assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE source = 'manual' AND "
+                                      "strategy IS NULL AND signal_id IS NULL"),
+                         1);
+        assert_int_equal(query_int(w, "SELECT count(*) FROM positions WHERE strategy IS NULL"), 1);
+        return;
+    }
+    ASSERT_MONEY(m("49000"), query_money(w, "SELECT stop_loss FROM positions"));
+    assert_int_equal(query_int(w, "SELECT count(*) FROM signals WHERE outcome = 'accepted' AND "
+                                  "client_order_id = (SELECT client_order_id FROM orders)"),
+                     1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM trades t JOIN orders o ON o.id = "
+                                  "t.order_id AND o.position_id = t.position_id"),
+                     1);
+}
+
+static void check_one_buy(world_t *w)
+{
+    check_one_buy_at(w, "strategy");
+}
+
+static void test_signal_becomes_order_trade_position(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "");
+    send_signal(w, "sig-buy-1", "BUY", "50000");
+    wait_count(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'", 1);
+    wait_pending_zero(w);
+    check_one_buy(w);
+
+    /* the SELL signal closes the strategy's position */
+    send_signal(w, "sig-sell-1", "SELL", "51000");
+    wait_count(w, "SELECT count(*) FROM positions WHERE status = 'closed'", 1);
+    wait_pending_zero(w);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'"), 2);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM trades"), 2);
+    /* sell at 51000 - 5 bps = 50974.5: 50.9745 quote, fee 0.0509745 */
+    ASSERT_MONEY(m("50974.5"), query_money(w, "SELECT price FROM trades WHERE side='SELL'"));
+    ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset='BTC'"));
+    /* USDC: 10000 - 50.075025 + 50.9745 - 0.0509745 = 10000.8485005 */
+    ASSERT_MONEY(m("10000.8485005"),
+                 query_money(w, "SELECT free FROM balances WHERE asset='USDC'"));
+    /* realized = proceeds - (entry value + buy fee) = 50.9235255 - 50.075025 */
+    ASSERT_MONEY(m("0.8485005"), query_money(w, "SELECT realized_pnl FROM positions"));
+    ASSERT_MONEY(m("0.1009995"), query_money(w, "SELECT fees FROM positions"));
+}
+
+static void test_same_signal_twice_one_order(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "");
+    send_signal(w, "sig-dup", "BUY", "50000");
+    send_signal(w, "sig-dup", "BUY", "50000");
+    wait_count(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'", 1);
+    wait_pending_zero(w);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM signals"), 1);
+    check_one_buy(w);
+}
+
+static void test_kill_between_commit_and_fill(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "after_order_commit");
+    send_signal(w, "sig-crash-1", "BUY", "50000");
+    int status = wait_trader_dead(w);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+    /* the order row was committed before execution and is still pending */
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE status = 'PENDING'"), 1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM trades"), 0);
+    start_trader(w, "");
+    wait_count(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'", 1);
+    wait_pending_zero(w);
+    stop_trader(w);
+    check_one_buy(w);
+}
+
+static void test_kill_between_fill_and_ack(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "before_ack");
+    send_signal(w, "sig-crash-2", "BUY", "50000");
+    int status = wait_trader_dead(w);
+    assert_true(WIFSIGNALED(status));
+    int64_t pending = 0;
+    ASSERT_RC(RT_OK, rt_bus_xpending_count(w->bus, w->stream, "trader", &pending));
+    assert_int_equal(pending, 1);
+    start_trader(w, "");
+    wait_pending_zero(w); /* claimed again, seen as a duplicate, acknowledged */
+    stop_trader(w);
+    check_one_buy(w);
+}
+
+static void test_refusals_and_malformed(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "");
+    send_json(w, "not json at all");
+    send_json(w, "{\"id\":\"x\",\"strategy\":\"S\",\"symbol\":\"btc'; DROP TABLE orders;--\","
+                 "\"side\":\"BUY\",\"timestamp\":1,\"price\":1}");
+    send_json(w, "{\"id\":\"neg\",\"strategy\":\"S\",\"symbol\":\"BTCUSDC\",\"side\":\"BUY\","
+                 "\"timestamp\":1,\"price\":-5}");
+    send_signal(w, "sig-sell-nothing", "SELL", "50000");
+    send_json(w, "{\"id\":\"sig-unknown-quote\",\"strategy\":\"S\",\"symbol\":\"BTCXYZ\","
+                 "\"side\":\"BUY\",\"timestamp\":1616554800000,\"price\":1}");
+    send_signal(w, "sig-buy-ok", "BUY", "50000");
+    send_signal(w, "sig-buy-again", "BUY", "50000");
+    wait_count(w, "SELECT count(*) FROM signals WHERE outcome <> 'pending'", 4);
+    wait_pending_zero(w);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM signals"), 4);
+    /* the three malformed entries are recorded as such, once each */
+    assert_int_equal(query_int(w, "SELECT count(*) FROM malformed_signals"), 3);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM malformed_signals WHERE field = 'price' "
+                                  "AND reason LIKE '%price%'"),
+                     1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM malformed_signals WHERE payload = "
+                                  "convert_to('not json at all', 'UTF8')"),
+                     1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM signals WHERE id = 'sig-sell-nothing' "
+                                  "AND outcome = 'rejected' AND reason_code = 'no_position'"),
+                     1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM signals WHERE id = 'sig-unknown-quote' "
+                                  "AND outcome = 'rejected' AND reason_code = 'unknown_symbol'"),
+                     1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM signals WHERE id = 'sig-buy-again' AND "
+                                  "outcome = 'rejected' AND reason_code = 'already_in_position'"),
+                     1);
+    check_one_buy(w);
+}
+
+static void test_insufficient_balance(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "");
+    send_signal(w, "sig-too-big", "BUY", "50000000"); /* 0.001 x 5e7 = 50000 > 10000 USDC */
+    wait_count(w,
+               "SELECT count(*) FROM signals WHERE outcome = 'rejected' AND reason_code = "
+               "'insufficient_balance'",
+               1);
+    wait_pending_zero(w);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 0);
+    ASSERT_MONEY(m("10000"), query_money(w, "SELECT free FROM balances WHERE asset='USDC'"));
+}
+
+/* ---- REST API ------------------------------------------------------------------------------ */
+
+typedef struct {
+    char *data;
+    size_t len;
+} body_t;
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    body_t *b = ud;
+    size_t add = size * n;
+    char *grown = realloc(b->data, b->len + add + 1);
+    if (!grown)
+        return 0;
+    memcpy(grown + b->len, p, add);
+    b->data = grown;
+    b->len += add;
+    b->data[b->len] = '\0';
+    return add;
+}
+
+/* One request to the trader's API; returns the status, *resp (malloc'd, may be NULL) the body. */
+static long http(world_t *w, const char *method, const char *path, const char *body, size_t len,
+                 bool auth, char **resp)
+{
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    char url[256], hdr[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", w->http_port, path);
+    snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", w->token);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    if (auth)
+        h = curl_slist_append(h, hdr);
+    body_t b = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+    }
+    long status = 0;
+    CURLcode cc = curl_easy_perform(c);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (resp)
+        *resp = b.data;
+    else
+        free(b.data);
+    return status;
+}
+
+static long post_trade(world_t *w, const char *body, char **resp)
+{
+    return http(w, "POST", "/trade", body, strlen(body), true, resp);
+}
+
+static void wait_healthy(world_t *w)
+{
+    for (int i = 0; i < 300; i++) {
+        if (http(w, "GET", "/health", NULL, 0, false, NULL) == 200)
+            return;
+        rt_time_sleep_ms(50);
+    }
+    fail_msg("rt-trader's /health did not answer 200 within 15 s");
+}
+
+static void expect_status(world_t *w, long want, const char *body)
+{
+    char *resp = NULL;
+    long got = post_trade(w, body, &resp);
+    if (got != want)
+        fail_msg("POST /trade %.120s: expected %ld, got %ld: %s", body, want, got,
+                 resp ? resp : "");
+    if (want >= 400 && (!resp || !strstr(resp, "\"error\"")))
+        fail_msg("POST /trade %.120s: no error body: %s", body, resp ? resp : "");
+    free(resp);
+}
+
+static void test_api_bad_input_writes_nothing(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "");
+    wait_healthy(w);
+    const char *good = "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.001}";
+    assert_int_equal(http(w, "POST", "/trade", good, strlen(good), false, NULL), 401);
+    static const char *const bad[] = {
+        "not json",
+        "[1,2]",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.001,\"extra\":1}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":\"abc\"}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":true}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":-1}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":NaN}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.000000001}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":\"0.123456789\"}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":1e999}",
+        "{\"symbol\":\"BTC'; DROP TABLE orders;--\",\"side\":\"BUY\",\"quantity\":0.001}",
+        "{\"symbol\":\"btcusdc\",\"side\":\"BUY\",\"quantity\":0.001}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"HOLD\",\"quantity\":0.001}",
+        "{\"symbol\":\"BTCUSDC\",\"quantity\":0.001}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\"}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":1,\"quote_quantity\":5}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":1,\"type\":\"STOP\"}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":1,\"type\":\"LIMIT\"}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":1,\"price\":5}",
+        "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":1,\"stop_loss\":-5}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_status(w, 400, bad[i]);
+    /* 1 MB body: refused by the size limit */
+    size_t big_len = 1024 * 1024;
+    char *big = malloc(big_len + 1);
+    assert_non_null(big);
+    memset(big, ' ', big_len);
+    big[0] = '{';
+    big[big_len - 1] = '}';
+    big[big_len] = '\0';
+    assert_int_equal(http(w, "POST", "/trade", big, big_len, true, NULL), 413);
+    free(big);
+    /* well-formed but refused: unknown quote asset, no price known yet */
+    expect_status(w, 422, "{\"symbol\":\"BTCXYZ\",\"side\":\"BUY\",\"quantity\":0.001}");
+    expect_status(w, 422, good);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 0);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM trades"), 0);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM positions"), 0);
+    ASSERT_MONEY(m("10000"), query_money(w, "SELECT free FROM balances WHERE asset='USDC'"));
+}
+
+static void publish_ticker_of(world_t *w, const char *symbol, const char *price)
+{
+    char json[160], channel[64];
+    snprintf(json, sizeof json, "{\"symbol\":\"%s\",\"price\":%s,\"event_time\":%lld}", symbol,
+             price, (long long)rt_time_now_ms());
+    snprintf(channel, sizeof channel, "market:ticker:%s", symbol);
+    assert_true(rt_bus_publish(w->bus, channel, json, strlen(json)) >= 0);
+}
+
+static void publish_ticker(world_t *w, const char *price)
+{
+    publish_ticker_of(w, "BTCUSDC", price);
+}
+
+static void test_api_manual_trade(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "");
+    wait_healthy(w);
+    const char *buy = "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.001}";
+    char *resp = NULL;
+    long st = 0;
+    for (int i = 0; i < 100 && st != 201; i++) {
+        publish_ticker(w, "50000");
+        rt_time_sleep_ms(30);
+        free(resp);
+        resp = NULL;
+        st = post_trade(w, buy, &resp);
+        if (st != 201 && st != 422)
+            fail_msg("POST /trade: %ld %s", st, resp ? resp : "");
+    }
+    if (st != 201)
+        fail_msg("POST /trade never accepted: %s", resp ? resp : "");
+    assert_non_null(strstr(resp, "\"status\":\"FILLED\""));
+    assert_non_null(strstr(resp, "\"source\":\"manual\""));
+    assert_non_null(strstr(resp, "\"fills\":[{"));
+    assert_non_null(strstr(resp, "\"price\":50025"));
+    free(resp);
+    check_one_buy_at(w, "manual");
+
+    /* the same BUY again: already in position -> 422, nothing written */
+    expect_status(w, 422, buy);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 1);
+
+    /* pause: a BUY is 503; resume */
+    assert_int_equal(http(w, "POST", "/control/pause", "", 0, false, NULL), 401);
+    assert_int_equal(http(w, "POST", "/control/pause", "", 0, true, NULL), 200);
+    expect_status(w, 503, "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.001}");
+    resp = NULL;
+    assert_int_equal(http(w, "GET", "/risk", NULL, 0, false, &resp), 200);
+    assert_non_null(strstr(resp, "\"paused\":true"));
+    assert_non_null(strstr(resp, "\"max_exposure_pct\":0.2"));
+    assert_non_null(strstr(resp, "\"equity\":"));
+    free(resp);
+    /* the pause survives a restart */
+    stop_trader(w);
+    start_trader(w, "");
+    wait_healthy(w);
+    expect_status(w, 503, "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.001}");
+    assert_int_equal(http(w, "POST", "/control/resume", "", 0, true, NULL), 200);
+
+    /* reads */
+    char path[64];
+    int64_t oid = query_int(w, "SELECT id FROM orders");
+    int64_t pid = query_int(w, "SELECT id FROM positions");
+    snprintf(path, sizeof path, "/orders/%lld", (long long)oid);
+    assert_int_equal(http(w, "GET", path, NULL, 0, false, NULL), 200);
+    assert_int_equal(http(w, "DELETE", path, NULL, 0, true, NULL), 409);
+    assert_int_equal(http(w, "GET", "/orders/999999", NULL, 0, false, NULL), 404);
+    assert_int_equal(http(w, "GET", "/orders/abc", NULL, 0, false, NULL), 400);
+    resp = NULL;
+    assert_int_equal(http(w, "GET", "/orders?status=FILLED&symbol=BTCUSDC&limit=10&page=1", NULL, 0,
+                          false, &resp),
+                     200);
+    assert_non_null(strstr(resp, "\"client_order_id\":\"rt"));
+    free(resp);
+    assert_int_equal(http(w, "GET", "/orders?status=BOGUS", NULL, 0, false, NULL), 400);
+    assert_int_equal(http(w, "GET", "/orders?limit=0", NULL, 0, false, NULL), 400);
+
+    /* close the position by id */
+    snprintf(path, sizeof path, "/positions/%lld/close", (long long)pid);
+    resp = NULL;
+    st = 422;
+    for (int i = 0; i < 100 && st == 422; i++) { /* the restarted trader needs a price again */
+        publish_ticker(w, "50000");
+        rt_time_sleep_ms(30);
+        free(resp);
+        resp = NULL;
+        st = http(w, "POST", path, "", 0, true, &resp);
+    }
+    if (st != 201)
+        fail_msg("POST %s: %ld %s", path, st, resp ? resp : "");
+    free(resp);
+    assert_int_equal(http(w, "POST", path, "", 0, true, NULL), 409);
+    resp = NULL;
+    assert_int_equal(http(w, "GET", "/metrics", NULL, 0, false, &resp), 200);
+    assert_non_null(strstr(resp, "trader_orders_total"));
+    free(resp);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM positions WHERE status = 'closed' AND "
+                                  "strategy IS NULL AND exit_reason = 'manual_close'"),
+                     1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE source = 'manual' AND "
+                                  "status = 'FILLED'"),
+                     2);
+    ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset='BTC'"));
+}
+
+/* ---- position exits (the trader core's position manager) -------------------------------- */
+
+/* The seed's example (marsshot-ml-bot.md, 3.3): bought at 0.10; at 0.20 20% is sold, once
+ * (partial take-profit at +100%); at 0.30 the trailing stop arms; a high of 0.32 puts it at
+ * 0.224 (30% below); below it, all the rest is sold. */
+static void test_exits_seed_example(void **state)
+{
+    world_t *w = *state;
+    static const char *const env[] = {"DEMO_SLIPPAGE_BPS",
+                                      "0",
+                                      "STOP_LOSS_PCT",
+                                      "50",
+                                      "TAKE_PROFIT_PCT",
+                                      "0",
+                                      "PARTIAL_TP_PCT",
+                                      "100",
+                                      "PARTIAL_TP_FRACTION",
+                                      "0.2",
+                                      "TRAILING_PCT",
+                                      "30",
+                                      "TRAILING_ACTIVATION_PCT",
+                                      "200",
+                                      NULL};
+    start_trader_env(w, "", env);
+    wait_healthy(w);
+    const char *buy = "{\"symbol\":\"DOGEUSDC\",\"side\":\"BUY\",\"quantity\":1000}";
+    char *resp = NULL;
+    long st = 0;
+    for (int i = 0; i < 100 && st != 201; i++) {
+        publish_ticker_of(w, "DOGEUSDC", "0.1");
+        rt_time_sleep_ms(30);
+        free(resp);
+        resp = NULL;
+        st = post_trade(w, buy, &resp);
+    }
+    if (st != 201)
+        fail_msg("POST /trade: %ld %s", st, resp ? resp : "");
+    free(resp);
+    ASSERT_MONEY(m("0.05"), query_money(w, "SELECT stop_loss FROM positions"));
+
+    publish_ticker_of(w, "DOGEUSDC", "0.2");
+    wait_count(w, "SELECT count(*) FROM trades WHERE side = 'SELL'", 1);
+    ASSERT_MONEY(m("200"), query_money(w, "SELECT quantity FROM trades WHERE side = 'SELL'"));
+    ASSERT_MONEY(m("0.2"), query_money(w, "SELECT price FROM trades WHERE side = 'SELL'"));
+    publish_ticker_of(w, "DOGEUSDC", "0.2"); /* once only */
+    publish_ticker_of(w, "DOGEUSDC", "0.3");
+    wait_count(w, "SELECT count(*) FROM positions WHERE trailing_active", 1);
+    publish_ticker_of(w, "DOGEUSDC", "0.32");
+    wait_count(w, "SELECT count(*) FROM positions WHERE trailing_stop = 0.224", 1);
+    publish_ticker_of(w, "DOGEUSDC", "0.23");
+    publish_ticker_of(w, "DOGEUSDC", "0.22");
+    wait_count(w, "SELECT count(*) FROM positions WHERE status = 'closed'", 1);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM trades WHERE side = 'SELL'"), 2);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE reason = 'partial_tp' AND "
+                                  "quantity = 200"),
+                     1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE reason = 'trailing_stop' "
+                                  "AND quantity = 800"),
+                     1);
+    ASSERT_MONEY(m("0.22"), query_money(w, "SELECT price FROM trades WHERE side = 'SELL' AND "
+                                           "quantity = 800"));
+    assert_int_equal(query_int(w, "SELECT count(*) FROM positions WHERE exit_reason = "
+                                  "'trailing_stop' AND quantity = 0"),
+                     1);
+    ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset = 'DOGE'"));
+}
+
+/* The core's risk manager decides for the service: a BUY worth more than MAX_EXPOSURE_PCT
+ * (20%) of the equity is refused with its reason, and nothing is written. */
+static void test_core_risk_limits(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "");
+    wait_healthy(w);
+    const char *big = "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.05}";
+    char *resp = NULL;
+    long st = 422;
+    for (int i = 0; i < 100 && st == 422 && (!resp || strstr(resp, "no_price")); i++) {
+        publish_ticker(w, "50000");
+        rt_time_sleep_ms(30);
+        free(resp);
+        resp = NULL;
+        st = post_trade(w, big, &resp);
+    }
+    if (st != 422 || !resp || !strstr(resp, "\"error\":\"max_exposure\""))
+        fail_msg("expected 422 max_exposure, got %ld %s", st, resp ? resp : "");
+    free(resp);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 0);
+}
+
+/* HALT_EQUITY_RATIO: when the equity falls to the ratio of the initial equity, every position is
+ * sold (reason "halt") and new entries are refused (503) until an operator resumes. */
+static void test_halt_sells_everything(void **state)
+{
+    world_t *w = *state;
+    static const char *const env[] = {
+        "HALT_EQUITY_RATIO", "0.99", "MAX_EXPOSURE_PCT", "100", "STOP_LOSS_PCT", "50", NULL};
+    start_trader_env(w, "", env);
+    wait_healthy(w);
+    const char *buy = "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.1}";
+    char *resp = NULL;
+    long st = 0;
+    for (int i = 0; i < 100 && st != 201; i++) {
+        publish_ticker(w, "50000");
+        rt_time_sleep_ms(30);
+        free(resp);
+        resp = NULL;
+        st = post_trade(w, buy, &resp);
+    }
+    if (st != 201)
+        fail_msg("POST /trade: %ld %s", st, resp ? resp : "");
+    free(resp);
+    /* equity 4992.4975 USDC + 0.1 BTC: at 49000 it is 9892.4975 < 0.99 x 10000 */
+    publish_ticker(w, "49000");
+    wait_count(w, "SELECT count(*) FROM positions WHERE status = 'closed' AND exit_reason = 'halt'",
+               1);
+    expect_status(w, 503, buy);
+    resp = NULL;
+    assert_int_equal(http(w, "GET", "/risk", NULL, 0, false, &resp), 200);
+    assert_non_null(strstr(resp, "\"halted\":true"));
+    free(resp);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE reason = 'halt' AND side = "
+                                  "'SELL' AND status = 'FILLED'"),
+                     1);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM trader_risk_state WHERE paused"), 1);
+    ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset = 'BTC'"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_signal_becomes_order_trade_position, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_signal_twice_one_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_between_commit_and_fill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_between_fill_and_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_and_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insufficient_balance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_bad_input_writes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_manual_trade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exits_seed_example, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_core_risk_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_halt_sells_everything, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

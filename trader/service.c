@@ -1,0 +1,637 @@
+/* rt-trader's loop: signals from the `signals` stream (group `trader`) -> recorded once ->
+ * risk decision -> order row committed -> demo fill -> trades, position and balances committed
+ * -> XACK -> trader:events. At start: orders left PENDING are resolved, then entries a crashed
+ * run left pending are claimed again. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt/err.h"
+#include "rt/hmac.h"
+#include "rt/jsonw.h"
+#include "rt/log.h"
+#include "rt/msg.h"
+#include "rt/sig.h"
+#include "rt/str.h"
+#include "rt/time.h"
+#include "tr_svc.h"
+
+#define READ_COUNT 16
+#define READ_BLOCK_MS 100
+#define PENDING_MAX 256
+
+/* ---- signal parsing --------------------------------------------------------------------- */
+
+/* The signal's metadata as a JSON object text for signals.metadata. */
+static int meta_json(const rt_signal_t *s, rt_jsonw_t *w)
+{
+    rt_jsonw_reset(w);
+    rt_jsonw_object_begin(w);
+    for (size_t i = 0; i < s->meta_count; i++)
+        rt_jsonw_kv_double(w, s->meta[i].key, s->meta[i].value);
+    rt_jsonw_object_end(w);
+    return rt_jsonw_finish(w);
+}
+
+/* ---- events ------------------------------------------------------------------------------ */
+
+static void publish(tr_io_t *io, const char *channel, const char *text, size_t len)
+{
+    int rc = rt_bus_publish(io->bus, channel, text, len);
+    if (rc < 0)
+        rt_log_warn("service", "publish failed channel=%s err=%s", channel, rt_strerror(rc));
+}
+
+static void publish_event(tr_io_t *io, const rt_event_t *ev)
+{
+    rt_jsonw_t w;
+    rt_jsonw_init(&w);
+    int rc = rt_msg_event_format(&w, ev);
+    if (rc == 0)
+        rc = rt_jsonw_finish(&w);
+    if (rc == 0)
+        publish(io, TR_SVC_EVENTS, rt_jsonw_data(&w), rt_jsonw_len(&w));
+    else
+        rt_log_warn("service", "event not published type=%s err=%s", rt_event_type_name(ev->type),
+                    rt_strerror(rc));
+    rt_jsonw_cleanup(&w);
+}
+
+/* Publishes the order's row, and with fills its trades and position, as stored. */
+static void publish_order(tr_io_t *io, int64_t order_id, bool fills)
+{
+    rt_event_t *ev = calloc(1, sizeof *ev);
+    rt_trade_t *trades = calloc(8, sizeof *trades);
+    size_t n = 0;
+    if (!ev || !trades)
+        goto out;
+    ev->type = RT_EVENT_ORDER;
+    if (tr_store_order_get(io->db, order_id, &ev->u.order) != 0)
+        goto out;
+    int64_t position_id = ev->u.order.position_id;
+    publish_event(io, ev);
+    if (!fills || tr_store_trades_of_order(io->db, order_id, trades, 8, &n) != 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        ev->type = RT_EVENT_TRADE;
+        ev->u.trade = trades[i];
+        publish_event(io, ev);
+    }
+    ev->type = RT_EVENT_POSITION;
+    if (position_id > 0 && tr_store_position_get(io->db, position_id, &ev->u.position) == 0)
+        publish_event(io, ev);
+out:
+    free(trades);
+    free(ev);
+}
+
+void tr_svc_publish_risk(tr_svc_t *svc, tr_io_t *io, const char *reason)
+{
+    rt_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = RT_EVENT_RISK;
+    ev.u.risk.paused = atomic_load(&svc->paused);
+    rt_str_copy(ev.u.risk.reason, sizeof ev.u.risk.reason, reason);
+    publish_event(io, &ev);
+}
+
+int tr_svc_price(tr_svc_t *svc, const char *symbol, rt_money_t *out)
+{
+    int rc = RT_ENOTFOUND;
+    pthread_mutex_lock(&svc->prices.lock);
+    for (size_t i = 0; i < svc->prices.n; i++)
+        if (strcmp(svc->prices.at[i].symbol, symbol) == 0) {
+            *out = svc->prices.at[i].price;
+            rc = RT_OK;
+            break;
+        }
+    pthread_mutex_unlock(&svc->prices.lock);
+    return rc;
+}
+
+static void price_set(tr_svc_t *svc, const char *symbol, rt_money_t price, int64_t time_ms)
+{
+    pthread_mutex_lock(&svc->prices.lock);
+    size_t i = 0;
+    while (i < svc->prices.n && strcmp(svc->prices.at[i].symbol, symbol) != 0)
+        i++;
+    if (i == svc->prices.n && svc->prices.n < TR_PRICES_MAX) {
+        svc->prices.n++;
+        rt_str_copy(svc->prices.at[i].symbol, sizeof svc->prices.at[i].symbol, symbol);
+    }
+    if (i < svc->prices.n) {
+        svc->prices.at[i].price = price;
+        svc->prices.at[i].time_ms = time_ms;
+    }
+    pthread_mutex_unlock(&svc->prices.lock);
+}
+
+static bool is_quote_asset(const char *asset)
+{
+    static const char *const quotes[] = {"USDC", "USDT", "FDUSD", "BUSD"};
+    for (size_t i = 0; i < sizeof quotes / sizeof quotes[0]; i++)
+        if (strcmp(asset, quotes[i]) == 0)
+            return true;
+    return false;
+}
+
+/* account:balances and account:total_balance, valued in the quote asset at the latest prices
+ * (an asset with no known price counts 0). */
+static void publish_balances(tr_svc_t *svc, tr_io_t *io)
+{
+    rt_balance_t b[64];
+    size_t n = 0;
+    int rc = tr_store_balances(io->db, b, 64, &n);
+    if (rc != 0) {
+        rt_log_warn("service", "balances not published err=%s", rt_strerror(rc));
+        return;
+    }
+    rt_money_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (is_quote_asset(b[i].asset)) {
+            b[i].quote_value = b[i].total;
+        } else {
+            char sym[RT_SYMBOL_CAP];
+            rt_money_t px = 0;
+            int k = snprintf(sym, sizeof sym, "%s%s", b[i].asset, svc->cfg.quote_asset);
+            if (k > 0 && (size_t)k < sizeof sym && tr_svc_price(svc, sym, &px) == 0 &&
+                rt_money_mul(b[i].total, px, RT_ROUND_DOWN, &b[i].quote_value) != 0)
+                b[i].quote_value = 0;
+        }
+        if (rt_money_add(total, b[i].quote_value, &total) != 0)
+            total = RT_MONEY_MAX;
+    }
+    rt_jsonw_t w;
+    rt_jsonw_init(&w);
+    if (rt_msg_balances_format(&w, b, n) == 0 && rt_jsonw_finish(&w) == 0)
+        publish(io, "account:balances", rt_jsonw_data(&w), rt_jsonw_len(&w));
+    rt_total_balance_t tb = {.total_quote = total};
+    rt_str_copy(tb.asset, sizeof tb.asset, svc->cfg.quote_asset);
+    rt_jsonw_reset(&w);
+    if (rt_msg_total_balance_format(&w, &tb) == 0 && rt_jsonw_finish(&w) == 0)
+        publish(io, "account:total_balance", rt_jsonw_data(&w), rt_jsonw_len(&w));
+    rt_jsonw_cleanup(&w);
+}
+
+/* ---- decisions ----------------------------------------------------------------------------- */
+
+static void reject(tr_svc_decision_t *d, const char *code, const char *reason)
+{
+    d->accept = false;
+    snprintf(d->code, sizeof d->code, "%s", code);
+    snprintf(d->reason, sizeof d->reason, "%s", reason);
+}
+
+/* A client order id: Binance allows ^[.A-Z:/a-z0-9_-]{1,36}$; ours is "rt" + 32 hex digits of
+ * HMAC-SHA256(seed), so a signal (seed = its id) can never make two orders. */
+static int coid_for(const char *seed, char *out, size_t cap)
+{
+    char hex[RT_HMAC_HEX_CAP];
+    static const char key[] = "rt-client-order-id";
+    int rc = rt_hmac_sha256_hex(key, sizeof key - 1, seed, strlen(seed), hex);
+    if (rc != 0)
+        return rc;
+    int n = snprintf(out, cap, "rt%.32s", hex);
+    return n > 0 && (size_t)n < cap ? RT_OK : RT_ETOOBIG;
+}
+
+/* The decision, inside the caller's transaction: the shell's own checks (a known quote asset,
+ * a price), then the trader core's risk manager (tr_core_decide). */
+static int decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc_decision_t *d)
+{
+    int rc;
+    memset(d, 0, sizeof *d);
+    tr_svc_order_t *o = &d->order;
+    char base[TR_ASSET_NAME_CAP], quote[TR_ASSET_NAME_CAP];
+    if (tr_exec_split_symbol(in->symbol, base, sizeof base, quote, sizeof quote) != 0) {
+        reject(d, "unknown_symbol", "the symbol has no known quote asset");
+        return RT_OK;
+    }
+    rt_str_copy(o->symbol, sizeof o->symbol, in->symbol);
+    rt_str_copy(o->strategy, sizeof o->strategy, in->strategy);
+    rt_str_copy(o->signal_id, sizeof o->signal_id, in->signal_id);
+    rt_str_copy(o->reason, sizeof o->reason, in->reason);
+    o->side = in->side;
+    o->ref_price = in->ref_price;
+    o->stop_loss = in->stop_loss;
+    o->take_profit = in->take_profit;
+    if (in->signal_id[0]) {
+        rc = coid_for(in->signal_id, o->client_order_id, sizeof o->client_order_id);
+    } else {
+        char seed[96];
+        snprintf(seed, sizeof seed, "manual:%lld:%lld:%llu", (long long)rt_time_now_ms(),
+                 (long long)rt_time_mono_ns(),
+                 (unsigned long long)atomic_fetch_add(&svc->manual_seq, 1));
+        rc = coid_for(seed, o->client_order_id, sizeof o->client_order_id);
+    }
+    if (rc != 0)
+        return rc;
+    if (o->ref_price <= 0) {
+        reject(d, "no_price", "no price known for the symbol yet");
+        return RT_OK;
+    }
+    bool done = false;
+    if ((rc = tr_core_decide(svc, io, in, d, &done)) != 0)
+        return rc;
+    return done ? RT_OK : RT_ESTATE; /* the core is set up at start: never here */
+}
+
+/* ---- execution ----------------------------------------------------------------------------- */
+
+static void fault_point(const tr_svc_t *svc, const char *where)
+{
+    if (strcmp(svc->cfg.fault, where) == 0) {
+        rt_log_warn("service", "fault injected at=%s: killing myself", where);
+        raise(SIGKILL);
+    }
+}
+
+/* Books a SELL fill against its position: realized PnL is proceeds less fee less the sold
+ * part's cost (entry value plus its share of the buy fee). */
+static int book_sell(tr_io_t *io, const tr_svc_order_t *o, const tr_exec_fill_t *f, int64_t *pid)
+{
+    tr_store_position_t pos;
+    int rc = tr_store_position_open_get(io->db, o->symbol, o->strategy, &pos);
+    if (rc != 0)
+        return rc;
+    rt_money_t gross = 0, fee_share = 0, cost = 0, proceeds = 0, realized = 0;
+    if ((rc = rt_money_mul(pos.entry_price, f->quantity, RT_ROUND_UP, &gross)) != 0 ||
+        (rc = rt_money_mul_frac(pos.fees, f->quantity, pos.initial_quantity, RT_ROUND_UP,
+                                &fee_share)) != 0 ||
+        (rc = rt_money_add(gross, fee_share, &cost)) != 0 ||
+        (rc = rt_money_sub(f->quote_quantity, f->fee, &proceeds)) != 0 ||
+        (rc = rt_money_sub(proceeds, cost, &realized)) != 0)
+        return rc;
+    *pid = pos.id;
+    return tr_store_position_reduce(io->db, pos.id, f, realized,
+                                    o->reason[0] ? o->reason : "signal");
+}
+
+/* Fills a committed PENDING order in demo mode and commits trades, position, balances and the
+ * order's new status in one transaction. */
+static int execute_demo_tx(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
+{
+    int rc;
+    tr_exec_fill_t f;
+    int64_t position_id = o->position_id, t0 = rt_time_mono_ns();
+    char base[TR_ASSET_NAME_CAP], quote[TR_ASSET_NAME_CAP];
+    bool failed = false;
+    char error[TR_REASON_CAP] = "";
+    rc = tr_exec_split_symbol(o->symbol, base, sizeof base, quote, sizeof quote);
+    if (rc == 0)
+        rc = tr_exec_demo_fill(svc, o, &f);
+    if (rc != 0) {
+        failed = true;
+        snprintf(error, sizeof error, "demo fill impossible: %s", rt_strerror(rc));
+    }
+    if ((rc = rt_db_begin(io->db)) != 0)
+        return rc;
+    if (!failed) {
+        rt_money_t amount;
+        if (o->side == RT_SIDE_BUY)
+            rc = rt_money_add(f.quote_quantity, f.fee, &amount);
+        else
+            rc = rt_money_sub(f.quote_quantity, f.fee, &amount);
+        if (rc != 0)
+            goto fail;
+        rc = tr_store_balance_add(io->db, quote, o->side == RT_SIDE_BUY ? -amount : amount);
+        if (rc == 0)
+            rc = tr_store_balance_add(io->db, base,
+                                      o->side == RT_SIDE_BUY ? f.quantity : -f.quantity);
+        if (rc == RT_EINVAL) {
+            /* a balance would go negative (the table refuses it): the order fails and
+               nothing else changes */
+            rt_db_rollback(io->db);
+            if ((rc = rt_db_begin(io->db)) != 0)
+                return rc;
+            failed = true;
+            snprintf(error, sizeof error, "insufficient balance at fill time");
+        } else if (rc != 0) {
+            goto fail;
+        }
+    }
+    if (!failed) {
+        if (o->side == RT_SIDE_BUY) {
+            rc = tr_exits_entry_levels(svc, o, f.price, f.quantity, &o->stop_loss, &o->take_profit);
+            if (rc != 0) /* the signal's own levels stay; the position is still recorded */
+                rt_log_warn("service", "exit levels not set coid=%s err=%s", o->client_order_id,
+                            rt_strerror(rc));
+            rc = tr_store_position_open(io->db, o, &f, &position_id);
+        } else {
+            rc = book_sell(io, o, &f, &position_id);
+        }
+        if (rc == 0)
+            rc = tr_store_trade_insert(io->db, o, &f, position_id);
+        if (rc == 0)
+            rc = tr_store_order_filled(io->db, o, &f, position_id);
+    } else {
+        rc = tr_store_order_failed(io->db, o->id, error);
+    }
+    if (rc != 0)
+        goto fail;
+    if ((rc = rt_db_commit(io->db)) != 0)
+        return rc;
+    rt_histogram_observe(svc->m.order_to_commit, (double)(rt_time_mono_ns() - t0) / 1e9);
+    if (failed) {
+        rt_counter_inc(svc->m.orders_failed);
+        rt_log_warn("service", "order failed coid=%s why=%s", o->client_order_id, error);
+        publish_order(io, o->id, false);
+        return RT_OK;
+    }
+    tr_core_observe(svc, io);
+    rt_counter_inc(svc->m.orders_filled);
+    rt_counter_inc(svc->m.fills);
+    char px[RT_MONEY_FMT_MAX], q[RT_MONEY_FMT_MAX];
+    rt_money_format(f.price, px, sizeof px);
+    rt_money_format(f.quantity, q, sizeof q);
+    rt_log_info("service", "order filled coid=%s symbol=%s side=%s qty=%s price=%s demo=1",
+                o->client_order_id, o->symbol, rt_side_name(o->side), q, px);
+    publish_order(io, o->id, true);
+    publish_balances(svc, io);
+    return RT_OK;
+fail:
+    rt_db_rollback(io->db);
+    return rc;
+}
+
+static bool transient(int rc)
+{
+    return rc == RT_ECONN || rc == RT_ETIMEDOUT || rc == RT_EAGAIN || rc == RT_ENOMEM;
+}
+
+/* Executes o; a failure that would fail again (bad data, a refused row) ends the order as
+ * REJECTED with the error, so it never stays pending; a transient one (database away) leaves
+ * it PENDING for the next start to resolve. */
+static int execute_demo(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
+{
+    int rc = execute_demo_tx(svc, io, o);
+    if (rc == 0 || transient(rc))
+        return rc;
+    char error[TR_REASON_CAP];
+    snprintf(error, sizeof error, "execution failed: %s", rt_strerror(rc));
+    rt_log_error("service", "order failed coid=%s why=%s", o->client_order_id, error);
+    int rc2 = tr_store_order_failed(io->db, o->id, error);
+    if (rc2 != 0)
+        return rc2;
+    rt_counter_inc(svc->m.orders_failed);
+    publish_order(io, o->id, false);
+    return RT_OK;
+}
+
+int tr_svc_place(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *intent, tr_svc_decision_t *d)
+{
+    int rc;
+    if ((rc = rt_db_begin(io->db)) != 0)
+        return rc;
+    if ((rc = decide(svc, io, intent, d)) != 0)
+        goto fail;
+    if (!d->accept) {
+        rt_db_rollback(io->db); /* a refused manual order writes nothing */
+        return RT_OK;
+    }
+    if ((rc = tr_store_order_insert(io->db, &d->order, true)) != 0)
+        goto fail;
+    if ((rc = rt_db_commit(io->db)) != 0)
+        return rc;
+    publish_order(io, d->order.id, false);
+    fault_point(svc, "after_order_commit");
+    return execute_demo(svc, io, &d->order);
+fail:
+    rt_db_rollback(io->db);
+    return rc;
+}
+
+/* ---- one signal ----------------------------------------------------------------------------- */
+
+/* Handles one stream entry. Returns 0 when it may be acknowledged (done, duplicate, malformed),
+ * a negative code when it must stay pending (database down...). */
+static int handle_entry(tr_svc_t *svc, const rt_bus_entry_t *e)
+{
+    int rc;
+    tr_io_t *io = &svc->io;
+    int64_t t0 = rt_time_mono_ns();
+    rt_signal_t s;
+    rt_msg_error_t err;
+    if (e->nfields == 0)
+        return RT_OK; /* trimmed while pending */
+    memset(&err, 0, sizeof err);
+    if (!e->data || rt_msg_signal_parse(e->data, e->data_len, &s, &err) != 0) {
+        /* not recordable in `signals` (its columns need a valid id, symbol and price):
+           logged loudly and acknowledged, never retried */
+        const char *field = e->data ? err.field : "data";
+        const char *why = e->data ? err.text : "the entry has no data field";
+        rc = tr_store_malformed(io->db, svc->cfg.stream, e->id, e->data, e->data_len, field, why);
+        if (transient(rc))
+            return rc; /* the database is away: keep it pending, record it later */
+        if (rc != 0)
+            rt_log_error("service", "malformed signal not recorded entry=%s err=%s", e->id,
+                         rt_strerror(rc));
+        rt_counter_inc(svc->m.signals_malformed);
+        rt_log_warn("service", "malformed signal rejected entry=%s field=%s why=%s", e->id, field,
+                    why);
+        return RT_OK;
+    }
+    rt_jsonw_t mw;
+    rt_jsonw_init(&mw);
+    bool demo = svc->cfg.trading_mode == TR_MODE_DEMO;
+    tr_svc_intent_t in;
+    tr_svc_decision_t d;
+    memset(&in, 0, sizeof in);
+    if ((rc = meta_json(&s, &mw)) != 0)
+        goto out;
+    if ((rc = rt_db_begin(io->db)) != 0)
+        goto out;
+    bool inserted = false;
+    if ((rc = tr_store_signal_insert(io->db, &s, rt_jsonw_data(&mw), demo, &inserted)) != 0)
+        goto fail;
+    if (!inserted) {
+        rt_db_rollback(io->db);
+        rt_counter_inc(svc->m.signals_duplicate);
+        rt_log_info("service", "duplicate signal ignored id=%s entry=%s", s.id, e->id);
+        goto out;
+    }
+    rt_str_copy(in.symbol, sizeof in.symbol, s.symbol);
+    rt_str_copy(in.strategy, sizeof in.strategy, s.strategy);
+    rt_str_copy(in.signal_id, sizeof in.signal_id, s.id);
+    in.side = s.side;
+    in.ref_price = s.price;
+    in.stop_loss = s.stop_loss;
+    in.take_profit = s.take_profit;
+    rt_str_copy(in.reason, sizeof in.reason, s.side == RT_SIDE_BUY ? "entry" : "exit");
+    if ((rc = decide(svc, io, &in, &d)) != 0)
+        goto fail;
+    if (d.accept) {
+        if ((rc = tr_store_order_insert(io->db, &d.order, demo)) != 0)
+            goto fail;
+        rc = tr_store_signal_outcome(io->db, s.id, "accepted", NULL, NULL, d.order.client_order_id);
+    } else {
+        rc = tr_store_signal_outcome(io->db, s.id, "rejected", d.code, d.reason, NULL);
+    }
+    if (rc != 0)
+        goto fail;
+    if ((rc = rt_db_commit(io->db)) != 0)
+        goto out;
+    if (!d.accept) {
+        rt_counter_inc(svc->m.signals_rejected);
+        rt_log_info("service", "signal rejected id=%s code=%s", s.id, d.code);
+        goto out;
+    }
+    rt_counter_inc(svc->m.signals_accepted);
+    rt_histogram_observe(svc->m.signal_to_order, (double)(rt_time_mono_ns() - t0) / 1e9);
+    publish_order(io, d.order.id, false);
+    fault_point(svc, "after_order_commit");
+    rc = execute_demo(svc, io, &d.order);
+    goto out;
+fail:
+    rt_db_rollback(io->db);
+out:
+    rt_jsonw_cleanup(&mw);
+    return rc;
+}
+
+static void handle_batch(tr_svc_t *svc, rt_bus_entry_t *entries, size_t n)
+{
+    for (size_t i = 0; i < n && !rt_sig_stopping(); i++) {
+        int rc = handle_entry(svc, &entries[i]);
+        if (rc != 0) {
+            rt_log_error("service", "signal left pending entry=%s err=%s", entries[i].id,
+                         rt_strerror(rc));
+            continue; /* claimed again by the periodic reclaim or the next start */
+        }
+        fault_point(svc, "before_ack");
+        const char *ids[] = {entries[i].id};
+        rc = rt_bus_xack(svc->io.bus, svc->cfg.stream, TR_SVC_GROUP, ids, 1);
+        if (rc < 0)
+            rt_log_warn("service", "xack failed entry=%s err=%s", entries[i].id, rt_strerror(rc));
+    }
+}
+
+/* ---- market data ----------------------------------------------------------------------------- */
+
+static void on_market(void *ud, const char *pattern, const char *channel, const char *payload,
+                      size_t len)
+{
+    tr_svc_t *svc = ud;
+    (void)pattern;
+    rt_msg_error_t err;
+    if (strncmp(channel, "market:ticker:", 14) == 0) {
+        rt_ticker_t t;
+        if (rt_msg_ticker_parse(payload, len, &t, &err) != 0) {
+            rt_log_warn("service", "malformed ticker dropped channel=%s why=%s", channel, err.text);
+            return;
+        }
+        price_set(svc, t.symbol, t.price, t.event_time);
+        tr_exits_on_price(svc, t.symbol, t.price, t.price, t.price);
+    } else if (strncmp(channel, "market:data:", 12) == 0) {
+        rt_candle_t c;
+        if (rt_msg_candle_parse(payload, len, &c, &err) != 0) {
+            rt_log_warn("service", "malformed candle dropped channel=%s why=%s", channel, err.text);
+            return;
+        }
+        price_set(svc, c.symbol, c.close, c.close_time);
+        tr_exits_on_price(svc, c.symbol, c.high, c.low, c.close);
+    }
+}
+
+/* ---- recovery -------------------------------------------------------------------------------- */
+
+static int resolve_pending_orders(tr_svc_t *svc)
+{
+    tr_svc_order_t *pending = calloc(PENDING_MAX, sizeof *pending);
+    size_t n = 0;
+    if (!pending)
+        return RT_ENOMEM;
+    int rc = tr_store_pending_orders(svc->io.db, true, pending, PENDING_MAX, &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rt_log_warn("service", "resolving order left pending coid=%s", pending[i].client_order_id);
+        if (pending[i].ref_price <= 0)
+            tr_svc_price(svc, pending[i].symbol, &pending[i].ref_price);
+        rc = execute_demo(svc, &svc->io, &pending[i]);
+    }
+    free(pending);
+    return rc;
+}
+
+static int claim_pending(tr_svc_t *svc)
+{
+    char cursor[RT_BUS_ID_CAP] = "0-0";
+    for (int round = 0; round < 1000 && !rt_sig_stopping(); round++) {
+        rt_bus_entry_t *entries = NULL;
+        size_t n = 0;
+        char next[RT_BUS_ID_CAP];
+        int rc = rt_bus_xautoclaim(svc->io.bus, svc->cfg.stream, TR_SVC_GROUP, svc->cfg.consumer, 0,
+                                   cursor, 100, &entries, &n, next, sizeof next);
+        if (rc != 0)
+            return rc;
+        if (n > 0)
+            rt_log_info("service", "claimed %zu pending signals", n);
+        handle_batch(svc, entries, n);
+        rt_bus_entries_free(entries);
+        if (strcmp(next, "0-0") == 0)
+            break;
+        rt_str_copy(cursor, sizeof cursor, next);
+    }
+    return RT_OK;
+}
+
+int tr_svc_run(tr_svc_t *svc)
+{
+    int rc;
+    if ((rc = rt_bus_group_create(svc->io.bus, svc->cfg.stream, TR_SVC_GROUP, "0")) != 0)
+        return rc;
+    if ((rc = rt_bus_sub_psubscribe(svc->sub, "market:ticker:*")) != 0 ||
+        (rc = rt_bus_sub_psubscribe(svc->sub, "market:data:*")) != 0)
+        return rc;
+    if (svc->cfg.trading_mode == TR_MODE_DEMO &&
+        (rc = tr_store_seed_balances(svc->io.db, svc->cfg.demo_balances)) != 0)
+        return rc;
+    if ((rc = tr_exits_init(svc)) != 0)
+        return rc;
+    bool paused = false;
+    if ((rc = tr_store_risk_state_get(svc->io.db, &paused)) != 0)
+        return rc;
+    atomic_store(&svc->paused, paused);
+    if (paused)
+        rt_log_warn("service", "trading is paused (as left by an operator): POST /control/resume");
+    if ((rc = resolve_pending_orders(svc)) != 0)
+        return rc;
+    if ((rc = claim_pending(svc)) != 0)
+        return rc;
+    publish_balances(svc, &svc->io);
+    atomic_store(&svc->db_ok, true);
+    atomic_store(&svc->redis_ok, true);
+    rt_log_info("service", "consuming stream=%s group=%s consumer=%s", svc->cfg.stream,
+                TR_SVC_GROUP, svc->cfg.consumer);
+    int64_t start = rt_time_mono_ms(), last_claim = start;
+    while (!rt_sig_stopping()) {
+        if (svc->cfg.run_seconds > 0 && rt_time_mono_ms() - start > svc->cfg.run_seconds * 1000)
+            break;
+        if (atomic_exchange(&svc->halt_sell, false))
+            tr_core_halt_sell(svc);
+        rc = rt_bus_sub_poll(svc->sub, 20, on_market, svc);
+        if (rc < 0)
+            rt_log_warn("service", "market data poll failed err=%s", rt_strerror(rc));
+        rt_bus_entry_t *entries = NULL;
+        size_t n = 0;
+        rc = rt_bus_xreadgroup(svc->io.bus, svc->cfg.stream, TR_SVC_GROUP, svc->cfg.consumer, ">",
+                               READ_COUNT, READ_BLOCK_MS, &entries, &n);
+        if (rc == RT_ENOTFOUND) /* stream deleted under us: make the group again */
+            rc = rt_bus_group_create(svc->io.bus, svc->cfg.stream, TR_SVC_GROUP, "0");
+        atomic_store(&svc->redis_ok, rc == 0);
+        if (rc != 0) {
+            rt_log_warn("service", "xreadgroup failed err=%s", rt_strerror(rc));
+            rt_time_sleep_ms(200);
+            continue;
+        }
+        handle_batch(svc, entries, n);
+        rt_bus_entries_free(entries);
+        if (rt_time_mono_ms() - last_claim > 30000) {
+            /* entries this run left pending after a database error: try them again */
+            last_claim = rt_time_mono_ms();
+            if ((rc = claim_pending(svc)) != 0)
+                rt_log_warn("service", "reclaim failed err=%s", rt_strerror(rc));
+        }
+    }
+    return RT_OK;
+}

@@ -1,0 +1,299 @@
+/* rt-trader's shell (not a public API): the context shared by main.c, service.c, store.c and
+ * exec_demo.c. The trading logic belongs in the pure core (trader/core, tr_*.h); this shell
+ * only moves data between Redis, PostgreSQL and that logic. */
+#ifndef TR_SVC_H
+#define TR_SVC_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rt/bus.h"
+#include "rt/db.h"
+#include "rt/http.h"
+#include "rt/jsonw.h"
+#include "rt/metrics.h"
+#include "rt/money.h"
+#include "rt/msg.h"
+#include "rt/types.h"
+
+#define TR_SVC_GROUP "trader"
+#define TR_SVC_EVENTS "trader:events"
+#define TR_COID_CAP 40
+#define TR_ASSET_NAME_CAP 24
+#define TR_REASON_CAP 256
+
+typedef enum { TR_MODE_DEMO = 0, TR_MODE_LIVE = 1 } tr_mode_t;
+
+/* Everything rt-trader reads from the environment / .env (main.c declares the table). */
+typedef struct {
+    char redis_host[256];
+    int redis_port;
+    char pghost[256];
+    int pgport;
+    char pguser[64];
+    char pgpassword[128];
+    char pgdatabase[64];
+    int trading_mode;        /* tr_mode_t */
+    char demo_balances[512]; /* "USDC=10000,BTC=0" */
+    int port;
+    char bind[64]; /* address the API listens on */
+    char api_token[128];
+    char consumer[64];
+    char quote_asset[TR_ASSET_NAME_CAP]; /* what balances are valued in */
+    char stream[128];                    /* the signals stream, "signals" (tests use their own) */
+    char fault[32]; /* test hook: "after_order_commit" kills the process at that point */
+    char log_level[16];
+    int64_t run_seconds; /* 0: until SIGTERM; else stop by itself after that long */
+} tr_svc_config_t;
+
+/* One order as the shell carries it between the database and execution. */
+typedef struct {
+    int64_t id;
+    char client_order_id[TR_COID_CAP];
+    char symbol[RT_SYMBOL_CAP];
+    rt_side_t side;
+    rt_money_t quantity;
+    rt_money_t ref_price;       /* price the demo fill starts from (signal price or last price) */
+    char strategy[RT_NAME_CAP]; /* "" for manual */
+    char signal_id[RT_ID_CAP];  /* "" for manual */
+    rt_money_t stop_loss;       /* 0: none */
+    rt_money_t take_profit;     /* 0: none */
+    int64_t position_id;        /* SELL: the position it closes; 0 otherwise */
+    char reason[64];            /* why it is placed: entry, exit, manual, stop_loss... */
+} tr_svc_order_t;
+
+/* A demo fill, computed by exec_demo.c. */
+typedef struct {
+    rt_money_t price;
+    rt_money_t quantity;
+    rt_money_t quote_quantity; /* price * quantity, fees apart */
+    rt_money_t fee;            /* in the quote asset */
+    char fee_asset[TR_ASSET_NAME_CAP];
+} tr_exec_fill_t;
+
+/* An open position as stored. */
+typedef struct {
+    int64_t id;
+    rt_money_t entry_price;
+    rt_money_t quantity;
+    rt_money_t initial_quantity;
+    rt_money_t fees;
+} tr_store_position_t;
+
+/* A connection pair: one thread uses one at a time. */
+typedef struct {
+    rt_db_t *db;
+    rt_bus_t *bus;
+} tr_io_t;
+
+#define TR_PRICES_MAX 256
+
+/* Latest prices from market:ticker:* and market:data:* (written by the loop, read by the API:
+ * guarded by lock). */
+typedef struct {
+    pthread_mutex_t lock;
+    size_t n;
+    struct {
+        char symbol[RT_SYMBOL_CAP];
+        rt_money_t price;
+        int64_t time_ms;
+    } at[TR_PRICES_MAX];
+} tr_prices_t;
+
+/* Metric series the service updates. */
+typedef struct {
+    rt_series_t *signals_accepted, *signals_rejected, *signals_duplicate, *signals_malformed;
+    rt_series_t *orders_filled, *orders_failed, *fills;
+    rt_series_t *signal_to_order, *order_to_commit; /* seconds */
+} tr_svc_metrics_t;
+
+/* What an order is asked for, by a signal, the API or the position manager. */
+typedef struct {
+    char symbol[RT_SYMBOL_CAP];
+    rt_side_t side;
+    char strategy[RT_NAME_CAP]; /* "" = manual */
+    char signal_id[RT_ID_CAP];  /* "" = none */
+    rt_money_t quantity;        /* base; 0 = from the sizing rule (or quote_quantity) */
+    rt_money_t quote_quantity;  /* quote to spend; 0 = none */
+    rt_money_t ref_price;       /* price to fill from (signal price or latest price) */
+    rt_money_t stop_loss, take_profit;
+    int64_t position_id; /* SELL: this position (0: the strategy's open one) */
+    char reason[64];     /* entry, exit, manual, stop_loss, take_profit, trailing_stop... */
+} tr_svc_intent_t;
+
+/* The risk decision: accept with the order to place, or reject with a code and a sentence. */
+typedef struct {
+    bool accept;
+    char code[48];
+    char reason[TR_REASON_CAP];
+    tr_svc_order_t order;
+} tr_svc_decision_t;
+
+/* Room for the core's tr_exit_config_t (exits.c checks the size): this header does not
+ * depend on the core, which may be absent from a build. */
+#define TR_EXIT_CFG_SIZE 256
+#define TR_FILL_CFG_SIZE 64
+
+/* The service's one context. */
+typedef struct {
+    tr_svc_config_t cfg;
+    tr_io_t io;     /* the consumer loop's */
+    tr_io_t api_io; /* the API handlers', under api_lock */
+    pthread_mutex_t api_lock;
+    rt_bus_sub_t *sub; /* market data for exits and prices */
+    rt_metrics_t *metrics;
+    tr_svc_metrics_t m;
+    rt_http_server_t *http;
+    tr_prices_t prices;
+    atomic_bool paused;
+    atomic_uint_fast64_t manual_seq;
+    atomic_bool db_ok, redis_ok;
+    atomic_bool halt_sell; /* the halt fired: the loop sells every open position */
+    bool exits_on;         /* the position manager runs (trader core present, settings valid) */
+    void *core_risk;       /* the core's risk config and state (exits.c), NULL without the core */
+    _Alignas(8) unsigned char exit_cfg[TR_EXIT_CFG_SIZE]; /* a tr_exit_config_t */
+    _Alignas(8) unsigned char fill_cfg[TR_FILL_CFG_SIZE]; /* a tr_fill_config_t */
+} tr_svc_t;
+
+/* ---- exec_demo.c ---------------------------------------------------------------------- */
+
+/** Splits symbol into base and quote by its quote suffix (USDC, USDT, FDUSD, BUSD, BTC, ETH,
+ *  BNB, EUR, TRY). Returns 0, RT_EINVAL when no known quote ends it or nothing is left. */
+int tr_exec_split_symbol(const char *symbol, char *base, size_t base_cap, char *quote,
+                         size_t quote_cap);
+
+/** The demo fill of a MARKET order at o->ref_price, by the core's fill model with the
+ *  DEMO_SLIPPAGE_BPS / DEMO_FEE_RATE settings (slippage against the taker, fee in the quote
+ *  asset, rounded in the exchange's favour). Returns 0 or the core's error; out is written
+ *  only on success. */
+int tr_exec_demo_fill(const tr_svc_t *svc, const tr_svc_order_t *o, tr_exec_fill_t *out);
+
+/* ---- store.c (all SQL) -------------------------------------------------------------- */
+
+/** Seeds balances from "ASSET=amount,..." when the balances table is empty. */
+int tr_store_seed_balances(rt_db_t *db, const char *list);
+/** Inserts the signal as pending; *inserted is false when its id was already recorded. */
+int tr_store_signal_insert(rt_db_t *db, const rt_signal_t *s, const char *metadata_json, bool demo,
+                           bool *inserted);
+/** Sets a recorded signal's outcome ("accepted"/"rejected"), reason and order id. */
+int tr_store_signal_outcome(rt_db_t *db, const char *id, const char *outcome, const char *code,
+                            const char *reason, const char *coid);
+/** Inserts the order row as PENDING (demo flag as given); writes o->id. */
+int tr_store_order_insert(rt_db_t *db, tr_svc_order_t *o, bool demo);
+/** Adds delta (may be negative) to asset's free balance, creating the row when absent;
+ *  RT_EDB when it would go negative (the table's check). */
+int tr_store_balance_add(rt_db_t *db, const char *asset, rt_money_t delta);
+/** The open position on (symbol, strategy) (strategy "" = manual), locked; RT_ENOTFOUND. */
+int tr_store_position_open_get(rt_db_t *db, const char *symbol, const char *strategy,
+                               tr_store_position_t *out);
+/** Opens a position from a BUY fill; writes its id. */
+int tr_store_position_open(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
+                           int64_t *id);
+/** Reduces / closes a position after a SELL fill (realized PnL and fees updated). */
+int tr_store_position_reduce(rt_db_t *db, int64_t id, const tr_exec_fill_t *f, rt_money_t realized,
+                             const char *reason);
+/** Inserts one trade row (demo). */
+int tr_store_trade_insert(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
+                          int64_t position_id);
+/** Marks the order FILLED with its fill. */
+int tr_store_order_filled(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
+                          int64_t position_id);
+/** Loads an order row. RT_ENOTFOUND when absent. */
+int tr_store_order_get(rt_db_t *db, int64_t id, rt_order_t *out);
+/** Loads up to cap trades of an order; *n gets how many. */
+int tr_store_trades_of_order(rt_db_t *db, int64_t order_id, rt_trade_t *out, size_t cap, size_t *n);
+/** Loads a position row. RT_ENOTFOUND when absent. */
+int tr_store_position_get(rt_db_t *db, int64_t id, rt_position_t *out);
+/** Loads up to cap orders, newest first, filtered by status and symbol ("" = any), skipping
+ *  offset rows; *n gets how many. */
+int tr_store_orders_list(rt_db_t *db, const char *status, const char *symbol, int64_t limit,
+                         int64_t offset, rt_order_t *out, size_t *n);
+/** Loads up to cap balances; *n gets how many. */
+int tr_store_balances(rt_db_t *db, rt_balance_t *out, size_t cap, size_t *n);
+/** Loads up to cap open positions; *n gets how many. */
+int tr_store_open_positions(rt_db_t *db, rt_position_t *out, size_t cap, size_t *n);
+/** Loads up to cap open positions of symbol; *n gets how many. */
+int tr_store_open_positions_of(rt_db_t *db, const char *symbol, rt_position_t *out, size_t cap,
+                               size_t *n);
+/** Time of the last trade on symbol in ms (0 when none). */
+int tr_store_last_trade_ms(rt_db_t *db, const char *symbol, int64_t *out);
+/** Writes the exit state of a position (stop, trailing, flags). */
+int tr_store_position_exit_state(rt_db_t *db, const rt_position_t *p);
+/** Records a stream entry that is not a valid signal (003_trader's malformed_signals; payload
+ *  kept as bytes, cut to 4096; field and reason reduced to printable ASCII). Idempotent per
+ *  entry id. */
+int tr_store_malformed(rt_db_t *db, const char *stream, const char *entry_id, const char *data,
+                       size_t len, const char *field, const char *reason);
+/** The persisted pause flag (trader_risk_state). */
+int tr_store_risk_state_get(rt_db_t *db, bool *paused);
+/** Persists the pause flag and why. */
+int tr_store_risk_state_set(rt_db_t *db, bool paused, const char *reason);
+/** Marks the order REJECTED with error text. */
+int tr_store_order_failed(rt_db_t *db, int64_t id, const char *error);
+/** Loads up to cap orders left PENDING (demo ones when demo) with their reference price;
+ *  *n gets how many. */
+int tr_store_pending_orders(rt_db_t *db, bool demo, tr_svc_order_t *out, size_t cap, size_t *n);
+
+/* ---- service.c ---------------------------------------------------------------------- */
+
+/** Runs the risk decision for intent and, when accepted, commits the order row, executes it
+ *  (demo) and commits its fill. The whole of it happens on io. On success *d tells the
+ *  decision (when accepted, d->order.id is the committed order). A refusal writes nothing
+ *  (manual) and returns 0 with d->accept false. Returns a negative code on a database or bus
+ *  failure. */
+int tr_svc_place(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *intent, tr_svc_decision_t *d);
+
+/** The latest price of symbol (from tickers and candles); RT_ENOTFOUND when none yet. */
+int tr_svc_price(tr_svc_t *svc, const char *symbol, rt_money_t *out);
+
+/** Publishes the risk state (paused / resumed) on trader:events. */
+void tr_svc_publish_risk(tr_svc_t *svc, tr_io_t *io, const char *reason);
+
+/** Connects, recovers (pending orders, pending stream entries) and runs the consumer loop
+ *  until the stop flag. Returns 0 on a clean stop, a negative code when it cannot run. */
+int tr_svc_run(tr_svc_t *svc);
+
+/* ---- exits.c: the position manager (the core's tr_position) ------------------------- */
+
+/** Loads the exit settings (STOP_LOSS_PCT...) and turns the position manager on; without the
+ *  trader core in the build it stays off and says so. Returns 0 or RT_EINVAL (bad settings,
+ *  reported in the log). */
+int tr_exits_init(tr_svc_t *svc);
+/** One price (high == low == close for a ticker) of symbol: evaluates its open positions and
+ *  places the exits due. Errors are logged; the next price tries again. Loop thread only. */
+void tr_exits_on_price(tr_svc_t *svc, const char *symbol, rt_money_t high, rt_money_t low,
+                       rt_money_t close);
+/** The stop and target a BUY filled at fill_price gets (the signal's when valid, else the exit
+ *  settings'); leaves them as they are when the position manager is off. */
+int tr_exits_entry_levels(tr_svc_t *svc, const tr_svc_order_t *o, rt_money_t fill_price,
+                          rt_money_t qty, rt_money_t *stop, rt_money_t *target);
+
+/** Decides with the core's risk manager (tr_risk_evaluate) when the core is in the build:
+ *  *done true and *d filled (quantity, position, levels; or the refusal's reason name and
+ *  sentence). Without the core, *done is false and the caller decides. Returns a negative code
+ *  on a database error. */
+int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc_decision_t *d,
+                   bool *done);
+/** Records the equity after a fill (drawdown brake) and halts when HALT_EQUITY_RATIO fires. */
+void tr_core_observe(tr_svc_t *svc, tr_io_t *io);
+/** Sells every open position after a halt (reason "halt"), persists and publishes the halt.
+ *  Loop thread, outside any transaction. */
+void tr_core_halt_sell(tr_svc_t *svc);
+/** Tells the core's risk state of a pause or resume. */
+void tr_core_set_paused(tr_svc_t *svc, tr_io_t *io, bool paused);
+/** Writes "paused", "halted", "reason", "limits" {...} and "status" {equity, peak, drawdown,
+ *  brake, halt level} into the open object of w (GET /risk). Returns 0 or a database error. */
+int tr_core_risk_write(tr_svc_t *svc, tr_io_t *io, rt_jsonw_t *w);
+/** Frees the core's state. */
+void tr_core_free(tr_svc_t *svc);
+
+/* ---- api.c -------------------------------------------------------------------------- */
+
+/** Creates and starts the REST server on cfg.port (write routes only when API_TOKEN is set).
+ *  Returns 0 or the server's error. */
+int tr_api_start(tr_svc_t *svc);
+
+#endif

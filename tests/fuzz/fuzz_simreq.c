@@ -1,7 +1,9 @@
 /* libFuzzer target for what the exchange simulator reads from its clients: REST query strings
  * (sim_params_parse_query) handled by sim_rest_handle on every endpoint, WebSocket control
- * messages (sim_ws_handle: SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS...) and upgrade paths
- * with ?streams= (sim_ws_session_open). Built only with clang; see CMakeLists.txt.
+ * messages (sim_ws_handle: SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS...), upgrade paths
+ * with ?streams= (sim_ws_session_open), and the signed account and order requests
+ * (sim/account.h: the harness adds the timestamp and a valid signature, so the fuzzed
+ * parameters reach the order checks). Built only with clang; see CMakeLists.txt.
  *
  * Input: one selector byte, one index byte, then the text. Properties, for any input: no
  * crash, leak or undefined behaviour; every REST answer has a status 100..599 and, when it is
@@ -17,7 +19,10 @@
 #include <jansson.h>
 
 #include "rt/err.h"
+#include "rt/exrest.h"
+#include "rt/hmac.h"
 #include "rt/log.h"
+#include "sim/account.h"
 #include "sim/buf.h"
 #include "sim/market.h"
 #include "sim/rest.h"
@@ -169,6 +174,72 @@ static void ws_open(const char *text)
     (void)sim_stream_parse(text, strlen(text), &st);
 }
 
+/* A signed request of an account route: the text as parameters, then timestamp and a valid
+ * signature; a fresh account each time (deterministic runs). */
+static void signed_req(unsigned idx, const char *text)
+{
+    static const char *const paths[] = {"/api/v3/order", "/api/v3/order/test", "/api/v3/account",
+                                        "/api/v3/openOrders"};
+    static const sim_http_method_t methods[] = {SIM_HTTP_GET, SIM_HTTP_POST, SIM_HTTP_DELETE};
+    static char full[TEXT_MAX + 256];
+    static sim_params_t params;
+    static sim_weights_t weights;
+    int n =
+        snprintf(full, sizeof full, "%s%stimestamp=%lld", text, text[0] ? "&" : "", (long long)NOW);
+    if (n < 0 || (size_t)n >= sizeof full - 100)
+        return;
+    char sig[RT_HMAC_HEX_CAP];
+    if (rt_exrest_signature("fuzz-secret", 11, full, (size_t)n, "", 0, sig) != RT_OK)
+        die("signature failed");
+    n += snprintf(full + n, sizeof full - (size_t)n, "&signature=%s", sig);
+    sim_params_init(&params);
+    if (sim_params_parse_query(&params, full, (size_t)n) != RT_OK)
+        return;
+    sim_account_config_t ac = {.api_key = "fuzz-key",
+                               .secret_key = "fuzz-secret",
+                               .balances = "USDC=10000,BTC=1,ETH=10",
+                               .taker_fee = RT_MONEY_UNITS(1) / 1000,
+                               .maker_fee = RT_MONEY_UNITS(1) / 1000};
+    sim_account_t *a = NULL;
+    if (sim_account_new(&ac, &a, NULL, 0) != RT_OK)
+        die("account setup failed");
+    memset(&weights, 0, sizeof weights);
+    const sim_rest_ctx_t ctx = {.market = g_market,
+                                .weights = &weights,
+                                .sim_now_ms = NOW,
+                                .real_now_ms = NOW,
+                                .account = a};
+    sim_http_method_t method = methods[(idx >> 2) % 3];
+    bool in_body = method == SIM_HTTP_POST;
+    const sim_rest_req_t req = {.method = method,
+                                .path = paths[idx % 4],
+                                .params = &params,
+                                .peer = "127.0.0.1",
+                                .peer_loopback = true,
+                                .api_key = "fuzz-key",
+                                .query = in_body ? NULL : full,
+                                .query_len = in_body ? 0 : (size_t)n,
+                                .body = in_body ? full : NULL,
+                                .body_len = in_body ? (size_t)n : 0};
+    sim_rest_resp_t resp;
+    sim_rest_resp_init(&resp);
+    int rc = sim_rest_handle(&ctx, &req, &resp);
+    if (rc == RT_OK) {
+        if (resp.status < 100 || resp.status > 599)
+            die("signed: status outside 100..599");
+        if (resp.body.len > 0) {
+            json_t *j = json_loadb(resp.body.data, resp.body.len, JSON_DECODE_ANY, NULL);
+            if (j == NULL)
+                die("signed: a JSON answer that is not JSON");
+            json_decref(j);
+        }
+    } else if (rc != RT_ENOMEM && rc != RT_ETOOBIG) {
+        die("signed: unexpected error code");
+    }
+    sim_rest_resp_cleanup(&resp);
+    sim_account_free(a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2 || size - 2 > TEXT_MAX)
@@ -177,15 +248,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = size - 2;
     memcpy(text, data + 2, n);
     text[n] = '\0';
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0:
         rest(data[1], text, n);
         break;
     case 1:
         ws_message(data[1], text, n);
         break;
-    default:
+    case 2:
         ws_open(text);
+        break;
+    default:
+        signed_req(data[1], text);
         break;
     }
     return 0;

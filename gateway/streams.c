@@ -10,6 +10,22 @@
 
 /* ---- endpoint ---- */
 
+/* A host name or IPv4 address ([A-Za-z0-9._-]), or with literal the inside of an IPv6
+ * literal's brackets (hex digits, ':' and '.'). */
+static bool host_ok(const char *h, size_t n, bool literal)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = h[i];
+        bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        bool ok = literal ? hex || c == ':' || c == '.'
+                          : (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 static bool ends_with(const char *s, size_t n, const char *suffix)
 {
     size_t k = strlen(suffix);
@@ -56,7 +72,8 @@ int gw_endpoint_parse(const char *url, gw_endpoint_t *out)
             port = colon + 1;
         }
     }
-    if (host_n == 0 || rt_str_copy_n(ep.host, sizeof ep.host, host, host_n) != RT_OK)
+    if (host_n == 0 || !host_ok(host, host_n, host != p) ||
+        rt_str_copy_n(ep.host, sizeof ep.host, host, host_n) != RT_OK)
         return RT_EINVAL;
     ep.port = ep.tls ? 443 : 80;
     if (port != NULL) {

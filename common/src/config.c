@@ -264,6 +264,37 @@ out:
     return rc;
 }
 
+/* Splits c->buf (len bytes, NUL-terminated, may be NULL when len is 0) into entries, adding
+ * every malformed line to r as name:line. Returns 0 or RT_ENOMEM. */
+static int parse_buffer(rt_config_t *c, size_t len, const char *name, rt_config_report_t *r)
+{
+    size_t lines = 1;
+    for (size_t i = 0; i < len; i++)
+        lines += c->buf[i] == '\n';
+    c->entries = calloc(lines, sizeof *c->entries);
+    if (c->entries == NULL)
+        return RT_ENOMEM;
+    char *p = c->buf, *end = c->buf ? c->buf + len : NULL; /* no buffer: no lines */
+    for (size_t lineno = 1; p != NULL && p < end; lineno++) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *e = nl ? nl : end;
+        char *next = nl ? nl + 1 : end;
+        if (e > p && e[-1] == '\r')
+            e--;
+        char *key, *value;
+        size_t key_n;
+        const char *err = parse_line(p, e, &key, &value, &key_n);
+        if (err != NULL && key_n > 0)
+            report_add(r, "%s:%zu: %.*s: %s", name, lineno, (int)key_n, key, err);
+        else if (err != NULL)
+            report_add(r, "%s:%zu: %s", name, lineno, err);
+        else if (key != NULL)
+            c->entries[c->count++] = (struct entry){key, value};
+        p = next;
+    }
+    return RT_OK;
+}
+
 /* Builds a handle from the file at path, adding every problem of the file to r. Returns 0 (a
  * handle, maybe with problems reported) or RT_ENOMEM. */
 static int config_open(const char *path, rt_config_t **out, rt_config_report_t *r)
@@ -281,32 +312,9 @@ static int config_open(const char *path, rt_config_t **out, rt_config_report_t *
     }
     if (rc != RT_OK)
         goto out;
-    size_t lines = 1;
-    for (size_t i = 0; i < len; i++)
-        lines += c->buf[i] == '\n';
-    c->entries = calloc(lines, sizeof *c->entries);
-    if (c->entries == NULL) {
-        rc = RT_ENOMEM;
+    rc = parse_buffer(c, len, path, r);
+    if (rc != RT_OK)
         goto out;
-    }
-    char *p = c->buf, *end = c->buf ? c->buf + len : NULL; /* no buffer: no lines */
-    for (size_t lineno = 1; p != NULL && p < end; lineno++) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *e = nl ? nl : end;
-        char *next = nl ? nl + 1 : end;
-        if (e > p && e[-1] == '\r')
-            e--;
-        char *key, *value;
-        size_t key_n;
-        const char *err = parse_line(p, e, &key, &value, &key_n);
-        if (err != NULL && key_n > 0)
-            report_add(r, "%s:%zu: %.*s: %s", path, lineno, (int)key_n, key, err);
-        else if (err != NULL)
-            report_add(r, "%s:%zu: %s", path, lineno, err);
-        else if (key != NULL)
-            c->entries[c->count++] = (struct entry){key, value};
-        p = next;
-    }
     *out = c;
     c = NULL;
 out:
@@ -331,6 +339,46 @@ int rt_config_new(const char *path, rt_config_t **out, rt_config_report_t *repor
     }
     *out = c;
     return RT_OK;
+}
+
+int rt_config_parse(const char *text, size_t len, const char *name, rt_config_t **out,
+                    rt_config_report_t *report)
+{
+    if (out == NULL || (text == NULL && len > 0))
+        return RT_EINVAL;
+    rt_config_report_t local;
+    rt_config_report_t *r = report ? report : &local;
+    report_clear(r);
+    if (name == NULL)
+        name = "(text)";
+    if (len > ENV_FILE_MAX) {
+        report_add(r, "%s: larger than 1 MiB", name);
+        return RT_EINVAL;
+    }
+    int rc = RT_OK;
+    rt_config_t *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return RT_ENOMEM;
+    c->buf = malloc(len + 1);
+    if (c->buf == NULL) {
+        rc = RT_ENOMEM;
+        goto out;
+    }
+    if (len > 0)
+        memcpy(c->buf, text, len);
+    c->buf[len] = '\0';
+    rc = parse_buffer(c, len, name, r);
+    if (rc != RT_OK)
+        goto out;
+    if (r->count > 0) {
+        rc = RT_EINVAL;
+        goto out;
+    }
+    *out = c;
+    c = NULL;
+out:
+    rt_config_free(c);
+    return rc;
 }
 
 void rt_config_free(rt_config_t *cfg)
@@ -698,8 +746,9 @@ static bool convert(const rt_config_var_t *v, const char *text, void *dst, char 
         return true;
     }
     case RT_CONFIG_URL: {
-        /* An empty URL (only possible as a default) means "none". */
-        if (t.n > 0 &&
+        /* An empty URL (only possible as a default: an empty value counts as not set) means
+         * "none"; a value of only blanks is no URL. */
+        if (text_n > 0 &&
             (t.n >= v->size || !url_valid(t.p, t.n, v->choices ? v->choices : default_schemes))) {
             if (t.n >= v->size)
                 set_why(why, cap, "must be %s, of at most %zu bytes", what, v->size - 1);

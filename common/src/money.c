@@ -3,6 +3,7 @@
 #include "rt/money.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,11 +68,13 @@ static int parse_wide(const char *s, size_t n, rt_money_t *out)
         i = 1;
     }
     i128 units = 0;
-    int int_digits = 0, frac_digits = 0;
+    size_t int_digits = 0, frac_digits = 0;
+    bool too_big = false; /* reported after the syntax: malformed text is RT_EINVAL */
     for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-        units = units * 10 + (s[i] - '0');
+        if (!too_big)
+            units = units * 10 + (s[i] - '0');
         if (units > (i128)RT_MONEY_MAX)
-            return RT_ERANGE;
+            too_big = true;
         int_digits++;
     }
     i128 frac = 0;
@@ -88,7 +91,9 @@ static int parse_wide(const char *s, size_t n, rt_money_t *out)
     }
     if (i != n || int_digits + frac_digits == 0)
         return RT_EINVAL;
-    for (int d = frac_digits; d < RT_MONEY_DECIMALS; d++)
+    if (too_big)
+        return RT_ERANGE;
+    for (size_t d = frac_digits; d < RT_MONEY_DECIMALS; d++)
         frac *= 10;
     i128 v = units * RT_MONEY_SCALE + frac;
     if (neg)

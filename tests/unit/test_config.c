@@ -435,6 +435,11 @@ static void test_types(void **state)
         {R_URL, "http://a.example.com:1/longer/path",
          "RTT_V=\"http://a.example.com:1/longer/path\": must be a URL scheme://host[:port][/path] "
          "with scheme http, https, ws, wss, of at most 31 bytes"},
+        /* only blanks: no URL (an empty URL was let through; found by fuzz_config) */
+        {R_URL, " ",
+         "RTT_V=\" \": must be a URL scheme://host[:port][/path] with scheme http, https, ws, "
+         "wss"},
+        {R_URL, "  http://h:1  ", "http://h:1"},
         {R_URL_REDIS, "redis://h:6379", "redis://h:6379"},
         {R_URL_REDIS, "http://h",
          "RTT_V=\"http://h\": must be a URL scheme://host[:port][/path] with scheme redis"},
@@ -739,6 +744,56 @@ static void test_env_malformed_lines(void **state)
     assert_int_equal(rt_config_load(vars, 1, storage, path, &r), RT_EINVAL);
     assert_int_equal(r.count, COUNT(cases) + 1);
     expect_line(&r, COUNT(cases), "RTT_MISSING: required, not set");
+}
+
+/* rt_config_parse: the same parser over text in memory (not NUL-terminated), reports named
+ * by the label, nothing written on error. */
+static void test_parse_from_memory(void **state)
+{
+    (void)state;
+    static const char text[] = "RTT_MEM_A=1\r\nexport RTT_MEM_B = \"x\\ty\" # note\nRTT_MEM_C='q'XX";
+    rt_config_t *cfg = NULL;
+    rt_config_report_t r;
+    unsetenv("RTT_MEM_A");
+    unsetenv("RTT_MEM_B");
+    unsetenv("RTT_MEM_C");
+    /* the last two bytes "XX" are outside len: the text need not end with a NUL */
+    assert_int_equal(rt_config_parse(text, sizeof text - 3, NULL, &cfg, &r), RT_OK);
+    assert_int_equal(r.count, 0);
+    const char *v = NULL;
+    assert_int_equal(rt_config_get(cfg, "RTT_MEM_A", &v), RT_OK);
+    assert_string_equal(v, "1");
+    assert_int_equal(rt_config_get(cfg, "RTT_MEM_B", &v), RT_OK);
+    assert_string_equal(v, "x\ty");
+    assert_int_equal(rt_config_get(cfg, "RTT_MEM_C", &v), RT_OK);
+    assert_string_equal(v, "q");
+    rt_config_free(cfg);
+
+    /* empty text: an empty handle */
+    cfg = NULL;
+    assert_int_equal(rt_config_parse(NULL, 0, "empty", &cfg, &r), RT_OK);
+    assert_non_null(cfg);
+    assert_int_equal(rt_config_get(cfg, "RTT_MEM_A", &v), RT_ENOTFOUND);
+    rt_config_free(cfg);
+
+    /* malformed lines: named by the label, *out untouched */
+    rt_config_t *const sentinel = (rt_config_t *)&r;
+    cfg = sentinel;
+    static const char bad[] = "OK=1\nBAD=\"open\n=x\n";
+    assert_int_equal(rt_config_parse(bad, sizeof bad - 1, "mem.env", &cfg, &r), RT_EINVAL);
+    assert_ptr_equal(cfg, sentinel);
+    assert_int_equal(r.count, 2);
+    expect_line(&r, 0, "mem.env:2: BAD: unterminated double quote (values are one line)");
+    expect_line(&r, 1, "mem.env:3: expected NAME=VALUE");
+    /* a NUL inside the text is a malformed line, not the end of the text */
+    static const char nul[] = "A=1\nB=2\0x\n";
+    assert_int_equal(rt_config_parse(nul, sizeof nul - 1, "nul", &cfg, &r), RT_EINVAL);
+    expect_line(&r, 0, "nul:2: contains a NUL byte");
+
+    /* bad arguments */
+    assert_int_equal(rt_config_parse(NULL, 1, NULL, &cfg, &r), RT_EINVAL);
+    assert_int_equal(rt_config_parse(text, 1, NULL, NULL, &r), RT_EINVAL);
+    assert_ptr_equal(cfg, sentinel);
 }
 
 static void test_env_unreadable_and_missing(void **state)
@@ -1058,6 +1113,7 @@ int main(void)
         cmocka_unit_test(test_env_syntax),
         cmocka_unit_test(test_env_malformed_lines),
         cmocka_unit_test(test_env_unreadable_and_missing),
+        cmocka_unit_test(test_parse_from_memory),
         cmocka_unit_test(test_env_random_input),
         cmocka_unit_test(test_priority),
         cmocka_unit_test(test_table_errors),

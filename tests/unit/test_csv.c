@@ -131,14 +131,15 @@ static void test_bad_rows(void **state)
         {HDR "120000,1,1,1,1,1\n180000,1,1,1,1,1\n60000,1,1,1,1,1\n", RT_EINVAL, 4, "unsorted"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        rt_candle_t *c = (rt_candle_t *)&cases; /* must stay untouched */
+        rt_candle_t sentinel;
+        rt_candle_t *c = &sentinel; /* must stay untouched */
         size_t n = 12345, line = 0;
         char why[160] = "";
         int rc = parse(cases[i].text, "1m", &c, &n, &line, why, sizeof why);
         if (rc != cases[i].rc || line != cases[i].line || strstr(why, cases[i].why) == NULL)
             fail_msg("case %zu: rc=%d line=%zu why='%s'; want rc=%d line=%zu why~'%s'", i, rc,
                      line, why, cases[i].rc, cases[i].line, cases[i].why);
-        assert_ptr_equal(c, (rt_candle_t *)&cases);
+        assert_ptr_equal(c, &sentinel);
         assert_int_equal(n, 12345);
         if (cases[i].line > 1) {
             char prefix[32];

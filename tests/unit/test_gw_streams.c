@@ -48,6 +48,13 @@ static void test_endpoint_parse(void **state)
         {"ws://[::1", RT_EINVAL, false, "", 0, ""},
         {"ws://[::1]x", RT_EINVAL, false, "", 0, ""},
         {"ws://h h", RT_EINVAL, false, "", 0, ""},
+        /* a host of other characters (found by fuzz_params: "ws://[[]" gave the host "[") */
+        {"ws://[[]", RT_EINVAL, false, "", 0, ""},
+        {"ws://[::1]]", RT_EINVAL, false, "", 0, ""},
+        {"ws://a]b:80", RT_EINVAL, false, "", 0, ""},
+        {"ws://h\x01st", RT_EINVAL, false, "", 0, ""},
+        {"ws://[fe80::1%eth0]", RT_EINVAL, false, "", 0, ""},
+        {"ws://my_host-1.example:1", RT_OK, false, "my_host-1.example", 1, ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         gw_endpoint_t ep;

@@ -62,6 +62,13 @@ static void test_parse_invalid(void **state)
         {"92233720368.54775808", RT_ERANGE},
         {"-92233720368.54775808", RT_ERANGE},
         {"99999999999999999999999999", RT_ERANGE},
+        {"99999999999999999999.5", RT_ERANGE},
+        /* malformed text is RT_EINVAL even when its number is too large (found by fuzz_money:
+         * the digits' overflow used to be reported before the rest of the text was read) */
+        {"-9223547758073720580`", RT_EINVAL},
+        {"99999999999999999999x", RT_EINVAL},
+        {"99999999999999999999.000000001", RT_EINVAL},
+        {"99999999999999999999e2", RT_EINVAL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         rt_money_t v = -42;
@@ -75,6 +82,9 @@ static void test_parse_invalid(void **state)
     assert_int_equal(rt_money_parse_n("12", 0, &v), RT_EINVAL);
     assert_int_equal(rt_money_parse_n("123", 2, &v), RT_OK);
     assert_int_equal(v, 1200000000);
+    /* leading zeros never count toward the range */
+    assert_int_equal(rt_money_parse("-000000000000000000000000000092233720368.54775807", &v), RT_OK);
+    assert_int_equal(v, -INT64_MAX);
 }
 
 static void test_format(void **state)

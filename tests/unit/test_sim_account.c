@@ -275,8 +275,8 @@ static void test_params_encode(void **state)
 {
     (void)state;
     static const char *const cases[] = {
-        "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY&type=LIMIT&"
-        "timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559",
+        ("symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY&type=LIMIT&"
+         "timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"),
         "symbols=%5B%22BTCUSDC%22%2C%22ETHUSDC%22%5D&a=-._~&b=%20%26%3D%2B",
         "",
     };

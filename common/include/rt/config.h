@@ -121,6 +121,14 @@ typedef struct rt_config rt_config_t;
  *  lookup time and never modified. */
 int rt_config_new(const char *path, rt_config_t **out, rt_config_report_t *report);
 
+/** The same from len bytes of .env text in memory (copied; need not be NUL-terminated), for
+ *  tests and fuzzing. name labels report lines as name:line (NULL gives "(text)"). Returns 0
+ *  and a new handle in *out (free with rt_config_free), RT_EINVAL on NULL out, NULL text with
+ *  len > 0, more than 1 MiB or malformed lines (each in report, which may be NULL),
+ *  RT_ENOMEM. *out is written only on success. */
+int rt_config_parse(const char *text, size_t len, const char *name, rt_config_t **out,
+                    rt_config_report_t *report);
+
 /** Frees the handle; NULL is a no-op. Values returned by rt_config_get die with it. */
 void rt_config_free(rt_config_t *cfg);
 

@@ -258,6 +258,8 @@ static int place_and_respond(tr_svc_t *svc, tr_svc_intent_t *in, rt_http_respons
         return rc;
     if (!d.accept)
         return respond_decision(svc, res, &d);
+    if (d.code[0]) /* live: the exchange refused it (the order row is REJECTED) */
+        return rt_http_respond_error(res, 422, d.code, d.reason);
     return respond_order(&svc->api_io, res, 201, d.order.id);
 }
 

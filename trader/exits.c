@@ -411,6 +411,8 @@ int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc
     if ((rc = tr_exec_split_symbol(in->symbol, f.base_asset, sizeof f.base_asset, f.quote_asset,
                                    sizeof f.quote_asset)) != 0)
         goto done;
+    if (svc->cfg.trading_mode == TR_MODE_LIVE && tr_live_filters(svc, in->symbol, &f) != 0)
+        rt_log_warn("exits", "no exchange filters for %s: checked without them", in->symbol);
     tr_request_t req;
     memset(&req, 0, sizeof req);
     rt_str_copy(req.symbol, sizeof req.symbol, in->symbol);

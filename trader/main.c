@@ -17,6 +17,8 @@
 #include "tr_svc.h"
 
 static const char *const modes[] = {"demo", "live", NULL};
+static const char *const exchanges[] = {"sim", "binance", "binance-testnet", NULL};
+static const char *const rest_schemes[] = {"http", "https", NULL};
 
 static const rt_config_var_t tr_vars[] = {
     {"REDIS_HOST", RT_CONFIG_STRING, "127.0.0.1", "Redis host",
@@ -48,13 +50,46 @@ static const rt_config_var_t tr_vars[] = {
      RT_CONFIG_AT(tr_svc_config_t, quote_asset)},
     {"TRADER_STREAM", RT_CONFIG_STRING, "signals", "the signals stream (tests use their own)",
      RT_CONFIG_AT(tr_svc_config_t, stream)},
-    {"TRADER_FAULT", RT_CONFIG_STRING, "", "tests only: after_order_commit or before_ack",
+    {"TRADER_FAULT", RT_CONFIG_STRING, "", "tests only: after_order_commit, after_send (live) or before_ack",
      RT_CONFIG_AT(tr_svc_config_t, fault)},
     {"LOG_LEVEL", RT_CONFIG_STRING, "INFO", "DEBUG, INFO, WARN or ERROR",
      RT_CONFIG_AT(tr_svc_config_t, log_level)},
     {"TRADER_RUN_SECONDS", RT_CONFIG_INT, "0", "stop by itself after this long (0: never)",
      RT_CONFIG_AT(tr_svc_config_t, run_seconds), .min = 0, .max = 86400 * 365},
+    {"EXCHANGE", RT_CONFIG_ENUM, "sim",
+     "live mode's exchange: sim (local simulator), binance, binance-testnet",
+     RT_CONFIG_AT(tr_svc_config_t, exchange), .choices = exchanges},
+    {"EXCHANGE_REST_URL", RT_CONFIG_URL, "", "REST base URL; empty = the one EXCHANGE implies",
+     RT_CONFIG_AT(tr_svc_config_t, exchange_rest_url), .choices = rest_schemes},
+    {"SIM_PORT", RT_CONFIG_PORT, "9090", "port of rt-exchange-sim on 127.0.0.1 (EXCHANGE=sim)",
+     RT_CONFIG_AT(tr_svc_config_t, sim_port)},
+    {"BINANCE_API_KEY", RT_CONFIG_STRING, "", "live mode: the exchange API key",
+     RT_CONFIG_AT(tr_svc_config_t, binance_api_key), .secret = true},
+    {"BINANCE_SECRET_KEY", RT_CONFIG_STRING, "", "live mode: the exchange secret key",
+     RT_CONFIG_AT(tr_svc_config_t, binance_secret_key), .secret = true},
+    {"SYMBOLS", RT_CONFIG_STRING, "BTCUSDC,ETHUSDC,SOLUSDC,BNBUSDC,XRPUSDC",
+     "live mode: symbols whose exchange filters are loaded", RT_CONFIG_AT(tr_svc_config_t, symbols)},
+    {"LIVE_BALANCE_SECONDS", RT_CONFIG_INT, "30",
+     "live mode: re-read the exchange account this often (seconds)",
+     RT_CONFIG_AT(tr_svc_config_t, balance_seconds), .min = 1, .max = 86400},
 };
+
+/* The REST base URL of live mode: EXCHANGE_REST_URL, else the one EXCHANGE implies. */
+static int resolve_rest_url(tr_svc_config_t *c)
+{
+    if (c->exchange_rest_url[0])
+        return RT_OK;
+    int n;
+    if (c->exchange == 1)
+        n = snprintf(c->exchange_rest_url, sizeof c->exchange_rest_url, "https://api.binance.com");
+    else if (c->exchange == 2)
+        n = snprintf(c->exchange_rest_url, sizeof c->exchange_rest_url,
+                     "https://testnet.binance.vision");
+    else
+        n = snprintf(c->exchange_rest_url, sizeof c->exchange_rest_url, "http://127.0.0.1:%d",
+                     c->sim_port);
+    return n > 0 && (size_t)n < sizeof c->exchange_rest_url ? RT_OK : RT_ETOOBIG;
+}
 
 /* Appends key='value' to a libpq conninfo, quoting as libpq wants. */
 static int conninfo_add(char *buf, size_t cap, size_t *len, const char *key, const char *value)
@@ -176,12 +211,9 @@ int main(void)
     }
     rt_log_init("trader", level);
     rt_config_log(tr_vars, RT_CONFIG_COUNT(tr_vars), &svc->cfg);
-    if (svc->cfg.trading_mode == TR_MODE_LIVE) {
-        rt_log_error("main", "TRADING_MODE=live is not available yet: this build of rt-trader "
-                             "only runs demo mode (no order is ever sent); set TRADING_MODE=demo");
-        rc = RT_ESTATE;
+    if (svc->cfg.trading_mode == TR_MODE_LIVE &&
+        ((rc = resolve_rest_url(&svc->cfg)) != 0 || (rc = tr_live_init(svc)) != 0))
         goto out;
-    }
     if ((rc = rt_sig_install()) != 0)
         goto out;
     pthread_mutex_init(&svc->api_lock, NULL);
@@ -197,8 +229,8 @@ int main(void)
                      rt_strerror(rc));
         goto out;
     }
-    rt_log_info("main", "rt-trader started mode=demo consumer=%s port=%d", svc->cfg.consumer,
-                svc->cfg.port);
+    rt_log_info("main", "rt-trader started mode=%s consumer=%s port=%d",
+                modes[svc->cfg.trading_mode], svc->cfg.consumer, svc->cfg.port);
     rc = tr_svc_run(svc);
     rt_log_info("main", "rt-trader stopping rc=%s", rt_strerror(rc));
 out:
@@ -211,6 +243,7 @@ out:
         rt_bus_free(svc->io.bus);
         rt_metrics_free(svc->metrics);
         tr_core_free(svc);
+        tr_live_free(svc);
         if (locks) {
             pthread_mutex_destroy(&svc->prices.lock);
             pthread_mutex_destroy(&svc->api_lock);

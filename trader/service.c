@@ -379,6 +379,173 @@ static int execute_demo(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
     return RT_OK;
 }
 
+/* ---- live execution -------------------------------------------------------------------------- */
+
+/* Reads the exchange account, mirrors it into the balances table and publishes it. */
+static int live_sync_balances(tr_svc_t *svc, tr_io_t *io)
+{
+    rt_balance_t b[64];
+    size_t n = 0;
+    int rc = tr_live_balances(svc, b, 64, &n);
+    if (rc != 0)
+        return rc;
+    if ((rc = rt_db_begin(io->db)) != 0)
+        return rc;
+    if ((rc = tr_store_balances_replace(io->db, b, n)) != 0) {
+        rt_db_rollback(io->db);
+        rt_log_warn("service", "live balances not stored err=%s", rt_strerror(rc));
+        return rc;
+    }
+    if ((rc = rt_db_commit(io->db)) != 0)
+        return rc;
+    publish_balances(svc, io);
+    return RT_OK;
+}
+
+/* The exchange's fills as one fill for the books: gross quantity and quote, average price,
+ * the fees valued in the quote asset (a commission in the base asset is valued at the average
+ * price). *net gets the base quantity received (a BUY's base commission taken off). */
+static int live_aggregate(const tr_svc_order_t *o, const tr_live_result_t *res, tr_exec_fill_t *agg,
+                          rt_money_t *net)
+{
+    char base[TR_ASSET_NAME_CAP], quote[TR_ASSET_NAME_CAP];
+    int rc = tr_exec_split_symbol(o->symbol, base, sizeof base, quote, sizeof quote);
+    if (rc != 0)
+        return rc;
+    rt_money_t qty = 0, qq = 0, fee_quote = 0, fee_base = 0;
+    for (size_t i = 0; i < res->n; i++) {
+        const tr_exec_fill_t *f = &res->fills[i].f;
+        if ((rc = rt_money_add(qty, f->quantity, &qty)) != 0 ||
+            (rc = rt_money_add(qq, f->quote_quantity, &qq)) != 0)
+            return rc;
+        if (strcmp(f->fee_asset, quote) == 0)
+            rc = rt_money_add(fee_quote, f->fee, &fee_quote);
+        else if (strcmp(f->fee_asset, base) == 0)
+            rc = rt_money_add(fee_base, f->fee, &fee_base);
+        else if (f->fee > 0) /* BNB discounts: paid outside the position */
+            rt_log_warn("service", "commission in %s not booked coid=%s", f->fee_asset,
+                        o->client_order_id);
+        if (rc != 0)
+            return rc;
+    }
+    if (qty <= 0)
+        return RT_EPROTO;
+    memset(agg, 0, sizeof *agg);
+    agg->quantity = qty;
+    agg->quote_quantity = qq;
+    rt_money_t fee_base_quote = 0;
+    if ((rc = rt_money_div(qq, qty, RT_ROUND_NEAREST, &agg->price)) != 0 ||
+        (rc = rt_money_mul(fee_base, agg->price, RT_ROUND_UP, &fee_base_quote)) != 0 ||
+        (rc = rt_money_add(fee_quote, fee_base_quote, &agg->fee)) != 0 ||
+        (rc = rt_money_sub(qty, o->side == RT_SIDE_BUY ? fee_base : 0, net)) != 0)
+        return rc;
+    return rt_str_copy(agg->fee_asset, sizeof agg->fee_asset, quote);
+}
+
+/* Books a live FILLED result: exchange order id, position, one trade per exchange fill, the
+ * order FILLED, in one transaction. */
+static int live_book_tx(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, const tr_live_result_t *res)
+{
+    tr_exec_fill_t agg, pos_fill;
+    rt_money_t net = 0;
+    int64_t position_id = o->position_id;
+    int rc = live_aggregate(o, res, &agg, &net);
+    if (rc != 0)
+        return rc;
+    pos_fill = agg;
+    pos_fill.quantity = net;
+    if ((rc = rt_db_begin(io->db)) != 0)
+        return rc;
+    if (res->exchange_order_id > 0 &&
+        (rc = tr_store_order_exchange_id(io->db, o->id, res->exchange_order_id)) != 0)
+        goto fail;
+    if (o->side == RT_SIDE_BUY) {
+        rc = tr_exits_entry_levels(svc, o, agg.price, net, &o->stop_loss, &o->take_profit);
+        if (rc != 0)
+            rt_log_warn("service", "exit levels not set coid=%s err=%s", o->client_order_id,
+                        rt_strerror(rc));
+        rc = tr_store_position_open(io->db, o, &pos_fill, &position_id);
+        if (rc == 0)
+            rc = tr_store_position_live(io->db, position_id);
+    } else {
+        rc = book_sell(io, o, &agg, &position_id);
+    }
+    for (size_t i = 0; rc == 0 && i < res->n; i++)
+        rc = tr_store_trade_insert_live(io->db, o, &res->fills[i].f, position_id,
+                                        res->fills[i].trade_id);
+    if (rc == 0)
+        rc = tr_store_order_filled(io->db, o, &agg, position_id);
+    if (rc != 0)
+        goto fail;
+    return rt_db_commit(io->db);
+fail:
+    rt_db_rollback(io->db);
+    return rc;
+}
+
+/* Live execution of a committed PENDING order: sent (or, when lookup, only looked up by its
+ * client order id), then booked. A fate still unknown leaves it PENDING for the next start.
+ * An exchange rejection sets d's code "exchange_rejected" and reason (when d is given). */
+static int execute_live(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, bool lookup,
+                        tr_svc_decision_t *d)
+{
+    int64_t t0 = rt_time_mono_ns();
+    tr_live_result_t *res = calloc(1, sizeof *res);
+    if (!res)
+        return RT_ENOMEM;
+    int rc = lookup ? tr_live_lookup(svc, o, res) : tr_live_send(svc, o, res);
+    fault_point(svc, "after_send");
+    if (rc != 0) {
+        rt_log_error("service",
+                     "order left PENDING coid=%s: its fate at the exchange is unknown (%s); "
+                     "the next start looks it up",
+                     o->client_order_id, rt_strerror(rc));
+        rc = RT_OK;
+        goto out;
+    }
+    if (res->outcome == TR_LIVE_REJECTED) {
+        if ((rc = tr_store_order_failed(io->db, o->id, res->reason)) != 0)
+            goto out;
+        rt_counter_inc(svc->m.orders_failed);
+        rt_log_warn("service", "order rejected coid=%s why=%s", o->client_order_id, res->reason);
+        if (d) {
+            snprintf(d->code, sizeof d->code, "exchange_rejected");
+            snprintf(d->reason, sizeof d->reason, "%s", res->reason);
+        }
+        publish_order(io, o->id, false);
+        goto out;
+    }
+    if ((rc = live_book_tx(svc, io, o, res)) != 0) {
+        rt_log_error("service",
+                     "order FILLED at the exchange but not booked coid=%s exchange_order_id=%lld "
+                     "err=%s: left PENDING, the next start books it",
+                     o->client_order_id, (long long)res->exchange_order_id, rt_strerror(rc));
+        goto out;
+    }
+    rt_histogram_observe(svc->m.order_to_commit, (double)(rt_time_mono_ns() - t0) / 1e9);
+    tr_core_observe(svc, io);
+    rt_counter_inc(svc->m.orders_filled);
+    rt_counter_inc(svc->m.fills);
+    rt_log_info("service", "order filled coid=%s symbol=%s side=%s exchange_order_id=%lld fills=%zu "
+                           "demo=0",
+                o->client_order_id, o->symbol, rt_side_name(o->side),
+                (long long)res->exchange_order_id, res->n);
+    publish_order(io, o->id, true);
+    if (live_sync_balances(svc, io) != 0)
+        publish_balances(svc, io);
+out:
+    free(res);
+    return rc;
+}
+
+/* Executes a committed PENDING order in the configured mode. */
+static int execute(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, tr_svc_decision_t *d)
+{
+    if (svc->cfg.trading_mode == TR_MODE_LIVE)
+        return execute_live(svc, io, o, false, d);
+    return execute_demo(svc, io, o);
+}
+
 int tr_svc_place(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *intent, tr_svc_decision_t *d)
 {
     int rc;
@@ -390,13 +557,14 @@ int tr_svc_place(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *intent, tr_s
         rt_db_rollback(io->db); /* a refused manual order writes nothing */
         return RT_OK;
     }
-    if ((rc = tr_store_order_insert(io->db, &d->order, true)) != 0)
+    if ((rc = tr_store_order_insert(io->db, &d->order,
+                                    svc->cfg.trading_mode == TR_MODE_DEMO)) != 0)
         goto fail;
     if ((rc = rt_db_commit(io->db)) != 0)
         return rc;
     publish_order(io, d->order.id, false);
     fault_point(svc, "after_order_commit");
-    return execute_demo(svc, io, &d->order);
+    return execute(svc, io, &d->order, d);
 fail:
     rt_db_rollback(io->db);
     return rc;
@@ -481,7 +649,7 @@ static int handle_entry(tr_svc_t *svc, const rt_bus_entry_t *e)
     rt_histogram_observe(svc->m.signal_to_order, (double)(rt_time_mono_ns() - t0) / 1e9);
     publish_order(io, d.order.id, false);
     fault_point(svc, "after_order_commit");
-    rc = execute_demo(svc, io, &d.order);
+    rc = execute(svc, io, &d.order, NULL);
     goto out;
 fail:
     rt_db_rollback(io->db);
@@ -542,9 +710,15 @@ static int resolve_pending_orders(tr_svc_t *svc)
     size_t n = 0;
     if (!pending)
         return RT_ENOMEM;
-    int rc = tr_store_pending_orders(svc->io.db, true, pending, PENDING_MAX, &n);
+    bool live = svc->cfg.trading_mode == TR_MODE_LIVE;
+    int rc = tr_store_pending_orders(svc->io.db, !live, pending, PENDING_MAX, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        rt_log_warn("service", "resolving order left pending coid=%s", pending[i].client_order_id);
+        rt_log_warn("service", "resolving order left pending coid=%s%s",
+                    pending[i].client_order_id, live ? " (looked up at the exchange)" : "");
+        if (live) { /* never resent: only what the exchange says it did is booked */
+            rc = execute_live(svc, &svc->io, &pending[i], true, NULL);
+            continue;
+        }
         if (pending[i].ref_price <= 0)
             tr_svc_price(svc, pending[i].symbol, &pending[i].ref_price);
         rc = execute_demo(svc, &svc->io, &pending[i]);
@@ -586,6 +760,11 @@ int tr_svc_run(tr_svc_t *svc)
     if (svc->cfg.trading_mode == TR_MODE_DEMO &&
         (rc = tr_store_seed_balances(svc->io.db, svc->cfg.demo_balances)) != 0)
         return rc;
+    if (svc->cfg.trading_mode == TR_MODE_LIVE && (rc = live_sync_balances(svc, &svc->io)) != 0) {
+        rt_log_error("service", "live: the exchange account cannot be read err=%s",
+                     rt_strerror(rc));
+        return rc;
+    }
     if ((rc = tr_exits_init(svc)) != 0)
         return rc;
     bool paused = false;
@@ -598,12 +777,13 @@ int tr_svc_run(tr_svc_t *svc)
         return rc;
     if ((rc = claim_pending(svc)) != 0)
         return rc;
-    publish_balances(svc, &svc->io);
+    if (svc->cfg.trading_mode != TR_MODE_LIVE)
+        publish_balances(svc, &svc->io);
     atomic_store(&svc->db_ok, true);
     atomic_store(&svc->redis_ok, true);
     rt_log_info("service", "consuming stream=%s group=%s consumer=%s", svc->cfg.stream,
                 TR_SVC_GROUP, svc->cfg.consumer);
-    int64_t start = rt_time_mono_ms(), last_claim = start;
+    int64_t start = rt_time_mono_ms(), last_claim = start, last_balances = start;
     while (!rt_sig_stopping()) {
         if (svc->cfg.run_seconds > 0 && rt_time_mono_ms() - start > svc->cfg.run_seconds * 1000)
             break;
@@ -626,6 +806,12 @@ int tr_svc_run(tr_svc_t *svc)
         }
         handle_batch(svc, entries, n);
         rt_bus_entries_free(entries);
+        if (svc->cfg.trading_mode == TR_MODE_LIVE &&
+            rt_time_mono_ms() - last_balances > svc->cfg.balance_seconds * 1000) {
+            last_balances = rt_time_mono_ms();
+            if ((rc = live_sync_balances(svc, &svc->io)) != 0)
+                rt_log_warn("service", "live balances not refreshed err=%s", rt_strerror(rc));
+        }
         if (rt_time_mono_ms() - last_claim > 30000) {
             /* entries this run left pending after a database error: try them again */
             last_claim = rt_time_mono_ms();

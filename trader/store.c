@@ -668,3 +668,60 @@ int tr_store_last_trade_ms(rt_db_t *db, const char *symbol, int64_t *out)
     rt_db_result_free(res);
     return rc;
 }
+
+int tr_store_trade_insert_live(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
+                               int64_t position_id, int64_t trade_id)
+{
+    int_text_t oid = itext(o->id), pid = itext(position_id), tid = itext(trade_id);
+    money_text_t price = mtext(f->price), q = mtext(f->quantity), qq = mtext(f->quote_quantity),
+                 fee = mtext(f->fee);
+    const char *p[] = {oid.s,
+                       o->symbol,
+                       side_name(o->side),
+                       price.s,
+                       q.s,
+                       fee.s,
+                       f->fee_asset,
+                       qq.s,
+                       or_null(o->strategy),
+                       o->client_order_id,
+                       position_id > 0 ? pid.s : NULL,
+                       trade_id > 0 ? tid.s : NULL};
+    return rt_db_exec_prepared(
+        db,
+        "INSERT INTO trades (order_id, symbol, side, status, price, quantity, fee, fee_asset, "
+        "role, quote_quantity, demo, strategy, client_order_id, position_id, exchange_trade_id) "
+        "VALUES ($1, $2, $3, 'FILLED', $4, $5, $6, $7, 'TAKER', $8, false, $9, $10, $11, $12)",
+        12, p, NULL);
+}
+
+int tr_store_order_exchange_id(rt_db_t *db, int64_t id, int64_t exchange_order_id)
+{
+    int_text_t oid = itext(id), eid = itext(exchange_order_id);
+    const char *p[] = {oid.s, eid.s};
+    return rt_db_exec_prepared(db, "UPDATE orders SET exchange_order_id = $2 WHERE id = $1", 2, p,
+                               NULL);
+}
+
+int tr_store_position_live(rt_db_t *db, int64_t id)
+{
+    int_text_t pid = itext(id);
+    const char *p[] = {pid.s};
+    return rt_db_exec_prepared(db, "UPDATE positions SET demo = false WHERE id = $1", 1, p, NULL);
+}
+
+int tr_store_balances_replace(rt_db_t *db, const rt_balance_t *b, size_t n)
+{
+    int rc = rt_db_exec(db, "UPDATE balances SET free = 0, locked = 0, demo = false", 0, NULL,
+                        NULL);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        money_text_t fr = mtext(b[i].free), lk = mtext(b[i].locked);
+        const char *p[] = {b[i].asset, fr.s, lk.s};
+        rc = rt_db_exec_prepared(db,
+                                 "INSERT INTO balances (asset, free, locked, demo) VALUES ($1, "
+                                 "$2, $3, false) ON CONFLICT (asset) DO UPDATE SET free = $2, "
+                                 "locked = $3, demo = false",
+                                 3, p, NULL);
+    }
+    return rc;
+}

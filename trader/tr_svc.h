@@ -47,6 +47,14 @@ typedef struct {
     char fault[32]; /* test hook: "after_order_commit" kills the process at that point */
     char log_level[16];
     int64_t run_seconds; /* 0: until SIGTERM; else stop by itself after that long */
+    /* live mode */
+    int exchange;                   /* 0 sim, 1 binance, 2 binance-testnet */
+    char exchange_rest_url[256];    /* "" = the one EXCHANGE implies (resolved in main.c) */
+    int sim_port;
+    char binance_api_key[128];
+    char binance_secret_key[128];
+    char symbols[1024];             /* SYMBOLS: whose exchange filters are loaded */
+    int64_t balance_seconds;        /* live: re-read the exchange account this often */
 } tr_svc_config_t;
 
 /* One order as the shell carries it between the database and execution. */
@@ -156,6 +164,7 @@ typedef struct {
     void *core_risk;       /* the core's risk config and state (exits.c), NULL without the core */
     _Alignas(8) unsigned char exit_cfg[TR_EXIT_CFG_SIZE]; /* a tr_exit_config_t */
     _Alignas(8) unsigned char fill_cfg[TR_FILL_CFG_SIZE]; /* a tr_fill_config_t */
+    struct tr_live *live; /* live mode's exchange client and filters (exec_live.c); NULL in demo */
 } tr_svc_t;
 
 /* ---- exec_demo.c ---------------------------------------------------------------------- */
@@ -170,6 +179,52 @@ int tr_exec_split_symbol(const char *symbol, char *base, size_t base_cap, char *
  *  asset, rounded in the exchange's favour). Returns 0 or the core's error; out is written
  *  only on success. */
 int tr_exec_demo_fill(const tr_svc_t *svc, const tr_svc_order_t *o, tr_exec_fill_t *out);
+
+/* ---- exec_live.c ---------------------------------------------------------------------- */
+
+#define TR_LIVE_FILLS_MAX 32
+
+typedef enum { TR_LIVE_FILLED = 1, TR_LIVE_REJECTED = 2 } tr_live_outcome_t;
+
+/* One exchange fill: price, qty, commission (fee, in fee_asset: the asset received for a
+ * BUY on the simulator and Binance) and the exchange's tradeId (0 when unknown). */
+typedef struct {
+    tr_exec_fill_t f;
+    int64_t trade_id;
+} tr_live_fill_t;
+
+/* What became of a live order. */
+typedef struct {
+    tr_live_outcome_t outcome;
+    int64_t exchange_order_id; /* 0 when none */
+    int exchange_code;         /* the exchange's error code of a rejection, 0 otherwise */
+    char reason[TR_REASON_CAP];
+    size_t n;
+    tr_live_fill_t fills[TR_LIVE_FILLS_MAX];
+} tr_live_result_t;
+
+/** Live start: refuses without BINANCE_API_KEY / BINANCE_SECRET_KEY (RT_EAUTH, both named
+ *  in the log), warns that real orders go to the REST URL, syncs time and loads the
+ *  exchangeInfo filters of SYMBOLS. Returns 0 or the client's error; svc->live is set (freed
+ *  by tr_live_free, also after a failure). */
+int tr_live_init(tr_svc_t *svc);
+/** Frees svc->live. NULL is a no-op. */
+void tr_live_free(tr_svc_t *svc);
+/** The exchange filters of symbol into out (a tr_filters_t). RT_ENOTFOUND when not loaded. */
+int tr_live_filters(const tr_svc_t *svc, const char *symbol, void *out);
+/** GET /api/v3/account: up to cap balances into out, *n how many. Returns 0 or the client's
+ *  error (RT_EPROTO for a malformed reply); out and *n are written only on success. */
+int tr_live_balances(tr_svc_t *svc, rt_balance_t *out, size_t cap, size_t *n);
+/** Sends o as a MARKET order (newClientOrderId = o->client_order_id, FULL reply) and writes
+ *  its outcome into *res: FILLED with its fills, or REJECTED with the reason (exchange
+ *  errors, rate limits, unreachable). An uncertain outcome (5xx, timeout after sending) is
+ *  looked up, never resent. Returns 0 when *res is known, RT_EUNKNOWN when the order's fate is
+ *  still unknown (leave it PENDING), or RT_EPROTO / RT_EINVAL. */
+int tr_live_send(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_result_t *res);
+/** Looks o up by its client order id (with backoff): FILLED (fills from the reply's totals
+ *  when it has none, commission unknown = 0) or REJECTED (-2013: never at the exchange).
+ *  Returns as tr_live_send. */
+int tr_live_lookup(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_result_t *res);
 
 /* ---- store.c (all SQL) -------------------------------------------------------------- */
 
@@ -231,6 +286,16 @@ int tr_store_malformed(rt_db_t *db, const char *stream, const char *entry_id, co
 int tr_store_risk_state_get(rt_db_t *db, bool *paused);
 /** Persists the pause flag and why. */
 int tr_store_risk_state_set(rt_db_t *db, bool paused, const char *reason);
+/** Live: inserts one trade row with demo=false and the exchange's trade id (0 = NULL). */
+int tr_store_trade_insert_live(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
+                               int64_t position_id, int64_t trade_id);
+/** Live: sets the order's exchange order id (before it is marked FILLED). */
+int tr_store_order_exchange_id(rt_db_t *db, int64_t id, int64_t exchange_order_id);
+/** Live: marks a position as not demo. */
+int tr_store_position_live(rt_db_t *db, int64_t id);
+/** Live: the balances table mirrors the exchange account (rows demo=false, upserted; assets
+ *  the account no longer lists are set to 0). */
+int tr_store_balances_replace(rt_db_t *db, const rt_balance_t *b, size_t n);
 /** Marks the order REJECTED with error text. */
 int tr_store_order_failed(rt_db_t *db, int64_t id, const char *error);
 /** Loads up to cap orders left PENDING (demo ones when demo) with their reference price;

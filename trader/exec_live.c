@@ -1,0 +1,339 @@
+/* Live execution: MARKET orders sent to the exchange (Binance spot or the simulator) over the
+ * signed REST client (rt/exrest.h). The order row is committed PENDING before anything is
+ * sent; an answer that may hide an executed order (5xx, timeout) is never resent but looked up
+ * by its client order id. This file only talks to the exchange and turns its replies into
+ * tr_live_result_t; service.c books them. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tr_filters.h"
+
+#include "rt/err.h"
+#include "rt/exrest.h"
+#include "rt/log.h"
+#include "rt/str.h"
+#include "rt/time.h"
+#include "tr_svc.h"
+
+#define LIVE_LOOKUP_TRIES 6
+
+struct tr_live {
+    pthread_mutex_t lock; /* the client is not thread-safe: loop and API share it */
+    rt_exrest_t *rest;
+    rt_exinfo_t info;
+};
+
+static int money_field(const json_t *o, const char *key, rt_money_t *out)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    if (!s)
+        return RT_EPROTO;
+    return rt_money_parse(s, out) == 0 ? RT_OK : RT_EPROTO;
+}
+
+/* Loads the exchange's filters of the comma-separated symbols. */
+static int load_filters(struct tr_live *l, const char *symbols)
+{
+    char arr[2048];
+    size_t len = 0;
+    const char *p = symbols;
+    arr[len++] = '[';
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n > 0) {
+            int k = snprintf(arr + len, sizeof arr - len, "%s\"%.*s\"", len > 1 ? "," : "",
+                             (int)n, p);
+            if (k < 0 || (size_t)k >= sizeof arr - len)
+                return RT_ETOOBIG;
+            len += (size_t)k;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    if (len + 2 > sizeof arr)
+        return RT_ETOOBIG;
+    arr[len++] = ']';
+    arr[len] = '\0';
+    rt_exrest_params_t q;
+    rt_exrest_response_t r;
+    rt_exrest_params_init(&q);
+    rt_exrest_response_init(&r);
+    int rc = rt_exrest_params_add(&q, "symbols", arr);
+    if (rc == 0)
+        rc = rt_exrest_get(l->rest, "/api/v3/exchangeInfo", &q, false, &r);
+    if (rc == 0)
+        rc = rt_exparse_exchange_info(r.body, r.body_len, &l->info);
+    if (rc != 0)
+        rt_log_error("live", "exchangeInfo failed symbols=%s err=%s code=%d msg=%s", symbols,
+                     rt_strerror(rc), r.exchange_code, r.exchange_msg);
+    else
+        rt_log_info("live", "exchange filters loaded symbols=%zu", l->info.count);
+    rt_exrest_params_cleanup(&q);
+    rt_exrest_response_cleanup(&r);
+    return rc;
+}
+
+int tr_live_init(tr_svc_t *svc)
+{
+    const tr_svc_config_t *c = &svc->cfg;
+    if (!c->binance_api_key[0] || !c->binance_secret_key[0]) {
+        rt_log_error("live", "TRADING_MODE=live needs BINANCE_API_KEY and BINANCE_SECRET_KEY "
+                             "(missing: %s%s%s): refusing to start",
+                     c->binance_api_key[0] ? "" : "BINANCE_API_KEY",
+                     !c->binance_api_key[0] && !c->binance_secret_key[0] ? ", " : "",
+                     c->binance_secret_key[0] ? "" : "BINANCE_SECRET_KEY");
+        return RT_EAUTH;
+    }
+    struct tr_live *l = calloc(1, sizeof *l);
+    if (!l)
+        return RT_ENOMEM;
+    pthread_mutex_init(&l->lock, NULL);
+    svc->live = l;
+    int rc = rt_exrest_global_init();
+    rt_exrest_config_t rc_cfg = {.base_url = c->exchange_rest_url,
+                                 .api_key = c->binance_api_key,
+                                 .secret_key = c->binance_secret_key};
+    if (rc == 0)
+        rc = rt_exrest_new(&rc_cfg, &l->rest);
+    if (rc != 0) {
+        rt_log_error("live", "exchange client not created url=%s err=%s", c->exchange_rest_url,
+                     rt_strerror(rc));
+        return rc;
+    }
+    rt_log_warn("live", "LIVE MODE: REAL orders will be sent to %s", c->exchange_rest_url);
+    if ((rc = rt_exrest_sync_time(l->rest)) != 0) {
+        rt_log_error("live", "time sync with %s failed err=%s", c->exchange_rest_url,
+                     rt_strerror(rc));
+        return rc;
+    }
+    rt_log_info("live", "time synced offset_ms=%lld", (long long)rt_exrest_time_offset(l->rest));
+    return load_filters(l, c->symbols);
+}
+
+void tr_live_free(tr_svc_t *svc)
+{
+    struct tr_live *l = svc->live;
+    if (!l)
+        return;
+    rt_exrest_free(l->rest);
+    rt_exinfo_cleanup(&l->info);
+    pthread_mutex_destroy(&l->lock);
+    free(l);
+    svc->live = NULL;
+}
+
+int tr_live_filters(const tr_svc_t *svc, const char *symbol, void *out)
+{
+    const struct tr_live *l = svc->live;
+    if (!l)
+        return RT_ENOTFOUND;
+    const rt_symbol_info_t *si = rt_exinfo_find(&l->info, symbol);
+    if (!si)
+        return RT_ENOTFOUND;
+    return tr_filters_from_symbol_info(si, (tr_filters_t *)out);
+}
+
+int tr_live_balances(tr_svc_t *svc, rt_balance_t *out, size_t cap, size_t *n)
+{
+    struct tr_live *l = svc->live;
+    rt_exrest_params_t q;
+    rt_exrest_response_t r;
+    json_t *j = NULL;
+    size_t k = 0;
+    rt_exrest_params_init(&q);
+    rt_exrest_response_init(&r);
+    pthread_mutex_lock(&l->lock);
+    int rc = rt_exrest_params_add(&q, "omitZeroBalances", "true");
+    if (rc == 0)
+        rc = rt_exrest_get(l->rest, "/api/v3/account", &q, true, &r);
+    pthread_mutex_unlock(&l->lock);
+    if (rc != 0) {
+        rt_log_warn("live", "account not read err=%s code=%d msg=%s", rt_strerror(rc),
+                    r.exchange_code, r.exchange_msg);
+        goto out;
+    }
+    j = json_loadb(r.body ? r.body : "", r.body_len, 0, NULL);
+    json_t *arr = json_object_get(j, "balances");
+    rc = json_is_array(arr) ? RT_OK : RT_EPROTO;
+    for (size_t i = 0; rc == 0 && i < json_array_size(arr) && k < cap; i++) {
+        json_t *b = json_array_get(arr, i);
+        rt_balance_t x;
+        memset(&x, 0, sizeof x);
+        const char *asset = json_string_value(json_object_get(b, "asset"));
+        if (!asset || rt_str_copy(x.asset, sizeof x.asset, asset) != 0 ||
+            money_field(b, "free", &x.free) != 0 || money_field(b, "locked", &x.locked) != 0 ||
+            rt_money_add(x.free, x.locked, &x.total) != 0) {
+            rc = RT_EPROTO;
+            break;
+        }
+        out[k++] = x;
+    }
+    if (rc != 0)
+        rt_log_warn("live", "account reply malformed");
+    else
+        *n = k;
+out:
+    json_decref(j);
+    rt_exrest_params_cleanup(&q);
+    rt_exrest_response_cleanup(&r);
+    return rc;
+}
+
+/* Reads an order reply (FULL POST answer or GET /api/v3/order) into *res. */
+static int parse_order(const char *body, size_t len, const char *quote, tr_live_result_t *res)
+{
+    json_t *j = json_loadb(body ? body : "", len, 0, NULL);
+    int rc = RT_EPROTO;
+    if (!json_is_object(j))
+        goto out;
+    const char *status = json_string_value(json_object_get(j, "status"));
+    json_t *oid = json_object_get(j, "orderId");
+    rt_money_t exq = 0, cq = 0;
+    if (!status || !json_is_integer(oid) || money_field(j, "executedQty", &exq) != 0 ||
+        money_field(j, "cummulativeQuoteQty", &cq) != 0)
+        goto out;
+    res->exchange_order_id = json_integer_value(oid);
+    if (exq <= 0) {
+        res->outcome = TR_LIVE_REJECTED;
+        snprintf(res->reason, sizeof res->reason, "exchange status %s, nothing executed", status);
+        rc = RT_OK;
+        goto out;
+    }
+    res->outcome = TR_LIVE_FILLED;
+    json_t *fills = json_object_get(j, "fills");
+    res->n = 0;
+    for (size_t i = 0; json_is_array(fills) && i < json_array_size(fills); i++) {
+        if (res->n >= TR_LIVE_FILLS_MAX)
+            goto out;
+        json_t *f = json_array_get(fills, i);
+        tr_live_fill_t *x = &res->fills[res->n];
+        memset(x, 0, sizeof *x);
+        const char *fa = json_string_value(json_object_get(f, "commissionAsset"));
+        json_t *tid = json_object_get(f, "tradeId");
+        if (!fa || !json_is_integer(tid) || money_field(f, "price", &x->f.price) != 0 ||
+            money_field(f, "qty", &x->f.quantity) != 0 ||
+            money_field(f, "commission", &x->f.fee) != 0 ||
+            rt_str_copy(x->f.fee_asset, sizeof x->f.fee_asset, fa) != 0 ||
+            rt_money_mul(x->f.price, x->f.quantity, RT_ROUND_NEAREST, &x->f.quote_quantity) != 0)
+            goto out;
+        x->trade_id = json_integer_value(tid);
+        res->n++;
+    }
+    if (res->n == 0) { /* a lookup: no fills, one trade from the totals (commission unknown) */
+        tr_live_fill_t *x = &res->fills[0];
+        memset(x, 0, sizeof *x);
+        x->f.quantity = exq;
+        x->f.quote_quantity = cq;
+        if (rt_money_div(cq, exq, RT_ROUND_NEAREST, &x->f.price) != 0)
+            goto out;
+        rt_str_copy(x->f.fee_asset, sizeof x->f.fee_asset, quote);
+        x->trade_id = 0;
+        res->n = 1;
+    }
+    rc = RT_OK;
+out:
+    json_decref(j);
+    return rc;
+}
+
+int tr_live_lookup(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_result_t *res)
+{
+    struct tr_live *l = svc->live;
+    char base[TR_ASSET_NAME_CAP], quote[TR_ASSET_NAME_CAP];
+    int rc = tr_exec_split_symbol(o->symbol, base, sizeof base, quote, sizeof quote);
+    if (rc != 0)
+        return rc;
+    int64_t wait = 200;
+    for (int i = 0; i < LIVE_LOOKUP_TRIES; i++) {
+        rt_exrest_params_t q;
+        rt_exrest_response_t r;
+        rt_exrest_params_init(&q);
+        rt_exrest_response_init(&r);
+        rt_exrest_params_add(&q, "symbol", o->symbol);
+        rt_exrest_params_add(&q, "origClientOrderId", o->client_order_id);
+        pthread_mutex_lock(&l->lock);
+        rc = rt_exrest_get(l->rest, "/api/v3/order", &q, true, &r);
+        pthread_mutex_unlock(&l->lock);
+        if (rc == 0) {
+            rc = parse_order(r.body, r.body_len, quote, res);
+        } else if (rc == RT_EEXCHANGE && r.exchange_code == -2013) {
+            res->outcome = TR_LIVE_REJECTED;
+            snprintf(res->reason, sizeof res->reason,
+                     "not at the exchange (-2013 %.180s): never executed", r.exchange_msg);
+            rc = RT_OK;
+        } else {
+            rt_log_warn("live", "order lookup failed coid=%s try=%d err=%s", o->client_order_id,
+                        i + 1, rt_strerror(rc));
+            if (r.retry_after_ms > wait)
+                wait = r.retry_after_ms;
+        }
+        rt_exrest_params_cleanup(&q);
+        rt_exrest_response_cleanup(&r);
+        if (rc == 0 || rc == RT_EPROTO)
+            return rc;
+        rt_time_sleep_ms(wait);
+        wait = wait * 2 > 5000 ? 5000 : wait * 2;
+    }
+    return RT_EUNKNOWN; /* still unknown: the order stays PENDING for the next start */
+}
+
+int tr_live_send(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_result_t *res)
+{
+    struct tr_live *l = svc->live;
+    char base[TR_ASSET_NAME_CAP], quote[TR_ASSET_NAME_CAP];
+    memset(res, 0, sizeof *res);
+    int rc = tr_exec_split_symbol(o->symbol, base, sizeof base, quote, sizeof quote);
+    if (rc != 0)
+        return rc;
+    rt_exrest_params_t q;
+    rt_exrest_response_t r;
+    rt_exrest_params_init(&q);
+    rt_exrest_response_init(&r);
+    rt_exrest_params_add(&q, "symbol", o->symbol);
+    rt_exrest_params_add(&q, "side", rt_side_name(o->side));
+    rt_exrest_params_add(&q, "type", "MARKET");
+    rt_exrest_params_add_money(&q, "quantity", o->quantity);
+    rt_exrest_params_add(&q, "newClientOrderId", o->client_order_id);
+    rt_exrest_params_add(&q, "newOrderRespType", "FULL");
+    pthread_mutex_lock(&l->lock);
+    rc = rt_exrest_post(l->rest, "/api/v3/order", &q, true, &r);
+    if (rc == RT_EEXCHANGE && r.time_resynced) /* -1021: rejected, clock fixed: send again */
+        rc = rt_exrest_post(l->rest, "/api/v3/order", &q, true, &r);
+    pthread_mutex_unlock(&l->lock);
+    if (rc == 0) {
+        rc = parse_order(r.body, r.body_len, quote, res);
+        if (rc != 0) { /* accepted but unreadable: ask again */
+            rt_log_warn("live", "order reply unreadable coid=%s: looking it up",
+                        o->client_order_id);
+            rc = tr_live_lookup(svc, o, res);
+        }
+    } else if (rc == RT_EEXCHANGE) {
+        res->outcome = TR_LIVE_REJECTED;
+        res->exchange_code = r.exchange_code;
+        snprintf(res->reason, sizeof res->reason, "exchange rejected the order: %d %.200s",
+                 r.exchange_code, r.exchange_msg);
+        rc = RT_OK;
+    } else if (rc == RT_ERATELIMIT) {
+        /* a 429/418 or our own throttle: the order was not executed */
+        res->outcome = TR_LIVE_REJECTED;
+        snprintf(res->reason, sizeof res->reason,
+                 "rate limited by the exchange: not sent; retry in %lld ms",
+                 (long long)r.retry_after_ms);
+        rc = RT_OK;
+    } else if (rc == RT_EUNKNOWN || r.outcome_unknown) {
+        rt_log_warn("live", "order outcome unknown coid=%s err=%s: looking it up, never resending",
+                    o->client_order_id, rt_strerror(rc));
+        rc = tr_live_lookup(svc, o, res);
+    } else {
+        /* nothing reached the exchange (connect refused...) */
+        res->outcome = TR_LIVE_REJECTED;
+        snprintf(res->reason, sizeof res->reason, "exchange unreachable: %s", rt_strerror(rc));
+        rc = RT_OK;
+    }
+    rt_exrest_params_cleanup(&q);
+    rt_exrest_response_cleanup(&r);
+    return rc;
+}

@@ -10,7 +10,7 @@
 // through the form appears in the trade history and the positions table, the PnL table shows
 // it; a screenshot is saved (also at 390x844, a phone). --partial stops after the read-only
 // checks when the trader does not answer (the stack is incomplete) and says so; without it, a
-// missing trader fails the test. Bounded: every wait has a timeout, the whole run 120 s.
+// missing trader fails the test. Bounded: every wait has a timeout, the whole run 170 s.
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +40,7 @@ function envToken() {
 const failures = [];
 const check = (ok, what) => { console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`); if (!ok) failures.push(what); };
 
-const deadline = setTimeout(() => { console.error('FAIL: e2e run over 120 s'); process.exit(1); }, 120000);
+const deadline = setTimeout(() => { console.error('FAIL: e2e run over 170 s'); process.exit(1); }, 170000);
 const profile = mkdtempSync(path.join(tmpdir(), 'rt-e2e-'));
 // a new profile dir each run (playwright passes it as --user-data-dir)
 const browser = await chromium.launchPersistentContext(profile, {
@@ -104,7 +104,7 @@ try {
     const row = (sel, words) => page.waitForFunction(([s, w]) => [...document.querySelectorAll(s + ' tr')].some((tr) => {
       const cells = [...tr.querySelectorAll('td')].map((c) => c.textContent.trim());
       return w.every((x) => cells.includes(x));
-    }), [sel, words], { timeout: 15000 }).then(() => true, () => false);
+    }), [sel, words], { timeout: 30000 }).then(() => true, () => false);
     check(await row('#trades', [symbol, 'BUY', 'manual']), `trade history shows the manual BUY of ${symbol} (before: ${before})`);
     check(await row('#positions', [symbol, 'manual']), `positions table shows the manual position in ${symbol}`);
     check(await row('#pnl-symbol', [symbol]), `PnL by pair shows ${symbol}`);

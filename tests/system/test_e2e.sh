@@ -117,6 +117,11 @@ LOG_LEVEL=info
 # manual BUY, the per-symbol cooldown and the open-position cap are off (0 = off, docs/RISK.md)
 COOLDOWN_SECONDS=0
 MAX_OPEN_POSITIONS=0
+# at 60x the simulated price moves a few percent within seconds: the default 3 % stop or 5 %
+# target could close the manual position before the page is checked for it in the open
+# positions, so both are moved out of reach (0 = none)
+STOP_LOSS_PCT=0
+TAKE_PROFIT_PCT=0
 EOF
 TOKEN=$(sed -n 's/^API_TOKEN=\([0-9a-f]*\)$/\1/p' "$RT_ENV_FILE" | tail -n 1)
 [[ -n $TOKEN ]] || fail "no API_TOKEN in $RT_ENV_FILE"

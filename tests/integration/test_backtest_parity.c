@@ -56,65 +56,14 @@ static int start_sim(void **state)
         return -1;
     *state = s;
     s->pid = -1;
-    const char *bindir = rt_test_require_env("RT_BINARY_DIR");
     rt_test_shared_path(s->csv, sizeof s->csv, "data/btcusdt_1m_2023-03-01_2023-03-21.csv");
-    char exe[1024], replay[1100];
-    snprintf(exe, sizeof exe, "%s/bin/rt-exchange-sim", bindir);
+    char history[64], replay[1100];
+    snprintf(history, sizeof history, "SIM_HISTORY=%d", HISTORY);
     snprintf(replay, sizeof replay, "SIM_REPLAY_CSV=%s", s->csv);
-    int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
-    s->pid = fork();
-    if (s->pid < 0)
-        return -1;
-    if (s->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives the test */
-        if (chdir("/") != 0)              /* no .env: only these settings count */
-            _exit(126);
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        static const char *const fixed[] = {"SIM_PORT=0",  "SIM_BIND=127.0.0.1", "SYMBOLS=BTCUSDT",
-                                            "SIM_SPEED=1", "INTERVAL=1m",        "LOG_LEVEL=warn"};
-        enum { NFIXED = sizeof fixed / sizeof fixed[0] };
-        static char env[NFIXED + 2][1200];
-        char *envp[NFIXED + 3];
-        for (size_t i = 0; i < NFIXED; i++)
-            snprintf(env[i], sizeof env[i], "%s", fixed[i]);
-        snprintf(env[NFIXED], sizeof env[NFIXED], "SIM_HISTORY=%d", HISTORY);
-        snprintf(env[NFIXED + 1], sizeof env[NFIXED + 1], "%s", replay);
-        for (size_t i = 0; i < NFIXED + 2; i++)
-            envp[i] = env[i];
-        envp[NFIXED + 2] = NULL;
-        char *const argv[] = {exe, NULL};
-        execve(exe, argv, envp);
-        _exit(127);
-    }
-    close(fds[1]);
-    /* "rt-exchange-sim listening on 127.0.0.1:PORT" within 20 s */
-    char line[256];
-    size_t n = 0;
-    int64_t deadline = rt_time_mono_ms() + 20000;
-    while (n + 1 < sizeof line && rt_time_mono_ms() < deadline) {
-        struct pollfd p = {.fd = fds[0], .events = POLLIN};
-        if (poll(&p, 1, 200) <= 0)
-            continue;
-        ssize_t r = read(fds[0], line + n, 1);
-        if (r <= 0 || line[n] == '\n')
-            break;
-        n++;
-    }
-    line[n] = '\0';
-    close(fds[0]);
-    const char *colon = strrchr(line, ':');
-    int64_t port = 0;
-    if (strstr(line, "listening on") == NULL || colon == NULL ||
-        rt_str_parse_int64(colon + 1, &port) != 0 || port < 1 || port > 65535) {
-        fprintf(stderr, "simulator did not start: \"%s\"\n", line);
-        return -1;
-    }
-    s->port = (int)port;
-    return 0;
+    const char *const settings[] = {"SIM_PORT=0",  "SIM_BIND=127.0.0.1", "SYMBOLS=BTCUSDT",
+                                    "SIM_SPEED=1", "INTERVAL=1m",        "LOG_LEVEL=warn",
+                                    history,       replay};
+    return rt_test_sim_start(settings, sizeof settings / sizeof settings[0], &s->pid, &s->port);
 }
 
 static int stop_sim(void **state)
@@ -122,17 +71,7 @@ static int stop_sim(void **state)
     sim_t *s = *state;
     if (s == NULL)
         return 0;
-    if (s->pid > 0) {
-        kill(s->pid, SIGTERM);
-        int status = 0;
-        int64_t deadline = rt_time_mono_ms() + 5000;
-        while (rt_time_mono_ms() < deadline && waitpid(s->pid, &status, WNOHANG) != s->pid)
-            usleep(20000);
-        if (rt_time_mono_ms() >= deadline) {
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, &status, 0);
-        }
-    }
+    rt_test_proc_stop(&s->pid, 5000);
     free(s);
     return 0;
 }

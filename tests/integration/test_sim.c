@@ -42,93 +42,23 @@ static int port;
 static int start_sim(void **state)
 {
     (void)state;
-    const char *bindir = rt_test_require_env("RT_BINARY_DIR");
-    char exe[1024];
-    snprintf(exe, sizeof exe, "%s/bin/rt-exchange-sim", bindir);
-    int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
-    child = fork();
-    if (child < 0)
-        return -1;
-    if (child == 0) {
-        /* A directory without .env, so that only these settings count. */
-        if (chdir("/") != 0)
-            _exit(126);
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        static const char *const settings[] = {"SIM_PORT=0",
-                                               "SIM_BIND=127.0.0.1",
-                                               "SYMBOLS=BTCUSDC,ETHUSDC",
-                                               "SIM_SPEED=120",
-                                               "SIM_SEED=7",
-                                               "SIM_HISTORY=300",
-                                               "SIM_KLINE_UPDATE_MS=200",
-                                               "SIM_PING_INTERVAL_MS=300",
-                                               "SIM_PONG_TIMEOUT_MS=3000",
-                                               "LOG_LEVEL=warn"};
-        enum { NSET = sizeof settings / sizeof settings[0] };
-        static char env[NSET][64];
-        char *envp[NSET + 1];
-        for (size_t i = 0; i < NSET; i++) {
-            snprintf(env[i], sizeof env[i], "%s", settings[i]);
-            envp[i] = env[i];
-        }
-        envp[NSET] = NULL;
-        char *const argv[] = {exe, NULL};
-        execve(exe, argv, envp);
-        _exit(127);
-    }
-    close(fds[1]);
-    /* "rt-exchange-sim listening on 127.0.0.1:PORT" within 20 s. */
-    char line[256];
-    size_t n = 0;
-    int64_t deadline = rt_time_mono_ms() + 20000;
-    while (n + 1 < sizeof line && rt_time_mono_ms() < deadline) {
-        struct pollfd p = {.fd = fds[0], .events = POLLIN};
-        if (poll(&p, 1, 200) <= 0)
-            continue;
-        ssize_t r = read(fds[0], line + n, 1);
-        if (r <= 0)
-            break;
-        if (line[n] == '\n')
-            break;
-        n++;
-    }
-    line[n] = '\0';
-    close(fds[0]);
-    const char *colon = strrchr(line, ':');
-    if (strstr(line, "listening on") == NULL || colon == NULL) {
-        fprintf(stderr, "simulator did not start: \"%s\"\n", line);
-        return -1;
-    }
-    int64_t p = 0;
-    if (rt_str_parse_int64(colon + 1, &p) != 0 || p < 1 || p > 65535)
-        return -1;
-    port = (int)p;
-    return 0;
+    static const char *const settings[] = {"SIM_PORT=0",
+                                           "SIM_BIND=127.0.0.1",
+                                           "SYMBOLS=BTCUSDC,ETHUSDC",
+                                           "SIM_SPEED=120",
+                                           "SIM_SEED=7",
+                                           "SIM_HISTORY=300",
+                                           "SIM_KLINE_UPDATE_MS=200",
+                                           "SIM_PING_INTERVAL_MS=300",
+                                           "SIM_PONG_TIMEOUT_MS=3000",
+                                           "LOG_LEVEL=warn"};
+    return rt_test_sim_start(settings, sizeof settings / sizeof settings[0], &child, &port);
 }
 
 static int stop_sim(void **state)
 {
     (void)state;
-    if (child <= 0)
-        return 0;
-    kill(child, SIGTERM);
-    int status = 0;
-    int64_t deadline = rt_time_mono_ms() + 5000;
-    while (rt_time_mono_ms() < deadline) {
-        if (waitpid(child, &status, WNOHANG) == child) {
-            child = -1;
-            return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-        }
-        usleep(20000);
-    }
-    kill(child, SIGKILL);
-    waitpid(child, &status, 0);
-    child = -1;
-    return -1; /* it should stop on SIGTERM */
+    return rt_test_proc_stop(&child, 5000); /* it should stop on SIGTERM */
 }
 
 /* ---- HTTP -------------------------------------------------------------------------------- */

@@ -38,90 +38,27 @@ static int port;
 static int start_sim(void **state)
 {
     (void)state;
-    const char *bindir = rt_test_require_env("RT_BINARY_DIR");
-    char exe[1024];
-    snprintf(exe, sizeof exe, "%s/bin/rt-exchange-sim", bindir);
-    int fds[2];
-    if (pipe(fds) != 0)
+    static const char *const settings[] = {"SIM_PORT=0",
+                                           "SIM_BIND=127.0.0.1",
+                                           "SYMBOLS=BTCUSDC,ETHUSDC",
+                                           "SIM_SPEED=60",
+                                           "SIM_SEED=11",
+                                           "SIM_HISTORY=60",
+                                           "SIM_API_KEY=" KEY,
+                                           "SIM_SECRET_KEY=" SECRET,
+                                           "SIM_BALANCES=USDC=10000,BTC=0",
+                                           "SIM_TAKER_FEE=0.001",
+                                           "SIM_MAKER_FEE=0.001",
+                                           "LOG_LEVEL=warn"};
+    if (rt_test_sim_start(settings, sizeof settings / sizeof settings[0], &child, &port) != 0)
         return -1;
-    child = fork();
-    if (child < 0)
-        return -1;
-    if (child == 0) {
-        if (chdir("/") != 0) /* no .env there: only these settings count */
-            _exit(126);
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        static const char *const settings[] = {"SIM_PORT=0",
-                                               "SIM_BIND=127.0.0.1",
-                                               "SYMBOLS=BTCUSDC,ETHUSDC",
-                                               "SIM_SPEED=60",
-                                               "SIM_SEED=11",
-                                               "SIM_HISTORY=60",
-                                               "SIM_API_KEY=" KEY,
-                                               "SIM_SECRET_KEY=" SECRET,
-                                               "SIM_BALANCES=USDC=10000,BTC=0",
-                                               "SIM_TAKER_FEE=0.001",
-                                               "SIM_MAKER_FEE=0.001",
-                                               "LOG_LEVEL=warn"};
-        enum { NSET = sizeof settings / sizeof settings[0] };
-        static char env[NSET][64];
-        char *envp[NSET + 1];
-        for (size_t i = 0; i < NSET; i++) {
-            snprintf(env[i], sizeof env[i], "%s", settings[i]);
-            envp[i] = env[i];
-        }
-        envp[NSET] = NULL;
-        char *const argv[] = {exe, NULL};
-        execve(exe, argv, envp);
-        _exit(127);
-    }
-    close(fds[1]);
-    char line[256];
-    size_t n = 0;
-    int64_t deadline = rt_time_mono_ms() + 20000;
-    while (n + 1 < sizeof line && rt_time_mono_ms() < deadline) {
-        struct pollfd p = {.fd = fds[0], .events = POLLIN};
-        if (poll(&p, 1, 200) <= 0)
-            continue;
-        ssize_t r = read(fds[0], line + n, 1);
-        if (r <= 0 || line[n] == '\n')
-            break;
-        n++;
-    }
-    line[n] = '\0';
-    close(fds[0]);
-    const char *colon = strrchr(line, ':');
-    int64_t p = 0;
-    if (strstr(line, "listening on") == NULL || colon == NULL ||
-        rt_str_parse_int64(colon + 1, &p) != RT_OK || p < 1 || p > 65535) {
-        fprintf(stderr, "simulator did not start: \"%s\"\n", line);
-        return -1;
-    }
-    port = (int)p;
     return rt_exrest_global_init() == RT_OK ? 0 : -1;
 }
 
 static int stop_sim(void **state)
 {
     (void)state;
-    if (child <= 0)
-        return 0;
-    kill(child, SIGTERM);
-    int status = 0;
-    int64_t deadline = rt_time_mono_ms() + 5000;
-    while (rt_time_mono_ms() < deadline) {
-        if (waitpid(child, &status, WNOHANG) == child) {
-            child = -1;
-            return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-        }
-        usleep(20000);
-    }
-    kill(child, SIGKILL);
-    waitpid(child, &status, 0);
-    child = -1;
-    return -1;
+    return rt_test_proc_stop(&child, 5000);
 }
 
 static rt_exrest_t *client(const char *key, const char *secret)

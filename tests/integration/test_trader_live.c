@@ -81,62 +81,21 @@ static void conninfo(const world_t *w, const char *db, char *buf, size_t cap)
 /* Starts rt-exchange-sim on a free port (SIM_PORT=0: it prints the one it got). */
 static void start_sim(world_t *w)
 {
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (chdir("/") != 0) /* no .env there: only these settings count */
-            _exit(126);
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        static const char *const settings[] = {"SIM_PORT=0",
-                                               "SIM_BIND=127.0.0.1",
-                                               "SYMBOLS=BTCUSDC,ETHUSDC",
-                                               "SIM_SPEED=60",
-                                               "SIM_SEED=11",
-                                               "SIM_HISTORY=60",
-                                               "SIM_API_KEY=" KEY,
-                                               "SIM_SECRET_KEY=" SECRET,
-                                               "SIM_BALANCES=USDC=10000,BTC=0",
-                                               "SIM_TAKER_FEE=0.001",
-                                               "SIM_MAKER_FEE=0.001",
-                                               "LOG_LEVEL=warn"};
-        enum { NSET = sizeof settings / sizeof settings[0] };
-        static char env[NSET][64];
-        char *envp[NSET + 1];
-        for (size_t i = 0; i < NSET; i++) {
-            snprintf(env[i], sizeof env[i], "%s", settings[i]);
-            envp[i] = env[i];
-        }
-        envp[NSET] = NULL;
-        char *const argv[] = {w->sim_bin, NULL};
-        execve(w->sim_bin, argv, envp);
-        _exit(127);
-    }
-    w->sim = pid;
-    close(fds[1]);
-    char line[256];
-    size_t n = 0;
-    int64_t deadline = rt_time_mono_ms() + 20000;
-    while (n + 1 < sizeof line && rt_time_mono_ms() < deadline) {
-        struct pollfd p = {.fd = fds[0], .events = POLLIN};
-        if (poll(&p, 1, 200) <= 0)
-            continue;
-        ssize_t r = read(fds[0], line + n, 1);
-        if (r <= 0 || line[n] == '\n')
-            break;
-        n++;
-    }
-    line[n] = '\0';
-    close(fds[0]);
-    const char *colon = strrchr(line, ':');
-    int64_t p = 0;
-    if (strstr(line, "listening on") == NULL || colon == NULL ||
-        rt_str_parse_int64(colon + 1, &p) != RT_OK || p < 1 || p > 65535)
-        fail_msg("simulator did not start: \"%s\"", line);
-    w->sim_port = (int)p;
+    static const char *const settings[] = {"SIM_PORT=0",
+                                           "SIM_BIND=127.0.0.1",
+                                           "SYMBOLS=BTCUSDC,ETHUSDC",
+                                           "SIM_SPEED=60",
+                                           "SIM_SEED=11",
+                                           "SIM_HISTORY=60",
+                                           "SIM_API_KEY=" KEY,
+                                           "SIM_SECRET_KEY=" SECRET,
+                                           "SIM_BALANCES=USDC=10000,BTC=0",
+                                           "SIM_TAKER_FEE=0.001",
+                                           "SIM_MAKER_FEE=0.001",
+                                           "LOG_LEVEL=warn"};
+    if (rt_test_sim_start(settings, sizeof settings / sizeof settings[0], &w->sim,
+                          &w->sim_port) != 0)
+        fail_msg("simulator did not start");
 }
 
 static void stop_child(pid_t *pid, const char *what, bool must_be_clean)

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -183,6 +185,23 @@ static void trader_conninfo(const rt_test_trader_t *t, const char *db, char *buf
             fail_msg("%s: %s", #call, rt_strerror(rc_));                                           \
     } while (0)
 
+/* True when nothing listens on 127.0.0.1:port now (a trader's HTTP port must not be one of the
+ * harness's servers, which also live in 20000-29999). */
+static bool port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return true;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
 void rt_test_trader_setup(rt_test_trader_t *t, const char *tag)
 {
     static unsigned seq;
@@ -209,6 +228,8 @@ void rt_test_trader_setup(rt_test_trader_t *t, const char *tag)
     snprintf(t->log_path, sizeof t->log_path, "/tmp/rt_test_%s_%ld_%u.log", tag, pid, seq);
     snprintf(t->token, sizeof t->token, "test-token-%ld-%u", pid, seq);
     t->http_port = 20000 + (int)(((unsigned long)pid * 16u + seq + salt % 16u) % 9000u);
+    for (int i = 0; i < 100 && !port_free(t->http_port); i++) /* the harness's servers... */
+        t->http_port = 20000 + (t->http_port - 20000 + 97) % 9000;
 
     char ci[512], sql[160];
     rt_db_opts_t opts = {.attempts = 3, .backoff_ms = 100};
@@ -253,7 +274,7 @@ void rt_test_trader_teardown(rt_test_trader_t *t)
     }
     rt_bus_free(t->bus);
     t->bus = NULL;
-    if (t->log_path[0])
+    if (t->log_path[0] && getenv("RT_TEST_KEEP_LOGS") == NULL)
         unlink(t->log_path);
 }
 

@@ -59,7 +59,7 @@ typedef struct {
 void rt_test_trader_setup(rt_test_trader_t *t, const char *tag);
 
 /** Kills a trader still running (SIGKILL), drops the database, closes the connections and
- *  removes the log file. Never fails. */
+ *  removes the log file (kept when RT_TEST_KEEP_LOGS is set). Never fails. */
 void rt_test_trader_teardown(rt_test_trader_t *t);
 
 /** Starts rt-trader with: REDIS_HOST/PORT, PGHOST/PORT/USER/PASSWORD(empty)/DATABASE,

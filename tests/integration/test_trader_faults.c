@@ -9,6 +9,9 @@
  *     reaches the simulator during the window (a signal in it is refused locally), and a
  *     signal after the window is executed;
  *   - executed, reply held back past the client's timeout: resolved by a lookup, one order.
+ * And commissions in a third asset (SIM_FEE_ASSET=BNB): the trade keeps the BNB fee as
+ * received; the position's fees and realized PnL include it valued at the trader's latest
+ * BNBUSDC price; with no such price it is marked unvalued, counted, and left out.
  * A kill -9 between the send and the booking is test_trader_live's. */
 #include <setjmp.h>
 #include <signal.h>
@@ -77,18 +80,43 @@ static const char *const SIM_SETTINGS[] = {"SIM_PORT=0",
                                            "SIM_MAKER_FEE=0.001",
                                            "LOG_LEVEL=warn"};
 
-static int setup(void **state)
+/* The same account paying fees with BNB (it holds 1 BNB; BNBUSDC is listed). */
+static const char *const SIM_BNB_SETTINGS[] = {"SIM_PORT=0",
+                                               "SIM_BIND=127.0.0.1",
+                                               "SYMBOLS=BTCUSDC,ETHUSDC,BNBUSDC",
+                                               "SIM_SPEED=60",
+                                               "SIM_SEED=11",
+                                               "SIM_HISTORY=60",
+                                               "SIM_API_KEY=" KEY,
+                                               "SIM_SECRET_KEY=" SECRET,
+                                               "SIM_BALANCES=USDC=10000,BTC=0,BNB=1",
+                                               "SIM_TAKER_FEE=0.001",
+                                               "SIM_MAKER_FEE=0.001",
+                                               "SIM_FEE_ASSET=BNB",
+                                               "LOG_LEVEL=warn"};
+
+static int setup_with(void **state, const char *const *sim, size_t n)
 {
     world_t *w = calloc(1, sizeof *w);
     assert_non_null(w);
     rt_test_trader_setup(&w->t, "trfault");
     w->t.capture_log = true;
     ASSERT_RC(RT_OK, rt_exrest_global_init());
-    if (rt_test_sim_start(SIM_SETTINGS, sizeof SIM_SETTINGS / sizeof SIM_SETTINGS[0], &w->sim,
-                          &w->sim_port) != 0)
+    if (rt_test_sim_start(sim, n, &w->sim, &w->sim_port) != 0)
         fail_msg("simulator did not start");
     *state = w;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_with(state, SIM_SETTINGS, sizeof SIM_SETTINGS / sizeof SIM_SETTINGS[0]);
+}
+
+static int setup_bnb(void **state)
+{
+    return setup_with(state, SIM_BNB_SETTINGS,
+                      sizeof SIM_BNB_SETTINGS / sizeof SIM_BNB_SETTINGS[0]);
 }
 
 static int teardown(void **state)
@@ -212,13 +240,13 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     return add;
 }
 
-/* method path (with its query) at the simulator; returns the status, *resp the body. */
-static long sim_http(world_t *w, const char *method, const char *path, char **resp)
+/* method path (with its query) on 127.0.0.1:port; returns the status, *resp the body. */
+static long http_at(int port, const char *method, const char *path, char **resp)
 {
     CURL *c = curl_easy_init();
     assert_non_null(c);
     char url[512];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", w->sim_port, path);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
     body_t b = {0};
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -234,6 +262,11 @@ static long sim_http(world_t *w, const char *method, const char *path, char **re
     else
         free(b.data);
     return status;
+}
+
+static long sim_http(world_t *w, const char *method, const char *path, char **resp)
+{
+    return http_at(w->sim_port, method, path, resp);
 }
 
 static void arm(world_t *w, const char *query)
@@ -510,6 +543,157 @@ static void test_reply_timeout(void **state)
     rt_test_trader_stop(&w->t);
 }
 
+/* ---- commissions in BNB ---------------------------------------------------------------- */
+
+static void publish_ticker(world_t *w, const char *symbol, const char *price)
+{
+    char json[200], channel[64];
+    snprintf(json, sizeof json, "{\"symbol\":\"%s\",\"price\":%s,\"event_time\":%lld}", symbol,
+             price, (long long)rt_time_now_ms());
+    snprintf(channel, sizeof channel, "market:ticker:%s", symbol);
+    assert_true(rt_bus_publish(w->t.bus, channel, json, strlen(json)) >= 0);
+}
+
+/* Waits until the trader answers /health. */
+static void wait_healthy(world_t *w)
+{
+    for (int i = 0; i < 400; i++) {
+        if (http_at(w->t.http_port, "GET", "/health", NULL) == 200)
+            return;
+        if (waitpid(w->t.pid, NULL, WNOHANG) == w->t.pid) {
+            w->t.pid = 0;
+            fail_msg("rt-trader died at start (log %s)", w->t.log_path);
+        }
+        rt_time_sleep_ms(50);
+    }
+    fail_msg("rt-trader's /health did not answer 200 within 20 s");
+}
+
+static void send_sell(world_t *w, const char *id, const char *strategy)
+{
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"id\":\"%s\",\"strategy\":\"%s\",\"symbol\":\"BTCUSDC\",\"side\":\"SELL\","
+             "\"timestamp\":%lld,\"price\":60000,\"metadata\":{}}",
+             id, strategy, (long long)rt_time_now_ms());
+    ASSERT_RC(RT_OK, rt_bus_xadd(w->t.bus, w->t.stream, 10000, json, strlen(json), NULL, 0));
+}
+
+/* The trade of signal id: its fee (in BNB), quote quantity and whether it was unvalued. */
+static void trade_of(world_t *w, const char *id, rt_money_t *fee, rt_money_t *quote, bool *unvalued)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT t.fee, t.quote_quantity, t.fee_unvalued, t.fee_asset FROM trades t JOIN "
+             "signals s ON s.client_order_id = t.client_order_id WHERE s.id = '%s'",
+             id);
+    rt_db_result_t *res = NULL;
+    ASSERT_RC(RT_OK, rt_db_exec(w->t.db, sql, 0, NULL, &res));
+    if (rt_db_nrows(res) != 1)
+        fail_msg("%s: expected one trade, got %d", id, rt_db_nrows(res));
+    ASSERT_RC(RT_OK, rt_db_get_money(res, 0, 0, fee));
+    ASSERT_RC(RT_OK, rt_db_get_money(res, 0, 1, quote));
+    ASSERT_RC(RT_OK, rt_db_get_bool(res, 0, 2, unvalued));
+    assert_string_equal(rt_db_get_text(res, 0, 3), "BNB");
+    rt_db_result_free(res);
+}
+
+static int64_t metric(world_t *w, const char *name)
+{
+    char *text = NULL;
+    assert_int_equal(http_at(w->t.http_port, "GET", "/metrics", &text), 200);
+    char line[128];
+    snprintf(line, sizeof line, "\n%s ", name);
+    const char *at = strstr(text, line);
+    if (!at)
+        fail_msg("/metrics has no %s", name);
+    int64_t v = strtoll(at + strlen(line), NULL, 10);
+    free(text);
+    return v;
+}
+
+/* BNB valued at the trader's BNBUSDC price (600): in the position's fees and realized PnL. */
+static void test_bnb_fee_valued(void **state)
+{
+    world_t *w = *state;
+    rt_money_t bnb0 = sim_free(w, "BNB");
+    start_trader(w);
+    wait_healthy(w);
+    for (int i = 0; i < 10; i++) { /* the trader's latest BNBUSDC price: 600 */
+        publish_ticker(w, "BNBUSDC", "600");
+        rt_time_sleep_ms(50);
+    }
+    char status[32], coid[64];
+    send_buy(w, "sig-bnb-buy", "SB");
+    order_of(w, "sig-bnb-buy", 15000, status, sizeof status, coid, sizeof coid);
+    if (strcmp(status, "FILLED") != 0)
+        fail_msg("order %s, expected FILLED (log %s)", status, w->t.log_path);
+    rt_money_t buy_fee, buy_quote, buy_fee_q;
+    bool unvalued = true;
+    trade_of(w, "sig-bnb-buy", &buy_fee, &buy_quote, &unvalued);
+    assert_false(unvalued);
+    assert_true(buy_fee > 0);
+    ASSERT_RC(RT_OK, rt_money_mul(buy_fee, m("600"), RT_ROUND_UP, &buy_fee_q));
+    /* the whole quantity was received (the fee came out of BNB) and is held */
+    ASSERT_MONEY(m("0.001"), sim_free(w, "BTC"));
+    ASSERT_MONEY(bnb0 - buy_fee, sim_free(w, "BNB"));
+    ASSERT_MONEY(m("0.001"),
+                 query_money(w, "SELECT quantity FROM positions WHERE strategy = 'SB'"));
+    ASSERT_MONEY(buy_fee_q, query_money(w, "SELECT fees FROM positions WHERE strategy = 'SB'"));
+    rt_money_t entry = query_money(w, "SELECT entry_price FROM positions WHERE strategy = 'SB'");
+
+    send_sell(w, "sig-bnb-sell", "SB");
+    order_of(w, "sig-bnb-sell", 15000, status, sizeof status, coid, sizeof coid);
+    if (strcmp(status, "FILLED") != 0)
+        fail_msg("sell %s, expected FILLED (log %s)", status, w->t.log_path);
+    rt_money_t sell_fee, sell_quote, sell_fee_q, cost, proceeds, realized, fees;
+    trade_of(w, "sig-bnb-sell", &sell_fee, &sell_quote, &unvalued);
+    assert_false(unvalued);
+    ASSERT_RC(RT_OK, rt_money_mul(sell_fee, m("600"), RT_ROUND_UP, &sell_fee_q));
+    ASSERT_RC(RT_OK, rt_money_mul(entry, m("0.001"), RT_ROUND_UP, &cost));
+    ASSERT_RC(RT_OK, rt_money_add(cost, buy_fee_q, &cost));
+    ASSERT_RC(RT_OK, rt_money_sub(sell_quote, sell_fee_q, &proceeds));
+    ASSERT_RC(RT_OK, rt_money_sub(proceeds, cost, &realized));
+    ASSERT_RC(RT_OK, rt_money_add(buy_fee_q, sell_fee_q, &fees));
+    assert_int_equal(
+        query_int(w, "SELECT count(*) FROM positions WHERE strategy = 'SB' AND status = 'closed'"),
+        1);
+    ASSERT_MONEY(realized,
+                 query_money(w, "SELECT realized_pnl FROM positions WHERE strategy = 'SB'"));
+    ASSERT_MONEY(fees, query_money(w, "SELECT fees FROM positions WHERE strategy = 'SB'"));
+    ASSERT_MONEY(m("0"), sim_free(w, "BTC"));
+    assert_int_equal(metric(w, "trader_fees_unvalued_total"), 0);
+    rt_test_trader_stop(&w->t);
+}
+
+/* No BNBUSDC price known: the trade keeps the fee, marked unvalued; the books leave it out. */
+static void test_bnb_fee_unvalued(void **state)
+{
+    world_t *w = *state;
+    start_trader(w);
+    wait_healthy(w);
+    char status[32], coid[64];
+    send_buy(w, "sig-bnb-nopx", "SN");
+    order_of(w, "sig-bnb-nopx", 15000, status, sizeof status, coid, sizeof coid);
+    if (strcmp(status, "FILLED") != 0)
+        fail_msg("order %s, expected FILLED (log %s)", status, w->t.log_path);
+    rt_money_t fee, quote;
+    bool unvalued = false;
+    trade_of(w, "sig-bnb-nopx", &fee, &quote, &unvalued);
+    assert_true(unvalued);
+    assert_true(fee > 0);
+    ASSERT_MONEY(m("0"), query_money(w, "SELECT fees FROM positions WHERE strategy = 'SN'"));
+    ASSERT_MONEY(m("0.001"),
+                 query_money(w, "SELECT quantity FROM positions WHERE strategy = 'SN'"));
+    assert_int_equal(metric(w, "trader_fees_unvalued_total"), 1);
+    size_t len = 0;
+    char *log = rt_test_read_file(w->t.log_path, &len);
+    if (!strstr(log, "commission not valued"))
+        fail_msg("no warning for the unvalued commission: %s", log);
+    free(log);
+    rt_test_trader_stop(&w->t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +702,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rate_limited_429, setup, teardown),
         cmocka_unit_test_setup_teardown(test_banned_418, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bnb_fee_valued, setup_bnb, teardown),
+        cmocka_unit_test_setup_teardown(test_bnb_fee_unvalued, setup_bnb, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,6 +70,12 @@ int bt_fetch_klines(const char *base_url, const char *symbol, const char *interv
         snprintf(err, cap, "fetch: bad exchange URL %s", base_url);
         goto out;
     }
+    /* A candle is closed when its close time is before the exchange's clock, not ours: the
+     * simulator's runs SIM_SPEED times faster (its candles are in our future). An exchange that
+     * does not tell its time leaves the offset at 0 (our clock). */
+    int64_t offset = 0;
+    if (rt_exrest_sync_time(c) == RT_OK)
+        offset = rt_exrest_time_offset(c);
     int64_t next = since_ms;
     while (next < until_ms) {
         rt_exrest_params_cleanup(&p);
@@ -87,8 +93,8 @@ int bt_fetch_klines(const char *base_url, const char *symbol, const char *interv
         }
         rt_candle_t *page = NULL;
         size_t pn = 0;
-        rc = rt_exparse_klines(resp.body, resp.body_len, symbol, interval, rt_time_now_ms(), &page,
-                               &pn);
+        rc = rt_exparse_klines(resp.body, resp.body_len, symbol, interval,
+                               rt_time_now_ms() + offset, &page, &pn);
         if (rc != RT_OK) {
             snprintf(err, cap, "fetch: unreadable klines reply: %s", rt_strerror(rc));
             goto out;

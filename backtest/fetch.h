@@ -14,7 +14,9 @@
 #define BT_FETCH_MAX ((size_t)20000000)
 
 /** Fetches the closed candles of symbol/interval with open times in [since_ms, until_ms) from
- *  base_url (e.g. "http://127.0.0.1:9090"), 1000 per request. Returns 0 with *out (new,
+ *  base_url (e.g. "http://127.0.0.1:9090"), 1000 per request. Closed means closed by the
+ *  exchange's clock (GET /api/v3/time; ours when it does not answer): a fast simulator's
+ *  clock runs ahead of ours. Returns 0 with *out (new,
  *  caller frees; NULL when none) and *count; RT_EINVAL for bad arguments, the REST client's
  *  error (RT_ECONN, RT_EEXCHANGE, ...) or RT_ETOOBIG past BT_FETCH_MAX, with the reason in
  *  err. */

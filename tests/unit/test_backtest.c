@@ -27,6 +27,7 @@
 #include "rt/err.h"
 #include "rt/exrest.h"
 #include "rt/http.h"
+#include "rt/time.h"
 #include "rt_test.h"
 
 #define T0 INT64_C(1677628800000) /* 2023-03-01 00:00 UTC */
@@ -1224,6 +1225,75 @@ static void test_fetch_pages(void **state)
     free(exinfo);
 }
 
+/* A simulator at SIM_SPEED > 1 serves candles in our future: --fetch keeps those closed by
+ * the exchange's clock (GET /api/v3/time), not ours. */
+typedef struct {
+    int64_t base;   /* open time of the first of 5 candles */
+    int64_t server; /* the exchange's clock */
+} future_t;
+
+static int fake_future_klines(void *ud, const rt_http_request_t *req, rt_http_response_t *res)
+{
+    (void)req;
+    const future_t *f = ud;
+    char body[2048];
+    size_t len = 0;
+    body[len++] = '[';
+    for (int i = 0; i < 5; i++) {
+        int64_t t = f->base + i * MIN;
+        len += (size_t)snprintf(body + len, sizeof body - len,
+                                "%s[%lld,\"1\",\"2\",\"0.5\",\"1\",\"1\",%lld,\"0\",1,\"0\",\"0\","
+                                "\"0\"]",
+                                i ? "," : "", (long long)t, (long long)(t + MIN - 1));
+    }
+    snprintf(body + len, sizeof body - len, "]");
+    return rt_http_respond_json(res, 200, body);
+}
+
+static int fake_time(void *ud, const rt_http_request_t *req, rt_http_response_t *res)
+{
+    (void)req;
+    char body[64];
+    snprintf(body, sizeof body, "{\"serverTime\":%lld}", (long long)((const future_t *)ud)->server);
+    return rt_http_respond_json(res, 200, body);
+}
+
+static void test_fetch_exchange_clock(void **state)
+{
+    (void)state;
+    assert_int_equal(rt_exrest_global_init(), RT_OK);
+    int64_t day = 86400000;
+    future_t f = {rt_time_now_ms() + day, rt_time_now_ms() + day + 3 * MIN + 1000};
+    for (int with_time = 1; with_time >= 0; with_time--) {
+        rt_http_config_t hc;
+        memset(&hc, 0, sizeof hc);
+        hc.service = "fake-sim";
+        hc.threads = 1;
+        hc.stop_grace_ms = 1000;
+        rt_http_server_t *srv = NULL;
+        assert_int_equal(rt_http_server_new(&hc, &srv), RT_OK);
+        assert_int_equal(
+            rt_http_server_route(srv, "GET", "/api/v3/klines", 0, fake_future_klines, &f), RT_OK);
+        if (with_time)
+            assert_int_equal(rt_http_server_route(srv, "GET", "/api/v3/time", 0, fake_time, &f),
+                             RT_OK);
+        assert_int_equal(rt_http_server_start(srv), RT_OK);
+        char url[64], err[512] = "";
+        snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)rt_http_server_port(srv));
+        rt_candle_t *c = NULL;
+        size_t n = 99;
+        int rc = bt_fetch_klines(url, "BTCUSDT", "1m", f.base, f.base + 5 * MIN, &c, &n, err,
+                                 sizeof err);
+        if (rc != RT_OK)
+            fail_msg("fetch: %s", err);
+        /* the exchange's clock: 3 closed, the 4th forming; ours: none closed yet */
+        assert_int_equal(n, with_time ? 3 : 0);
+        free(c);
+        rt_http_server_stop(srv);
+        rt_http_server_free(srv);
+    }
+}
+
 static void test_parse_time(void **state)
 {
     (void)state;
@@ -1262,6 +1332,7 @@ int main(void)
         cmocka_unit_test(test_cli_messages),
         cmocka_unit_test(test_cli_json_and_trades),
         cmocka_unit_test(test_fetch_pages),
+        cmocka_unit_test(test_fetch_exchange_clock),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_filters_of_another_symbol),
         cmocka_unit_test(test_exchange_info_file),

@@ -644,9 +644,9 @@ static int bt_check_inputs(const bt_config_t *cfg, const bt_series_t *series, si
             return RT_EINVAL;
         }
         const tr_filters_t *f = s->filters;
-        if (f != NULL && (strcmp(f->symbol, s->symbol) != 0 ||
-                          strcmp(f->base_asset, s->base_asset) != 0 ||
-                          strcmp(f->quote_asset, s->quote_asset) != 0)) {
+        if (f != NULL &&
+            (strcmp(f->symbol, s->symbol) != 0 || strcmp(f->base_asset, s->base_asset) != 0 ||
+             strcmp(f->quote_asset, s->quote_asset) != 0)) {
             /* the books keep balances by the filters' assets: they must be the run's */
             bt_errf(err, cap, "%s (%s/%s): the exchange filters given are %s's (%s/%s)", s->symbol,
                     s->base_asset, s->quote_asset, f->symbol, f->base_asset, f->quote_asset);

@@ -183,8 +183,7 @@ int bt_fetch_exchange_info(const char *base_url, const char *const *symbols, siz
     }
     rc = rt_exparse_exchange_info(resp.body, resp.body_len, out);
     if (rc != RT_OK)
-        snprintf(err, cap, "exchangeInfo: unreadable reply from %s: %s", base_url,
-                 rt_strerror(rc));
+        snprintf(err, cap, "exchangeInfo: unreadable reply from %s: %s", base_url, rt_strerror(rc));
 out:
     rt_exrest_response_cleanup(&resp);
     rt_exrest_params_cleanup(&p);

@@ -128,8 +128,8 @@ size_t bt_report_filters(const bt_report_ctx_t *ctx, char *buf, size_t cap)
             BT_APPEND("; %s none", ctx->series[i].symbol);
             continue;
         }
-        rt_money_t notional = f->min_notional > f->legacy_min_notional ? f->min_notional
-                                                                        : f->legacy_min_notional;
+        rt_money_t notional =
+            f->min_notional > f->legacy_min_notional ? f->min_notional : f->legacy_min_notional;
         BT_APPEND("; %s%s tick=%s step=%s min_qty=%s min_notional=%s", ctx->series[i].symbol,
                   f->trading ? "" : " NOT TRADING", bt_money_str(f->tick_size, a, sizeof a),
                   bt_money_str(tr_filters_qty_step(f, TR_ORDER_MARKET), b, sizeof b),
@@ -517,8 +517,8 @@ int bt_report_html(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r)
     char filters[2048];
     if (bt_report_filters(ctx, filters, sizeof filters) == 0)
         filters[0] = '\0';
-    fprintf(f, "<h2>Settings</h2>\n<pre>%s\nexchange filters: %s</pre>\n</body></html>\n",
-            settings, filters);
+    fprintf(f, "<h2>Settings</h2>\n<pre>%s\nexchange filters: %s</pre>\n</body></html>\n", settings,
+            filters);
     rc = ferror(f) ? RT_EIO : RT_OK;
 out:
     free(dd);

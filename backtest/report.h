@@ -13,7 +13,7 @@ typedef struct {
     const bt_config_t *cfg;
     const bt_series_t *series;
     size_t nseries;
-    int64_t elapsed_ms; /* wall time of the run (load included); -1 when unknown */
+    int64_t elapsed_ms;         /* wall time of the run (load included); -1 when unknown */
     const char *filters_source; /* where the series' exchange filters come from (a file, a
                                    URL); NULL or "none" when there are none */
 } bt_report_ctx_t;
@@ -32,10 +32,10 @@ size_t bt_report_settings(const bt_config_t *cfg, char *buf, size_t cap);
 /** Writes a few lines of summary to f. Returns 0 or RT_EIO. */
 int bt_report_summary(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r);
 
-/** Writes one JSON object (candles, trades, filters (bt_report_filters' line), closed_trades, open_trades, wins, losses,
- *  net_pnl_closed, fees, final_equity, return_pct, max_drawdown_pct, sharpe, sortino,
- *  profit_factor (null when infinite), exposure_pct, elapsed_ms and the settings) and a
- *  newline to f. Returns 0, RT_ENOMEM or RT_EIO. */
+/** Writes one JSON object (candles, trades, filters (bt_report_filters' line), closed_trades,
+ * open_trades, wins, losses, net_pnl_closed, fees, final_equity, return_pct, max_drawdown_pct,
+ * sharpe, sortino, profit_factor (null when infinite), exposure_pct, elapsed_ms and the settings)
+ * and a newline to f. Returns 0, RT_ENOMEM or RT_EIO. */
 int bt_report_json(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r);
 
 /** Writes every fill of a recorded run as CSV with a header (time_ms, time, symbol, trade,

@@ -568,8 +568,9 @@ int tr_store_position_entry_signal(rt_db_t *db, int64_t position_id, int64_t *op
     int rc = rt_db_exec_prepared(
         db,
         "SELECT " MS("s.signal_time") " AS open_ms, coalesce(s.interval, '') AS iv FROM orders o "
-        "JOIN signals s ON s.id = o.signal_id WHERE o.position_id = $1 AND o.side = 'BUY' "
-        "ORDER BY o.id LIMIT 1",
+                                      "JOIN signals s ON s.id = o.signal_id WHERE o.position_id = "
+                                      "$1 AND o.side = 'BUY' "
+                                      "ORDER BY o.id LIMIT 1",
         1, p, &res);
     int64_t t = 0;
     if (rc == 0 && rt_db_nrows(res) == 0)

@@ -902,7 +902,6 @@ static void test_cli_json_and_trades(void **state)
     free(csv);
 }
 
-
 /* ---- exchange filters ------------------------------------------------------------------- */
 
 /* The round trip (BUY at candle 0's close 100, SELL at candle 2's close 108), --fill close,

@@ -565,13 +565,11 @@ int tr_store_position_entry_signal(rt_db_t *db, int64_t position_id, int64_t *op
     rt_db_result_t *res = NULL;
     int_text_t pid = itext(position_id);
     const char *p[] = {pid.s};
-    int rc = rt_db_exec_prepared(
-        db,
-        "SELECT " MS("s.signal_time") " AS open_ms, coalesce(s.interval, '') AS iv FROM orders o "
-                                      "JOIN signals s ON s.id = o.signal_id WHERE o.position_id = "
-                                      "$1 AND o.side = 'BUY' "
-                                      "ORDER BY o.id LIMIT 1",
-        1, p, &res);
+    static const char sql[] =
+        "SELECT (extract(epoch FROM s.signal_time) * 1000)::bigint, coalesce(s.interval, '') "
+        "FROM orders o JOIN signals s ON s.id = o.signal_id "
+        "WHERE o.position_id = $1 AND o.side = 'BUY' ORDER BY o.id LIMIT 1";
+    int rc = rt_db_exec_prepared(db, sql, 1, p, &res);
     int64_t t = 0;
     if (rc == 0 && rt_db_nrows(res) == 0)
         rc = RT_ENOTFOUND;

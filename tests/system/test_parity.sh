@@ -135,20 +135,14 @@ wait_for() {
     done
 }
 
-USED_PORTS=()
+# shared port picking (tests/system/stack_lib.sh): the used list grows in this shell
+# shellcheck source=tests/system/stack_lib.sh
+source "$SRC/tests/system/stack_lib.sh"
 free_port() {
-    local p
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 10000))
-        [[ " ${USED_PORTS[*]:-} " == *" $p "* ]] && continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            USED_PORTS+=("$p")
-            echo "$p"
-            return 0
-        fi
-    done
-    fail "no free port"
+    rt_stack_free_port >/dev/null || fail "no free port"
+    PORT=${RT_STACK_USED_PORTS[-1]}
 }
+
 # Starts a service from $TMP (no .env there) with exactly the given environment.
 start() {
     local name=$1
@@ -176,13 +170,13 @@ run_pass() {
 
     # --- 1. The candles: a slice of the shared file (never written into the repo) -------------
     head -n $((candles + 1)) "$CSV_SRC" >"$TMP/btcusdt_1m.csv"
-    USED_PORTS=()
+    RT_STACK_USED_PORTS=()
     local redis_port sim_port gw_port an_port tr_port sim_url
-    redis_port=$(free_port)
-    sim_port=$(free_port)
-    gw_port=$(free_port)
-    an_port=$(free_port)
-    tr_port=$(free_port)
+    free_port && redis_port=$PORT
+    free_port && sim_port=$PORT
+    free_port && gw_port=$PORT
+    free_port && an_port=$PORT
+    free_port && tr_port=$PORT
     sim_url=http://127.0.0.1:$sim_port
 
     # --- 2. Redis of its own, a database of its own in the harness's PostgreSQL --------------

@@ -727,7 +727,7 @@ static void on_market(void *ud, const char *pattern, const char *channel, const 
             return;
         }
         price_set(svc, t.symbol, t.price, t.event_time);
-        tr_exits_on_price(svc, t.symbol, t.price, t.price, t.price);
+        tr_exits_on_price(svc, t.symbol, t.price, t.price, t.price, t.event_time);
     } else if (strncmp(channel, "market:data:", 12) == 0) {
         rt_candle_t c;
         if (rt_msg_candle_parse(payload, len, &c, &err) != 0) {
@@ -735,7 +735,7 @@ static void on_market(void *ud, const char *pattern, const char *channel, const 
             return;
         }
         price_set(svc, c.symbol, c.close, c.close_time);
-        tr_exits_on_price(svc, c.symbol, c.high, c.low, c.close);
+        tr_exits_on_price(svc, c.symbol, c.high, c.low, c.close, c.close_time);
     }
 }
 

@@ -275,6 +275,12 @@ int tr_store_open_positions(rt_db_t *db, rt_position_t *out, size_t cap, size_t 
 /** Loads up to cap open positions of symbol; *n gets how many. */
 int tr_store_open_positions_of(rt_db_t *db, const char *symbol, rt_position_t *out, size_t cap,
                                size_t *n);
+/** The candle a position's first BUY was decided on: the open time (ms) and interval ("1m";
+ *  "" when the signal had none) of its signal. Returns 0, RT_ENOTFOUND for a position opened
+ *  without a signal (manual), or the database's error; the outputs are written only on
+ *  success. */
+int tr_store_position_entry_signal(rt_db_t *db, int64_t position_id, int64_t *open_ms,
+                                   char *interval, size_t cap);
 /** Time of the last trade on symbol in ms (0 when none). */
 int tr_store_last_trade_ms(rt_db_t *db, const char *symbol, int64_t *out);
 /** Writes the exit state of a position (stop, trailing, flags). */
@@ -333,10 +339,14 @@ int tr_svc_run(tr_svc_t *svc);
  *  trader core in the build it stays off and says so. Returns 0 or RT_EINVAL (bad settings,
  *  reported in the log). */
 int tr_exits_init(tr_svc_t *svc);
-/** One price (high == low == close for a ticker) of symbol: evaluates its open positions and
- *  places the exits due. Errors are logged; the next price tries again. Loop thread only. */
+/** One price (high == low == close for a ticker) of symbol, of market time until_ms (a
+ *  candle's close time, a ticker's event time): evaluates its open positions and places the
+ *  exits due. A position opened from a signal is not evaluated on prices that its signal's
+ *  candle already held (until_ms before that candle's end): such prices came before the entry
+ *  (a candle or ticker read after the signal that followed it). Errors are logged; the next
+ *  price tries again. Loop thread only. */
 void tr_exits_on_price(tr_svc_t *svc, const char *symbol, rt_money_t high, rt_money_t low,
-                       rt_money_t close);
+                       rt_money_t close, int64_t until_ms);
 /** The stop and target a BUY filled at fill_price gets (the signal's when valid, else the exit
  *  settings'); leaves them as they are when the position manager is off. */
 int tr_exits_entry_levels(tr_svc_t *svc, const tr_svc_order_t *o, rt_money_t fill_price,

@@ -660,6 +660,51 @@ static void test_exits_seed_example(void **state)
     ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset = 'DOGE'"));
 }
 
+/* A position opened from a signal is checked only on prices after its signal's candle: the
+ * candle the signal was made of, or a ticker inside it, may be read after the entry (they come
+ * on another connection), and its low came before the buy. Bought at 50025 (50000 + 5 bps),
+ * stop 1% below (49524.75): the signal's own candle (low 40000, close 45000) and a ticker in it
+ * (40000) sell nothing; the next candle (low 47000, close 48000) sells at its close. */
+static void publish_candle(world_t *w, int64_t open_ms, const char *low, const char *close)
+{
+    char json[320];
+    snprintf(json, sizeof json,
+             "{\"symbol\":\"BTCUSDC\",\"interval\":\"1m\",\"startTime\":%lld,\"closeTime\":%lld,"
+             "\"open\":50000,\"high\":50100,\"low\":%s,\"close\":%s,\"volume\":1,\"closed\":true}",
+             (long long)open_ms, (long long)(open_ms + 59999), low, close);
+    assert_true(rt_bus_publish(w->bus, "market:data:BTCUSDC", json, strlen(json)) >= 0);
+}
+
+static void test_exits_not_on_the_signal_candle(void **state)
+{
+    world_t *w = *state;
+    static const char *const env[] = {"STOP_LOSS_PCT", "1", "TAKE_PROFIT_PCT", "0", NULL};
+    start_trader_env(w, "", env);
+    wait_healthy(w);
+    const int64_t t = INT64_C(1616554800000);
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"id\":\"sig-candle-1\",\"strategy\":\"RSI_Strategy\",\"symbol\":\"BTCUSDC\","
+             "\"interval\":\"1m\",\"side\":\"BUY\",\"timestamp\":%lld,\"price\":50000,"
+             "\"metadata\":{}}",
+             (long long)t);
+    send_json(w, json);
+    wait_count(w, "SELECT count(*) FROM positions WHERE status = 'open'", 1);
+    ASSERT_MONEY(m("49524.75"), query_money(w, "SELECT stop_loss FROM positions"));
+    publish_candle(w, t, "40000", "45000"); /* the signal's own candle: before the buy */
+    char tick[160];
+    snprintf(tick, sizeof tick, "{\"symbol\":\"BTCUSDC\",\"price\":40000,\"event_time\":%lld}",
+             (long long)(t + 30000));
+    assert_true(rt_bus_publish(w->bus, "market:ticker:BTCUSDC", tick, strlen(tick)) >= 0);
+    publish_candle(w, t + 60000, "47000", "48000"); /* the next one: after the buy */
+    wait_count(w, "SELECT count(*) FROM positions WHERE status = 'closed'", 1);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM trades WHERE side = 'SELL'"), 1);
+    /* sold on the next candle, at its close 48000 less 5 bps (45000 would be the stale one) */
+    ASSERT_MONEY(m("47976"), query_money(w, "SELECT price FROM trades WHERE side = 'SELL'"));
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE reason = 'stop_loss'"), 1);
+}
+
 /* The core's risk manager decides for the service: a BUY worth more than MAX_EXPOSURE_PCT
  * (20%) of the equity is refused with its reason, and nothing is written. */
 static void test_core_risk_limits(void **state)
@@ -735,6 +780,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_bad_input_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_manual_trade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exits_seed_example, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exits_not_on_the_signal_candle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_core_risk_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_halt_sells_everything, setup, teardown),
     };

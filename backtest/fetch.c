@@ -1,4 +1,4 @@
-/* Candles from REST klines: see fetch.h. */
+/* Candles from REST klines, filters from exchangeInfo: see fetch.h. */
 #include "backtest/fetch.h"
 
 #include <errno.h>
@@ -70,6 +70,12 @@ int bt_fetch_klines(const char *base_url, const char *symbol, const char *interv
         snprintf(err, cap, "fetch: bad exchange URL %s", base_url);
         goto out;
     }
+    /* A candle is closed when its close time is before the exchange's clock, not ours: the
+     * simulator's runs SIM_SPEED times faster (its candles are in our future). An exchange that
+     * does not tell its time leaves the offset at 0 (our clock). */
+    int64_t offset = 0;
+    if (rt_exrest_sync_time(c) == RT_OK)
+        offset = rt_exrest_time_offset(c);
     int64_t next = since_ms;
     while (next < until_ms) {
         rt_exrest_params_cleanup(&p);
@@ -87,8 +93,8 @@ int bt_fetch_klines(const char *base_url, const char *symbol, const char *interv
         }
         rt_candle_t *page = NULL;
         size_t pn = 0;
-        rc = rt_exparse_klines(resp.body, resp.body_len, symbol, interval, rt_time_now_ms(), &page,
-                               &pn);
+        rc = rt_exparse_klines(resp.body, resp.body_len, symbol, interval,
+                               rt_time_now_ms() + offset, &page, &pn);
         if (rc != RT_OK) {
             snprintf(err, cap, "fetch: unreadable klines reply: %s", rt_strerror(rc));
             goto out;
@@ -128,4 +134,138 @@ out:
     rt_exrest_params_cleanup(&p);
     rt_exrest_free(c);
     return rc;
+}
+
+int bt_fetch_exchange_info(const char *base_url, const char *const *symbols, size_t n,
+                           rt_exinfo_t *out, char *err, size_t cap)
+{
+    if (base_url == NULL || symbols == NULL || n == 0 || n > 16 || out == NULL) {
+        snprintf(err, cap, "exchangeInfo: a URL and 1..16 symbols are needed");
+        return RT_EINVAL;
+    }
+    char arr[16 * 24 + 8];
+    size_t len = 0;
+    arr[len++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(symbols[i]);
+        if (k == 0 || k > 20 || strspn(symbols[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != k) {
+            snprintf(err, cap, "exchangeInfo: bad symbol %s", symbols[i]);
+            return RT_EINVAL;
+        }
+        int w = snprintf(arr + len, sizeof arr - len, "%s\"%s\"", i ? "," : "", symbols[i]);
+        if (w < 0 || (size_t)w >= sizeof arr - len)
+            return RT_EINVAL; /* cannot happen: 16 symbols of 20 fit */
+        len += (size_t)w;
+    }
+    arr[len++] = ']';
+    arr[len] = '\0';
+    rt_exrest_t *c = NULL;
+    rt_exrest_params_t p;
+    rt_exrest_response_t resp;
+    rt_exrest_params_init(&p);
+    rt_exrest_response_init(&resp);
+    rt_exrest_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.base_url = base_url;
+    int rc = rt_exrest_new(&cfg, &c);
+    if (rc != RT_OK) {
+        snprintf(err, cap, "exchangeInfo: bad exchange URL %s", base_url);
+        goto out;
+    }
+    rc = rt_exrest_params_add(&p, "symbols", arr);
+    if (rc == RT_OK)
+        rc = rt_exrest_get(c, "/api/v3/exchangeInfo", &p, false, &resp);
+    if (rc != RT_OK) {
+        snprintf(err, cap, "exchangeInfo: GET %s/api/v3/exchangeInfo %s: %s (HTTP %ld%s%s)",
+                 base_url, arr, rt_strerror(rc), resp.status, resp.exchange_msg[0] ? ": " : "",
+                 resp.exchange_msg);
+        goto out;
+    }
+    rc = rt_exparse_exchange_info(resp.body, resp.body_len, out);
+    if (rc != RT_OK)
+        snprintf(err, cap, "exchangeInfo: unreadable reply from %s: %s", base_url, rt_strerror(rc));
+out:
+    rt_exrest_response_cleanup(&resp);
+    rt_exrest_params_cleanup(&p);
+    rt_exrest_free(c);
+    return rc;
+}
+
+int bt_load_exchange_info(const char *path, rt_exinfo_t *out, char *err, size_t cap)
+{
+    if (path == NULL || out == NULL) {
+        snprintf(err, cap, "exchangeInfo: no file");
+        return RT_EINVAL;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = RT_EIO;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        char why[128];
+        if (strerror_r(errno, why, sizeof why) != 0)
+            snprintf(why, sizeof why, "error %d", errno);
+        snprintf(err, cap, "--exchange-info %s: %s", path, why);
+        return RT_EIO;
+    }
+    size_t bcap = 0;
+    for (;;) {
+        if (len == bcap) {
+            size_t nc = bcap ? bcap * 2 : 65536;
+            if (bcap >= RT_EXPARSE_MAX_INPUT) {
+                rc = RT_ETOOBIG;
+                snprintf(err, cap, "--exchange-info %s: larger than %zu bytes", path,
+                         (size_t)RT_EXPARSE_MAX_INPUT);
+                goto out;
+            }
+            char *g = realloc(buf, nc + 1);
+            if (g == NULL) {
+                rc = RT_ENOMEM;
+                snprintf(err, cap, "--exchange-info %s: out of memory", path);
+                goto out;
+            }
+            buf = g;
+            bcap = nc;
+        }
+        size_t got = fread(buf + len, 1, bcap - len, f);
+        len += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                snprintf(err, cap, "--exchange-info %s: read error", path);
+                goto out;
+            }
+            break;
+        }
+    }
+    buf[len] = '\0';
+    rc = rt_exparse_exchange_info(buf, len, out);
+    if (rc != RT_OK)
+        snprintf(err, cap,
+                 "--exchange-info %s: not an exchangeInfo reply (%s; the reason is logged "
+                 "under exparse)",
+                 path, rt_strerror(rc));
+out:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+int bt_filters_for(const rt_exinfo_t *info, const char *symbol, tr_filters_t *out, char *err,
+                   size_t cap)
+{
+    if (info == NULL || symbol == NULL || out == NULL)
+        return RT_EINVAL;
+    const rt_symbol_info_t *si = rt_exinfo_find(info, symbol);
+    if (si == NULL) {
+        snprintf(err, cap, "exchangeInfo lists no %s (%zu symbols)", symbol, info->count);
+        return RT_ENOTFOUND;
+    }
+    tr_filters_t f;
+    int rc = tr_filters_from_symbol_info(si, &f);
+    if (rc != RT_OK) {
+        snprintf(err, cap, "exchangeInfo of %s: unusable (%s)", symbol, rt_strerror(rc));
+        return rc;
+    }
+    *out = f;
+    return RT_OK;
 }

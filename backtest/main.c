@@ -28,6 +28,8 @@ typedef struct {
     size_t nfetch;
     const char *interval;
     const char *since, *until, *url;
+    const char *exchange_info; /* a saved exchangeInfo reply */
+    bool no_filters;
     const char *strategy;
     const char *sets[MAX_SETS]; /* NAME=VALUE */
     size_t nsets;
@@ -46,7 +48,10 @@ typedef struct {
 typedef struct {
     bt_series_t series[BT_SYMBOLS_MAX];
     rt_candle_t *owned[BT_SYMBOLS_MAX];
+    tr_filters_t filters[BT_SYMBOLS_MAX]; /* series[i].filters points here when loaded */
     size_t n;
+    char url[256];             /* the exchange of --fetch */
+    char filters_source[1100]; /* where the filters come from, for the reports */
 } data_t;
 
 static void usage(FILE *f)
@@ -59,6 +64,9 @@ static void usage(FILE *f)
                "  --fetch SYMBOL         fetch klines over REST (--url, default "
                "http://127.0.0.1:$SIM_PORT)\n"
                "  --interval I --since T --until T   for --fetch (T: ms or YYYY-MM-DD[THH:MM])\n"
+               "  --exchange-info FILE   exchange filters (tick, step, notional) from a saved\n"
+               "                         exchangeInfo reply; with --fetch they come from the\n"
+               "                         same exchange; --no-filters: none (no rounding)\n"
                "  --strategy NAME        e.g. SimpleMA_Cross (--list-strategies)\n"
                "  --param NAME=VALUE     strategy parameter or trader setting (STOP_LOSS_PCT=3)\n"
                "  --cash N --quantity Q (fixed size) | --risk F (RISK_PER_TRADE, a fraction)\n"
@@ -104,6 +112,8 @@ static int parse_args(int argc, char **argv, cli_t *cli)
         O_SINCE,
         O_UNTIL,
         O_URL,
+        O_EXINFO,
+        O_NO_FILTERS,
         O_STRATEGY,
         O_PARAM,
         O_CASH,
@@ -132,6 +142,8 @@ static int parse_args(int argc, char **argv, cli_t *cli)
         {"since", required_argument, NULL, O_SINCE},
         {"until", required_argument, NULL, O_UNTIL},
         {"url", required_argument, NULL, O_URL},
+        {"exchange-info", required_argument, NULL, O_EXINFO},
+        {"no-filters", no_argument, NULL, O_NO_FILTERS},
         {"strategy", required_argument, NULL, O_STRATEGY},
         {"param", required_argument, NULL, O_PARAM},
         {"cash", required_argument, NULL, O_CASH},
@@ -191,6 +203,12 @@ static int parse_args(int argc, char **argv, cli_t *cli)
             break;
         case O_URL:
             cli->url = optarg;
+            break;
+        case O_EXINFO:
+            cli->exchange_info = optarg;
+            break;
+        case O_NO_FILTERS:
+            cli->no_filters = true;
             break;
         case O_STRATEGY:
             cli->strategy = optarg;
@@ -284,6 +302,10 @@ static int parse_args(int argc, char **argv, cli_t *cli)
                         "sweep's best point alone with them\n");
         return RT_EINVAL;
     }
+    if (cli->exchange_info != NULL && cli->no_filters) {
+        fprintf(stderr, "rt-backtest: --exchange-info and --no-filters exclude each other\n");
+        return RT_EINVAL;
+    }
     if (cli->ndata + cli->nfetch == 0) {
         fprintf(stderr, "rt-backtest: no candles: give --data FILE or --fetch SYMBOL\n");
         usage(stderr);
@@ -346,6 +368,12 @@ static int add_series(data_t *d, const char *symbol, rt_candle_t *candles, size_
 static int load_data(const cli_t *cli, data_t *d)
 {
     char why[512], sym[RT_SYMBOL_CAP];
+    if (cli->url != NULL) {
+        snprintf(d->url, sizeof d->url, "%s", cli->url);
+    } else {
+        const char *port = getenv("SIM_PORT");
+        snprintf(d->url, sizeof d->url, "http://127.0.0.1:%s", port && *port ? port : "9090");
+    }
     for (size_t i = 0; i < cli->ndata; i++) {
         if (cli->symbol[i] != NULL)
             snprintf(sym, sizeof sym, "%s", cli->symbol[i]);
@@ -377,13 +405,7 @@ static int load_data(const cli_t *cli, data_t *d)
     }
     if (cli->until == NULL)
         until = rt_time_now_ms();
-    char url[256];
-    if (cli->url != NULL) {
-        snprintf(url, sizeof url, "%s", cli->url);
-    } else {
-        const char *port = getenv("SIM_PORT");
-        snprintf(url, sizeof url, "http://127.0.0.1:%s", port && *port ? port : "9090");
-    }
+    const char *url = d->url;
     if (rt_exrest_global_init() != RT_OK) {
         fprintf(stderr, "rt-backtest: cannot initialise libcurl\n");
         return RT_EIO;
@@ -413,6 +435,44 @@ static int load_data(const cli_t *cli, data_t *d)
             return rc;
     }
     return RT_OK;
+}
+
+/* The exchange filters of the run's symbols, as the trader has them (docs/BACKTEST.md):
+ * --exchange-info FILE for every symbol; else, with --fetch, exchangeInfo from the same
+ * exchange for the fetched symbols; else (or --no-filters) none. */
+static int load_filters(const cli_t *cli, data_t *d)
+{
+    char why[1024];
+    why[0] = '\0';
+    rt_exinfo_t info;
+    memset(&info, 0, sizeof info);
+    size_t first = 0; /* the series that take filters: [first, d->n) */
+    int rc = RT_OK;
+    if (cli->no_filters || (cli->exchange_info == NULL && cli->nfetch == 0)) {
+        snprintf(d->filters_source, sizeof d->filters_source, "none");
+        return RT_OK;
+    }
+    if (cli->exchange_info != NULL) {
+        rc = bt_load_exchange_info(cli->exchange_info, &info, why, sizeof why);
+        snprintf(d->filters_source, sizeof d->filters_source, "%s", cli->exchange_info);
+    } else {
+        first = cli->ndata; /* --data series come first (load_data) */
+        const char *syms[BT_SYMBOLS_MAX];
+        for (size_t i = first; i < d->n; i++)
+            syms[i - first] = d->series[i].symbol;
+        rc = bt_fetch_exchange_info(d->url, syms, d->n - first, &info, why, sizeof why);
+        snprintf(d->filters_source, sizeof d->filters_source, "%s/api/v3/exchangeInfo", d->url);
+    }
+    for (size_t i = first; rc == RT_OK && i < d->n; i++) {
+        rc = bt_filters_for(&info, d->series[i].symbol, &d->filters[i], why, sizeof why);
+        if (rc == RT_OK)
+            d->series[i].filters = &d->filters[i];
+    }
+    if (rc != RT_OK)
+        fprintf(stderr, "rt-backtest: %s (--no-filters runs without them)\n",
+                why[0] ? why : rt_strerror(rc));
+    rt_exinfo_cleanup(&info);
+    return rc;
 }
 
 static int set_one(bt_config_t *cfg, const char *name, const char *value)
@@ -520,7 +580,7 @@ static int run_single(const cli_t *cli, bt_config_t *cfg, const data_t *d, int64
         fprintf(stderr, "rt-backtest: %s\n", err);
         return rc;
     }
-    bt_report_ctx_t ctx = {cfg, d->series, d->n, rt_time_mono_ms() - t0};
+    bt_report_ctx_t ctx = {cfg, d->series, d->n, rt_time_mono_ms() - t0, d->filters_source};
     if (cli->json)
         rc = bt_report_json(stdout, &ctx, &r);
     else
@@ -576,7 +636,7 @@ static int run_sweep(const cli_t *cli, const bt_config_t *cfg, const data_t *d, 
             bt_config_t one;
             if (bt_sweep_point(cfg, cli->axes, cli->naxes, e->index, &one, NULL, NULL, 0) != RT_OK)
                 one = *cfg;
-            bt_report_ctx_t ctx = {&one, d->series, d->n, -1};
+            bt_report_ctx_t ctx = {&one, d->series, d->n, -1, d->filters_source};
             printf("%s{\"index\":%zu,\"values\":{", i ? "," : "", e->index);
             for (size_t k = 0; k < cli->naxes; k++)
                 printf("%s\"%s\":%.10g", k ? "," : "", cli->axes[k].name, e->values[k]);
@@ -630,6 +690,8 @@ int main(int argc, char **argv)
         rc = build_config(&cli, &cfg);
     if (rc == RT_OK)
         rc = load_data(&cli, &data);
+    if (rc == RT_OK)
+        rc = load_filters(&cli, &data);
     if (rc == RT_OK)
         rc = cli.naxes > 0 ? run_sweep(&cli, &cfg, &data, t0) : run_single(&cli, &cfg, &data, t0);
     for (size_t i = 0; i < data.n; i++)

@@ -215,8 +215,8 @@ static int redis_drain(redisContext *c, int64_t stamp)
         if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 4 &&
             rep->element[0]->type == REDIS_REPLY_STRING &&
             strcmp(rep->element[0]->str, "pmessage") == 0)
-            printf("%" PRId64 " %s %.*s\n", stamp, rep->element[2]->str,
-                   (int)rep->element[3]->len, rep->element[3]->str);
+            printf("%" PRId64 " %s %.*s\n", stamp, rep->element[2]->str, (int)rep->element[3]->len,
+                   rep->element[3]->str);
         freeReplyObject(rep);
     }
 }
@@ -225,9 +225,8 @@ int main(int argc, char **argv)
 {
     int redis_port, sim_port, rc = 1;
     int64_t seconds;
-    if (argc != 6 || parse_port(argv[1], &redis_port) != 0 ||
-        parse_port(argv[2], &sim_port) != 0 || rt_str_parse_int64(argv[5], &seconds) != 0 ||
-        seconds < 1 || seconds > 86400) {
+    if (argc != 6 || parse_port(argv[1], &redis_port) != 0 || parse_port(argv[2], &sim_port) != 0 ||
+        rt_str_parse_int64(argv[5], &seconds) != 0 || seconds < 1 || seconds > 86400) {
         fprintf(stderr, "usage: tick_to_trade REDIS_PORT SIM_PORT SYMBOLS INTERVAL SECONDS\n");
         return 2;
     }
@@ -251,7 +250,8 @@ int main(int argc, char **argv)
         int64_t left = deadline - mono_ms();
         if (left <= 0)
             break;
-        struct pollfd pf[2] = {{.fd = ws.fd, .events = POLLIN}, {.fd = rc_ctx->fd, .events = POLLIN}};
+        struct pollfd pf[2] = {{.fd = ws.fd, .events = POLLIN},
+                               {.fd = rc_ctx->fd, .events = POLLIN}};
         int n = poll(pf, 2, (int)(left > 1000 ? 1000 : left));
         if (n < 0 && errno == EINTR)
             continue;

@@ -641,14 +641,13 @@ static void test_message_rate(void **state)
 static void test_clock_is_wall_clock_at_speed_1(void **state)
 {
     (void)state;
-    static const char *const settings[] = {"SIM_PORT=0",       "SIM_BIND=127.0.0.1",
-                                           "SYMBOLS=BTCUSDC,ETHUSDC,SOLUSDC", "SIM_SPEED=1",
-                                           "SIM_HISTORY=10000", "LOG_LEVEL=warn"};
+    static const char *const settings[] = {
+        "SIM_PORT=0",  "SIM_BIND=127.0.0.1", "SYMBOLS=BTCUSDC,ETHUSDC,SOLUSDC",
+        "SIM_SPEED=1", "SIM_HISTORY=10000",  "LOG_LEVEL=warn"};
     pid_t pid = -1;
     int own_port = 0, main_port = port;
-    assert_int_equal(rt_test_sim_start(settings, sizeof settings / sizeof settings[0], &pid,
-                                       &own_port),
-                     0);
+    assert_int_equal(
+        rt_test_sim_start(settings, sizeof settings / sizeof settings[0], &pid, &own_port), 0);
     port = own_port;
     for (int i = 0; i < 3; i++) {
         char *body = NULL;

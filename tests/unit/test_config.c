@@ -1104,11 +1104,11 @@ static void test_renamed_refused(void **state)
     } cases[] = {
         {NULL, NULL, NULL, gw_vars, RT_OK, "127.0.0.1"},
         {NULL, "0.0.0.0", NULL, gw_vars, RT_OK, "0.0.0.0"},
-        {"", NULL, NULL, gw_vars, RT_OK, "127.0.0.1"},               /* empty = not set */
-        {"0.0.0.0", NULL, NULL, gw_vars, RT_EINVAL, refused},        /* environment */
+        {"", NULL, NULL, gw_vars, RT_OK, "127.0.0.1"},                       /* empty = not set */
+        {"0.0.0.0", NULL, NULL, gw_vars, RT_EINVAL, refused},                /* environment */
         {NULL, NULL, "GATEWAY_HOST=0.0.0.0\n", gw_vars, RT_EINVAL, refused}, /* .env */
-        {"0.0.0.0", "0.0.0.0", NULL, gw_vars, RT_EINVAL, refused},   /* both: still refused */
-        {"0.0.0.0", NULL, NULL, other_vars, RT_OK, "x"},             /* not this program's */
+        {"0.0.0.0", "0.0.0.0", NULL, gw_vars, RT_EINVAL, refused}, /* both: still refused */
+        {"0.0.0.0", NULL, NULL, other_vars, RT_OK, "x"},           /* not this program's */
     };
     for (size_t i = 0; i < COUNT(cases); i++) {
         unsetenv("GATEWAY_HOST");

@@ -169,7 +169,7 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
     st->rsi_on = use_rsi;
     st->trend_on = use_ema;
     st->volume_on = use_vol;
-    double s, l;
+    double s = 0.0, l = 0.0;
     if (st->ma_type == MA_EMA) {
         bool a = rt_ema_update(&st->ema_short, close) == RT_OK;
         if (rt_ema_update(&st->ema_long, close) != RT_OK || !a)

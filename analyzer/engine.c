@@ -203,8 +203,10 @@ int an_engine_configure(an_engine_t *e, size_t i, bool enabled, const an_params_
         }
         const symbol_t *sy = &e->symbols[s];
         for (size_t k = 0; k < sy->len; k++) {
+            an_candle_t kc;
+            an_candle_of(&kc, ring_at(sy, e->history, k));
             rt_signal_t sig;
-            if (sl->strategy->on_candle(sl->states[s], ring_at(sy, e->history, k), &sig) < 0)
+            if (sl->strategy->on_candle(sl->states[s], &kc, &sig) < 0)
                 e->strategy_errors++;
         }
     }
@@ -260,12 +262,14 @@ int an_engine_candle(an_engine_t *e, const rt_candle_t *c, bool emit, an_emit_fn
         sy->ring[sy->head] = *c;
         sy->head = (sy->head + 1) % e->history;
     }
+    an_candle_t kc; /* the prices as doubles, once for every strategy */
+    an_candle_of(&kc, c);
     for (size_t i = 0; i < e->nslots; i++) {
         slot_t *sl = &e->slots[i];
         if (!sl->enabled)
             continue;
         rt_signal_t sig;
-        int rc = sl->strategy->on_candle(sl->states[s], c, &sig);
+        int rc = sl->strategy->on_candle(sl->states[s], &kc, &sig);
         if (rc < 0) {
             e->strategy_errors++;
             continue;

@@ -7,8 +7,10 @@
  *   void *st;
  *   s->state_new(&p, &st);                        // one state per symbol
  *   for each closed candle c of that symbol:
+ *       an_candle_t k;
+ *       an_candle_of(&k, &c);                     // once, for every strategy
  *       rt_signal_t sig;
- *       if (s->on_candle(st, &c, &sig) == 1) publish(&sig);
+ *       if (s->on_candle(st, &k, &sig) == 1) publish(&sig);
  *   s->state_free(st);
  *
  * A state borrows its parameter block: p must outlive it, and changes made with an_params_set
@@ -27,6 +29,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "rt/money.h"
 #include "rt/signal_id.h"
 #include "rt/types.h"
 
@@ -56,6 +59,26 @@ typedef struct {
 
 typedef struct an_strategy an_strategy_t;
 
+/** One closed candle as the strategies read it: the candle and its prices as doubles for the
+ *  indicators, converted once (an_candle_of) for every strategy that reads it rather than by
+ *  each (a division per price). */
+typedef struct {
+    const rt_candle_t *c; /* borrowed: the candle itself (money, times, symbol) */
+    double high, low, close, volume; /* the candle's, money / RT_MONEY_SCALE */
+} an_candle_t;
+
+/** Fills k for the closed candle c (borrowed: c must outlive the uses of k). Cannot fail: a
+ *  price is a finite double whatever its value. */
+static inline void an_candle_of(an_candle_t *k, const rt_candle_t *c)
+{
+    /* rt_money_to_double inlined (the same correctly rounded quotient) */
+    k->c = c;
+    k->high = (double)c->high / (double)RT_MONEY_SCALE;
+    k->low = (double)c->low / (double)RT_MONEY_SCALE;
+    k->close = (double)c->close / (double)RT_MONEY_SCALE;
+    k->volume = (double)c->volume / (double)RT_MONEY_SCALE;
+}
+
 /** The parameter values of one strategy (a plain value: copy it freely). */
 typedef struct {
     const an_strategy_t *strategy;
@@ -79,13 +102,13 @@ struct an_strategy {
     int (*state_new)(const an_params_t *p, void **out);
     /** Frees a state (NULL is a no-op). */
     void (*state_free)(void *state);
-    /** Feeds one closed candle of the state's symbol (the caller filters out forming candles,
-     *  duplicates and out-of-order ones). Returns 1 with *out filled (id, strategy, symbol,
+    /** Feeds one closed candle of the state's symbol, k as an_candle_of fills it (the caller
+     *  filters out forming candles, duplicates and out-of-order ones). Returns 1 with *out filled (id, strategy, symbol,
      *  interval, side, timestamp = candle open time, price = close, stop_loss/take_profit or 0,
      *  metadata = the indicator values), 0 when there is no signal (*out untouched), or a
      *  negative RT_E* code (*out untouched; the state stays usable). No allocation and no
      *  formatting unless a signal fires. */
-    int (*on_candle)(void *state, const rt_candle_t *closed, rt_signal_t *out);
+    int (*on_candle)(void *state, const an_candle_t *k, rt_signal_t *out);
 };
 
 /* ---- parameters ------------------------------------------------------------------------ */

@@ -59,9 +59,11 @@ static int pass_core(const series_t *f, size_t nf, const an_strategy_t *const *s
             rc = s[k]->state_new(&p[k], &st[k]);
         int64_t t0 = cpu_ns();
         for (size_t j = 0; j < f[i].n && rc == RT_OK; j++) {
+            an_candle_t kc; /* as the engine does: converted once for every strategy */
+            an_candle_of(&kc, &f[i].c[j]);
             for (size_t k = 0; k < ns; k++) {
                 rt_signal_t sig;
-                int x = s[k]->on_candle(st[k], &f[i].c[j], &sig);
+                int x = s[k]->on_candle(st[k], &kc, &sig);
                 if (x == 1)
                     r->signals++;
                 else if (x < 0)

@@ -60,10 +60,11 @@ static int state_new(const an_params_t *p, void **out)
     return RT_OK;
 }
 
-static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
+static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
 {
+    const rt_candle_t *c = k->c;
     state_t *st = state;
-    double price = an_px(c->close), prev = st->prev_close;
+    double price = k->close, prev = st->prev_close;
     bool had = st->has_prev;
     st->prev_close = price;
     st->has_prev = true;

@@ -112,10 +112,11 @@ static int breakout(state_t *st, const rt_candle_t *c, double hi, double lo, rt_
     return 1;
 }
 
-static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
+static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
 {
+    const rt_candle_t *c = k->c;
     state_t *st = state;
-    double close = an_px(c->close), hi, lo;
+    double close = k->close, hi, lo;
     int fired = 0;
     if (rt_hilo_value(&st->range, &hi, &lo) == RT_OK) {
         bool inside = close <= hi;
@@ -124,7 +125,7 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
             fired = breakout(st, c, hi, lo, out);
         st->prev_inside = inside;
     }
-    int rc = rt_hilo_update(&st->range, an_px(c->high), an_px(c->low));
+    int rc = rt_hilo_update(&st->range, k->high, k->low);
     if (rc == RT_OK || rc == RT_EAGAIN) { /* candle number k sits at k % window */
         st->highs[st->pos] = c->high;
         st->lows[st->pos] = c->low;

@@ -65,10 +65,11 @@ static void state_free(void *state)
     free(state);
 }
 
-static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
+static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
 {
+    const rt_candle_t *c = k->c;
     state_t *st = state;
-    if (rt_rsi_update(&st->rsi, an_px(c->close)) != RT_OK)
+    if (rt_rsi_update(&st->rsi, k->close) != RT_OK)
         return 0;
     if (st->rsi.gain + st->rsi.loss == 0.0)
         return 0; /* flat: no reading */

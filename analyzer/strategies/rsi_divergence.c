@@ -108,14 +108,15 @@ static int slot(int at, int off)
     return (at + off) & (RING - 1);
 }
 
-static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
+static int on_candle(void *state, const an_candle_t *kc, rt_signal_t *out)
 {
+    const rt_candle_t *c = kc->c;
     state_t *st = state;
     int at = st->pos;
     bar_t *b = &st->ring[at];
     st->pos = slot(at, 1);
     b->low = c->low;
-    b->rsi_ok = rt_rsi_update(&st->rsi, an_px(c->close)) == RT_OK &&
+    b->rsi_ok = rt_rsi_update(&st->rsi, kc->close) == RT_OK &&
                 st->rsi.gain + st->rsi.loss > 0.0;
     b->rsi = st->rsi.value;
     int64_t now = st->seq++;
@@ -156,7 +157,7 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
     rt_money_t target = 0;
     if (v[P_TARGET] > 0.0) {
         rt_money_t d;
-        if (an_money_of(an_px(c->close) * v[P_TARGET] / 100.0, &d) != RT_OK ||
+        if (an_money_of(kc->close * v[P_TARGET] / 100.0, &d) != RT_OK ||
             rt_money_add(c->close, d, &target) != RT_OK)
             return 0;
     }

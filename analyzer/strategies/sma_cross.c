@@ -143,12 +143,13 @@ static int state_new(const an_params_t *p, void **out)
     return RT_OK;
 }
 
-static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
+static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
 {
+    const rt_candle_t *c = k->c;
     state_t *st = state;
     const double *v = st->p->v;
     bool use_rsi = v[P_USE_RSI] != 0, use_ema = v[P_USE_EMA] != 0, use_vol = v[P_USE_VOLUME] != 0;
-    double close = an_px(c->close), volume = an_px(c->volume);
+    double close = k->close, volume = k->volume;
     bool rsi_ok = false, trend_ok = false, vol_ok = false;
     /* a filter switched on starts from scratch: its indicator missed the candles in between */
     if (use_rsi) {

@@ -53,6 +53,15 @@ static rt_money_t ms(const char *s)
     return out;
 }
 
+/* Feeds one closed candle to a state as the engine does (on_candle takes the converted
+ * candle). */
+static int feed(const an_strategy_t *s, void *st, const rt_candle_t *c, rt_signal_t *sig)
+{
+    an_candle_t k;
+    an_candle_of(&k, c);
+    return s->on_candle(st, &k, sig);
+}
+
 static rt_candle_t candle(size_t i, double o, double h, double l, double c, double v)
 {
     rt_candle_t k;
@@ -309,7 +318,7 @@ static void test_crafted_sequences(void **state)
             rt_signal_t sig;
             memset(&sig, 0xA5, sizeof sig);
             rt_signal_t untouched = sig;
-            int rc = s->on_candle(st, &k[i], &sig);
+            int rc = feed(s, st, &k[i], &sig);
             if (rc == 0) {
                 assert_memory_equal(&sig, &untouched, sizeof sig);
                 continue;
@@ -354,7 +363,7 @@ static void test_signal_metadata(void **state)
     int rc = 0;
     for (size_t i = 0; i < 8; i++) {
         rt_candle_t c = candle(i, closes[i], closes[i], closes[i], closes[i], 1);
-        rc = s->on_candle(st, &c, &sig);
+        rc = feed(s, st, &c, &sig);
     }
     assert_int_equal(rc, 1);
     assert_string_equal(sig.id, "SimpleMA_Cross:BTCUSDC:1m:1616555220000");
@@ -539,12 +548,12 @@ static void test_live_parameter_change(void **state)
     rt_signal_t sig;
     for (size_t i = 0; i < 4; i++) {
         rt_candle_t c = candle(i, closes[i], closes[i] + 1, closes[i] - 1, closes[i], 1);
-        assert_int_equal(s->on_candle(st, &c, &sig), 0);
+        assert_int_equal(feed(s, st, &c, &sig), 0);
     }
     /* RSI is 0 now and 20 on the next candle: with 30 that is no cross, with 15 it is */
     assert_int_equal(an_params_set(&p, "RSI_OVERSOLD", "15", NULL, 0), RT_OK);
     rt_candle_t c = candle(4, 7.5, 8.5, 6.5, 7.5, 1);
-    assert_int_equal(s->on_candle(st, &c, &sig), 1);
+    assert_int_equal(feed(s, st, &c, &sig), 1);
     assert_int_equal(sig.side, RT_SIDE_BUY);
     s->state_free(st);
 
@@ -560,7 +569,7 @@ static void test_live_parameter_change(void **state)
         if (i == 5)
             assert_int_equal(an_params_set(&p, "BB_STD", "1", NULL, 0), RT_OK);
         rt_candle_t k = candle(i, bb[i], bb[i], bb[i], bb[i], 1);
-        rc = s->on_candle(st, &k, &sig);
+        rc = feed(s, st, &k, &sig);
         if (i < 5)
             assert_int_equal(rc, 0);
     }
@@ -582,7 +591,7 @@ static void test_live_parameter_change(void **state)
             if (i == on_at)
                 assert_int_equal(an_params_set(&p, "USE_EMA_FILTER", "true", NULL, 0), RT_OK);
             rt_candle_t k = candle(i, ma[i], ma[i], ma[i], ma[i], 1);
-            rc = s->on_candle(st, &k, &sig);
+            rc = feed(s, st, &k, &sig);
         }
         assert_int_equal(rc, on_at == 6 ? 1 : 0);
         s->state_free(st);
@@ -814,7 +823,7 @@ static void test_shared_data_counts(void **state)
             int got[2] = {0, 0};
             for (size_t k = 0; k < n; k++) {
                 rt_signal_t sig;
-                rc = all[i]->on_candle(st, &c[k], &sig);
+                rc = feed(all[i], st, &c[k], &sig);
                 if (rc < 0)
                     fail_msg("%s %s candle %zu: %s", files[f].rel, all[i]->name, k,
                              rt_strerror(rc));
@@ -847,7 +856,7 @@ static void test_flat_market(void **state)
         for (size_t k = 0; k < 500; k++) {
             rt_candle_t c = candle(k, 0.00162008, 0.00162008, 0.00162008, 0.00162008, 0);
             rt_signal_t sig;
-            if (all[i]->on_candle(st, &c, &sig) != 0)
+            if (feed(all[i], st, &c, &sig) != 0)
                 fail_msg("%s fired on a flat market at %zu", all[i]->name, k);
         }
         all[i]->state_free(st);

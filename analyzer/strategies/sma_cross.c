@@ -170,7 +170,7 @@ static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
     st->rsi_on = use_rsi;
     st->trend_on = use_ema;
     st->volume_on = use_vol;
-    double s = 0.0, l = 0.0;
+    double s, l;
     if (st->ma_type == MA_EMA) {
         bool a = rt_ema_update(&st->ema_short, close) == RT_OK;
         if (rt_ema_update(&st->ema_long, close) != RT_OK || !a)
@@ -181,8 +181,8 @@ static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
         bool a = rt_sma_update(&st->sma_short, close) == RT_OK;
         if (rt_sma_update(&st->sma_long, close) != RT_OK || !a)
             return 0;
-        (void)rt_sma_value(&st->sma_short, &s);
-        (void)rt_sma_value(&st->sma_long, &l);
+        s = rt_sma_last(&st->sma_short);
+        l = rt_sma_last(&st->sma_long);
     }
     int cross = an_cross_update(&st->cross, s - l);
     if (cross == 0)

@@ -246,13 +246,7 @@ int rt_bbands_value(const rt_bbands_t *b, rt_bbands_value_t *out)
 {
     if (b->w.count < b->w.period || b->w.period == 0)
         return RT_EAGAIN;
-    double mid = rt_ind_window_mean(&b->w);
-    double sd = sqrt(rt_ind_window_variance(&b->w));
-    double dev = b->k * sd;
-    out->middle = mid;
-    out->stddev = sd;
-    out->upper = mid + dev;
-    out->lower = mid - dev;
+    *out = rt_bbands_last(b);
     return RT_OK;
 }
 

@@ -89,6 +89,8 @@ void rt_sma_reset(rt_sma_t *s);
 static inline int rt_sma_update(rt_sma_t *s, double x);
 /** The latest value: 0, or RT_EAGAIN before the first (out untouched). */
 int rt_sma_value(const rt_sma_t *s, double *out);
+/** rt_sma_value without its check, for a hot path: only once rt_sma_update has returned 0. */
+static inline double rt_sma_last(const rt_sma_t *s);
 
 /* ---- EMA ------------------------------------------------------------------------------ */
 
@@ -183,6 +185,9 @@ int rt_bbands_set_k(rt_bbands_t *b, double k);
 static inline int rt_bbands_update(rt_bbands_t *b, double x);
 /** The latest value: 0, or RT_EAGAIN before the first (out untouched). */
 int rt_bbands_value(const rt_bbands_t *b, rt_bbands_value_t *out);
+/** rt_bbands_value without its check, for a hot path: only once rt_bbands_update has
+ *  returned 0. */
+static inline rt_bbands_value_t rt_bbands_last(const rt_bbands_t *b);
 
 /* ---- ATR ------------------------------------------------------------------------------ */
 
@@ -230,6 +235,9 @@ void rt_hilo_reset(rt_hilo_t *h);
 static inline int rt_hilo_update(rt_hilo_t *h, double high, double low);
 /** Both extremes of the last `period` candles; RT_EAGAIN before `period` candles. */
 int rt_hilo_value(const rt_hilo_t *h, double *highest, double *lowest);
+/** rt_hilo_value without its check, for a hot path: only once rt_hilo_update has returned 0
+ *  (both are always written). */
+static inline void rt_hilo_last(const rt_hilo_t *h, double *highest, double *lowest);
 /** Where the extremes are (TA-Lib's MAXINDEX/MININDEX): the 0-based numbers, counted from init
  *  or reset, of the candles holding the highest high and the lowest low (the latest of equal
  *  ones). RT_EAGAIN before `period` candles. */
@@ -237,11 +245,12 @@ int rt_hilo_index(const rt_hilo_t *h, int64_t *highest_at, int64_t *lowest_at);
 
 /* ---- the per-candle calls, inline ------------------------------------------------------ */
 
-/* The updates above run for every candle of every strategy: they are defined here so the
- * compiler inlines them into the strategies (a call, its argument shuffling and the
- * return-code test cost as much as an EMA step). The value reads stay out of line: inlined,
- * their RT_EAGAIN path leaves the out-parameter unwritten where callers' compilers can see it.
- * Nothing below is for direct use; the two out-of-line helpers are the rare O(period) steps. */
+/* The updates and the unchecked reads (rt_X_last) run for every candle of every strategy:
+ * they are defined here so the compiler inlines them into the strategies (a call, its argument
+ * shuffling and the return-code test cost as much as an EMA step). The checked value reads
+ * (rt_X_value) stay out of line: inlined, their RT_EAGAIN path leaves the out-parameter
+ * unwritten where callers' compilers can see it and warn. Nothing below is for direct use;
+ * the two out-of-line helpers are the rare O(period) steps. */
 
 /** Internal (the inline window updates): re-centres a full window's sums and recomputes them
  *  from its ring. Cannot fail. */
@@ -510,5 +519,27 @@ static inline void rt_ind_hilo_get(const rt_hilo_t *h, double *hi, int64_t *hi_a
 }
 
 
+
+static inline double rt_sma_last(const rt_sma_t *s)
+{
+    return rt_ind_window_mean(&s->w);
+}
+
+static inline rt_bbands_value_t rt_bbands_last(const rt_bbands_t *b)
+{
+    rt_bbands_value_t v;
+    v.middle = rt_ind_window_mean(&b->w);
+    v.stddev = sqrt(rt_ind_window_variance(&b->w));
+    double dev = b->k * v.stddev;
+    v.upper = v.middle + dev;
+    v.lower = v.middle - dev;
+    return v;
+}
+
+static inline void rt_hilo_last(const rt_hilo_t *h, double *highest, double *lowest)
+{
+    int64_t a, b;
+    rt_ind_hilo_get(h, highest, &a, lowest, &b);
+}
 
 #endif

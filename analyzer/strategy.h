@@ -167,8 +167,8 @@ size_t an_strategy_names(const an_strategy_t *const *list, size_t n, char *buf, 
 
 /* ---- helpers for strategy files -------------------------------------------------------- */
 
-/** Starts a signal from a candle: id (rt_signal_make_id_cached with the state's cache ids, or
- *  NULL), strategy, symbol, interval, side,
+/** Starts a signal from a candle: id (rt_signal_make_id_candle with the state's cache ids, or
+ *  rt_signal_make_id when ids is NULL), strategy, symbol, interval, side,
  *  timestamp = open time, price = close, no stop/target, no metadata (the meta slots past
  *  meta_count are not cleared). Returns 0 or the id's error (RT_EINVAL, RT_ETOOBIG); on error
  *  *sig is untouched. */

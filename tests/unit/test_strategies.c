@@ -784,6 +784,79 @@ static void test_signal_ids(void **state)
     }
 }
 
+/* The candle form of the cached ids: the same ids as rt_signal_make_id through changes of
+ * strategy, symbol, interval, leading time digits (10^8 ms), short times and bytes past a
+ * name's NUL; errors leave the buffer alone. */
+static void test_signal_ids_candle(void **state)
+{
+    (void)state;
+    static const char *const strategies[] = {"RSI_Strategy", "MACD_Cross"};
+    static const struct {
+        int strategy;
+        const char *symbol, *interval;
+        int64_t t;
+        bool junk; /* bytes past the names' NUL */
+    } seq[] = {
+        {0, "BTCUSDC", "1m", 1616554800000, false}, {0, "BTCUSDC", "1m", 1616554860000, false},
+        {0, "BTCUSDC", "1m", 1616599999999, false}, {0, "BTCUSDC", "1m", 1616600000000, false},
+        {0, "BTCUSDC", "1m", 1616554800000, false}, {0, "BTCUSDC", "1m", 1616554800000, true},
+        {0, "BTCUSDC", "1m", 1616554800007, true},  {0, "ETHBTC", "1m", 1616554860000, false},
+        {0, "ETHBTC", "5m", 7, false},              {1, "ETHBTC", "5m", 7, false},
+        {1, "ETHBTC", "5m", 100000000, false},      {1, "ETHBTC", "5m", 99999999, false},
+        {1, "ETHBTC", "", 99, false},               {1, "ETHBTC", "5m", INT64_MAX, false},
+        {1, "ABCDEFGHIJKLMNOPQRST", "12h", INT64_MAX, false},
+        {1, "ABCDEFGHIJKLMNOPQRST", "12h", 1616554800000, false},
+    };
+    rt_signal_id_cache_t cache;
+    memset(&cache, 0, sizeof cache);
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        rt_candle_t c;
+        memset(&c, seq[i].junk ? 'x' : 0, sizeof c);
+        memcpy(c.symbol, seq[i].symbol, strlen(seq[i].symbol) + 1);
+        memcpy(c.interval, seq[i].interval, strlen(seq[i].interval) + 1);
+        c.open_time = seq[i].t;
+        char a[RT_ID_CAP], b[RT_ID_CAP];
+        const char *st = strategies[seq[i].strategy];
+        assert_int_equal(rt_signal_make_id(st, seq[i].symbol, seq[i].interval, seq[i].t, a,
+                                           sizeof a),
+                         RT_OK);
+        assert_int_equal(rt_signal_make_id_candle(&cache, st, &c, b, sizeof b), RT_OK);
+        assert_string_equal(a, b);
+    }
+    rt_candle_t c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.symbol, "ETHBTC", 7);
+    memcpy(c.interval, "5m", 3);
+    static const struct {
+        int64_t t;
+        size_t cap;
+        int rc;
+    } bad[] = {{-1, RT_ID_CAP, RT_EINVAL}, {1, 10, RT_ETOOBIG},
+               {1616554800000, 20, RT_ETOOBIG}, {1616554800000, 24, RT_ETOOBIG}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char buf[RT_ID_CAP] = "untouched";
+        c.open_time = bad[i].t;
+        assert_int_equal(rt_signal_make_id_candle(&cache, strategies[1], &c, buf, bad[i].cap),
+                         bad[i].rc);
+        assert_string_equal(buf, "untouched");
+    }
+    /* names not terminated within their arrays, no cache, no candle */
+    char buf[RT_ID_CAP] = "untouched";
+    c.open_time = 1;
+    memset(c.symbol, 'A', sizeof c.symbol);
+    assert_int_equal(rt_signal_make_id_candle(&cache, strategies[1], &c, buf, sizeof buf),
+                     RT_EINVAL);
+    memcpy(c.symbol, "ETHBTC", 7);
+    memset(c.interval, 'm', sizeof c.interval);
+    assert_int_equal(rt_signal_make_id_candle(&cache, strategies[1], &c, buf, sizeof buf),
+                     RT_EINVAL);
+    assert_int_equal(rt_signal_make_id_candle(NULL, strategies[1], &c, buf, sizeof buf),
+                     RT_EINVAL);
+    assert_int_equal(rt_signal_make_id_candle(&cache, strategies[1], NULL, buf, sizeof buf),
+                     RT_EINVAL);
+    assert_string_equal(buf, "untouched");
+}
+
 /* ---- the shared data files -------------------------------------------------------------- */
 
 static void test_shared_data_counts(void **state)
@@ -902,6 +975,7 @@ int main(void)
         cmocka_unit_test(test_param_validation),   cmocka_unit_test(test_params_load),
         cmocka_unit_test(test_live_parameter_change), cmocka_unit_test(test_state_new_checks),
         cmocka_unit_test(test_registry),           cmocka_unit_test(test_signal_ids),
+        cmocka_unit_test(test_signal_ids_candle),
         cmocka_unit_test(test_shared_data_counts), cmocka_unit_test(test_flat_market),
         cmocka_unit_test(test_docs_match_the_code),
     };

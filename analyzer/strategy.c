@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "rt/err.h"
+#include "rt/ind.h"
 #include "rt/signal_id.h"
 #include "strategies/internal.h"
 
@@ -273,6 +274,16 @@ int an_params_load(an_params_t *p, an_lookup_fn lookup, void *ud, char *err, siz
         return first;
     *p = tmp;
     return RT_OK;
+}
+
+/* ---- shared indicators ------------------------------------------------------------------ */
+
+int an_shared_init(an_shared_t *sh, int rsi_period)
+{
+    if (sh == NULL)
+        return RT_EINVAL;
+    sh->seq = 0;
+    return rt_rsi_init(&sh->rsi, rsi_period);
 }
 
 /* ---- signals ---------------------------------------------------------------------------- */

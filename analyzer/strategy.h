@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "rt/err.h"
+#include "rt/ind.h"
 #include "rt/money.h"
 #include "rt/signal_id.h"
 #include "rt/types.h"
@@ -61,14 +63,18 @@ typedef struct an_strategy an_strategy_t;
 
 /** One closed candle as the strategies read it: the candle and its prices as doubles for the
  *  indicators, converted once (an_candle_of) for every strategy that reads it rather than by
- *  each (a division per price). */
+ *  each (a division per price), and, from a driver that keeps an an_shared_t for the symbol
+ *  (an_shared_next), the indicators several strategies would otherwise each compute. */
 typedef struct {
     const rt_candle_t *c; /* borrowed: the candle itself (money, times, symbol) */
     double high, low, close, volume; /* the candle's, money / RT_MONEY_SCALE */
+    const rt_rsi_t *rsi; /* the symbol's shared RSI after this candle; NULL when none */
+    int rsi_rc;          /* what its update returned for this candle */
+    int64_t seq;         /* candles the shared indicators had seen before this one */
 } an_candle_t;
 
-/** Fills k for the closed candle c (borrowed: c must outlive the uses of k). Cannot fail: a
- *  price is a finite double whatever its value. */
+/** Fills k for the closed candle c, without shared indicators (borrowed: c must outlive the
+ *  uses of k). Cannot fail: a price is a finite double whatever its value. */
 static inline void an_candle_of(an_candle_t *k, const rt_candle_t *c)
 {
     /* rt_money_to_double inlined (the same correctly rounded quotient) */
@@ -77,6 +83,70 @@ static inline void an_candle_of(an_candle_t *k, const rt_candle_t *c)
     k->low = (double)c->low / (double)RT_MONEY_SCALE;
     k->close = (double)c->close / (double)RT_MONEY_SCALE;
     k->volume = (double)c->volume / (double)RT_MONEY_SCALE;
+    k->rsi = NULL;
+    k->rsi_rc = RT_EAGAIN;
+    k->seq = -1;
+}
+
+/** RSI_WINDOW's default: the period of the RSI the drivers share between strategies. */
+#define AN_SHARED_RSI_PERIOD 14
+
+/** Indicators several strategies compute alike (today an RSI of the closes: RSI_Strategy and
+ *  RSI_Divergence with the same RSI_WINDOW), kept once per symbol by a driver that gives every
+ *  candle of the symbol to it and to the strategies (the engine, the benchmark). A strategy
+ *  reads a shared indicator only when its own would be identical: same period, and the shared
+ *  one has seen exactly the candles the strategy's state has (both started together, see
+ *  an_rsi_step); otherwise it keeps its own. A plain value: no allocation, no cleanup. */
+typedef struct {
+    rt_rsi_t rsi;
+    int64_t seq; /* candles fed */
+} an_shared_t;
+
+/** Starts sh with no candles and an RSI of rsi_period (2..RT_IND_PERIOD_MAX): 0, or RT_EINVAL
+ *  (sh is then unusable). */
+int an_shared_init(an_shared_t *sh, int rsi_period);
+
+/** Feeds the closed candle c to sh and fills k for it as an_candle_of does, with the shared
+ *  indicators after c (k borrows c and sh: valid until the next call). Cannot fail (prices
+ *  from money are always valid indicator inputs). */
+static inline void an_shared_next(an_shared_t *sh, const rt_candle_t *c, an_candle_t *k)
+{
+    an_candle_of(k, c);
+    k->rsi_rc = rt_rsi_update(&sh->rsi, k->close);
+    k->rsi = &sh->rsi;
+    k->seq = sh->seq++;
+}
+
+/** A strategy's RSI: its own, or the candles' shared one when that is the same. */
+typedef struct {
+    rt_rsi_t own;  /* initialized by the strategy (its period decides the match) */
+    int source;    /* 0 until the state's first candle, then AN_RSI_OWN or AN_RSI_SHARED */
+    int64_t fed;   /* candles read from the shared RSI */
+} an_rsi_t;
+
+enum { AN_RSI_OWN = 1, AN_RSI_SHARED = 2 };
+
+/** One candle's RSI step for a strategy state: the shared RSI (k->rsi) when, on the state's
+ *  first candle, it had the same period and had seen no candle yet (so it sees exactly this
+ *  state's candles), else the state's own, updated with k->close. Sets *r to the RSI to read
+ *  and returns its update's result for this candle (0, RT_EAGAIN while warming up, or an input
+ *  error); RT_ESTATE (*r untouched) when a state reading the shared RSI gets a candle without
+ *  it or out of step with it (a driver that does not feed both the same candles). */
+static inline int an_rsi_step(an_rsi_t *x, const an_candle_t *k, const rt_rsi_t **r)
+{
+    if (x->source == 0)
+        x->source = k->rsi != NULL && k->seq == 0 && k->rsi->period == x->own.period
+                        ? AN_RSI_SHARED
+                        : AN_RSI_OWN;
+    if (x->source == AN_RSI_OWN) {
+        *r = &x->own;
+        return rt_rsi_update(&x->own, k->close);
+    }
+    if (k->rsi == NULL || k->seq != x->fed || k->rsi->period != x->own.period)
+        return RT_ESTATE;
+    x->fed++;
+    *r = k->rsi;
+    return k->rsi_rc;
 }
 
 /** The parameter values of one strategy (a plain value: copy it freely). */

@@ -55,12 +55,14 @@ static int pass_core(const series_t *f, size_t nf, const an_strategy_t *const *s
     for (size_t k = 0; k < ns; k++)
         an_params_defaults(&p[k], s[k]);
     for (size_t i = 0; i < nf && rc == RT_OK; i++) {
+        an_shared_t sh; /* as the engine keeps one per symbol */
+        rc = an_shared_init(&sh, AN_SHARED_RSI_PERIOD);
         for (size_t k = 0; k < ns && rc == RT_OK; k++)
             rc = s[k]->state_new(&p[k], &st[k]);
         int64_t t0 = cpu_ns();
         for (size_t j = 0; j < f[i].n && rc == RT_OK; j++) {
-            an_candle_t kc; /* as the engine does: converted once for every strategy */
-            an_candle_of(&kc, &f[i].c[j]);
+            an_candle_t kc; /* as the engine does: once for every strategy */
+            an_shared_next(&sh, &f[i].c[j], &kc);
             for (size_t k = 0; k < ns; k++) {
                 rt_signal_t sig;
                 int x = s[k]->on_candle(st[k], &kc, &sig);

@@ -49,7 +49,7 @@ typedef struct {
 
 typedef struct {
     const an_params_t *p;
-    rt_rsi_t rsi;
+    an_rsi_t rsi; /* its own, or the symbol's shared one (an_rsi_step) */
     int k;
     int64_t seq; /* candles seen */
     int pos;     /* ring slot of the next candle */
@@ -88,7 +88,7 @@ static int state_new(const an_params_t *p, void **out)
         return RT_ENOMEM;
     st->p = p;
     st->k = (int)p->v[P_PIVOT];
-    int rc = rt_rsi_init(&st->rsi, (int)p->v[P_RSI_WINDOW]);
+    int rc = rt_rsi_init(&st->rsi.own, (int)p->v[P_RSI_WINDOW]);
     if (rc != RT_OK) {
         free(st);
         return rc;
@@ -112,13 +112,16 @@ static int on_candle(void *state, const an_candle_t *kc, rt_signal_t *out)
 {
     const rt_candle_t *c = kc->c;
     state_t *st = state;
+    const rt_rsi_t *r;
+    int rsi_rc = an_rsi_step(&st->rsi, kc, &r);
+    if (rsi_rc == RT_ESTATE)
+        return rsi_rc;
     int at = st->pos;
     bar_t *b = &st->ring[at];
     st->pos = slot(at, 1);
     b->low = c->low;
-    b->rsi_ok = rt_rsi_update(&st->rsi, kc->close) == RT_OK &&
-                st->rsi.gain + st->rsi.loss > 0.0;
-    b->rsi = st->rsi.value;
+    b->rsi_ok = rsi_rc == RT_OK && r->gain + r->loss > 0.0;
+    b->rsi = r->value;
     int64_t now = st->seq++;
     int k = st->k;
     if (now < 2 * k)

@@ -916,6 +916,107 @@ static void test_shared_data_counts(void **state)
 
 /* A long flat market with zero volume (every indicator at its degenerate value) signals
  * nothing and breaks nothing. */
+/* Two signals the same, field by field (the id up to its NUL). */
+static void assert_same_signal(const rt_signal_t *a, const rt_signal_t *b)
+{
+    assert_string_equal(a->id, b->id);
+    assert_string_equal(a->strategy, b->strategy);
+    assert_int_equal(a->side, b->side);
+    assert_int_equal(a->price, b->price);
+    assert_int_equal(a->stop_loss, b->stop_loss);
+    assert_int_equal(a->take_profit, b->take_profit);
+    assert_int_equal(a->meta_count, b->meta_count);
+    for (size_t m = 0; m < a->meta_count; m++) {
+        assert_string_equal(a->meta[m].key, b->meta[m].key);
+        assert_memory_equal(&a->meta[m].value, &b->meta[m].value, sizeof(double));
+    }
+}
+
+/* The shared indicators (an_shared_t) change nothing: every strategy gives the same signals,
+ * bit for bit, with the symbol's shared RSI as with its own, over the shared files; a state
+ * that starts after the shared set (as after a live change) keeps its own, as does one with
+ * another RSI_WINDOW; a state reading the shared RSI refuses candles out of step with it. */
+static void test_shared_indicators(void **state)
+{
+    (void)state;
+    static const char *const rels[] = {"data/btcusdt_5m_2023-01-02_2023-02-09.csv",
+                                       "data/ethbtc_5m_2018-01-10_2018-01-30.csv"};
+    static const struct {
+        const char *rsi_window; /* NULL: the default */
+        size_t late;            /* candles the shared set sees before the state starts */
+    } runs[] = {{NULL, 0}, {NULL, 500}, {"7", 0}};
+    size_t ns;
+    const an_strategy_t *const *all = an_registry_all(&ns);
+    for (size_t f = 0; f < sizeof rels / sizeof rels[0]; f++) {
+        char path[1024];
+        rt_test_shared_path(path, sizeof path, rels[f]);
+        rt_candle_t *c = NULL;
+        size_t n = 0;
+        char why[256];
+        if (rt_csv_candles_load(path, "BTCUSDT", NULL, &c, &n, NULL, why, sizeof why) != RT_OK)
+            fail_msg("%s: %s", rels[f], why);
+        for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+            for (size_t i = 0; i < ns; i++) {
+                an_params_t p;
+                an_params_defaults(&p, all[i]);
+                if (runs[r].rsi_window != NULL && an_param_index(all[i], "RSI_WINDOW") >= 0)
+                    assert_int_equal(an_params_set(&p, "RSI_WINDOW", runs[r].rsi_window, NULL, 0),
+                                     RT_OK);
+                void *own, *shared;
+                assert_int_equal(all[i]->state_new(&p, &own), RT_OK);
+                assert_int_equal(all[i]->state_new(&p, &shared), RT_OK);
+                an_shared_t sh;
+                assert_int_equal(an_shared_init(&sh, AN_SHARED_RSI_PERIOD), RT_OK);
+                size_t fired = 0;
+                for (size_t k = 0; k < n; k++) {
+                    an_candle_t kc;
+                    an_shared_next(&sh, &c[k], &kc);
+                    if (k < runs[r].late)
+                        continue;
+                    rt_signal_t a, b;
+                    int ra = feed(all[i], own, &c[k], &a);
+                    int rb = all[i]->on_candle(shared, &kc, &b);
+                    if (ra != rb)
+                        fail_msg("%s %s run %zu candle %zu: %d alone, %d shared", rels[f],
+                                 all[i]->name, r, k, ra, rb);
+                    if (ra == 1) {
+                        assert_same_signal(&a, &b);
+                        fired++;
+                    }
+                }
+                assert_true(fired > 0);
+                all[i]->state_free(own);
+                all[i]->state_free(shared);
+            }
+        }
+        /* out of step: a state reading the shared RSI gets a candle without it, or after a
+         * candle it missed */
+        const an_strategy_t *const rsi_ones[] = {an_registry_find("RSI_Strategy"),
+                                                 an_registry_find("RSI_Divergence")};
+        for (size_t i = 0; i < 2; i++) {
+            an_params_t p;
+            an_params_defaults(&p, rsi_ones[i]);
+            void *st;
+            assert_int_equal(rsi_ones[i]->state_new(&p, &st), RT_OK);
+            an_shared_t sh;
+            assert_int_equal(an_shared_init(&sh, AN_SHARED_RSI_PERIOD), RT_OK);
+            an_candle_t kc;
+            rt_signal_t sig;
+            an_shared_next(&sh, &c[0], &kc);
+            assert_true(rsi_ones[i]->on_candle(st, &kc, &sig) >= 0);
+            assert_int_equal(feed(rsi_ones[i], st, &c[1], &sig), RT_ESTATE);
+            an_shared_next(&sh, &c[1], &kc);
+            an_shared_next(&sh, &c[2], &kc);
+            assert_int_equal(rsi_ones[i]->on_candle(st, &kc, &sig), RT_ESTATE);
+            rsi_ones[i]->state_free(st);
+        }
+        free(c);
+    }
+    an_shared_t sh;
+    assert_int_equal(an_shared_init(&sh, 1), RT_EINVAL);
+    assert_int_equal(an_shared_init(NULL, AN_SHARED_RSI_PERIOD), RT_EINVAL);
+}
+
 static void test_flat_market(void **state)
 {
     (void)state;
@@ -976,7 +1077,8 @@ int main(void)
         cmocka_unit_test(test_live_parameter_change), cmocka_unit_test(test_state_new_checks),
         cmocka_unit_test(test_registry),           cmocka_unit_test(test_signal_ids),
         cmocka_unit_test(test_signal_ids_candle),
-        cmocka_unit_test(test_shared_data_counts), cmocka_unit_test(test_flat_market),
+        cmocka_unit_test(test_shared_data_counts),
+        cmocka_unit_test(test_shared_indicators), cmocka_unit_test(test_flat_market),
         cmocka_unit_test(test_docs_match_the_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

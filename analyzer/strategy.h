@@ -67,11 +67,16 @@ typedef struct an_strategy an_strategy_t;
  *  (an_shared_next), the indicators several strategies would otherwise each compute. */
 typedef struct {
     const rt_candle_t *c; /* borrowed: the candle itself (money, times, symbol) */
-    double high, low, close, volume; /* the candle's, money / RT_MONEY_SCALE */
+    double high, low, close, volume; /* the candle's, money / RT_MONEY_SCALE: always finite
+                                        and within RT_IND_INPUT_MAX, so strategies give them to
+                                        the indicators' unchecked updates */
     const rt_rsi_t *rsi; /* the symbol's shared RSI after this candle; NULL when none */
     int rsi_rc;          /* what its update returned for this candle */
     int64_t seq;         /* candles the shared indicators had seen before this one */
 } an_candle_t;
+
+_Static_assert(INT64_MAX / RT_MONEY_SCALE < (int64_t)RT_IND_INPUT_MAX,
+               "every money amount is a valid indicator input");
 
 /** Fills k for the closed candle c, without shared indicators (borrowed: c must outlive the
  *  uses of k). Cannot fail: a price is a finite double whatever its value. */
@@ -112,7 +117,7 @@ int an_shared_init(an_shared_t *sh, int rsi_period);
 static inline void an_shared_next(an_shared_t *sh, const rt_candle_t *c, an_candle_t *k)
 {
     an_candle_of(k, c);
-    k->rsi_rc = rt_rsi_update(&sh->rsi, k->close);
+    k->rsi_rc = rt_rsi_update_unchecked(&sh->rsi, k->close);
     k->rsi = &sh->rsi;
     k->seq = sh->seq++;
 }
@@ -140,7 +145,7 @@ static inline int an_rsi_step(an_rsi_t *x, const an_candle_t *k, const rt_rsi_t 
                         : AN_RSI_OWN;
     if (x->source == AN_RSI_OWN) {
         *r = &x->own;
-        return rt_rsi_update(&x->own, k->close);
+        return rt_rsi_update_unchecked(&x->own, k->close);
     }
     if (k->rsi == NULL || k->seq != x->fed || k->rsi->period != x->own.period)
         return RT_ESTATE;
@@ -172,12 +177,14 @@ struct an_strategy {
     int (*state_new)(const an_params_t *p, void **out);
     /** Frees a state (NULL is a no-op). */
     void (*state_free)(void *state);
-    /** Feeds one closed candle of the state's symbol, k as an_candle_of fills it (the caller
-     *  filters out forming candles, duplicates and out-of-order ones). Returns 1 with *out filled (id, strategy, symbol,
-     *  interval, side, timestamp = candle open time, price = close, stop_loss/take_profit or 0,
-     *  metadata = the indicator values), 0 when there is no signal (*out untouched), or a
-     *  negative RT_E* code (*out untouched; the state stays usable). No allocation and no
-     *  formatting unless a signal fires. */
+    /** Feeds one closed candle of the state's symbol, k as an_candle_of or an_shared_next
+     *  fill it (the caller filters out forming candles, duplicates and out-of-order ones).
+     *  Returns 1 with *out filled (id, strategy, symbol, interval, side, timestamp = candle
+     *  open time, price = close, stop_loss/take_profit or 0, metadata = the indicator values),
+     *  0 when there is no signal (*out untouched), or a negative RT_E* code (*out untouched;
+     *  the state stays usable, except after RT_ESTATE: k's shared indicators out of step with
+     *  a state that reads them, see an_rsi_step). No allocation and no formatting unless a
+     *  signal fires. */
     int (*on_candle)(void *state, const an_candle_t *k, rt_signal_t *out);
 };
 

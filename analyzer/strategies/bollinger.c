@@ -68,7 +68,7 @@ static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
     bool had = st->has_prev;
     st->prev_close = price;
     st->has_prev = true;
-    if (rt_bbands_update(&st->bb, price) != RT_OK || !had)
+    if (rt_bbands_update_unchecked(&st->bb, price) != RT_OK || !had)
         return 0;
     rt_bbands_value_t b = rt_bbands_last(&st->bb);
     double dev = st->p->v[P_STD] * b.stddev; /* BB_STD may change live */

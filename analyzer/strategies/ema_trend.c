@@ -89,9 +89,9 @@ static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
     const rt_candle_t *c = k->c;
     state_t *st = state;
     double close = k->close;
-    bool atr_ok = rt_atr_update(&st->atr, k->high, k->low, close) == RT_OK;
-    bool fast_ok = rt_ema_update(&st->fast, close) == RT_OK;
-    if (rt_ema_update(&st->slow, close) != RT_OK || !fast_ok)
+    bool atr_ok = rt_atr_update_unchecked(&st->atr, k->high, k->low, close) == RT_OK;
+    bool fast_ok = rt_ema_update_unchecked(&st->fast, close) == RT_OK;
+    if (rt_ema_update_unchecked(&st->slow, close) != RT_OK || !fast_ok)
         return 0;
     int cross = an_cross_update(&st->cross, st->fast.value - st->slow.value);
     if (cross == 0)

@@ -127,7 +127,7 @@ static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
             fired = breakout(st, c, hi, lo, out);
         st->prev_inside = inside;
     }
-    int rc = rt_hilo_update(&st->range, k->high, k->low);
+    int rc = rt_hilo_update_unchecked(&st->range, k->high, k->low);
     st->full |= rc == RT_OK; /* once full, a window stays full */
     if (rc == RT_OK || rc == RT_EAGAIN) { /* candle number k sits at k % window */
         st->highs[st->pos] = c->high;

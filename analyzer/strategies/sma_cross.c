@@ -155,31 +155,31 @@ static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
     if (use_rsi) {
         if (!st->rsi_on)
             rt_rsi_reset(&st->rsi);
-        rsi_ok = rt_rsi_update(&st->rsi, close) == RT_OK;
+        rsi_ok = rt_rsi_update_unchecked(&st->rsi, close) == RT_OK;
     }
     if (use_ema) {
         if (!st->trend_on)
             rt_ema_reset(&st->trend);
-        trend_ok = rt_ema_update(&st->trend, close) == RT_OK;
+        trend_ok = rt_ema_update_unchecked(&st->trend, close) == RT_OK;
     }
     if (use_vol) {
         if (!st->volume_on)
             rt_sma_reset(&st->volume);
-        vol_ok = rt_sma_update(&st->volume, volume) == RT_OK;
+        vol_ok = rt_sma_update_unchecked(&st->volume, volume) == RT_OK;
     }
     st->rsi_on = use_rsi;
     st->trend_on = use_ema;
     st->volume_on = use_vol;
     double s, l;
     if (st->ma_type == MA_EMA) {
-        bool a = rt_ema_update(&st->ema_short, close) == RT_OK;
-        if (rt_ema_update(&st->ema_long, close) != RT_OK || !a)
+        bool a = rt_ema_update_unchecked(&st->ema_short, close) == RT_OK;
+        if (rt_ema_update_unchecked(&st->ema_long, close) != RT_OK || !a)
             return 0;
         s = st->ema_short.value;
         l = st->ema_long.value;
     } else {
-        bool a = rt_sma_update(&st->sma_short, close) == RT_OK;
-        if (rt_sma_update(&st->sma_long, close) != RT_OK || !a)
+        bool a = rt_sma_update_unchecked(&st->sma_short, close) == RT_OK;
+        if (rt_sma_update_unchecked(&st->sma_long, close) != RT_OK || !a)
             return 0;
         s = rt_sma_last(&st->sma_short);
         l = rt_sma_last(&st->sma_long);

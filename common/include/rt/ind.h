@@ -66,7 +66,7 @@ typedef struct {
     int since_exact; /* inputs since the sums were last recomputed */
     double shift;    /* K: the sums are of (x - K) */
     double s1;       /* sum of (x - K) over the window */
-    double s2;       /* sum of (x - K)^2 over the window */
+    double s2;       /* sum of (x - K)^2 over the window (kept by Bollinger Bands only) */
     double last;     /* latest input */
     int run;         /* how many of the latest inputs equal it (capped at period): a window
                         of equal values has exactly that mean and a variance of 0 */
@@ -87,6 +87,9 @@ void rt_sma_reset(rt_sma_t *s);
 /** Feeds one input: 0 when a value is available, RT_EAGAIN while warming up,
  *  RT_EINVAL/RT_ERANGE for a rejected input (ignored, state unchanged). */
 static inline int rt_sma_update(rt_sma_t *s, double x);
+/** rt_sma_update without the input checks (NaN, infinity, magnitude): for inputs known to be
+ *  finite and within RT_IND_INPUT_MAX, e.g. prices converted from money. */
+static inline int rt_sma_update_unchecked(rt_sma_t *s, double x);
 /** The latest value: 0, or RT_EAGAIN before the first (out untouched). */
 int rt_sma_value(const rt_sma_t *s, double *out);
 /** rt_sma_value without its check, for a hot path: only once rt_sma_update has returned 0. */
@@ -109,6 +112,9 @@ void rt_ema_reset(rt_ema_t *e);
 /** Feeds one input: 0 when a value is available, RT_EAGAIN while warming up,
  *  RT_EINVAL/RT_ERANGE for a rejected input (ignored, state unchanged). */
 static inline int rt_ema_update(rt_ema_t *e, double x);
+/** rt_ema_update without the input checks (NaN, infinity, magnitude): for inputs known to be
+ *  finite and within RT_IND_INPUT_MAX, e.g. prices converted from money. */
+static inline int rt_ema_update_unchecked(rt_ema_t *e, double x);
 /** The latest value: 0, or RT_EAGAIN before the first (out untouched). */
 int rt_ema_value(const rt_ema_t *e, double *out);
 
@@ -130,6 +136,9 @@ void rt_rsi_reset(rt_rsi_t *r);
 /** Feeds one input: 0 when a value is available, RT_EAGAIN while warming up,
  *  RT_EINVAL/RT_ERANGE for a rejected input (ignored, state unchanged). */
 static inline int rt_rsi_update(rt_rsi_t *r, double close);
+/** rt_rsi_update without the input checks (NaN, infinity, magnitude): for inputs known to be
+ *  finite and within RT_IND_INPUT_MAX, e.g. prices converted from money. */
+static inline int rt_rsi_update_unchecked(rt_rsi_t *r, double close);
 /** The latest value: 0, or RT_EAGAIN before the first (out untouched). */
 int rt_rsi_value(const rt_rsi_t *r, double *out);
 
@@ -157,6 +166,9 @@ void rt_macd_reset(rt_macd_t *m);
 /** Feeds one input: 0 when a value is available, RT_EAGAIN while warming up,
  *  RT_EINVAL/RT_ERANGE for a rejected input (ignored, state unchanged). */
 static inline int rt_macd_update(rt_macd_t *m, double close);
+/** rt_macd_update without the input checks (NaN, infinity, magnitude): for inputs known to be
+ *  finite and within RT_IND_INPUT_MAX, e.g. prices converted from money. */
+static inline int rt_macd_update_unchecked(rt_macd_t *m, double close);
 /** The latest value: 0, or RT_EAGAIN before the first (out untouched). */
 int rt_macd_value(const rt_macd_t *m, rt_macd_value_t *out);
 
@@ -183,6 +195,9 @@ int rt_bbands_set_k(rt_bbands_t *b, double k);
 /** Feeds one input: 0 when a value is available, RT_EAGAIN while warming up,
  *  RT_EINVAL/RT_ERANGE for a rejected input (ignored, state unchanged). */
 static inline int rt_bbands_update(rt_bbands_t *b, double x);
+/** rt_bbands_update without the input checks (NaN, infinity, magnitude): for inputs known to be
+ *  finite and within RT_IND_INPUT_MAX, e.g. prices converted from money. */
+static inline int rt_bbands_update_unchecked(rt_bbands_t *b, double x);
 /** The latest value: 0, or RT_EAGAIN before the first (out untouched). */
 int rt_bbands_value(const rt_bbands_t *b, rt_bbands_value_t *out);
 /** rt_bbands_value without its check, for a hot path: only once rt_bbands_update has
@@ -207,6 +222,9 @@ int rt_atr_init(rt_atr_t *a, int period);
 void rt_atr_reset(rt_atr_t *a);
 /** One candle; RT_EINVAL also when high < low. */
 static inline int rt_atr_update(rt_atr_t *a, double high, double low, double close);
+/** rt_atr_update without the input checks (NaN, infinity, magnitude): for inputs known to be
+ *  finite and within RT_IND_INPUT_MAX, e.g. prices converted from money. */
+static inline int rt_atr_update_unchecked(rt_atr_t *a, double high, double low, double close);
 /** The latest value: 0, or RT_EAGAIN before the first (out untouched). */
 int rt_atr_value(const rt_atr_t *a, double *out);
 
@@ -233,6 +251,9 @@ void rt_hilo_cleanup(rt_hilo_t *h);
 void rt_hilo_reset(rt_hilo_t *h);
 /** One candle; RT_EINVAL also when high < low. */
 static inline int rt_hilo_update(rt_hilo_t *h, double high, double low);
+/** rt_hilo_update without the input checks (NaN, infinity, magnitude): for inputs known to be
+ *  finite and within RT_IND_INPUT_MAX, e.g. prices converted from money. */
+static inline int rt_hilo_update_unchecked(rt_hilo_t *h, double high, double low);
 /** Both extremes of the last `period` candles; RT_EAGAIN before `period` candles. */
 int rt_hilo_value(const rt_hilo_t *h, double *highest, double *lowest);
 /** rt_hilo_value without its check, for a hot path: only once rt_hilo_update has returned 0
@@ -285,7 +306,9 @@ static inline int64_t rt_ind_pick_i64(bool c, int64_t a, int64_t b)
     return (int64_t)(((uint64_t)a & m) | ((uint64_t)b & ~m));
 }
 
-static inline void rt_ind_window_push(rt_ind_window_t *w, double x)
+/* Adds x to the window; with var false (an SMA) the sum of squares is left alone (only a
+ * variance reads it, and the periodic exact recomputation rebuilds it). */
+static inline void rt_ind_window_push(rt_ind_window_t *w, double x, bool var)
 {
     if (w->count == 0)
         w->shift = x;
@@ -298,11 +321,13 @@ static inline void rt_ind_window_push(rt_ind_window_t *w, double x)
     if (w->count < w->period) {
         w->count++;
         w->s1 += d;
-        w->s2 += d * d;
+        if (var)
+            w->s2 += d * d;
     } else {
         double o = w->ring[w->pos] - w->shift;
         w->s1 += d - o;
-        w->s2 += (d - o) * (d + o);
+        if (var)
+            w->s2 += (d - o) * (d + o);
     }
     w->ring[w->pos] = x;
     w->pos = w->pos + 1 == w->period ? 0 : w->pos + 1;
@@ -328,21 +353,20 @@ static inline double rt_ind_window_variance(const rt_ind_window_t *w)
     return v > 0.0 ? v : 0.0;
 }
 
-static inline int rt_sma_update(rt_sma_t *s, double x)
+static inline int rt_sma_update_unchecked(rt_sma_t *s, double x)
 {
-    int rc = rt_ind_check_input(x);
-    if (rc != RT_OK)
-        return rc;
-    rt_ind_window_push(&s->w, x);
+    rt_ind_window_push(&s->w, x, false);
     return s->w.count == s->w.period ? RT_OK : RT_EAGAIN;
 }
 
-
-static inline int rt_ema_update(rt_ema_t *e, double x)
+static inline int rt_sma_update(rt_sma_t *s, double x)
 {
     int rc = rt_ind_check_input(x);
-    if (rc != RT_OK)
-        return rc;
+    return rc != RT_OK ? rc : rt_sma_update_unchecked(s, x);
+}
+
+static inline int rt_ema_update_unchecked(rt_ema_t *e, double x)
+{
     if (e->count < e->period) {
         e->sum += x;
         if (++e->count < e->period)
@@ -354,6 +378,11 @@ static inline int rt_ema_update(rt_ema_t *e, double x)
     return RT_OK;
 }
 
+static inline int rt_ema_update(rt_ema_t *e, double x)
+{
+    int rc = rt_ind_check_input(x);
+    return rc != RT_OK ? rc : rt_ema_update_unchecked(e, x);
+}
 
 static inline double rt_ind_rsi_of(double gain, double loss)
 {
@@ -361,11 +390,8 @@ static inline double rt_ind_rsi_of(double gain, double loss)
     return total > 0.0 ? 100.0 * (gain / total) : 0.0;
 }
 
-static inline int rt_rsi_update(rt_rsi_t *r, double close)
+static inline int rt_rsi_update_unchecked(rt_rsi_t *r, double close)
 {
-    int rc = rt_ind_check_input(close);
-    if (rc != RT_OK)
-        return rc;
     double change = close - r->prev;
     /* TA-Lib adds a change to the gains when >= 0, else its opposite to the losses; written
      * without a branch (the sign of a price change is a coin toss for a branch predictor). */
@@ -391,12 +417,14 @@ static inline int rt_rsi_update(rt_rsi_t *r, double close)
     return RT_OK;
 }
 
-
-static inline int rt_macd_update(rt_macd_t *m, double close)
+static inline int rt_rsi_update(rt_rsi_t *r, double close)
 {
     int rc = rt_ind_check_input(close);
-    if (rc != RT_OK)
-        return rc;
+    return rc != RT_OK ? rc : rt_rsi_update_unchecked(r, close);
+}
+
+static inline int rt_macd_update_unchecked(rt_macd_t *m, double close)
+{
     if (m->count < m->slow) {
         /* Input number count+1: the slow seed takes inputs 1..slow, the fast seed only the
          * last `fast` of them, so both EMAs start on the same candle (TA-Lib's alignment). */
@@ -420,26 +448,26 @@ static inline int rt_macd_update(rt_macd_t *m, double close)
     return RT_OK;
 }
 
+static inline int rt_macd_update(rt_macd_t *m, double close)
+{
+    int rc = rt_ind_check_input(close);
+    return rc != RT_OK ? rc : rt_macd_update_unchecked(m, close);
+}
+
+static inline int rt_bbands_update_unchecked(rt_bbands_t *b, double x)
+{
+    rt_ind_window_push(&b->w, x, true);
+    return b->w.count == b->w.period ? RT_OK : RT_EAGAIN;
+}
 
 static inline int rt_bbands_update(rt_bbands_t *b, double x)
 {
     int rc = rt_ind_check_input(x);
-    if (rc != RT_OK)
-        return rc;
-    rt_ind_window_push(&b->w, x);
-    return b->w.count == b->w.period ? RT_OK : RT_EAGAIN;
+    return rc != RT_OK ? rc : rt_bbands_update_unchecked(b, x);
 }
 
-
-static inline int rt_atr_update(rt_atr_t *a, double high, double low, double close)
+static inline int rt_atr_update_unchecked(rt_atr_t *a, double high, double low, double close)
 {
-    int rc = rt_ind_check_input(high);
-    if (rc == RT_OK)
-        rc = rt_ind_check_input(low);
-    if (rc == RT_OK)
-        rc = rt_ind_check_input(close);
-    if (rc != RT_OK)
-        return rc;
     if (high < low)
         return RT_EINVAL;
     if (a->count == 0) {
@@ -470,14 +498,18 @@ static inline int rt_atr_update(rt_atr_t *a, double high, double low, double clo
     return RT_OK;
 }
 
-
-static inline int rt_hilo_update(rt_hilo_t *h, double high, double low)
+static inline int rt_atr_update(rt_atr_t *a, double high, double low, double close)
 {
     int rc = rt_ind_check_input(high);
     if (rc == RT_OK)
         rc = rt_ind_check_input(low);
-    if (rc != RT_OK)
-        return rc;
+    if (rc == RT_OK)
+        rc = rt_ind_check_input(close);
+    return rc != RT_OK ? rc : rt_atr_update_unchecked(a, high, low, close);
+}
+
+static inline int rt_hilo_update_unchecked(rt_hilo_t *h, double high, double low)
+{
     if (high < low)
         return RT_EINVAL;
     int j = h->pos;
@@ -499,6 +531,14 @@ static inline int rt_hilo_update(rt_hilo_t *h, double high, double low)
     return h->seq >= h->period ? RT_OK : RT_EAGAIN;
 }
 
+static inline int rt_hilo_update(rt_hilo_t *h, double high, double low)
+{
+    int rc = rt_ind_check_input(high);
+    if (rc == RT_OK)
+        rc = rt_ind_check_input(low);
+    return rc != RT_OK ? rc : rt_hilo_update_unchecked(h, high, low);
+}
+
 /* The extremes of the window ending at the latest candle, and where they are. */
 static inline void rt_ind_hilo_get(const rt_hilo_t *h, double *hi, int64_t *hi_at, double *lo,
                                    int64_t *lo_at)
@@ -517,8 +557,6 @@ static inline void rt_ind_hilo_get(const rt_hilo_t *h, double *hi, int64_t *hi_a
     *lo = rt_ind_pick(pre_lo, h->pre_lo, h->suf_lo[j]);
     *lo_at = rt_ind_pick_i64(pre_lo, h->pre_lo_at, h->suf_lo_at[j]);
 }
-
-
 
 static inline double rt_sma_last(const rt_sma_t *s)
 {

@@ -54,6 +54,8 @@ typedef struct {
     int64_t seq; /* candles seen */
     int pos;     /* ring slot of the next candle */
     bar_t ring[RING];
+    rt_money_t lows[2 * RING]; /* the lows twice (slots j and j + RING): the 2k+1 lows around
+                                  a candidate are one run of memory, no wrap in the scan */
     bool has_pivot;
     int64_t pivot_seq; /* index (0-based) of the previous swing low */
     rt_money_t pivot_low;
@@ -120,6 +122,7 @@ static int on_candle(void *state, const an_candle_t *kc, rt_signal_t *out)
     bar_t *b = &st->ring[at];
     st->pos = slot(at, 1);
     b->low = c->low;
+    st->lows[at] = st->lows[at + RING] = c->low;
     b->rsi_ok = rsi_rc == RT_OK && r->gain + r->loss > 0.0;
     b->rsi = r->value;
     int64_t now = st->seq++;
@@ -133,11 +136,11 @@ static int on_candle(void *state, const an_candle_t *kc, rt_signal_t *out)
         return 0;
     /* every neighbour is compared, without an early exit: which one breaks the swing is a
      * coin toss for the branch predictor, the one test at the end is mostly "not a swing" */
-    rt_money_t low = cand->low;
+    const rt_money_t *w = &st->lows[slot(at, -2 * k)]; /* the 2k+1 lows ending at this one */
+    rt_money_t low = w[k];
     unsigned beaten = 0;
-    for (int j = 1; j <= k; j++)
-        beaten |= (unsigned)(st->ring[slot(ci, j)].low < low) |
-                  (unsigned)(st->ring[slot(ci, -j)].low <= low);
+    for (int j = 0; j < k; j++)
+        beaten |= (unsigned)(w[j] <= low) | (unsigned)(w[k + 1 + j] < low);
     if (beaten)
         return 0;
 

@@ -1,7 +1,9 @@
 /* Analyzer throughput, one core, candles loaded in memory first (parsing excluded):
  *  (1) candle updates per second with every strategy enabled, over the given CSV files,
  *      repeated until at least --min candles were fed: straight through the strategies
- *      (the core) and through the service's engine (filter, history ring, signal delivery);
+ *      (the core: each candle converted and the symbol's shared indicators updated once, as
+ *      the engine does, then every strategy) and through the service's engine (filter,
+ *      history ring, signal delivery);
  *  (2) the Bollinger strategy alone over the same candles (bench/run_analyzer_bench.sh sets it
  *      against the seed's Python strategy, bench/seed_bollinger.py, in the same run).
  *

@@ -725,3 +725,13 @@ int tr_store_balances_replace(rt_db_t *db, const rt_balance_t *b, size_t n)
     }
     return rc;
 }
+
+int tr_store_trade_fee_unvalued(rt_db_t *db, int64_t order_id, int64_t trade_id)
+{
+    int_text_t oid = itext(order_id), tid = itext(trade_id);
+    const char *p[] = {oid.s, trade_id > 0 ? tid.s : NULL};
+    return rt_db_exec_prepared(db,
+                               "UPDATE trades SET fee_unvalued = true WHERE order_id = $1 AND "
+                               "exchange_trade_id IS NOT DISTINCT FROM $2::bigint",
+                               2, p, NULL);
+}

@@ -115,6 +115,7 @@ typedef struct {
 typedef struct {
     rt_series_t *signals_accepted, *signals_rejected, *signals_duplicate, *signals_malformed;
     rt_series_t *orders_filled, *orders_failed, *fills;
+    rt_series_t *fees_unvalued; /* live commissions in a third asset left out of the books */
     rt_series_t *signal_to_order, *order_to_commit; /* seconds */
 } tr_svc_metrics_t;
 
@@ -191,6 +192,7 @@ typedef enum { TR_LIVE_FILLED = 1, TR_LIVE_REJECTED = 2 } tr_live_outcome_t;
 typedef struct {
     tr_exec_fill_t f;
     int64_t trade_id;
+    bool fee_unvalued; /* a third-asset commission with no price to value it (service.c) */
 } tr_live_fill_t;
 
 /* What became of a live order. */
@@ -286,6 +288,10 @@ int tr_store_malformed(rt_db_t *db, const char *stream, const char *entry_id, co
 int tr_store_risk_state_get(rt_db_t *db, bool *paused);
 /** Persists the pause flag and why. */
 int tr_store_risk_state_set(rt_db_t *db, bool paused, const char *reason);
+/** Live: marks the trade of order_id with the exchange's trade id (0: the one without) as
+ *  having a commission that could not be valued in the quote asset. Returns 0 or the
+ *  database's error. */
+int tr_store_trade_fee_unvalued(rt_db_t *db, int64_t order_id, int64_t trade_id);
 /** Live: inserts one trade row with demo=false and the exchange's trade id (0 = NULL). */
 int tr_store_trade_insert_live(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
                                int64_t position_id, int64_t trade_id);

@@ -11,15 +11,13 @@
 
 #include "rt/err.h"
 
-/* The per-candle updates and value reads are inline in rt/ind.h; here: parameters, windows,
- * resets and the rare O(period) steps. */
+/* The per-candle updates and unchecked reads are inline in rt/ind.h; here: parameters,
+ * windows, resets, the checked value reads and the rare O(period) steps. */
 
 static int check_period(int period, int min)
 {
     return period >= min && period <= RT_IND_PERIOD_MAX ? RT_OK : RT_EINVAL;
 }
-
-
 
 /* ---- rolling window --------------------------------------------------------------------- */
 
@@ -71,9 +69,6 @@ void rt_ind_window_exact(rt_ind_window_t *w)
     w->since_exact = 0;
 }
 
-
-
-
 /* ---- SMA -------------------------------------------------------------------------------- */
 
 int rt_sma_init(rt_sma_t *s, int period)
@@ -95,8 +90,6 @@ void rt_sma_reset(rt_sma_t *s)
 {
     window_reset(&s->w);
 }
-
-
 
 int rt_sma_value(const rt_sma_t *s, double *out)
 {
@@ -124,8 +117,6 @@ void rt_ema_reset(rt_ema_t *e)
     e->sum = 0.0;
     e->value = 0.0;
 }
-
-
 
 int rt_ema_value(const rt_ema_t *e, double *out)
 {
@@ -155,9 +146,6 @@ void rt_rsi_reset(rt_rsi_t *r)
     r->period = period;
     r->inv = inv;
 }
-
-
-
 
 int rt_rsi_value(const rt_rsi_t *r, double *out)
 {
@@ -190,8 +178,6 @@ void rt_macd_reset(rt_macd_t *m)
     memset(&m->value, 0, sizeof m->value);
     rt_ema_reset(&m->sig);
 }
-
-
 
 int rt_macd_value(const rt_macd_t *m, rt_macd_value_t *out)
 {
@@ -240,8 +226,6 @@ int rt_bbands_set_k(rt_bbands_t *b, double k)
     return RT_OK;
 }
 
-
-
 int rt_bbands_value(const rt_bbands_t *b, rt_bbands_value_t *out)
 {
     if (b->w.count < b->w.period || b->w.period == 0)
@@ -270,8 +254,6 @@ void rt_atr_reset(rt_atr_t *a)
     a->period = period;
     a->inv = inv;
 }
-
-
 
 int rt_atr_value(const rt_atr_t *a, double *out)
 {

@@ -50,7 +50,7 @@ static const rt_config_var_t an_vars[] = {
     {"REDIS_HOST", RT_CONFIG_STRING, "127.0.0.1", "Redis host",
      RT_CONFIG_AT(an_config_t, redis_host), .min = 1, .max = 255},
     {"REDIS_PORT", RT_CONFIG_PORT, "16379", "Redis port", RT_CONFIG_AT(an_config_t, redis_port)},
-    {"ANALYZER_HOST", RT_CONFIG_STRING, "127.0.0.1", "address the HTTP API binds",
+    {"ANALYZER_BIND", RT_CONFIG_STRING, "127.0.0.1", "address the HTTP API binds",
      RT_CONFIG_AT(an_config_t, http_host), .min = 1, .max = 63},
     {"ANALYZER_PORT", RT_CONFIG_PORT, "8002", "HTTP API port",
      RT_CONFIG_AT(an_config_t, http_port)},

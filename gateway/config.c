@@ -33,7 +33,7 @@ const rt_config_var_t gw_config_vars[] = {
     {"REDIS_HOST", RT_CONFIG_STRING, "127.0.0.1", "Redis host", AT(redis_host), .min = 1,
      .max = 255},
     {"REDIS_PORT", RT_CONFIG_PORT, "16379", "Redis port", AT(redis_port)},
-    {"GATEWAY_HOST", RT_CONFIG_STRING, "127.0.0.1", "address the /health and /metrics server binds",
+    {"GATEWAY_BIND", RT_CONFIG_STRING, "127.0.0.1", "address the /health and /metrics server binds",
      AT(http_host), .min = 1, .max = 63},
     {"GATEWAY_PORT", RT_CONFIG_PORT, "8003", "port of /health and /metrics", AT(http_port)},
     {"TRADING_MODE", RT_CONFIG_ENUM, "demo",

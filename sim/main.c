@@ -85,7 +85,7 @@ int main(void)
     /* The history: SIM_HISTORY candles of INTERVAL before now, generated as the stream would
      * have sent them. */
     sim_interval_t unit = (sim_interval_t)cfg.interval;
-    int64_t live = rt_time_now_ms();
+    int64_t live = rt_time_now_ms(), live_mono = rt_time_mono_ms();
     int64_t span = cfg.history * sim_interval_ms(unit);
     if (span > HISTORY_MAX_MS) {
         rt_log_warn(MOD, "history: SIM_HISTORY=%lld of %s is more than %d days; generating the "
@@ -142,7 +142,11 @@ int main(void)
     sim_server_config_t sc = {.port = (int)cfg.port,
                               .bind = cfg.bind,
                               .speed = cfg.speed,
-                              .sim_start_ms = live,
+                              /* simulated time goes on from `live` as of the moment it was
+                                 read: the start-up (history, account: 0.3 s for 5 symbols, more
+                                 for more) is not lost, so at SIM_SPEED=1 candle times are the
+                                 wall clock's, not behind it */
+                              .sim_start_ms = live + (rt_time_mono_ms() - live_mono) * cfg.speed,
                               .ping_interval_ms = cfg.ping_interval_ms,
                               .pong_timeout_ms = cfg.pong_timeout_ms,
                               .kline_update_ms = cfg.kline_update_ms,

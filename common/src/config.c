@@ -938,6 +938,28 @@ static const char *row_text(const rt_config_t *cfg, const rt_config_var_t *v, bo
     return v->def;
 }
 
+/* Variables that were renamed: a row named new_name refuses a setting of old_name, with an
+ * error that names the new one. A stale name silently ignored would leave its setting unused
+ * (a service bound to 127.0.0.1 in a container, unreachable); a refusal says what to change.
+ * docs/CONFIGURATION.md lists them ("Renamed variables"), and ./rt refuses them too. */
+static const struct {
+    const char *old_name, *new_name;
+} renamed[] = {
+    {"GATEWAY_HOST", "GATEWAY_BIND"},
+    {"ANALYZER_HOST", "ANALYZER_BIND"},
+};
+
+static void check_renamed(const rt_config_t *cfg, const rt_config_var_t *v, rt_config_report_t *r)
+{
+    for (size_t i = 0; i < sizeof renamed / sizeof renamed[0]; i++) {
+        const char *text;
+        if (strcmp(v->name, renamed[i].new_name) == 0 &&
+            rt_config_get(cfg, renamed[i].old_name, &text) == RT_OK)
+            report_add(r, "%s: renamed %s, the old name is no longer read: set %s instead",
+                       renamed[i].old_name, renamed[i].new_name, renamed[i].new_name);
+    }
+}
+
 /* Checks every row, adding each problem to r; stores all values only when r holds no problem
  * at all (not even one of the .env file found before). */
 static int fill(const rt_config_t *cfg, const rt_config_var_t *table, size_t n, void *base,
@@ -947,6 +969,7 @@ static int fill(const rt_config_t *cfg, const rt_config_var_t *table, size_t n, 
         const rt_config_var_t *v = &table[i];
         if (!row_valid(table, i, base, r))
             continue;
+        check_renamed(cfg, v, r);
         bool is_default;
         const char *text = row_text(cfg, v, &is_default);
         if (text == NULL) {

@@ -44,7 +44,7 @@ RUNTIME_EXTRA = {"ca-certificates", "curl"}  # healthcheck, TLS to the real exch
 BASE_PKGS = {"libc6", "libgcc-s1"}  # in debian:bookworm-slim already
 # Container host names: which variable each program must have overridden, and to what.
 HOST_OVERRIDES = {"REDIS_HOST": "redis", "PGHOST": "postgres"}
-BIND_SUFFIXES = ("_BIND", "_HOST")
+BIND_SUFFIXES = ("_BIND",)
 
 
 def fail(msg):
@@ -191,7 +191,7 @@ def check_programs(resolved, raw):
         if portvar:
             check(portvar in reads, "%s does not read its port variable %s" % (binary, portvar))
             bind = [k for k in reads if k.endswith(BIND_SUFFIXES) and k not in HOST_OVERRIDES]
-            if check(bind, "%s has no bind-address variable (*_BIND or *_HOST): inside a container "
+            if check(bind, "%s has no bind-address variable (*_BIND): inside a container "
                      "it must listen on 0.0.0.0" % binary):
                 check(any(overrides.get(k) == "0.0.0.0" for k in bind),
                       "%s binds with %s: compose must set it to 0.0.0.0" % (binary, bind))

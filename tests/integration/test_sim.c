@@ -636,6 +636,39 @@ static void test_message_rate(void **state)
     close(fd);
 }
 
+/* At SIM_SPEED=1 the simulated clock is the wall clock: the start-up (here ~2 s of history)
+ * does not leave it behind, so candle times are real times (ARCHITECTURE.md section 1). */
+static void test_clock_is_wall_clock_at_speed_1(void **state)
+{
+    (void)state;
+    static const char *const settings[] = {
+        "SIM_PORT=0",  "SIM_BIND=127.0.0.1", "SYMBOLS=BTCUSDC,ETHUSDC,SOLUSDC",
+        "SIM_SPEED=1", "SIM_HISTORY=10000",  "LOG_LEVEL=warn"};
+    pid_t pid = -1;
+    int own_port = 0, main_port = port;
+    assert_int_equal(
+        rt_test_sim_start(settings, sizeof settings / sizeof settings[0], &pid, &own_port), 0);
+    port = own_port;
+    for (int i = 0; i < 3; i++) {
+        char *body = NULL;
+        int64_t before = rt_time_now_ms();
+        assert_int_equal(http("GET", "/api/v3/time", &body), 200);
+        int64_t after = rt_time_now_ms();
+        json_t *j = json_loads(body, 0, NULL);
+        assert_non_null(j);
+        int64_t t = json_integer_value(json_object_get(j, "serverTime"));
+        json_decref(j);
+        free(body);
+        /* the clock is read on the simulator's ticks (every 50 ms): a little slack */
+        if (t < before - 250 || t > after + 250)
+            fail_msg("serverTime %lld, wall clock %lld..%lld: %lld ms apart", (long long)t,
+                     (long long)before, (long long)after, (long long)(t - before));
+        rt_time_sleep_ms(200);
+    }
+    port = main_port;
+    assert_int_equal(rt_test_proc_stop(&pid, 5000), 0);
+}
+
 int main(void)
 {
     lws_set_log_level(LLL_ERR, NULL);
@@ -645,6 +678,7 @@ int main(void)
         cmocka_unit_test(test_refuse_and_shutdown),
         cmocka_unit_test(test_pings),
         cmocka_unit_test(test_message_rate),
+        cmocka_unit_test(test_clock_is_wall_clock_at_speed_1),
     };
     int rc = cmocka_run_group_tests(tests, start_sim, stop_sim);
     curl_global_cleanup();

@@ -93,6 +93,20 @@ fi
     fail "second ./rt up restarted redis or postgres"
 ok "second ./rt up kept redis (pid $redis_pid) and postgres (pid $pg_pid)"
 
+# 4b. a renamed variable under its old name (an .env from before the rename) is refused with
+# the new name, before anything changes (docs/CONFIGURATION.md, "Renamed variables")
+cp "$RT_ENV_FILE" "$RT_ENV_FILE.good"
+echo "GATEWAY_HOST=0.0.0.0" >>"$RT_ENV_FILE"
+rc=0
+timeout 60 "$RT" up >"$out" 2>&1 || rc=$?
+mv "$RT_ENV_FILE.good" "$RT_ENV_FILE"
+[[ $rc -ne 0 ]] || { cat "$out" >&2; fail "./rt up accepted GATEWAY_HOST (renamed GATEWAY_BIND)"; }
+grep -q 'GATEWAY_HOST: renamed GATEWAY_BIND.*set GATEWAY_BIND instead' "$out" ||
+    { cat "$out" >&2; fail "./rt up did not name GATEWAY_BIND for GATEWAY_HOST"; }
+[[ $(status_field redis 3) == "$redis_pid" && $(status_field postgres 3) == "$pg_pid" ]] ||
+    fail "the refused ./rt up changed what runs"
+ok "./rt up refuses GATEWAY_HOST, naming GATEWAY_BIND, and leaves the stack alone"
+
 # 5. down stops everything
 sup_pid=$(<"$RT_VAR_DIR/run/supervisord.pid")
 timeout 90 "$RT" down >"$out" 2>&1 || { cat "$out" >&2; fail "./rt down failed"; }

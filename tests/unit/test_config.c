@@ -1080,6 +1080,64 @@ static void test_load_or_exit(void **state)
     clear_svc_env();
 }
 
+/* A renamed variable set under its old name (environment or .env) is refused with a line that
+ * names the new one; unset or empty, or with a table that lacks the new name, it is not. */
+static void test_renamed_refused(void **state)
+{
+    (void)state;
+    typedef struct {
+        char bind[64];
+    } gw_t;
+    static const rt_config_var_t gw_vars[] = {
+        {"GATEWAY_BIND", RT_CONFIG_STRING, "127.0.0.1", "bind address", RT_CONFIG_AT(gw_t, bind)},
+    };
+    static const rt_config_var_t other_vars[] = {
+        {"RTT_OTHER", RT_CONFIG_STRING, "x", "unrelated", RT_CONFIG_AT(gw_t, bind)},
+    };
+    static const char *const refused = "GATEWAY_HOST: renamed GATEWAY_BIND, the old name is no "
+                                       "longer read: set GATEWAY_BIND instead";
+    static const struct {
+        const char *env_old, *env_new, *dotenv; /* NULL: unset */
+        const rt_config_var_t *table;
+        int rc;
+        const char *line; /* the report's first line, or the stored value when rc is 0 */
+    } cases[] = {
+        {NULL, NULL, NULL, gw_vars, RT_OK, "127.0.0.1"},
+        {NULL, "0.0.0.0", NULL, gw_vars, RT_OK, "0.0.0.0"},
+        {"", NULL, NULL, gw_vars, RT_OK, "127.0.0.1"},                       /* empty = not set */
+        {"0.0.0.0", NULL, NULL, gw_vars, RT_EINVAL, refused},                /* environment */
+        {NULL, NULL, "GATEWAY_HOST=0.0.0.0\n", gw_vars, RT_EINVAL, refused}, /* .env */
+        {"0.0.0.0", "0.0.0.0", NULL, gw_vars, RT_EINVAL, refused}, /* both: still refused */
+        {"0.0.0.0", NULL, NULL, other_vars, RT_OK, "x"},           /* not this program's */
+    };
+    for (size_t i = 0; i < COUNT(cases); i++) {
+        unsetenv("GATEWAY_HOST");
+        unsetenv("GATEWAY_BIND");
+        if (cases[i].env_old)
+            setenv("GATEWAY_HOST", cases[i].env_old, 1);
+        if (cases[i].env_new)
+            setenv("GATEWAY_BIND", cases[i].env_new, 1);
+        const char *text = cases[i].dotenv ? cases[i].dotenv : "";
+        rt_config_t *cfg = NULL;
+        rt_config_report_t r;
+        assert_int_equal(rt_config_parse(text, strlen(text), "t.env", &cfg, &r), RT_OK);
+        gw_t g = {"unset"};
+        int rc = rt_config_fill(cfg, cases[i].table, 1, &g, &r);
+        rt_config_free(cfg);
+        if (rc != cases[i].rc)
+            fail_msg("case %zu: rc %d, expected %d", i, rc, cases[i].rc);
+        if (rc == RT_OK) {
+            assert_string_equal(g.bind, cases[i].line);
+        } else {
+            assert_int_equal(r.count, 1);
+            expect_line(&r, 0, cases[i].line);
+            assert_string_equal(g.bind, "unset"); /* nothing stored */
+        }
+    }
+    unsetenv("GATEWAY_HOST");
+    unsetenv("GATEWAY_BIND");
+}
+
 static void test_help(void **state)
 {
     (void)state;
@@ -1118,6 +1176,7 @@ int main(void)
         cmocka_unit_test(test_priority),
         cmocka_unit_test(test_table_errors),
         cmocka_unit_test(test_report_overflow),
+        cmocka_unit_test(test_renamed_refused),
         cmocka_unit_test(test_log_masks_secrets),
         cmocka_unit_test(test_load_or_exit),
         cmocka_unit_test(test_help),

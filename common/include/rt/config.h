@@ -142,7 +142,10 @@ int rt_config_get(const rt_config_t *cfg, const char *name, const char **out);
  *  may be NULL when every row has ptr). Every row is checked before anything is written:
  *  returns 0 with all values stored, or RT_EINVAL with nothing stored and every bad variable
  *  (and every table mistake: wrong storage size, bad default, duplicate name) in report, which
- *  is cleared first and may be NULL. RT_ENOMEM is not possible here. */
+ *  is cleared first and may be NULL. A variable that was renamed (GATEWAY_HOST, now
+ *  GATEWAY_BIND; the list is in config.c and docs/CONFIGURATION.md) is refused when set under
+ *  its old name, with a line naming the new one, if the table has the new name.
+ *  RT_ENOMEM is not possible here. */
 int rt_config_fill(const rt_config_t *cfg, const rt_config_var_t *table, size_t n, void *base,
                    rt_config_report_t *report);
 

@@ -73,6 +73,53 @@ void tr_equity_window_reset(tr_equity_window_t *w)
         w->bucket[i].index = -1;
         w->bucket[i].peak = 0;
     }
+    w->head = 0;
+    w->queued = 0;
+    w->last_ms = -1;
+    w->ordered = true;
+}
+
+/* The first bucket number within the window ending at now_ms (-1: the window starts before
+ * the epoch, every bucket counts). */
+static int64_t window_first(const tr_equity_window_t *w, int64_t now_ms)
+{
+    int64_t from = now_ms - w->window_ms;
+    return from < 0 ? -1 : from / w->bucket_ms;
+}
+
+/* The queue's i-th entry from the front. */
+static size_t queue_at(const tr_equity_window_t *w, size_t i)
+{
+    return (w->head + i) % TR_EQUITY_BUCKETS;
+}
+
+/* A sample in time order into the monotonic queue: buckets that left the window go from the
+ * front, entries the sample dominates (no higher, no later) from the back. Every entry left
+ * is a distinct bucket within one window (at most TR_EQUITY_BUCKETS - 1 + 1 of them), so the
+ * queue never overflows; should it, the queue is given up for the ring scan. */
+static void queue_push(tr_equity_window_t *w, int64_t idx, int64_t now_ms, rt_money_t equity)
+{
+    int64_t first = window_first(w, now_ms);
+    while (w->queued > 0 && w->queue[w->head].index < first) {
+        w->head = (w->head + 1) % TR_EQUITY_BUCKETS;
+        w->queued--;
+    }
+    while (w->queued > 0) {
+        size_t back = queue_at(w, w->queued - 1);
+        if (w->queue[back].peak > equity) {
+            if (w->queue[back].index == idx)
+                return; /* the bucket already holds a higher sample */
+            break;
+        }
+        w->queued--;
+    }
+    if (w->queued == TR_EQUITY_BUCKETS) {
+        w->ordered = false;
+        return;
+    }
+    size_t slot = queue_at(w, w->queued++);
+    w->queue[slot].index = idx;
+    w->queue[slot].peak = equity;
 }
 
 int tr_equity_window_push(tr_equity_window_t *w, int64_t now_ms, rt_money_t equity)
@@ -88,15 +135,19 @@ int tr_equity_window_push(tr_equity_window_t *w, int64_t now_ms, rt_money_t equi
         w->bucket[slot].index = idx;
         w->bucket[slot].peak = equity;
     } /* else: older than what the slot holds, out of the window */
+    if (w->ordered && now_ms < w->last_ms)
+        w->ordered = false; /* from now on the ring alone answers */
+    if (w->ordered) {
+        w->last_ms = now_ms;
+        queue_push(w, idx, now_ms, equity);
+    }
     return RT_OK;
 }
 
-int tr_equity_window_peak(const tr_equity_window_t *w, int64_t now_ms, rt_money_t *peak)
+/* The ring's answer: every bucket within [first, now's bucket]. */
+static int ring_peak(const tr_equity_window_t *w, int64_t now_ms, rt_money_t *peak)
 {
-    if (w == NULL || peak == NULL || w->bucket_ms <= 0)
-        return RT_EINVAL;
-    int64_t from = now_ms - w->window_ms;
-    int64_t lo = from < 0 ? -1 : from / w->bucket_ms;
+    int64_t lo = window_first(w, now_ms);
     int64_t hi = now_ms / w->bucket_ms;
     bool found = false;
     rt_money_t best = 0;
@@ -111,6 +162,32 @@ int tr_equity_window_peak(const tr_equity_window_t *w, int64_t now_ms, rt_money_
     if (!found)
         return RT_ENOTFOUND;
     *peak = best;
+    return RT_OK;
+}
+
+int tr_equity_window_peak(const tr_equity_window_t *w, int64_t now_ms, rt_money_t *peak)
+{
+    if (w == NULL || peak == NULL || w->bucket_ms <= 0)
+        return RT_EINVAL;
+    if (!w->ordered || now_ms < w->last_ms)
+        return ring_peak(w, now_ms, peak);
+    /* Samples in time order, asked at or after the last: every sample's bucket is at or before
+     * now's, and none within the window was overwritten in the ring (a window spans at most
+     * TR_EQUITY_BUCKETS buckets), so the ring's answer is the highest sample whose bucket is
+     * at or after the window's first: the first queue entry there (peaks decrease along the
+     * queue). Usually the front; a binary search otherwise. */
+    int64_t first = window_first(w, now_ms);
+    size_t lo = 0, hi = w->queued;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (w->queue[queue_at(w, mid)].index < first)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == w->queued)
+        return RT_ENOTFOUND;
+    *peak = w->queue[queue_at(w, lo)].peak;
     return RT_OK;
 }
 

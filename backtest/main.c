@@ -2,11 +2,15 @@
  * sweeps parameters. See docs/BACKTEST.md. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backtest/engine.h"
@@ -15,10 +19,11 @@
 #include "backtest/sweep.h"
 #include "rt/csv.h"
 #include "rt/err.h"
-#include "rt/exrest.h"
 #include "rt/time.h"
 
 #define MAX_SETS 64
+
+extern char **environ;
 
 typedef struct {
     const char *data[BT_SYMBOLS_MAX];
@@ -343,6 +348,88 @@ static int add_series(data_t *d, const char *symbol, rt_candle_t *candles, size_
     return RT_OK;
 }
 
+/* rt-backtest-fetch, beside this program (see fetch_main.c: why --fetch is another program). */
+static int fetch_helper_path(char *out, size_t cap)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return RT_EIO;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash == NULL)
+        return RT_EIO;
+    *slash = '\0';
+    int k = snprintf(out, cap, "%s/rt-backtest-fetch", self);
+    return k > 0 && (size_t)k < cap ? RT_OK : RT_ETOOBIG;
+}
+
+/* The closed candles of symbol/interval in [since, until) from url, through rt-backtest-fetch:
+ * it prints them as CSV into a pipe, read here as a file would be. Returns 0 with *out (caller
+ * frees) and *count; on error the reason is on stderr (the helper's own, or ours). */
+static int fetch_series(const char *url, const char *symbol, const char *interval,
+                        int64_t since, int64_t until, rt_candle_t **out, size_t *count)
+{
+    char path[PATH_MAX + 32], a_since[24], a_until[24];
+    if (fetch_helper_path(path, sizeof path) != RT_OK) {
+        fprintf(stderr, "rt-backtest: --fetch: cannot find rt-backtest-fetch beside me\n");
+        return RT_EIO;
+    }
+    snprintf(a_since, sizeof a_since, "%lld", (long long)since);
+    snprintf(a_until, sizeof a_until, "%lld", (long long)until);
+    char *argv[] = {path, (char *)(uintptr_t)url, (char *)(uintptr_t)symbol,
+                    (char *)(uintptr_t)interval, a_since, a_until, NULL};
+    int fds[2];
+    if (pipe(fds) != 0) {
+        fprintf(stderr, "rt-backtest: --fetch: cannot make a pipe\n");
+        return RT_EIO;
+    }
+    /* neither end stays open in the helper but as its stdout */
+    (void)fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    (void)fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    posix_spawn_file_actions_t fa;
+    pid_t pid = -1;
+    int err = posix_spawn_file_actions_init(&fa);
+    if (err == 0) {
+        err = posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+        if (err == 0)
+            err = posix_spawn(&pid, path, &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+    }
+    close(fds[1]);
+    if (err != 0) {
+        close(fds[0]);
+        char msg[128] = "unknown error";
+        (void)strerror_r(err, msg, sizeof msg);
+        fprintf(stderr, "rt-backtest: --fetch: cannot run %s: %s\n", path, msg);
+        return RT_EIO;
+    }
+    rt_candle_t *c = NULL;
+    size_t n = 0, line = 0;
+    char why[512];
+    why[0] = '\0';
+    int rc = rt_csv_candles_read_fd(fds[0], "the fetched klines", symbol, interval, &c, &n, &line,
+                                    why, sizeof why);
+    close(fds[0]); /* before waiting: a helper still writing gets EPIPE and ends */
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        free(rc == RT_OK ? c : NULL);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+            return RT_EIO; /* it said why */
+        fprintf(stderr, "rt-backtest: --fetch: rt-backtest-fetch failed (status %d)\n", status);
+        return RT_EIO;
+    }
+    if (rc != RT_OK) {
+        fprintf(stderr, "rt-backtest: --fetch %s: %s\n", symbol, why[0] ? why : rt_strerror(rc));
+        return rc;
+    }
+    *out = c;
+    *count = n;
+    return RT_OK;
+}
+
 static int load_data(const cli_t *cli, data_t *d)
 {
     char why[512], sym[RT_SYMBOL_CAP];
@@ -384,10 +471,6 @@ static int load_data(const cli_t *cli, data_t *d)
         const char *port = getenv("SIM_PORT");
         snprintf(url, sizeof url, "http://127.0.0.1:%s", port && *port ? port : "9090");
     }
-    if (rt_exrest_global_init() != RT_OK) {
-        fprintf(stderr, "rt-backtest: cannot initialise libcurl\n");
-        return RT_EIO;
-    }
     for (size_t i = 0; i < cli->nfetch; i++) {
         if (!symbol_ok(cli->fetch[i])) {
             fprintf(stderr,
@@ -402,12 +485,9 @@ static int load_data(const cli_t *cli, data_t *d)
         }
         rt_candle_t *c = NULL;
         size_t n = 0;
-        int rc = bt_fetch_klines(url, cli->fetch[i], cli->interval, since, until, &c, &n, why,
-                                 sizeof why);
-        if (rc != RT_OK) {
-            fprintf(stderr, "rt-backtest: %s\n", why);
+        int rc = fetch_series(url, cli->fetch[i], cli->interval, since, until, &c, &n);
+        if (rc != RT_OK)
             return rc;
-        }
         rc = add_series(d, cli->fetch[i], c, n);
         if (rc != RT_OK)
             return rc;

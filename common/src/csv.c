@@ -689,49 +689,27 @@ int rt_csv_candles_parse(const char *text, size_t len, const char *symbol, const
 /* Bytes read at a time: the text stays in the cache while it is parsed. */
 #define CSV_CHUNK ((size_t)1 << 18)
 
-int rt_csv_candles_load(const char *path, const char *symbol, const char *interval,
-                        rt_candle_t **out, size_t *count, size_t *err_line, char *why,
-                        size_t why_cap)
+/* Reads fd to its end through a reader; name is the file's name for the messages, hint its
+ * size (0 = unknown). */
+static int read_fd(int fd, const char *name, size_t hint, const char *symbol,
+                   const char *interval, rt_candle_t **out, size_t *count, const csv_err_t *e)
 {
-    const csv_err_t e = {err_line, why, why_cap};
     char *buf = NULL;
     rt_csv_reader_t *r = NULL;
-    int rc;
-    if (path == NULL)
-        return fail(&e, RT_EINVAL, 0, "missing path");
-    if (out == NULL || count == NULL)
-        return fail(&e, RT_EINVAL, 0, "missing argument");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int err = errno;
-        char msg[128] = "unknown error";
-        (void)strerror_r(err, msg, sizeof msg);
-        return fail(&e, RT_EIO, 0, "cannot open %s: %s", path, msg);
-    }
-    struct stat st;
-    size_t hint = 0;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        if ((uint64_t)st.st_size >= (uint64_t)RT_CSV_MAX_BYTES) {
-            rc = fail(&e, RT_ETOOBIG, 0, "%s is larger than %zu bytes", path,
-                      (size_t)RT_CSV_MAX_BYTES);
-            goto out;
-        }
-        hint = (size_t)st.st_size;
-    }
-    rc = rt_csv_reader_new(symbol, interval, hint, err_line, why, why_cap, &r);
+    int rc = rt_csv_reader_new(symbol, interval, hint, e->err_line, e->why, e->why_cap, &r);
     if (rc != RT_OK)
         goto out;
     size_t cap = CSV_CHUNK, have = 0, total = 0;
     buf = malloc(cap);
     if (buf == NULL) {
-        rc = fail(&e, RT_ENOMEM, 0, "out of memory");
+        rc = fail(e, RT_ENOMEM, 0, "out of memory");
         goto out;
     }
     for (;;) {
         if (have == cap) { /* one line longer than the buffer: read on, it says why */
             char *nb = realloc(buf, cap * 2);
             if (nb == NULL) {
-                rc = fail(&e, RT_ENOMEM, 0, "out of memory");
+                rc = fail(e, RT_ENOMEM, 0, "out of memory");
                 goto out;
             }
             buf = nb;
@@ -741,7 +719,7 @@ int rt_csv_candles_load(const char *path, const char *symbol, const char *interv
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            rc = fail(&e, RT_EIO, 0, "cannot read %s", path);
+            rc = fail(e, RT_EIO, 0, "cannot read %s", name);
             goto out;
         }
         if (got == 0)
@@ -749,7 +727,7 @@ int rt_csv_candles_load(const char *path, const char *symbol, const char *interv
         have += (size_t)got;
         total += (size_t)got;
         if (total >= RT_CSV_MAX_BYTES) {
-            rc = fail(&e, RT_ETOOBIG, 0, "%s is larger than %zu bytes", path,
+            rc = fail(e, RT_ETOOBIG, 0, "%s is larger than %zu bytes", name,
                       (size_t)RT_CSV_MAX_BYTES);
             goto out;
         }
@@ -764,6 +742,48 @@ int rt_csv_candles_load(const char *path, const char *symbol, const char *interv
 out:
     rt_csv_reader_free(r);
     free(buf);
+    return rc;
+}
+
+int rt_csv_candles_read_fd(int fd, const char *name, const char *symbol, const char *interval,
+                           rt_candle_t **out, size_t *count, size_t *err_line, char *why,
+                           size_t why_cap)
+{
+    const csv_err_t e = {err_line, why, why_cap};
+    if (fd < 0 || name == NULL || out == NULL || count == NULL)
+        return fail(&e, RT_EINVAL, 0, "missing argument");
+    return read_fd(fd, name, 0, symbol, interval, out, count, &e);
+}
+
+int rt_csv_candles_load(const char *path, const char *symbol, const char *interval,
+                        rt_candle_t **out, size_t *count, size_t *err_line, char *why,
+                        size_t why_cap)
+{
+    const csv_err_t e = {err_line, why, why_cap};
+    if (path == NULL)
+        return fail(&e, RT_EINVAL, 0, "missing path");
+    if (out == NULL || count == NULL)
+        return fail(&e, RT_EINVAL, 0, "missing argument");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        char msg[128] = "unknown error";
+        (void)strerror_r(err, msg, sizeof msg);
+        return fail(&e, RT_EIO, 0, "cannot open %s: %s", path, msg);
+    }
+    int rc;
+    struct stat st;
+    size_t hint = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        if ((uint64_t)st.st_size >= (uint64_t)RT_CSV_MAX_BYTES) {
+            rc = fail(&e, RT_ETOOBIG, 0, "%s is larger than %zu bytes", path,
+                      (size_t)RT_CSV_MAX_BYTES);
+            goto out;
+        }
+        hint = (size_t)st.st_size;
+    }
+    rc = read_fd(fd, path, hint, symbol, interval, out, count, &e);
+out:
     close(fd);
     return rc;
 }

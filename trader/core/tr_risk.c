@@ -97,10 +97,17 @@ static size_t queue_at(const tr_equity_window_t *w, size_t i)
  * front, entries the sample dominates (no higher, no later) from the back. Every entry left
  * is a distinct bucket within one window (at most TR_EQUITY_BUCKETS - 1 + 1 of them), so the
  * queue never overflows; should it, the queue is given up for the ring scan. */
+/* True when bucket idx ends at or before `from` (the window's start): it is before the window's
+ * first bucket, floor(from / bucket_ms), told by a product rather than a division. */
+static bool bucket_before(const tr_equity_window_t *w, int64_t idx, int64_t from)
+{
+    return from >= 0 && (idx + 1) * w->bucket_ms <= from;
+}
+
 static void queue_push(tr_equity_window_t *w, int64_t idx, int64_t now_ms, rt_money_t equity)
 {
-    int64_t first = window_first(w, now_ms);
-    while (w->queued > 0 && w->queue[w->head].index < first) {
+    int64_t from = now_ms - w->window_ms;
+    while (w->queued > 0 && bucket_before(w, w->queue[w->head].index, from)) {
         w->head = (w->head + 1) % TR_EQUITY_BUCKETS;
         w->queued--;
     }
@@ -126,7 +133,15 @@ int tr_equity_window_push(tr_equity_window_t *w, int64_t now_ms, rt_money_t equi
 {
     if (w == NULL || w->bucket_ms <= 0 || now_ms < 0 || equity < 0)
         return RT_EINVAL;
-    int64_t idx = now_ms / w->bucket_ms;
+    int64_t idx = -1;
+    if (w->ordered && w->queued > 0 && now_ms >= w->last_ms) {
+        /* in order, the queue's back is the last sample's bucket: most samples share it */
+        int64_t last = w->queue[queue_at(w, w->queued - 1)].index;
+        if (now_ms < (last + 1) * w->bucket_ms)
+            idx = last;
+    }
+    if (idx < 0)
+        idx = now_ms / w->bucket_ms;
     size_t slot = (size_t)(idx % TR_EQUITY_BUCKETS);
     if (w->bucket[slot].index == idx) {
         if (equity > w->bucket[slot].peak)
@@ -176,11 +191,11 @@ int tr_equity_window_peak(const tr_equity_window_t *w, int64_t now_ms, rt_money_
      * TR_EQUITY_BUCKETS buckets), so the ring's answer is the highest sample whose bucket is
      * at or after the window's first: the first queue entry there (peaks decrease along the
      * queue). Usually the front; a binary search otherwise. */
-    int64_t first = window_first(w, now_ms);
+    int64_t from = now_ms - w->window_ms;
     size_t lo = 0, hi = w->queued;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (w->queue[queue_at(w, mid)].index < first)
+        if (bucket_before(w, w->queue[queue_at(w, mid)].index, from))
             lo = mid + 1;
         else
             hi = mid;

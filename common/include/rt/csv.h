@@ -42,6 +42,13 @@ int rt_csv_candles_load(const char *path, const char *symbol, const char *interv
                         rt_candle_t **out, size_t *count, size_t *err_line, char *why,
                         size_t why_cap);
 
+/** Reads the CSV text of an open descriptor (a pipe, a socket, a file) to its end and parses it
+ *  as rt_csv_candles_parse does; name stands for the input in messages. The caller keeps and
+ *  closes fd. Returns as rt_csv_candles_load. */
+int rt_csv_candles_read_fd(int fd, const char *name, const char *symbol, const char *interval,
+                           rt_candle_t **out, size_t *count, size_t *err_line, char *why,
+                           size_t why_cap);
+
 /** A candle CSV read in pieces (rt_csv_candles_load feeds it a file chunk by chunk): the
  *  same rows, candles and errors as rt_csv_candles_parse on the whole text. */
 typedef struct rt_csv_reader rt_csv_reader_t;

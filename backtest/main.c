@@ -367,8 +367,8 @@ static int fetch_helper_path(char *out, size_t cap)
 /* The closed candles of symbol/interval in [since, until) from url, through rt-backtest-fetch:
  * it prints them as CSV into a pipe, read here as a file would be. Returns 0 with *out (caller
  * frees) and *count; on error the reason is on stderr (the helper's own, or ours). */
-static int fetch_series(const char *url, const char *symbol, const char *interval,
-                        int64_t since, int64_t until, rt_candle_t **out, size_t *count)
+static int fetch_series(const char *url, const char *symbol, const char *interval, int64_t since,
+                        int64_t until, rt_candle_t **out, size_t *count)
 {
     char path[PATH_MAX + 32], a_since[24], a_until[24];
     if (fetch_helper_path(path, sizeof path) != RT_OK) {
@@ -377,8 +377,13 @@ static int fetch_series(const char *url, const char *symbol, const char *interva
     }
     snprintf(a_since, sizeof a_since, "%lld", (long long)since);
     snprintf(a_until, sizeof a_until, "%lld", (long long)until);
-    char *argv[] = {path, (char *)(uintptr_t)url, (char *)(uintptr_t)symbol,
-                    (char *)(uintptr_t)interval, a_since, a_until, NULL};
+    char *argv[] = {path,
+                    (char *)(uintptr_t)url,
+                    (char *)(uintptr_t)symbol,
+                    (char *)(uintptr_t)interval,
+                    a_since,
+                    a_until,
+                    NULL};
     int fds[2];
     if (pipe(fds) != 0) {
         fprintf(stderr, "rt-backtest: --fetch: cannot make a pipe\n");

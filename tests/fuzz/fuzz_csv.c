@@ -187,8 +187,8 @@ static void check(const char *text, size_t size, const char *interval)
 }
 
 /* The text fed to a reader `piece` bytes at a time, the unfinished line carried over. */
-static int parse_in_pieces(const char *text, size_t size, size_t piece, rt_candle_t **c,
-                           size_t *n, size_t *line, char *why, size_t cap)
+static int parse_in_pieces(const char *text, size_t size, size_t piece, rt_candle_t **c, size_t *n,
+                           size_t *line, char *why, size_t cap)
 {
     rt_csv_reader_t *r = NULL;
     int rc = rt_csv_reader_new("BTCUSDT", NULL, size / 2, line, why, cap, &r);

@@ -104,6 +104,19 @@ static tr_decision_t fx_decide(fx_t *x)
     int rc = tr_risk_evaluate(&x->cfg, x->no_exits ? NULL : &x->exits, &x->st, &x->req, &x->in, &d);
     if (rc != RT_OK)
         fail_msg("evaluate rc=%d", rc);
+    /* every case also decides the same without the text (the backtester's no_text) */
+    tr_risk_input_t quiet = x->in;
+    quiet.no_text = true;
+    tr_decision_t q;
+    memset(&q, 0x5c, sizeof q);
+    rc = tr_risk_evaluate(&x->cfg, x->no_exits ? NULL : &x->exits, &x->st, &x->req, &quiet, &q);
+    if (rc != RT_OK)
+        fail_msg("evaluate (no_text) rc=%d", rc);
+    assert_int_equal(q.verdict, d.verdict);
+    assert_int_equal(q.reason, d.reason);
+    assert_memory_equal(&q.order, &d.order, sizeof q.order);
+    assert_memory_equal(&q.filter, &d.filter, sizeof q.filter);
+    assert_string_equal(q.text, "");
     return d;
 }
 
@@ -786,7 +799,12 @@ static void test_equity_window_queue_matches_ring(void **state)
         int64_t window_ms;
         int64_t max_step_ms; /* steps are 0..max_step_ms */
     } shapes[] = {
-        {1024, 3}, {1000, 7}, {3, 2}, {7 * DAY, 60000}, {7 * DAY, 6 * 3600000}, {12 * 3600000, 60000},
+        {1024, 3},
+        {1000, 7},
+        {3, 2},
+        {7 * DAY, 60000},
+        {7 * DAY, 6 * 3600000},
+        {12 * 3600000, 60000},
     };
     static tr_equity_window_t w, ring; /* 32 KiB each: off the stack */
     uint64_t seed = 0x9e3779b97f4a7c15u;
@@ -901,10 +919,13 @@ static void test_config_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decisions),          cmocka_unit_test(test_order_details),
-        cmocka_unit_test(test_signal_request),     cmocka_unit_test(test_equity_window),
+        cmocka_unit_test(test_decisions),
+        cmocka_unit_test(test_order_details),
+        cmocka_unit_test(test_signal_request),
+        cmocka_unit_test(test_equity_window),
         cmocka_unit_test(test_equity_window_queue_matches_ring),
-        cmocka_unit_test(test_halt_resume_status), cmocka_unit_test(test_config_check),
+        cmocka_unit_test(test_halt_resume_status),
+        cmocka_unit_test(test_config_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -230,6 +230,9 @@ typedef struct {
     int64_t last_trade_ms; /* last fill on the symbol, any strategy, 0 = never
                               (tr_books_last_trade) */
     int64_t now_ms;
+    bool no_text; /* the caller never reads the decision's text (the backtester): it stays
+                     empty, which spares formatting the numbers of every decision; the
+                     verdict, reason, order and filter are the same */
 } tr_risk_input_t;
 
 typedef enum {

@@ -59,8 +59,8 @@ typedef struct rt_csv_reader rt_csv_reader_t;
  *  rt_csv_candles_parse and must stay valid while the reader is used. Returns 0 with *out
  *  (the caller frees it with rt_csv_reader_free); RT_EINVAL (bad symbol, interval or
  *  argument; why says which) or RT_ENOMEM, *out untouched. */
-int rt_csv_reader_new(const char *symbol, const char *interval, size_t size_hint,
-                      size_t *err_line, char *why, size_t why_cap, rt_csv_reader_t **out);
+int rt_csv_reader_new(const char *symbol, const char *interval, size_t size_hint, size_t *err_line,
+                      char *why, size_t why_cap, rt_csv_reader_t **out);
 
 /** Reads every complete line ('\n'-terminated) at the start of text[len] and sets *used to
  *  the bytes taken; the rest is an unfinished line the caller passes again, followed by more
@@ -73,8 +73,8 @@ int rt_csv_reader_feed(rt_csv_reader_t *r, const char *text, size_t len, size_t 
  *  0 with *out (the caller frees it with free(); NULL when there is no row) and *count, the
  *  reader then empty; or the error rt_csv_candles_parse would give for the whole text, *out
  *  and *count untouched. */
-int rt_csv_reader_finish(rt_csv_reader_t *r, const char *tail, size_t tail_len,
-                         rt_candle_t **out, size_t *count);
+int rt_csv_reader_finish(rt_csv_reader_t *r, const char *tail, size_t tail_len, rt_candle_t **out,
+                         size_t *count);
 
 /** Frees r and any candles it still holds (NULL is fine). */
 void rt_csv_reader_free(rt_csv_reader_t *r);

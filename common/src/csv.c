@@ -314,6 +314,17 @@ static inline bool money_swar(const char **qp, rt_money_t *out)
     const char *q = *qp;
     uint64_t x = load8(q);
     unsigned n = digits8(x);
+    if (n < 8 && q[n] == '.') {
+        uint64_t y = load8(q + n + 1);
+        unsigned f = digits8(y);
+        if (n + f - 1 < 8) { /* 1..8 digits in all: one conversion of the digits without the
+                                dot (x's first n bytes, then y's) */
+            uint64_t z = n > 0 ? (x & (~UINT64_C(0) >> (64 - 8 * n))) | (y << (8 * n)) : y;
+            *out = (rt_money_t)(value8(z, n + f) * pow10_u64[RT_MONEY_DECIMALS - f]);
+            *qp = q + n + 1 + f;
+            return true;
+        }
+    }
     uint64_t units = n > 0 ? value8(x, n) : 0;
     if (n == 8) {
         uint64_t y = load8(q + 8);

@@ -136,9 +136,18 @@ int tr_equity_window_push(tr_equity_window_t *w, int64_t now_ms, rt_money_t equi
     int64_t idx = -1;
     if (w->ordered && w->queued > 0 && now_ms >= w->last_ms) {
         /* in order, the queue's back is the last sample's bucket: most samples share it */
-        int64_t last = w->queue[queue_at(w, w->queued - 1)].index;
-        if (now_ms < (last + 1) * w->bucket_ms)
+        size_t back = queue_at(w, w->queued - 1);
+        int64_t last = w->queue[back].index;
+        if (now_ms < (last + 1) * w->bucket_ms) {
+            if (equity <= w->queue[back].peak) {
+                /* the bucket already holds as much (the back is its peak, as is its ring
+                 * slot): nothing changes; buckets the window has left go at the next bucket's
+                 * first sample (the peak's search skips them meanwhile) */
+                w->last_ms = now_ms;
+                return RT_OK;
+            }
             idx = last;
+        }
     }
     if (idx < 0)
         idx = now_ms / w->bucket_ms;

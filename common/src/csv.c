@@ -581,7 +581,7 @@ static void set_interval(rt_candle_t *c, int iv)
 }
 
 /* The checks across rows for the row just parsed into arr[n], then it is kept. */
-static int reader_keep(rt_csv_reader_t *r)
+static int reader_keep_any(rt_csv_reader_t *r)
 {
     rt_candle_t *c = &r->arr[r->n];
     if (r->n > 0) {
@@ -614,8 +614,25 @@ static int reader_keep(rt_csv_reader_t *r)
     return RT_OK;
 }
 
+/* reader_keep for the usual row: later than the previous one, the interval known and fixed. */
+static inline int reader_keep(rt_csv_reader_t *r)
+{
+    if (r->n > 0 && r->guess >= 0 && intervals[r->guess].ms > 0) {
+        rt_candle_t *c = &r->arr[r->n];
+        int64_t step = c->open_time - r->arr[r->n - 1].open_time;
+        if (step > 0) {
+            if (step < r->min_step)
+                r->min_step = step;
+            c->close_time = c->open_time + intervals[r->guess].ms - 1; /* close_time_of */
+            r->n++;
+            return RT_OK;
+        }
+    }
+    return reader_keep_any(r);
+}
+
 /* Room for one more row, prefaulted. */
-static int reader_slot(rt_csv_reader_t *r)
+static int reader_slot_any(rt_csv_reader_t *r)
 {
     if (r->n == r->cap) {
         int rc = reader_grow(r);
@@ -626,6 +643,15 @@ static int reader_slot(rt_csv_reader_t *r)
         reader_populate(r);
     memcpy(&r->arr[r->n], &r->tmpl, sizeof r->tmpl);
     return RT_OK;
+}
+
+static inline int reader_slot(rt_csv_reader_t *r)
+{
+    if (r->n < r->cap && r->n < r->populated) {
+        memcpy(&r->arr[r->n], &r->tmpl, sizeof r->tmpl);
+        return RT_OK;
+    }
+    return reader_slot_any(r);
 }
 
 /* One line (without its '\n') the byte-wise way: the header, or a row of any shape. */

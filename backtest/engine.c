@@ -646,6 +646,15 @@ static int bt_check_inputs(const bt_config_t *cfg, const bt_series_t *series, si
                     s->quote_asset, series[0].symbol, series[0].quote_asset);
             return RT_EINVAL;
         }
+        const tr_filters_t *f = s->filters;
+        if (f != NULL &&
+            (strcmp(f->symbol, s->symbol) != 0 || strcmp(f->base_asset, s->base_asset) != 0 ||
+             strcmp(f->quote_asset, s->quote_asset) != 0)) {
+            /* the books keep balances by the filters' assets: they must be the run's */
+            bt_errf(err, cap, "%s (%s/%s): the exchange filters given are %s's (%s/%s)", s->symbol,
+                    s->base_asset, s->quote_asset, f->symbol, f->base_asset, f->quote_asset);
+            return RT_EINVAL;
+        }
         for (size_t j = 0; j < i; j++)
             if (strcmp(series[j].symbol, s->symbol) == 0) {
                 bt_errf(err, cap, "symbol %s given twice", s->symbol);
@@ -752,12 +761,17 @@ int bt_run(const bt_config_t *cfg, const bt_series_t *series, size_t nseries, bt
     for (size_t i = 0; i < nseries; i++) {
         bt_sym_t *s = &syms[i];
         s->series = &series[i];
-        tr_filters_init(&s->filters);
-        snprintf(s->filters.symbol, sizeof s->filters.symbol, "%s", series[i].symbol);
-        snprintf(s->filters.base_asset, sizeof s->filters.base_asset, "%s", series[i].base_asset);
-        snprintf(s->filters.quote_asset, sizeof s->filters.quote_asset, "%s",
-                 series[i].quote_asset);
-        s->filters.trading = true;
+        if (series[i].filters != NULL) {
+            s->filters = *series[i].filters; /* checked by bt_check_inputs */
+        } else {
+            tr_filters_init(&s->filters);
+            snprintf(s->filters.symbol, sizeof s->filters.symbol, "%s", series[i].symbol);
+            snprintf(s->filters.base_asset, sizeof s->filters.base_asset, "%s",
+                     series[i].base_asset);
+            snprintf(s->filters.quote_asset, sizeof s->filters.quote_asset, "%s",
+                     series[i].quote_asset);
+            s->filters.trading = true;
+        }
         rc = cfg->strategy->state_new(&cfg->params, &s->strat);
         if (rc != RT_OK) {
             bt_errf(err, cap, "%s: cannot make the strategy's state: %s", series[i].symbol,

@@ -56,6 +56,12 @@ typedef struct {
     char quote_asset[TR_ASSET_CAP];
     const rt_candle_t *candles;
     size_t count;
+    /* The symbol's exchange filters (borrowed; from exchangeInfo, tr_filters_from_symbol_info),
+     * applied exactly as the trader applies them: the risk manager rounds quantities down to
+     * the step and refuses what breaks LOT_SIZE / NOTIONAL (counted in refused[]), the fill
+     * model rounds prices to the tick, exits sell what the step allows. Their symbol and assets
+     * must be the series'. NULL: no filters (no tick, step or minimum notional). */
+    const tr_filters_t *filters;
 } bt_series_t;
 
 /** Splits a symbol into base and quote by the known quote assets (USDT, USDC, FDUSD, BUSD,
@@ -171,8 +177,8 @@ void bt_result_cleanup(bt_result_t *r);
 /** Runs cfg over the series (1..BT_SYMBOLS_MAX, all with the same quote asset; candles of
  *  different symbols are interleaved by open time, in series order on equal times). Writes
  *  *out (to be cleaned with bt_result_cleanup) on success. Returns 0; RT_EINVAL for a bad
- *  configuration or series (err says which); RT_ENOMEM; RT_ERANGE on a money overflow; or a
- *  core's error (err says where). err may be NULL. */
+ *  configuration or series (err says which: also filters of another symbol or assets); RT_ENOMEM;
+ * RT_ERANGE on a money overflow; or a core's error (err says where). err may be NULL. */
 int bt_run(const bt_config_t *cfg, const bt_series_t *series, size_t nseries, bt_result_t *out,
            char *err, size_t cap);
 

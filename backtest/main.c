@@ -19,6 +19,7 @@
 #include "backtest/sweep.h"
 #include "rt/csv.h"
 #include "rt/err.h"
+#include "rt/exparse.h"
 #include "rt/time.h"
 
 #define MAX_SETS 64
@@ -33,6 +34,8 @@ typedef struct {
     size_t nfetch;
     const char *interval;
     const char *since, *until, *url;
+    const char *exchange_info; /* a saved exchangeInfo reply */
+    bool no_filters;
     const char *strategy;
     const char *sets[MAX_SETS]; /* NAME=VALUE */
     size_t nsets;
@@ -51,7 +54,10 @@ typedef struct {
 typedef struct {
     bt_series_t series[BT_SYMBOLS_MAX];
     rt_candle_t *owned[BT_SYMBOLS_MAX];
+    tr_filters_t filters[BT_SYMBOLS_MAX]; /* series[i].filters points here when loaded */
     size_t n;
+    char url[256];             /* the exchange of --fetch */
+    char filters_source[1100]; /* where the filters come from, for the reports */
 } data_t;
 
 static void usage(FILE *f)
@@ -64,6 +70,9 @@ static void usage(FILE *f)
                "  --fetch SYMBOL         fetch klines over REST (--url, default "
                "http://127.0.0.1:$SIM_PORT)\n"
                "  --interval I --since T --until T   for --fetch (T: ms or YYYY-MM-DD[THH:MM])\n"
+               "  --exchange-info FILE   exchange filters (tick, step, notional) from a saved\n"
+               "                         exchangeInfo reply; with --fetch they come from the\n"
+               "                         same exchange; --no-filters: none (no rounding)\n"
                "  --strategy NAME        e.g. SimpleMA_Cross (--list-strategies)\n"
                "  --param NAME=VALUE     strategy parameter or trader setting (STOP_LOSS_PCT=3)\n"
                "  --cash N --quantity Q (fixed size) | --risk F (RISK_PER_TRADE, a fraction)\n"
@@ -109,6 +118,8 @@ static int parse_args(int argc, char **argv, cli_t *cli)
         O_SINCE,
         O_UNTIL,
         O_URL,
+        O_EXINFO,
+        O_NO_FILTERS,
         O_STRATEGY,
         O_PARAM,
         O_CASH,
@@ -137,6 +148,8 @@ static int parse_args(int argc, char **argv, cli_t *cli)
         {"since", required_argument, NULL, O_SINCE},
         {"until", required_argument, NULL, O_UNTIL},
         {"url", required_argument, NULL, O_URL},
+        {"exchange-info", required_argument, NULL, O_EXINFO},
+        {"no-filters", no_argument, NULL, O_NO_FILTERS},
         {"strategy", required_argument, NULL, O_STRATEGY},
         {"param", required_argument, NULL, O_PARAM},
         {"cash", required_argument, NULL, O_CASH},
@@ -196,6 +209,12 @@ static int parse_args(int argc, char **argv, cli_t *cli)
             break;
         case O_URL:
             cli->url = optarg;
+            break;
+        case O_EXINFO:
+            cli->exchange_info = optarg;
+            break;
+        case O_NO_FILTERS:
+            cli->no_filters = true;
             break;
         case O_STRATEGY:
             cli->strategy = optarg;
@@ -289,6 +308,10 @@ static int parse_args(int argc, char **argv, cli_t *cli)
                         "sweep's best point alone with them\n");
         return RT_EINVAL;
     }
+    if (cli->exchange_info != NULL && cli->no_filters) {
+        fprintf(stderr, "rt-backtest: --exchange-info and --no-filters exclude each other\n");
+        return RT_EINVAL;
+    }
     if (cli->ndata + cli->nfetch == 0) {
         fprintf(stderr, "rt-backtest: no candles: give --data FILE or --fetch SYMBOL\n");
         usage(stderr);
@@ -364,26 +387,18 @@ static int fetch_helper_path(char *out, size_t cap)
     return k > 0 && (size_t)k < cap ? RT_OK : RT_ETOOBIG;
 }
 
-/* The closed candles of symbol/interval in [since, until) from url, through rt-backtest-fetch:
- * it prints them as CSV into a pipe, read here as a file would be. Returns 0 with *out (caller
- * frees) and *count; on error the reason is on stderr (the helper's own, or ours). */
-static int fetch_series(const char *url, const char *symbol, const char *interval, int64_t since,
-                        int64_t until, rt_candle_t **out, size_t *count)
+/* Starts rt-backtest-fetch with args (argv[0] is set here) and its stdout into a pipe:
+ * *rfd is the pipe's read end (the caller closes it, then helper_wait). Returns 0, or RT_EIO
+ * with the reason on stderr. */
+static int helper_start(char **argv, pid_t *pid, int *rfd)
 {
-    char path[PATH_MAX + 32], a_since[24], a_until[24];
+    static const char self_name[] = "rt-backtest-fetch";
+    char path[PATH_MAX + 32];
     if (fetch_helper_path(path, sizeof path) != RT_OK) {
-        fprintf(stderr, "rt-backtest: --fetch: cannot find rt-backtest-fetch beside me\n");
+        fprintf(stderr, "rt-backtest: --fetch: cannot find %s beside me\n", self_name);
         return RT_EIO;
     }
-    snprintf(a_since, sizeof a_since, "%lld", (long long)since);
-    snprintf(a_until, sizeof a_until, "%lld", (long long)until);
-    char *argv[] = {path,
-                    (char *)(uintptr_t)url,
-                    (char *)(uintptr_t)symbol,
-                    (char *)(uintptr_t)interval,
-                    a_since,
-                    a_until,
-                    NULL};
+    argv[0] = path;
     int fds[2];
     if (pipe(fds) != 0) {
         fprintf(stderr, "rt-backtest: --fetch: cannot make a pipe\n");
@@ -393,14 +408,14 @@ static int fetch_series(const char *url, const char *symbol, const char *interva
     (void)fcntl(fds[0], F_SETFD, FD_CLOEXEC);
     (void)fcntl(fds[1], F_SETFD, FD_CLOEXEC);
     posix_spawn_file_actions_t fa;
-    pid_t pid = -1;
     int err = posix_spawn_file_actions_init(&fa);
     if (err == 0) {
         err = posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
         if (err == 0)
-            err = posix_spawn(&pid, path, &fa, NULL, argv, environ);
+            err = posix_spawn(pid, path, &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
     }
+    argv[0] = NULL;
     close(fds[1]);
     if (err != 0) {
         close(fds[0]);
@@ -409,21 +424,54 @@ static int fetch_series(const char *url, const char *symbol, const char *interva
         fprintf(stderr, "rt-backtest: --fetch: cannot run %s: %s\n", path, msg);
         return RT_EIO;
     }
+    *rfd = fds[0];
+    return RT_OK;
+}
+
+/* Waits for the helper (its pipe closed first: a helper still writing gets EPIPE and ends).
+ * Returns 0 when it succeeded, RT_EIO otherwise (it said why on stderr, or we do). */
+static int helper_wait(pid_t pid)
+{
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return RT_OK;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
+        fprintf(stderr, "rt-backtest: --fetch: rt-backtest-fetch failed (status %d)\n", status);
+    return RT_EIO;
+}
+
+/* The closed candles of symbol/interval in [since, until) from url, through rt-backtest-fetch:
+ * it prints them as CSV into a pipe, read here as a file would be. Returns 0 with *out (caller
+ * frees) and *count; on error the reason is on stderr (the helper's own, or ours). */
+static int fetch_series(const char *url, const char *symbol, const char *interval, int64_t since,
+                        int64_t until, rt_candle_t **out, size_t *count)
+{
+    char a_since[24], a_until[24];
+    snprintf(a_since, sizeof a_since, "%lld", (long long)since);
+    snprintf(a_until, sizeof a_until, "%lld", (long long)until);
+    char *argv[] = {NULL,
+                    (char *)(uintptr_t)url,
+                    (char *)(uintptr_t)symbol,
+                    (char *)(uintptr_t)interval,
+                    a_since,
+                    a_until,
+                    NULL};
+    pid_t pid = -1;
+    int fd = -1;
+    int rc = helper_start(argv, &pid, &fd);
+    if (rc != RT_OK)
+        return rc;
     rt_candle_t *c = NULL;
     size_t n = 0, line = 0;
     char why[512];
     why[0] = '\0';
-    int rc = rt_csv_candles_read_fd(fds[0], "the fetched klines", symbol, interval, &c, &n, &line,
-                                    why, sizeof why);
-    close(fds[0]); /* before waiting: a helper still writing gets EPIPE and ends */
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    rc = rt_csv_candles_read_fd(fd, "the fetched klines", symbol, interval, &c, &n, &line, why,
+                                sizeof why);
+    close(fd);
+    if (helper_wait(pid) != RT_OK) {
         free(rc == RT_OK ? c : NULL);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
-            return RT_EIO; /* it said why */
-        fprintf(stderr, "rt-backtest: --fetch: rt-backtest-fetch failed (status %d)\n", status);
         return RT_EIO;
     }
     if (rc != RT_OK) {
@@ -435,9 +483,73 @@ static int fetch_series(const char *url, const char *symbol, const char *interva
     return RT_OK;
 }
 
+/* exchangeInfo of the n symbols from url, through rt-backtest-fetch (the exchange's JSON
+ * through a pipe), parsed here. Returns as bt_fetch_exchange_info; the helper's errors are on
+ * stderr already (why empty then). */
+static int fetch_exchange_info(const char *url, const char *const *symbols, size_t n,
+                               rt_exinfo_t *out, char *why, size_t cap)
+{
+    char *argv[3 + BT_SYMBOLS_MAX + 1];
+    if (n == 0 || n > BT_SYMBOLS_MAX)
+        return RT_EINVAL;
+    argv[0] = NULL;
+    argv[1] = (char *)(uintptr_t) "--exchange-info";
+    argv[2] = (char *)(uintptr_t)url;
+    for (size_t i = 0; i < n; i++)
+        argv[3 + i] = (char *)(uintptr_t)symbols[i];
+    argv[3 + n] = NULL;
+    pid_t pid = -1;
+    int fd = -1;
+    int rc = helper_start(argv, &pid, &fd);
+    if (rc != RT_OK)
+        return rc;
+    size_t len = 0, bcap = 1 << 16;
+    char *buf = malloc(bcap + 1);
+    rc = buf != NULL ? RT_OK : RT_ENOMEM;
+    while (rc == RT_OK) {
+        if (len == bcap) {
+            char *g = bcap < RT_EXPARSE_MAX_INPUT ? realloc(buf, bcap * 2 + 1) : NULL;
+            if (g == NULL) {
+                rc = bcap < RT_EXPARSE_MAX_INPUT ? RT_ENOMEM : RT_ETOOBIG;
+                break;
+            }
+            buf = g;
+            bcap *= 2;
+        }
+        ssize_t got = read(fd, buf + len, bcap - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            rc = got == 0 ? RT_OK : RT_EIO;
+            break;
+        }
+        len += (size_t)got;
+    }
+    close(fd);
+    if (helper_wait(pid) != RT_OK) {
+        free(buf);
+        why[0] = '\0';
+        return RT_EIO;
+    }
+    if (rc != RT_OK)
+        snprintf(why, cap, "exchangeInfo: reading %s's reply: %s", url, rt_strerror(rc));
+    else {
+        buf[len] = '\0';
+        rc = bt_parse_exchange_info(buf, len, url, out, why, cap);
+    }
+    free(buf);
+    return rc;
+}
+
 static int load_data(const cli_t *cli, data_t *d)
 {
     char why[512], sym[RT_SYMBOL_CAP];
+    if (cli->url != NULL) {
+        snprintf(d->url, sizeof d->url, "%s", cli->url);
+    } else {
+        const char *port = getenv("SIM_PORT");
+        snprintf(d->url, sizeof d->url, "http://127.0.0.1:%s", port && *port ? port : "9090");
+    }
     for (size_t i = 0; i < cli->ndata; i++) {
         if (cli->symbol[i] != NULL)
             snprintf(sym, sizeof sym, "%s", cli->symbol[i]);
@@ -469,13 +581,7 @@ static int load_data(const cli_t *cli, data_t *d)
     }
     if (cli->until == NULL)
         until = rt_time_now_ms();
-    char url[256];
-    if (cli->url != NULL) {
-        snprintf(url, sizeof url, "%s", cli->url);
-    } else {
-        const char *port = getenv("SIM_PORT");
-        snprintf(url, sizeof url, "http://127.0.0.1:%s", port && *port ? port : "9090");
-    }
+    const char *url = d->url;
     for (size_t i = 0; i < cli->nfetch; i++) {
         if (!symbol_ok(cli->fetch[i])) {
             fprintf(stderr,
@@ -498,6 +604,46 @@ static int load_data(const cli_t *cli, data_t *d)
             return rc;
     }
     return RT_OK;
+}
+
+/* The exchange filters of the run's symbols, as the trader has them (docs/BACKTEST.md):
+ * --exchange-info FILE for every symbol; else, with --fetch, exchangeInfo from the same
+ * exchange for the fetched symbols; else (or --no-filters) none. */
+static int load_filters(const cli_t *cli, data_t *d)
+{
+    char why[1024];
+    why[0] = '\0';
+    rt_exinfo_t info;
+    memset(&info, 0, sizeof info);
+    size_t first = 0; /* the series that take filters: [first, d->n) */
+    int rc = RT_OK;
+    if (cli->no_filters || (cli->exchange_info == NULL && cli->nfetch == 0)) {
+        snprintf(d->filters_source, sizeof d->filters_source, "none");
+        return RT_OK;
+    }
+    if (cli->exchange_info != NULL) {
+        rc = bt_load_exchange_info(cli->exchange_info, &info, why, sizeof why);
+        snprintf(d->filters_source, sizeof d->filters_source, "%s", cli->exchange_info);
+    } else {
+        first = cli->ndata; /* --data series come first (load_data) */
+        const char *syms[BT_SYMBOLS_MAX];
+        for (size_t i = first; i < d->n; i++)
+            syms[i - first] = d->series[i].symbol;
+        rc = fetch_exchange_info(d->url, syms, d->n - first, &info, why, sizeof why);
+        if (rc != RT_OK && why[0] == '\0')
+            return rc; /* rt-backtest-fetch said why */
+        snprintf(d->filters_source, sizeof d->filters_source, "%s/api/v3/exchangeInfo", d->url);
+    }
+    for (size_t i = first; rc == RT_OK && i < d->n; i++) {
+        rc = bt_filters_for(&info, d->series[i].symbol, &d->filters[i], why, sizeof why);
+        if (rc == RT_OK)
+            d->series[i].filters = &d->filters[i];
+    }
+    if (rc != RT_OK)
+        fprintf(stderr, "rt-backtest: %s (--no-filters runs without them)\n",
+                why[0] ? why : rt_strerror(rc));
+    rt_exinfo_cleanup(&info);
+    return rc;
 }
 
 static int set_one(bt_config_t *cfg, const char *name, const char *value)
@@ -605,7 +751,7 @@ static int run_single(const cli_t *cli, bt_config_t *cfg, const data_t *d, int64
         fprintf(stderr, "rt-backtest: %s\n", err);
         return rc;
     }
-    bt_report_ctx_t ctx = {cfg, d->series, d->n, rt_time_mono_ms() - t0};
+    bt_report_ctx_t ctx = {cfg, d->series, d->n, rt_time_mono_ms() - t0, d->filters_source};
     if (cli->json)
         rc = bt_report_json(stdout, &ctx, &r);
     else
@@ -661,7 +807,7 @@ static int run_sweep(const cli_t *cli, const bt_config_t *cfg, const data_t *d, 
             bt_config_t one;
             if (bt_sweep_point(cfg, cli->axes, cli->naxes, e->index, &one, NULL, NULL, 0) != RT_OK)
                 one = *cfg;
-            bt_report_ctx_t ctx = {&one, d->series, d->n, -1};
+            bt_report_ctx_t ctx = {&one, d->series, d->n, -1, d->filters_source};
             printf("%s{\"index\":%zu,\"values\":{", i ? "," : "", e->index);
             for (size_t k = 0; k < cli->naxes; k++)
                 printf("%s\"%s\":%.10g", k ? "," : "", cli->axes[k].name, e->values[k]);
@@ -715,6 +861,8 @@ int main(int argc, char **argv)
         rc = build_config(&cli, &cfg);
     if (rc == RT_OK)
         rc = load_data(&cli, &data);
+    if (rc == RT_OK)
+        rc = load_filters(&cli, &data);
     if (rc == RT_OK)
         rc = cli.naxes > 0 ? run_sweep(&cli, &cfg, &data, t0) : run_single(&cli, &cfg, &data, t0);
     for (size_t i = 0; i < data.n; i++)

@@ -97,6 +97,49 @@ size_t bt_report_settings(const bt_config_t *cfg, char *buf, size_t cap)
     return len;
 }
 
+size_t bt_report_filters(const bt_report_ctx_t *ctx, char *buf, size_t cap)
+{
+    size_t len = 0;
+    char a[RT_MONEY_FMT_MAX], b[RT_MONEY_FMT_MAX], c[RT_MONEY_FMT_MAX], d[RT_MONEY_FMT_MAX];
+    if (cap == 0)
+        return 0;
+    buf[0] = '\0';
+#define BT_APPEND(...)                                                                             \
+    do {                                                                                           \
+        int n_ = snprintf(buf + len, cap - len, __VA_ARGS__);                                      \
+        if (n_ < 0 || (size_t)n_ >= cap - len)                                                     \
+            return 0;                                                                              \
+        len += (size_t)n_;                                                                         \
+    } while (0)
+    bool any = false;
+    for (size_t i = 0; i < ctx->nseries; i++)
+        any = any || ctx->series[i].filters != NULL;
+    if (!any) {
+        BT_APPEND("none (no tick, step or minimum notional)");
+        return len;
+    }
+    const char *src = ctx->filters_source ? ctx->filters_source : "given";
+    BT_APPEND("from ");
+    for (const char *p = src; *p != '\0'; p++)
+        BT_APPEND("%c", strchr("<>&\"'", *p) != NULL ? '_' : *p);
+    for (size_t i = 0; i < ctx->nseries; i++) {
+        const tr_filters_t *f = ctx->series[i].filters;
+        if (f == NULL) {
+            BT_APPEND("; %s none", ctx->series[i].symbol);
+            continue;
+        }
+        rt_money_t notional =
+            f->min_notional > f->legacy_min_notional ? f->min_notional : f->legacy_min_notional;
+        BT_APPEND("; %s%s tick=%s step=%s min_qty=%s min_notional=%s", ctx->series[i].symbol,
+                  f->trading ? "" : " NOT TRADING", bt_money_str(f->tick_size, a, sizeof a),
+                  bt_money_str(tr_filters_qty_step(f, TR_ORDER_MARKET), b, sizeof b),
+                  bt_money_str(tr_filters_min_qty(f, TR_ORDER_MARKET), c, sizeof c),
+                  bt_money_str(notional, d, sizeof d));
+    }
+#undef BT_APPEND
+    return len;
+}
+
 int bt_report_summary(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r)
 {
     char a[RT_MONEY_FMT_MAX], b[RT_MONEY_FMT_MAX], c[RT_MONEY_FMT_MAX], t0[32], t1[32];
@@ -110,6 +153,10 @@ int bt_report_summary(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r)
         fprintf(f, ",%s", ctx->series[i].symbol);
     fprintf(f, "  %s -> %s UTC  %zu candles\n", t0, t1, r->candles);
     fprintf(f, "settings  %s\n", settings);
+    char filters[2048];
+    if (bt_report_filters(ctx, filters, sizeof filters) == 0)
+        snprintf(filters, sizeof filters, "?");
+    fprintf(f, "filters   %s\n", filters);
     fprintf(f, "signals   %zu (%zu not filled", r->signals, r->skipped);
     const char *sep = ": ";
     for (size_t i = 1; i <= TR_REASON_FILTER_PRICE; i++)
@@ -153,6 +200,10 @@ int bt_report_json(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r)
     rt_jsonw_array_end(&w);
     rt_jsonw_kv_string(&w, "fill", bt_fill_model_name(ctx->cfg->fill_model));
     rt_jsonw_kv_string(&w, "settings", settings);
+    char filters[2048];
+    if (bt_report_filters(ctx, filters, sizeof filters) == 0)
+        filters[0] = '\0';
+    rt_jsonw_kv_string(&w, "filters", filters);
     rt_jsonw_kv_int(&w, "first_time", r->first_ms);
     rt_jsonw_kv_int(&w, "last_time", r->last_ms);
     rt_jsonw_kv_int(&w, "candles", (int64_t)r->candles);
@@ -463,7 +514,11 @@ int bt_report_html(FILE *f, const bt_report_ctx_t *ctx, const bt_result_t *r)
     }
     bt_html_monthly(f, r);
     bt_html_trades(f, ctx, r);
-    fprintf(f, "<h2>Settings</h2>\n<pre>%s</pre>\n</body></html>\n", settings);
+    char filters[2048];
+    if (bt_report_filters(ctx, filters, sizeof filters) == 0)
+        filters[0] = '\0';
+    fprintf(f, "<h2>Settings</h2>\n<pre>%s\nexchange filters: %s</pre>\n</body></html>\n", settings,
+            filters);
     rc = ferror(f) ? RT_EIO : RT_OK;
 out:
     free(dd);

@@ -1,7 +1,9 @@
 #include "account.h"
 
 #include <openssl/crypto.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +56,7 @@ struct sim_account {
     size_t secret_len;
     rt_money_t taker_fee;
     rt_money_t maker_fee;
+    char fee_asset[RT_ASSET_CAP]; /* "" : the asset received; else e.g. "BNB" */
     size_t nbal;
     balance_t bal[SIM_ACCOUNT_ASSETS];
     order_t *orders; /* SIM_ACCOUNT_ORDERS, in placement order (oldest first) */
@@ -127,6 +130,55 @@ static int buy_fee_in_base(tr_fill_result_t *r, rt_money_t rate, const char *bas
         if (strcmp(r->changes[i].asset, base) == 0)
             return rt_money_sub(r->changes[i].free, fee, &r->changes[i].free);
     return RT_EINVAL;
+}
+
+/* Pays the commission of r's fill in the account's fee asset (BNB) instead of the asset
+ * received, as Binance does for an account that pays fees with BNB: rate x the fill's quote
+ * amount, valued in the fee asset at the last price of <fee asset><quote> (rounded up). It
+ * applies only when that symbol is listed, the fee asset is neither the base nor the quote,
+ * and the account holds enough of it free; otherwise r is left as it is (the commission in the
+ * asset received, already charged). Returns 0, or an error of the arithmetic (r unchanged). */
+static int pay_fee_in_asset(const sim_account_t *a, const sim_market_t *m, tr_fill_result_t *r,
+                            rt_money_t rate, const char *base, const char *quote)
+{
+    if (a->fee_asset[0] == '\0' || r->fill_count != 1 || r->change_count >= TR_CHANGES_MAX ||
+        strcmp(a->fee_asset, base) == 0 || strcmp(a->fee_asset, quote) == 0)
+        return RT_OK;
+    char sym[RT_SYMBOL_CAP];
+    size_t idx;
+    rt_money_t px, fee_quote, fee;
+    int n = snprintf(sym, sizeof sym, "%s%s", a->fee_asset, quote);
+    if (n < 0 || (size_t)n >= sizeof sym || sim_market_find(m, sym, &idx) != RT_OK ||
+        sim_market_last_price(m, idx, &px) != RT_OK || px <= 0)
+        return RT_OK;
+    tr_fill_t *f = &r->fills[0];
+    int rc = rt_money_mul(f->quote_quantity, rate, RT_ROUND_UP, &fee_quote);
+    if (rc == RT_OK)
+        rc = rt_money_div(fee_quote, px, RT_ROUND_UP, &fee);
+    if (rc != RT_OK)
+        return rc;
+    const balance_t *held = NULL;
+    for (size_t i = 0; i < a->nbal; i++)
+        if (strcmp(a->bal[i].asset, a->fee_asset) == 0)
+            held = &a->bal[i];
+    if (held == NULL || held->free < fee)
+        return RT_OK; /* not enough BNB: charged in the asset received */
+    /* give back the commission already taken from the asset received */
+    const char *received = f->fee_asset;
+    tr_fill_result_t out = *r;
+    for (size_t i = 0; f->fee > 0 && i < out.change_count; i++)
+        if (strcmp(out.changes[i].asset, received) == 0 &&
+            (rc = rt_money_add(out.changes[i].free, f->fee, &out.changes[i].free)) != RT_OK)
+            return rc;
+    tr_balance_change_t *c = &out.changes[out.change_count++];
+    memset(c, 0, sizeof *c);
+    if (rt_str_copy(c->asset, sizeof c->asset, a->fee_asset) != RT_OK ||
+        rt_str_copy(out.fills[0].fee_asset, sizeof out.fills[0].fee_asset, a->fee_asset) != RT_OK)
+        return RT_EINVAL;
+    c->free = -fee;
+    out.fills[0].fee = fee;
+    *r = out;
+    return RT_OK;
 }
 
 /* ---- life --------------------------------------------------------------------------------- */
@@ -210,6 +262,19 @@ int sim_account_new(const sim_account_config_t *cfg, sim_account_t **out, char *
     a->secret_len = strlen(a->secret);
     a->taker_fee = cfg->taker_fee;
     a->maker_fee = cfg->maker_fee;
+    if (cfg->fee_asset && cfg->fee_asset[0]) {
+        size_t n = strlen(cfg->fee_asset);
+        bool ok = n < sizeof a->fee_asset;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = (cfg->fee_asset[i] >= 'A' && cfg->fee_asset[i] <= 'Z') ||
+                 (cfg->fee_asset[i] >= '0' && cfg->fee_asset[i] <= '9');
+        if (!ok) {
+            say(why, cap, "the fee asset must be 1 to 15 of A-Z and 0-9", NULL);
+            rc = RT_EINVAL;
+            goto out;
+        }
+        memcpy(a->fee_asset, cfg->fee_asset, n + 1);
+    }
     a->next_order_id = 1;
     a->next_trade_id = 1;
     rc = parse_balances(a, cfg->balances, why, cap);
@@ -371,6 +436,9 @@ size_t sim_account_match(sim_account_t *a, const sim_market_t *m, int64_t now_ms
         if (tr_fill_limit_match(&c, &o->lim, low, high, &r) != RT_OK)
             continue;
         if (o->side == RT_SIDE_BUY && buy_fee_in_base(&r, a->maker_fee, o->lim.base_asset) != RT_OK)
+            continue;
+        if (pay_fee_in_asset(a, m, &r, a->maker_fee, o->lim.base_asset, o->lim.quote_asset) !=
+            RT_OK)
             continue;
         if (!changes_fit(a, &r))
             continue; /* not reached: the lock covers the fill */
@@ -787,6 +855,8 @@ static int h_new_order(sim_account_t *a, const sim_rest_ctx_t *ctx, const sim_re
                      : tr_fill_limit_place(&c, &f, side, qty, price, &lim, &res);
     if (rc == RT_OK && crosses && side == RT_SIDE_BUY)
         rc = buy_fee_in_base(&res, a->taker_fee, f.base_asset);
+    if (rc == RT_OK && crosses)
+        rc = pay_fee_in_asset(a, ctx->market, &res, a->taker_fee, f.base_asset, f.quote_asset);
     if (rc != RT_OK)
         return sim_rest_error(r, 400, -1013, "Invalid quantity.");
     if (!changes_fit(a, &res))

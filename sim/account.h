@@ -54,11 +54,16 @@ typedef struct {
     const char *balances;   /* "USDC=10000,BTC=0.5": starting free balances */
     rt_money_t taker_fee;   /* fraction: 0.001 = 0.1 % (RT_MONEY_UNITS scale) */
     rt_money_t maker_fee;
+    /* NULL or "": commissions in the asset received (Binance without BNB). "BNB" (any asset
+     * name): the commission is charged in that asset instead, valued at the last price of
+     * <asset><quote>, when the symbol is listed and the account holds enough free of it;
+     * otherwise in the asset received (Binance's "pay fees with BNB"). */
+    const char *fee_asset;
 } sim_account_config_t;
 
 /** Creates the account. Returns 0 and *out (free with sim_account_free), RT_EINVAL for an
  *  empty key or secret, a bad balance list (why says which entry, when why is not NULL) or
- *  a fee outside [0, 1), RT_ENOMEM. */
+ *  a fee outside [0, 1), a fee_asset that is not 1-15 of A-Z0-9, RT_ENOMEM. */
 int sim_account_new(const sim_account_config_t *cfg, sim_account_t **out, char *why, size_t cap);
 
 /** Wipes the secret and frees the account. NULL is a no-op. */

@@ -68,6 +68,9 @@ static const rt_config_var_t vars[] = {
      RT_CONFIG_AT(sim_config_t, taker_fee), .min_m = 0, .max_m = 99999999},
     {"SIM_MAKER_FEE", RT_CONFIG_MONEY, "0.001", "maker commission rate (0.001 = 0.1 %)",
      RT_CONFIG_AT(sim_config_t, maker_fee), .min_m = 0, .max_m = 99999999},
+    {"SIM_FEE_ASSET", RT_CONFIG_STRING, "",
+     "empty: commissions in the asset received; BNB: in BNB when the account holds enough",
+     RT_CONFIG_AT(sim_config_t, fee_asset), .max = 15},
     {"LOG_LEVEL", RT_CONFIG_ENUM, "info", "debug, info, warn (or warning) or error",
      RT_CONFIG_AT(sim_config_t, log_level), .choices = levels},
 };

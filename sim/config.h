@@ -29,6 +29,7 @@ typedef struct {
     char balances[1024];  /* SIM_BALANCES: "USDC=10000,BTC=0" */
     rt_money_t taker_fee; /* SIM_TAKER_FEE */
     rt_money_t maker_fee; /* SIM_MAKER_FEE */
+    char fee_asset[16];   /* SIM_FEE_ASSET: "" = the asset received; "BNB": pay fees in BNB */
     int log_level;        /* rt_log_level_t */
 } sim_config_t;
 

@@ -126,7 +126,8 @@ int main(void)
                                    .secret_key = cfg.secret_key,
                                    .balances = cfg.balances,
                                    .taker_fee = cfg.taker_fee,
-                                   .maker_fee = cfg.maker_fee};
+                                   .maker_fee = cfg.maker_fee,
+                                   .fee_asset = cfg.fee_asset};
         rc = sim_account_new(&ac, &account, why, sizeof why);
         if (rc != RT_OK) {
             rt_log_error(MOD, "account: %s (%s)", why, rt_strerror(rc));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "faults.h"
 #include "klines.h"
 #include "payload.h"
 #include "rt/err.h"
@@ -632,7 +633,19 @@ static int h_admin_closed(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, 
 
 static int h_signed(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, sim_rest_resp_t *r)
 {
-    return sim_account_handle(ctx->account, ctx, req, r);
+    return sim_faults_signed(ctx->faults, ctx, req, r);
+}
+
+static int h_admin_order_fault(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req,
+                               sim_rest_resp_t *r)
+{
+    return sim_faults_admin_set(ctx->faults, req, r);
+}
+
+static int h_admin_order_requests(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req,
+                                  sim_rest_resp_t *r)
+{
+    return sim_faults_admin_get(ctx->faults, req, r);
 }
 
 /* ---- routing ----------------------------------------------------------------------------- */
@@ -668,6 +681,8 @@ static const struct {
     {SIM_HTTP_POST, "/admin/refuse", 0, ROUTE_ADMIN, h_admin_refuse},
     {SIM_HTTP_POST, "/admin/shutdown-event", 0, ROUTE_ADMIN, h_admin_shutdown},
     {SIM_HTTP_GET, "/admin/closed", 0, ROUTE_ADMIN, h_admin_closed},
+    {SIM_HTTP_POST, "/admin/order-fault", 0, ROUTE_ADMIN, h_admin_order_fault},
+    {SIM_HTTP_GET, "/admin/order-requests", 0, ROUTE_ADMIN, h_admin_order_requests},
 };
 
 /* Charges weight to the client's minute and returns the minute's total. */
@@ -702,6 +717,7 @@ int sim_rest_handle(const sim_rest_ctx_t *ctx, const sim_rest_req_t *req, sim_re
     resp->status = 0;
     resp->content_type = JSON_TYPE;
     resp->retry_after = 0;
+    resp->delay_ms = 0;
     resp->action = SIM_ADMIN_NONE;
     resp->action_seconds = 0;
 

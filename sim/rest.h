@@ -9,6 +9,7 @@
  *   GET  /health, /metrics                          the service's own
  *   POST /admin/drop, /admin/mute-pings?seconds=N, /admin/refuse?seconds=N,
  *        /admin/shutdown-event; GET /admin/closed   fault switches, loopback clients only
+ *   POST /admin/order-fault, GET /admin/order-requests  order faults and counters (faults.h)
  *
  * Every response carries X-MBX-USED-WEIGHT-1M (the caller's weight in the current minute;
  * over 6000 gives 429 with -1003 and Retry-After). The signed endpoints' state (balances,
@@ -97,6 +98,7 @@ typedef struct {
     int64_t sim_now_ms;  /* serverTime: the simulated clock */
     int64_t real_now_ms; /* wall clock, for the weight minutes */
     void *account;       /* sim_account_t (account.h); NULL: signed endpoints answer -2015 */
+    struct sim_faults *faults; /* order fault switches and counters (faults.h); NULL: none */
 } sim_rest_ctx_t;
 
 typedef struct {
@@ -128,6 +130,7 @@ typedef struct {
     sim_buf_t body;
     int used_weight; /* value of X-MBX-USED-WEIGHT-1M */
     int retry_after; /* seconds; 0: no Retry-After */
+    int64_t delay_ms; /* hold the reply back this long (an order fault); 0: answer now */
     sim_admin_action_t action;
     int64_t action_seconds;
 } sim_rest_resp_t;

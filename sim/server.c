@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "faults.h"
 #include "payload.h"
 #include "rest.h"
 #include "rt/err.h"
@@ -84,6 +85,7 @@ struct sim_server {
     conn_t *conns;
     sim_stats_t stats;
     sim_weights_t weights;
+    sim_faults_t faults; /* order fault switches (/admin/order-fault) and counters */
     sim_params_t params;
     int64_t mono_start;
     int64_t sim_now;
@@ -376,8 +378,10 @@ static int add_header(struct lws *wsi, const char *name, const char *value, unsi
                                        (const unsigned char *)value, (int)strlen(value), p, end);
 }
 
-/* Answers the request now: runs the handler, writes the headers, schedules the body. Returns
- * what the lws callback returns. */
+static int respond(sim_server_t *s, struct lws *wsi, http_t *h);
+
+/* Answers the request: runs the handler, then writes the headers and schedules the body (at
+ * once, or after the reply's delay). Returns what the lws callback returns. */
 static int answer(sim_server_t *s, struct lws *wsi, http_t *h)
 {
     sim_params_init(&s->params);
@@ -417,7 +421,8 @@ static int answer(sim_server_t *s, struct lws *wsi, http_t *h)
                           .stats = &s->stats,
                           .sim_now_ms = s->sim_now,
                           .real_now_ms = rt_time_now_ms(),
-                          .account = s->cfg.account};
+                          .account = s->cfg.account,
+                          .faults = &s->faults};
     sim_rest_resp_t *r = &h->resp;
     s->stats.rest_requests++;
     if (too_many) {
@@ -435,7 +440,21 @@ static int answer(sim_server_t *s, struct lws *wsi, http_t *h)
     }
     rt_log_debug(MOD, "http: %s status=%d weight=%d bytes=%zu", h->path, r->status, r->used_weight,
                  r->body.len);
+    if (r->delay_ms > 0) {
+        /* an order fault: executed, the reply held back (the client may give up first) */
+        rt_log_info(MOD, "http: %s reply held back %lld ms (order fault)", h->path,
+                    (long long)r->delay_ms);
+        lws_set_timer_usecs(wsi, (lws_usec_t)r->delay_ms * LWS_US_PER_MS);
+        return 0;
+    }
+    return respond(s, wsi, h);
+}
 
+/* Writes the response's headers and schedules its body. Returns what the lws callback
+ * returns. */
+static int respond(sim_server_t *s, struct lws *wsi, http_t *h)
+{
+    sim_rest_resp_t *r = &h->resp;
     unsigned char hdr[LWS_PRE + 1024];
     unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
     char num[32];
@@ -724,6 +743,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (pss == NULL || pss->kind != PSS_HTTP)
             return -1;
         return write_body(s, wsi, &pss->u.http);
+    case LWS_CALLBACK_TIMER: /* a held-back reply is due */
+        if (pss == NULL || pss->kind != PSS_HTTP)
+            return 0;
+        return respond(s, wsi, &pss->u.http);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         http_cleanup(pss);

@@ -100,8 +100,41 @@ static int save_state(tr_io_t *io, rt_position_t *row, const tr_position_t *p)
     return tr_store_position_exit_state(io->db, row);
 }
 
+/* Milliseconds of a Binance interval ("1m"); 0 when unknown. */
+static int64_t interval_ms(const char *iv)
+{
+    static const struct {
+        const char *name;
+        int64_t ms;
+    } t[] = {{"1s", 1000},     {"1m", 60000},     {"3m", 180000},   {"5m", 300000},
+             {"15m", 900000},  {"30m", 1800000},  {"1h", 3600000},  {"2h", 7200000},
+             {"4h", 14400000}, {"6h", 21600000},  {"8h", 28800000}, {"12h", 43200000},
+             {"1d", 86400000}, {"3d", 259200000}, {"1w", 604800000}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (strcmp(iv, t[i].name) == 0)
+            return t[i].ms;
+    return 0;
+}
+
+/* Whether a price of market time until_ms came before position id was entered: its signal's
+ * candle (open time + interval) had not ended yet. The trader reads candles and tickers on one
+ * connection and signals on another, so the candle a signal was made of (or a ticker inside it)
+ * can be read after the entry that signal caused; checked against the entry it would sell on a
+ * low that came before the buy (the backtest, docs/BACKTEST.md, checks a position entered at a
+ * close from the next candle on). Manual positions and unknown intervals: never stale. */
+static bool stale_for(tr_svc_t *svc, int64_t id, int64_t until_ms)
+{
+    int64_t open_ms = 0;
+    char iv[8];
+    if (until_ms <= 0 ||
+        tr_store_position_entry_signal(svc->io.db, id, &open_ms, iv, sizeof iv) != RT_OK)
+        return false;
+    int64_t len = interval_ms(iv);
+    return len > 0 && until_ms < open_ms + len;
+}
+
 void tr_exits_on_price(tr_svc_t *svc, const char *symbol, rt_money_t high, rt_money_t low,
-                       rt_money_t close)
+                       rt_money_t close, int64_t until_ms)
 {
     if (!svc->exits_on)
         return;
@@ -118,6 +151,8 @@ void tr_exits_on_price(tr_svc_t *svc, const char *symbol, rt_money_t high, rt_mo
     for (size_t i = 0; i < n; i++) {
         tr_position_t p, before;
         tr_exit_t ex;
+        if (stale_for(svc, rows[i].id, until_ms))
+            continue;
         to_core(&rows[i], &p);
         before = p;
         if (high == low && low == close)

@@ -163,7 +163,7 @@ static int metrics_init(tr_svc_t *svc)
 {
     static const double secs[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                   0.05,   0.1,   0.25,   0.5,   1,    2.5};
-    rt_metric_t *sig, *ord, *fills, *s2o, *o2c;
+    rt_metric_t *sig, *ord, *fills, *unvalued, *s2o, *o2c;
     tr_svc_metrics_t *m = &svc->m;
     int rc;
     if ((rc = rt_metrics_new(&svc->metrics)) != 0 ||
@@ -173,6 +173,10 @@ static int metrics_init(tr_svc_t *svc)
                                  "status", 8, &ord)) != 0 ||
         (rc = rt_metrics_counter(svc->metrics, "trader_fills_total", "fills booked", NULL, 1,
                                  &fills)) != 0 ||
+        (rc = rt_metrics_counter(svc->metrics, "trader_fees_unvalued_total",
+                                 "live commissions in a third asset (BNB) left out of the books "
+                                 "for want of a price",
+                                 NULL, 1, &unvalued)) != 0 ||
         (rc = rt_metrics_histogram(svc->metrics, "trader_signal_to_order_seconds",
                                    "signal arrival to its order row committed", NULL, 1, secs,
                                    sizeof secs / sizeof secs[0], &s2o)) != 0 ||
@@ -187,6 +191,7 @@ static int metrics_init(tr_svc_t *svc)
         (rc = series(ord, "FILLED", &m->orders_filled)) != 0 ||
         (rc = series(ord, "REJECTED", &m->orders_failed)) != 0 ||
         (rc = series(fills, NULL, &m->fills)) != 0 ||
+        (rc = series(unvalued, NULL, &m->fees_unvalued)) != 0 ||
         (rc = series(s2o, NULL, &m->signal_to_order)) != 0 ||
         (rc = series(o2c, NULL, &m->order_to_commit)) != 0)
         return rc;

@@ -15,6 +15,7 @@
 #include "rt/sig.h"
 #include "rt/str.h"
 #include "rt/time.h"
+#include "tr_fees.h"
 #include "tr_svc.h"
 
 #define READ_COUNT 16
@@ -402,11 +403,37 @@ static int live_sync_balances(tr_svc_t *svc, tr_io_t *io)
     return RT_OK;
 }
 
+/* A commission in a third asset (BNB) valued in the quote asset at the latest price of
+ * <asset><quote> the trader knows (market:ticker / market:data). Without one the fill is
+ * marked unvalued (warned, counted) and its fee stays out of the books: never guessed. */
+static int live_third_fee(tr_svc_t *svc, const tr_svc_order_t *o, const char *base,
+                          const char *quote, tr_live_fill_t *x, rt_money_t *value)
+{
+    char sym[RT_SYMBOL_CAP];
+    rt_money_t px = 0;
+    int n = snprintf(sym, sizeof sym, "%s%s", x->f.fee_asset, quote);
+    if (n < 0 || (size_t)n >= sizeof sym || tr_svc_price(svc, sym, &px) != 0)
+        px = 0;
+    int rc = tr_fee_value(x->f.fee, x->f.fee_asset, base, quote, 0, px, value);
+    if (rc != RT_ENOTFOUND)
+        return rc;
+    char fee[RT_MONEY_FMT_MAX];
+    rt_money_format(x->f.fee, fee, sizeof fee);
+    rt_log_warn("service",
+                "commission not valued coid=%s fee=%s %s: no %s price known yet; the trade keeps "
+                "it, the position's fees and PnL leave it out",
+                o->client_order_id, fee, x->f.fee_asset, sym);
+    x->fee_unvalued = true;
+    *value = 0;
+    return RT_OK;
+}
+
 /* The exchange's fills as one fill for the books: gross quantity and quote, average price,
- * the fees valued in the quote asset (a commission in the base asset is valued at the average
- * price). *net gets the base quantity received (a BUY's base commission taken off). */
-static int live_aggregate(const tr_svc_order_t *o, const tr_live_result_t *res, tr_exec_fill_t *agg,
-                          rt_money_t *net)
+ * the fees valued in the quote asset (a commission in the base asset at the average price,
+ * one in a third asset such as BNB at its latest known price: live_third_fee). *net gets the
+ * base quantity received (a BUY's base commission taken off). */
+static int live_aggregate(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_result_t *res,
+                          tr_exec_fill_t *agg, rt_money_t *net)
 {
     char base[TR_ASSET_NAME_CAP], quote[TR_ASSET_NAME_CAP];
     int rc = tr_exec_split_symbol(o->symbol, base, sizeof base, quote, sizeof quote);
@@ -414,17 +441,21 @@ static int live_aggregate(const tr_svc_order_t *o, const tr_live_result_t *res, 
         return rc;
     rt_money_t qty = 0, qq = 0, fee_quote = 0, fee_base = 0;
     for (size_t i = 0; i < res->n; i++) {
-        const tr_exec_fill_t *f = &res->fills[i].f;
+        tr_live_fill_t *x = &res->fills[i];
+        const tr_exec_fill_t *f = &x->f;
+        x->fee_unvalued = false;
         if ((rc = rt_money_add(qty, f->quantity, &qty)) != 0 ||
             (rc = rt_money_add(qq, f->quote_quantity, &qq)) != 0)
             return rc;
-        if (strcmp(f->fee_asset, quote) == 0)
+        if (strcmp(f->fee_asset, quote) == 0) {
             rc = rt_money_add(fee_quote, f->fee, &fee_quote);
-        else if (strcmp(f->fee_asset, base) == 0)
+        } else if (strcmp(f->fee_asset, base) == 0) {
             rc = rt_money_add(fee_base, f->fee, &fee_base);
-        else if (f->fee > 0) /* BNB discounts: paid outside the position */
-            rt_log_warn("service", "commission in %s not booked coid=%s", f->fee_asset,
-                        o->client_order_id);
+        } else if (f->fee > 0) {
+            rt_money_t v = 0;
+            if ((rc = live_third_fee(svc, o, base, quote, x, &v)) == 0)
+                rc = rt_money_add(fee_quote, v, &fee_quote);
+        }
         if (rc != 0)
             return rc;
     }
@@ -444,12 +475,12 @@ static int live_aggregate(const tr_svc_order_t *o, const tr_live_result_t *res, 
 
 /* Books a live FILLED result: exchange order id, position, one trade per exchange fill, the
  * order FILLED, in one transaction. */
-static int live_book_tx(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, const tr_live_result_t *res)
+static int live_book_tx(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, tr_live_result_t *res)
 {
     tr_exec_fill_t agg, pos_fill;
     rt_money_t net = 0;
     int64_t position_id = o->position_id;
-    int rc = live_aggregate(o, res, &agg, &net);
+    int rc = live_aggregate(svc, o, res, &agg, &net);
     if (rc != 0)
         return rc;
     pos_fill = agg;
@@ -470,9 +501,12 @@ static int live_book_tx(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, const tr_
     } else {
         rc = book_sell(io, o, &agg, &position_id);
     }
-    for (size_t i = 0; rc == 0 && i < res->n; i++)
+    for (size_t i = 0; rc == 0 && i < res->n; i++) {
         rc = tr_store_trade_insert_live(io->db, o, &res->fills[i].f, position_id,
                                         res->fills[i].trade_id);
+        if (rc == 0 && res->fills[i].fee_unvalued)
+            rc = tr_store_trade_fee_unvalued(io->db, o->id, res->fills[i].trade_id);
+    }
     if (rc == 0)
         rc = tr_store_order_filled(io->db, o, &agg, position_id);
     if (rc != 0)
@@ -526,6 +560,9 @@ static int execute_live(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, bool look
     tr_core_observe(svc, io);
     rt_counter_inc(svc->m.orders_filled);
     rt_counter_inc(svc->m.fills);
+    for (size_t i = 0; i < res->n; i++)
+        if (res->fills[i].fee_unvalued)
+            rt_counter_inc(svc->m.fees_unvalued);
     rt_log_info("service", "order filled coid=%s symbol=%s side=%s exchange_order_id=%lld fills=%zu "
                            "demo=0",
                 o->client_order_id, o->symbol, rt_side_name(o->side),
@@ -690,7 +727,7 @@ static void on_market(void *ud, const char *pattern, const char *channel, const 
             return;
         }
         price_set(svc, t.symbol, t.price, t.event_time);
-        tr_exits_on_price(svc, t.symbol, t.price, t.price, t.price);
+        tr_exits_on_price(svc, t.symbol, t.price, t.price, t.price, t.event_time);
     } else if (strncmp(channel, "market:data:", 12) == 0) {
         rt_candle_t c;
         if (rt_msg_candle_parse(payload, len, &c, &err) != 0) {
@@ -698,7 +735,7 @@ static void on_market(void *ud, const char *pattern, const char *channel, const 
             return;
         }
         price_set(svc, c.symbol, c.close, c.close_time);
-        tr_exits_on_price(svc, c.symbol, c.high, c.low, c.close);
+        tr_exits_on_price(svc, c.symbol, c.high, c.low, c.close, c.close_time);
     }
 }
 

@@ -559,6 +559,30 @@ int tr_store_open_positions_of(rt_db_t *db, const char *symbol, rt_position_t *o
     return rc;
 }
 
+int tr_store_position_entry_signal(rt_db_t *db, int64_t position_id, int64_t *open_ms,
+                                   char *interval, size_t cap)
+{
+    rt_db_result_t *res = NULL;
+    int_text_t pid = itext(position_id);
+    const char *p[] = {pid.s};
+    static const char sql[] =
+        "SELECT (extract(epoch FROM s.signal_time) * 1000)::bigint, coalesce(s.interval, '') "
+        "FROM orders o JOIN signals s ON s.id = o.signal_id "
+        "WHERE o.position_id = $1 AND o.side = 'BUY' ORDER BY o.id LIMIT 1";
+    int rc = rt_db_exec_prepared(db, sql, 1, p, &res);
+    int64_t t = 0;
+    if (rc == 0 && rt_db_nrows(res) == 0)
+        rc = RT_ENOTFOUND;
+    if (rc == 0)
+        rc = rt_db_get_int64(res, 0, 0, &t);
+    if (rc == 0)
+        rc = rt_str_copy(interval, cap, rt_db_get_text(res, 0, 1));
+    if (rc == 0)
+        *open_ms = t;
+    rt_db_result_free(res);
+    return rc;
+}
+
 int tr_store_position_exit_state(rt_db_t *db, const rt_position_t *p)
 {
     int_text_t pid = itext(p->id);
@@ -724,4 +748,14 @@ int tr_store_balances_replace(rt_db_t *db, const rt_balance_t *b, size_t n)
                                  3, p, NULL);
     }
     return rc;
+}
+
+int tr_store_trade_fee_unvalued(rt_db_t *db, int64_t order_id, int64_t trade_id)
+{
+    int_text_t oid = itext(order_id), tid = itext(trade_id);
+    const char *p[] = {oid.s, trade_id > 0 ? tid.s : NULL};
+    return rt_db_exec_prepared(db,
+                               "UPDATE trades SET fee_unvalued = true WHERE order_id = $1 AND "
+                               "exchange_trade_id IS NOT DISTINCT FROM $2::bigint",
+                               2, p, NULL);
 }

@@ -115,6 +115,7 @@ typedef struct {
 typedef struct {
     rt_series_t *signals_accepted, *signals_rejected, *signals_duplicate, *signals_malformed;
     rt_series_t *orders_filled, *orders_failed, *fills;
+    rt_series_t *fees_unvalued; /* live commissions in a third asset left out of the books */
     rt_series_t *signal_to_order, *order_to_commit; /* seconds */
 } tr_svc_metrics_t;
 
@@ -191,6 +192,7 @@ typedef enum { TR_LIVE_FILLED = 1, TR_LIVE_REJECTED = 2 } tr_live_outcome_t;
 typedef struct {
     tr_exec_fill_t f;
     int64_t trade_id;
+    bool fee_unvalued; /* a third-asset commission with no price to value it (service.c) */
 } tr_live_fill_t;
 
 /* What became of a live order. */
@@ -273,6 +275,12 @@ int tr_store_open_positions(rt_db_t *db, rt_position_t *out, size_t cap, size_t 
 /** Loads up to cap open positions of symbol; *n gets how many. */
 int tr_store_open_positions_of(rt_db_t *db, const char *symbol, rt_position_t *out, size_t cap,
                                size_t *n);
+/** The candle a position's first BUY was decided on: the open time (ms) and interval ("1m";
+ *  "" when the signal had none) of its signal. Returns 0, RT_ENOTFOUND for a position opened
+ *  without a signal (manual), or the database's error; the outputs are written only on
+ *  success. */
+int tr_store_position_entry_signal(rt_db_t *db, int64_t position_id, int64_t *open_ms,
+                                   char *interval, size_t cap);
 /** Time of the last trade on symbol in ms (0 when none). */
 int tr_store_last_trade_ms(rt_db_t *db, const char *symbol, int64_t *out);
 /** Writes the exit state of a position (stop, trailing, flags). */
@@ -286,6 +294,10 @@ int tr_store_malformed(rt_db_t *db, const char *stream, const char *entry_id, co
 int tr_store_risk_state_get(rt_db_t *db, bool *paused);
 /** Persists the pause flag and why. */
 int tr_store_risk_state_set(rt_db_t *db, bool paused, const char *reason);
+/** Live: marks the trade of order_id with the exchange's trade id (0: the one without) as
+ *  having a commission that could not be valued in the quote asset. Returns 0 or the
+ *  database's error. */
+int tr_store_trade_fee_unvalued(rt_db_t *db, int64_t order_id, int64_t trade_id);
 /** Live: inserts one trade row with demo=false and the exchange's trade id (0 = NULL). */
 int tr_store_trade_insert_live(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
                                int64_t position_id, int64_t trade_id);
@@ -327,10 +339,14 @@ int tr_svc_run(tr_svc_t *svc);
  *  trader core in the build it stays off and says so. Returns 0 or RT_EINVAL (bad settings,
  *  reported in the log). */
 int tr_exits_init(tr_svc_t *svc);
-/** One price (high == low == close for a ticker) of symbol: evaluates its open positions and
- *  places the exits due. Errors are logged; the next price tries again. Loop thread only. */
+/** One price (high == low == close for a ticker) of symbol, of market time until_ms (a
+ *  candle's close time, a ticker's event time): evaluates its open positions and places the
+ *  exits due. A position opened from a signal is not evaluated on prices that its signal's
+ *  candle already held (until_ms before that candle's end): such prices came before the entry
+ *  (a candle or ticker read after the signal that followed it). Errors are logged; the next
+ *  price tries again. Loop thread only. */
 void tr_exits_on_price(tr_svc_t *svc, const char *symbol, rt_money_t high, rt_money_t low,
-                       rt_money_t close);
+                       rt_money_t close, int64_t until_ms);
 /** The stop and target a BUY filled at fill_price gets (the signal's when valid, else the exit
  *  settings'); leaves them as they are when the position manager is off. */
 int tr_exits_entry_levels(tr_svc_t *svc, const tr_svc_order_t *o, rt_money_t fill_price,

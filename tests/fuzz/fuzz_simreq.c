@@ -1,5 +1,6 @@
 /* libFuzzer target for what the exchange simulator reads from its clients: REST query strings
- * (sim_params_parse_query) handled by sim_rest_handle on every endpoint, WebSocket control
+ * (sim_params_parse_query) handled by sim_rest_handle on every endpoint (the order-fault
+ * admin endpoints included), WebSocket control
  * messages (sim_ws_handle: SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS...), upgrade paths
  * with ?streams= (sim_ws_session_open), and the signed account and order requests
  * (sim/account.h: the harness adds the timestamp and a valid signature, so the fuzzed
@@ -24,6 +25,7 @@
 #include "rt/log.h"
 #include "sim/account.h"
 #include "sim/buf.h"
+#include "sim/faults.h"
 #include "sim/market.h"
 #include "sim/rest.h"
 #include "sim/stream.h"
@@ -76,11 +78,14 @@ static void rest(unsigned idx, const char *text, size_t n)
         "/admin/drop",
         "/admin/closed",
         "/admin/shutdown-event",
+        "/admin/order-fault",
+        "/admin/order-requests",
         "/api/v3/nope",
         "/",
     };
     static sim_params_t params; /* 8 KiB arena: not on the stack */
     static sim_weights_t weights;
+    static sim_faults_t faults; /* armed and counted across inputs, as in the server */
     sim_params_init(&params);
     int rc = sim_params_parse_query(&params, text, n);
     if (rc != RT_OK) {
@@ -100,7 +105,8 @@ static void rest(unsigned idx, const char *text, size_t n)
                                 .weights = &weights,
                                 .stats = &stats,
                                 .sim_now_ms = NOW,
-                                .real_now_ms = NOW};
+                                .real_now_ms = NOW,
+                                .faults = &faults};
     const sim_rest_req_t req = {.method = (idx & 0x80) ? SIM_HTTP_POST : SIM_HTTP_GET,
                                 .path = paths[(idx & 0x7f) % (sizeof paths / sizeof paths[0])],
                                 .params = &params,

@@ -47,146 +47,47 @@
         }                                                                                          \
     } while (0)
 
-/* One test case's world: its own database and stream, one trader process at a time. */
-typedef struct {
-    const char *pghost, *pgport, *pguser, *maint_db, *redis_host, *redis_port;
-    char dbname[64];
-    char stream[96];
-    char bin[1024];
-    rt_db_t *maint;
-    rt_db_t *db;
-    rt_bus_t *bus;
-    pid_t trader;
-    int http_port;
-    char token[40];
-} world_t;
-
-static void conninfo(const world_t *w, const char *db, char *buf, size_t cap)
-{
-    int n = snprintf(buf, cap, "host=%s port=%s user=%s dbname=%s connect_timeout=5", w->pghost,
-                     w->pgport, w->pguser, db);
-    assert_true(n > 0 && (size_t)n < cap);
-}
+/* One test case's world: its own database and stream, one trader process at a time
+ * (tests/support: rt_test_trader_t). */
+typedef rt_test_trader_t world_t;
 
 static int setup(void **state)
 {
-    static unsigned seq;
     world_t *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    w->pghost = rt_test_require_env("RT_TEST_PGHOST");
-    w->pgport = rt_test_require_env("RT_TEST_PGPORT");
-    w->pguser = rt_test_require_env("RT_TEST_PGUSER");
-    w->maint_db = rt_test_require_env("RT_TEST_PGDATABASE");
-    w->redis_host = rt_test_require_env("RT_TEST_REDIS_HOST");
-    w->redis_port = rt_test_require_env("RT_TEST_REDIS_PORT");
-    const char *bindir = rt_test_require_env("RT_BINARY_DIR");
-    snprintf(w->bin, sizeof w->bin, "%s/bin/rt-trader", bindir);
-    assert_int_equal(access(w->bin, X_OK), 0);
-    seq++;
-    snprintf(w->dbname, sizeof w->dbname, "rt_test_trader_%ld_%u", (long)getpid(), seq);
-    snprintf(w->stream, sizeof w->stream, "signals:test:%ld:%u", (long)getpid(), seq);
-    w->http_port = 20000 + (int)((getpid() * 16 + (long)seq) % 9000);
-    snprintf(w->token, sizeof w->token, "test-token-%ld-%u", (long)getpid(), seq);
-
-    char ci[512], sql[160];
-    rt_db_opts_t opts = {.attempts = 3, .backoff_ms = 100};
-    conninfo(w, w->maint_db, ci, sizeof ci);
-    ASSERT_RC(RT_OK, rt_db_connect(ci, &opts, &w->maint));
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\"", w->dbname);
-    ASSERT_RC(RT_OK, rt_db_exec_script(w->maint, sql));
-    snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", w->dbname);
-    ASSERT_RC(RT_OK, rt_db_exec_script(w->maint, sql));
-    conninfo(w, w->dbname, ci, sizeof ci);
-    ASSERT_RC(RT_OK, rt_db_connect(ci, &opts, &w->db));
-    char mig[1024], why[256];
-    rt_test_source_path(mig, sizeof mig, "db/migrations");
-    ASSERT_RC(RT_OK, rt_db_migrate(w->db, mig, NULL, NULL, why, sizeof why));
-
-    rt_bus_opts_t bo;
-    rt_bus_opts_init(&bo);
-    bo.host = w->redis_host;
-    int64_t port = 0;
-    ASSERT_RC(RT_OK, rt_str_parse_int64(w->redis_port, &port));
-    bo.port = (int)port;
-    ASSERT_RC(RT_OK, rt_bus_new(&bo, &w->bus));
+    rt_test_trader_setup(w, "trader");
     *state = w;
     return 0;
 }
 
-/* Stops the trader with SIGTERM; it must exit 0 (under the sanitizers, a leak or an error
- * makes that fail). */
 static void stop_trader(world_t *w)
 {
-    if (w->trader <= 0)
-        return;
-    kill(w->trader, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 200; i++) {
-        if (waitpid(w->trader, &status, WNOHANG) == w->trader) {
-            w->trader = 0;
-            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                fail_msg("rt-trader did not exit cleanly: status 0x%x", (unsigned)status);
-            return;
-        }
-        rt_time_sleep_ms(50);
-    }
-    kill(w->trader, SIGKILL);
-    waitpid(w->trader, &status, 0);
-    w->trader = 0;
-    fail_msg("rt-trader did not stop within 10 s of SIGTERM");
+    rt_test_trader_stop(w);
 }
 
 static int teardown(void **state)
 {
     world_t *w = *state;
-    if (w->trader > 0) { /* a failed test left it running */
-        kill(w->trader, SIGKILL);
-        waitpid(w->trader, NULL, 0);
-    }
-    rt_db_close(w->db);
-    char sql[160];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\"", w->dbname);
-    rt_db_exec_script(w->maint, sql);
-    rt_db_close(w->maint);
-    rt_bus_free(w->bus);
+    rt_test_trader_teardown(w);
     free(w);
     return 0;
 }
 
-/* Starts rt-trader with the world's servers; fault is "" or a TRADER_FAULT point; extra is
- * NULL or NAME, VALUE, ..., NULL to set besides. */
+/* Starts rt-trader in demo mode with the world's servers; fault is "" or a TRADER_FAULT point;
+ * extra is NULL or NAME, VALUE, ..., NULL to set besides. */
 static void start_trader_env(world_t *w, const char *fault, const char *const *extra)
 {
-    assert_int_equal(w->trader, 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        setenv("REDIS_HOST", w->redis_host, 1);
-        setenv("REDIS_PORT", w->redis_port, 1);
-        setenv("PGHOST", w->pghost, 1);
-        setenv("PGPORT", w->pgport, 1);
-        setenv("PGUSER", w->pguser, 1);
-        setenv("PGPASSWORD", "", 1);
-        setenv("PGDATABASE", w->dbname, 1);
-        setenv("TRADING_MODE", "demo", 1);
-        setenv("TRADE_QUANTITY", "0.001", 1);
-        setenv("DEMO_BALANCES", "USDC=10000", 1);
-        setenv("DEMO_FEE_RATE", "0.001", 1);
-        setenv("DEMO_SLIPPAGE_BPS", "5", 1);
-        setenv("TRADER_STREAM", w->stream, 1);
-        char port[16];
-        snprintf(port, sizeof port, "%d", w->http_port);
-        setenv("TRADER_PORT", port, 1);
-        setenv("API_TOKEN", w->token, 1);
-        setenv("TRADER_FAULT", fault, 1);
-        setenv("TRADER_RUN_SECONDS", "60", 1); /* never outlives a broken test */
-        setenv("LOG_LEVEL", "INFO", 1);
-        for (size_t i = 0; extra && extra[i] && extra[i + 1]; i += 2)
-            setenv(extra[i], extra[i + 1], 1);
-        execl(w->bin, w->bin, (char *)NULL);
-        _exit(127);
+    const char *settings[64] = {"TRADING_MODE",      "demo",       "TRADE_QUANTITY", "0.001",
+                                "DEMO_BALANCES",     "USDC=10000", "DEMO_FEE_RATE",  "0.001",
+                                "DEMO_SLIPPAGE_BPS", "5"};
+    size_t n = 10;
+    for (size_t i = 0; extra && extra[i] && extra[i + 1]; i += 2) {
+        assert_true(n + 3 < sizeof settings / sizeof settings[0]);
+        settings[n++] = extra[i];
+        settings[n++] = extra[i + 1];
     }
-    w->trader = pid;
+    settings[n] = NULL;
+    rt_test_trader_start(w, fault, settings);
 }
 
 static void start_trader(world_t *w, const char *fault)
@@ -197,16 +98,7 @@ static void start_trader(world_t *w, const char *fault)
 /* Waits for the trader to die by itself (a fault point); returns its wait status. */
 static int wait_trader_dead(world_t *w)
 {
-    int status = 0;
-    for (int i = 0; i < 300; i++) {
-        if (waitpid(w->trader, &status, WNOHANG) == w->trader) {
-            w->trader = 0;
-            return status;
-        }
-        rt_time_sleep_ms(50);
-    }
-    fail_msg("rt-trader did not reach its fault point within 15 s");
-    return 0;
+    return rt_test_trader_wait_dead(w);
 }
 
 static int64_t query_int(world_t *w, const char *sql)
@@ -768,6 +660,51 @@ static void test_exits_seed_example(void **state)
     ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset = 'DOGE'"));
 }
 
+/* A position opened from a signal is checked only on prices after its signal's candle: the
+ * candle the signal was made of, or a ticker inside it, may be read after the entry (they come
+ * on another connection), and its low came before the buy. Bought at 50025 (50000 + 5 bps),
+ * stop 1% below (49524.75): the signal's own candle (low 40000, close 45000) and a ticker in it
+ * (40000) sell nothing; the next candle (low 47000, close 48000) sells at its close. */
+static void publish_candle(world_t *w, int64_t open_ms, const char *low, const char *close)
+{
+    char json[320];
+    snprintf(json, sizeof json,
+             "{\"symbol\":\"BTCUSDC\",\"interval\":\"1m\",\"startTime\":%lld,\"closeTime\":%lld,"
+             "\"open\":50000,\"high\":50100,\"low\":%s,\"close\":%s,\"volume\":1,\"closed\":true}",
+             (long long)open_ms, (long long)(open_ms + 59999), low, close);
+    assert_true(rt_bus_publish(w->bus, "market:data:BTCUSDC", json, strlen(json)) >= 0);
+}
+
+static void test_exits_not_on_the_signal_candle(void **state)
+{
+    world_t *w = *state;
+    static const char *const env[] = {"STOP_LOSS_PCT", "1", "TAKE_PROFIT_PCT", "0", NULL};
+    start_trader_env(w, "", env);
+    wait_healthy(w);
+    const int64_t t = INT64_C(1616554800000);
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"id\":\"sig-candle-1\",\"strategy\":\"RSI_Strategy\",\"symbol\":\"BTCUSDC\","
+             "\"interval\":\"1m\",\"side\":\"BUY\",\"timestamp\":%lld,\"price\":50000,"
+             "\"metadata\":{}}",
+             (long long)t);
+    send_json(w, json);
+    wait_count(w, "SELECT count(*) FROM positions WHERE status = 'open'", 1);
+    ASSERT_MONEY(m("49524.75"), query_money(w, "SELECT stop_loss FROM positions"));
+    publish_candle(w, t, "40000", "45000"); /* the signal's own candle: before the buy */
+    char tick[160];
+    snprintf(tick, sizeof tick, "{\"symbol\":\"BTCUSDC\",\"price\":40000,\"event_time\":%lld}",
+             (long long)(t + 30000));
+    assert_true(rt_bus_publish(w->bus, "market:ticker:BTCUSDC", tick, strlen(tick)) >= 0);
+    publish_candle(w, t + 60000, "47000", "48000"); /* the next one: after the buy */
+    wait_count(w, "SELECT count(*) FROM positions WHERE status = 'closed'", 1);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM trades WHERE side = 'SELL'"), 1);
+    /* sold on the next candle, at its close 48000 less 5 bps (45000 would be the stale one) */
+    ASSERT_MONEY(m("47976"), query_money(w, "SELECT price FROM trades WHERE side = 'SELL'"));
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE reason = 'stop_loss'"), 1);
+}
+
 /* The core's risk manager decides for the service: a BUY worth more than MAX_EXPOSURE_PCT
  * (20%) of the equity is refused with its reason, and nothing is written. */
 static void test_core_risk_limits(void **state)
@@ -843,6 +780,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_bad_input_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_manual_trade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exits_seed_example, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exits_not_on_the_signal_candle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_core_risk_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_halt_sells_everything, setup, teardown),
     };

@@ -56,27 +56,13 @@
         }                                                                                          \
     } while (0)
 
-/* One test's world: its own simulator, database, stream and trader process. */
+/* One test's world: its own simulator, and an rt-trader with its database and stream
+ * (tests/support: rt_test_trader_t). */
 typedef struct {
-    const char *pghost, *pgport, *pguser, *maint_db, *redis_host, *redis_port;
-    char dbname[64];
-    char stream[96];
-    char bin[1024], sim_bin[1024];
-    char log_path[128];
-    rt_db_t *maint;
-    rt_db_t *db;
-    rt_bus_t *bus;
-    pid_t trader, sim;
-    int http_port, sim_port;
-    char token[40];
+    rt_test_trader_t t;
+    pid_t sim;
+    int sim_port;
 } world_t;
-
-static void conninfo(const world_t *w, const char *db, char *buf, size_t cap)
-{
-    int n = snprintf(buf, cap, "host=%s port=%s user=%s dbname=%s connect_timeout=5", w->pghost,
-                     w->pgport, w->pguser, db);
-    assert_true(n > 0 && (size_t)n < cap);
-}
 
 /* Starts rt-exchange-sim on a free port (SIM_PORT=0: it prints the one it got). */
 static void start_sim(world_t *w)
@@ -93,77 +79,17 @@ static void start_sim(world_t *w)
                                            "SIM_TAKER_FEE=0.001",
                                            "SIM_MAKER_FEE=0.001",
                                            "LOG_LEVEL=warn"};
-    if (rt_test_sim_start(settings, sizeof settings / sizeof settings[0], &w->sim,
-                          &w->sim_port) != 0)
+    if (rt_test_sim_start(settings, sizeof settings / sizeof settings[0], &w->sim, &w->sim_port) !=
+        0)
         fail_msg("simulator did not start");
-}
-
-static void stop_child(pid_t *pid, const char *what, bool must_be_clean)
-{
-    if (*pid <= 0)
-        return;
-    kill(*pid, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 200; i++) {
-        if (waitpid(*pid, &status, WNOHANG) == *pid) {
-            *pid = 0;
-            if (must_be_clean && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
-                fail_msg("%s did not exit cleanly: status 0x%x", what, (unsigned)status);
-            return;
-        }
-        rt_time_sleep_ms(50);
-    }
-    kill(*pid, SIGKILL);
-    waitpid(*pid, &status, 0);
-    *pid = 0;
-    fail_msg("%s did not stop within 10 s of SIGTERM", what);
 }
 
 static int setup(void **state)
 {
-    static unsigned seq;
     world_t *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    w->pghost = rt_test_require_env("RT_TEST_PGHOST");
-    w->pgport = rt_test_require_env("RT_TEST_PGPORT");
-    w->pguser = rt_test_require_env("RT_TEST_PGUSER");
-    w->maint_db = rt_test_require_env("RT_TEST_PGDATABASE");
-    w->redis_host = rt_test_require_env("RT_TEST_REDIS_HOST");
-    w->redis_port = rt_test_require_env("RT_TEST_REDIS_PORT");
-    const char *bindir = rt_test_require_env("RT_BINARY_DIR");
-    snprintf(w->bin, sizeof w->bin, "%s/bin/rt-trader", bindir);
-    snprintf(w->sim_bin, sizeof w->sim_bin, "%s/bin/rt-exchange-sim", bindir);
-    assert_int_equal(access(w->bin, X_OK), 0);
-    assert_int_equal(access(w->sim_bin, X_OK), 0);
-    seq++;
-    snprintf(w->dbname, sizeof w->dbname, "rt_test_trlive_%ld_%u", (long)getpid(), seq);
-    snprintf(w->stream, sizeof w->stream, "signals:testlive:%ld:%u", (long)getpid(), seq);
-    snprintf(w->log_path, sizeof w->log_path, "/tmp/rt_test_trlive_%ld_%u.log", (long)getpid(),
-             seq);
-    w->http_port = 20000 + (int)((getpid() * 16 + (long)seq + 7) % 9000);
-    snprintf(w->token, sizeof w->token, "test-token-%ld-%u", (long)getpid(), seq);
-
-    char ci[512], sql[160];
-    rt_db_opts_t opts = {.attempts = 3, .backoff_ms = 100};
-    conninfo(w, w->maint_db, ci, sizeof ci);
-    ASSERT_RC(RT_OK, rt_db_connect(ci, &opts, &w->maint));
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\"", w->dbname);
-    ASSERT_RC(RT_OK, rt_db_exec_script(w->maint, sql));
-    snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", w->dbname);
-    ASSERT_RC(RT_OK, rt_db_exec_script(w->maint, sql));
-    conninfo(w, w->dbname, ci, sizeof ci);
-    ASSERT_RC(RT_OK, rt_db_connect(ci, &opts, &w->db));
-    char mig[1024], why[256];
-    rt_test_source_path(mig, sizeof mig, "db/migrations");
-    ASSERT_RC(RT_OK, rt_db_migrate(w->db, mig, NULL, NULL, why, sizeof why));
-
-    rt_bus_opts_t bo;
-    rt_bus_opts_init(&bo);
-    bo.host = w->redis_host;
-    int64_t port = 0;
-    ASSERT_RC(RT_OK, rt_str_parse_int64(w->redis_port, &port));
-    bo.port = (int)port;
-    ASSERT_RC(RT_OK, rt_bus_new(&bo, &w->bus));
+    rt_test_trader_setup(&w->t, "trlive");
+    w->t.capture_log = true;
     ASSERT_RC(RT_OK, rt_exrest_global_init());
     start_sim(w);
     *state = w;
@@ -173,82 +99,46 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     world_t *w = *state;
-    if (w->trader > 0) { /* a failed test left it running */
-        kill(w->trader, SIGKILL);
-        waitpid(w->trader, NULL, 0);
-    }
-    if (w->sim > 0) {
-        kill(w->sim, SIGTERM);
-        waitpid(w->sim, NULL, 0);
-    }
-    rt_db_close(w->db);
-    char sql[160];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\"", w->dbname);
-    rt_db_exec_script(w->maint, sql);
-    rt_db_close(w->maint);
-    rt_bus_free(w->bus);
-    unlink(w->log_path);
+    rt_test_trader_teardown(&w->t);
+    rt_test_proc_stop(&w->sim, 5000);
     free(w);
     return 0;
 }
 
-/* Starts rt-trader in live mode against the world's simulator; stderr goes to log_path. */
+/* Starts rt-trader in live mode against the world's simulator; stderr goes to its log. */
 static void start_trader(world_t *w, const char *fault, bool keys)
 {
-    assert_int_equal(w->trader, 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        FILE *f = freopen(w->log_path, "w", stderr);
-        (void)f;
-        setenv("REDIS_HOST", w->redis_host, 1);
-        setenv("REDIS_PORT", w->redis_port, 1);
-        setenv("PGHOST", w->pghost, 1);
-        setenv("PGPORT", w->pgport, 1);
-        setenv("PGUSER", w->pguser, 1);
-        setenv("PGPASSWORD", "", 1);
-        setenv("PGDATABASE", w->dbname, 1);
-        setenv("TRADING_MODE", "live", 1);
-        setenv("EXCHANGE", "sim", 1);
-        setenv("EXCHANGE_REST_URL", "", 1);
-        char port[16];
-        snprintf(port, sizeof port, "%d", w->sim_port);
-        setenv("SIM_PORT", port, 1);
-        setenv("SYMBOLS", "BTCUSDC,ETHUSDC", 1);
-        setenv("BINANCE_API_KEY", keys ? KEY : "", 1);
-        setenv("BINANCE_SECRET_KEY", keys ? SECRET : "", 1);
-        setenv("TRADE_QUANTITY", "0.001", 1);
-        setenv("TRADER_STREAM", w->stream, 1);
-        snprintf(port, sizeof port, "%d", w->http_port);
-        setenv("TRADER_PORT", port, 1);
-        setenv("API_TOKEN", w->token, 1);
-        setenv("TRADER_FAULT", fault, 1);
-        setenv("TRADER_RUN_SECONDS", "60", 1); /* never outlives a broken test */
-        setenv("LOG_LEVEL", "INFO", 1);
-        execl(w->bin, w->bin, (char *)NULL);
-        _exit(127);
-    }
-    w->trader = pid;
+    char port[16];
+    snprintf(port, sizeof port, "%d", w->sim_port);
+    const char *const settings[] = {"TRADING_MODE",
+                                    "live",
+                                    "EXCHANGE",
+                                    "sim",
+                                    "EXCHANGE_REST_URL",
+                                    "",
+                                    "SIM_PORT",
+                                    port,
+                                    "SYMBOLS",
+                                    "BTCUSDC,ETHUSDC",
+                                    "BINANCE_API_KEY",
+                                    keys ? KEY : "",
+                                    "BINANCE_SECRET_KEY",
+                                    keys ? SECRET : "",
+                                    "TRADE_QUANTITY",
+                                    "0.001",
+                                    NULL};
+    rt_test_trader_start(&w->t, fault, settings);
 }
 
 static int wait_trader_dead(world_t *w)
 {
-    int status = 0;
-    for (int i = 0; i < 300; i++) {
-        if (waitpid(w->trader, &status, WNOHANG) == w->trader) {
-            w->trader = 0;
-            return status;
-        }
-        rt_time_sleep_ms(50);
-    }
-    fail_msg("rt-trader did not die within 15 s");
-    return 0;
+    return rt_test_trader_wait_dead(&w->t);
 }
 
 static int64_t query_int(world_t *w, const char *sql)
 {
     rt_db_result_t *res = NULL;
-    ASSERT_RC(RT_OK, rt_db_exec(w->db, sql, 0, NULL, &res));
+    ASSERT_RC(RT_OK, rt_db_exec(w->t.db, sql, 0, NULL, &res));
     int64_t v = -1;
     ASSERT_RC(RT_OK, rt_db_get_int64(res, 0, 0, &v));
     rt_db_result_free(res);
@@ -258,7 +148,7 @@ static int64_t query_int(world_t *w, const char *sql)
 static rt_money_t query_money(world_t *w, const char *sql)
 {
     rt_db_result_t *res = NULL;
-    ASSERT_RC(RT_OK, rt_db_exec(w->db, sql, 0, NULL, &res));
+    ASSERT_RC(RT_OK, rt_db_exec(w->t.db, sql, 0, NULL, &res));
     rt_money_t v = 0;
     if (rt_db_nrows(res) != 1)
         fail_msg("%s: expected one row, got %d", sql, rt_db_nrows(res));
@@ -340,8 +230,8 @@ static long http(world_t *w, const char *method, const char *path, const char *b
     CURL *c = curl_easy_init();
     assert_non_null(c);
     char url[256], hdr[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", w->http_port, path);
-    snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", w->token);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", w->t.http_port, path);
+    snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", w->t.token);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     h = curl_slist_append(h, hdr);
     body_t b = {0};
@@ -372,9 +262,9 @@ static void wait_healthy(world_t *w)
     for (int i = 0; i < 400; i++) {
         if (http(w, "GET", "/health", NULL, NULL) == 200)
             return;
-        if (waitpid(w->trader, NULL, WNOHANG) == w->trader) {
-            w->trader = 0;
-            fail_msg("rt-trader died at start (log %s)", w->log_path);
+        if (waitpid(w->t.pid, NULL, WNOHANG) == w->t.pid) {
+            w->t.pid = 0;
+            fail_msg("rt-trader died at start (log %s)", w->t.log_path);
         }
         rt_time_sleep_ms(50);
     }
@@ -386,7 +276,7 @@ static void publish_ticker(world_t *w, const char *price)
     char json[160];
     snprintf(json, sizeof json, "{\"symbol\":\"BTCUSDC\",\"price\":%s,\"event_time\":%lld}", price,
              (long long)rt_time_now_ms());
-    assert_true(rt_bus_publish(w->bus, "market:ticker:BTCUSDC", json, strlen(json)) >= 0);
+    assert_true(rt_bus_publish(w->t.bus, "market:ticker:BTCUSDC", json, strlen(json)) >= 0);
 }
 
 /* POSTs body until the trader knows a price (a ticker at ticker_price); returns the status. */
@@ -443,8 +333,8 @@ static void test_live_buy_filled_at_sim(void **state)
     world_t *w = *state;
     rt_bus_opts_t bo;
     rt_bus_opts_init(&bo);
-    bo.host = w->redis_host;
-    bo.port = (int)strtol(w->redis_port, NULL, 10);
+    bo.host = w->t.redis_host;
+    bo.port = (int)strtol(w->t.redis_port, NULL, 10);
     rt_bus_sub_t *sub = NULL;
     ASSERT_RC(RT_OK, rt_bus_sub_new(&bo, &sub));
     ASSERT_RC(RT_OK, rt_bus_sub_subscribe(sub, "account:balances"));
@@ -483,7 +373,7 @@ static void test_live_buy_filled_at_sim(void **state)
     ASSERT_MONEY(btc, seen_free(&seen, "BTC"));
     ASSERT_MONEY(usdc, seen_free(&seen, "USDC"));
     rt_bus_sub_free(sub);
-    stop_child(&w->trader, "rt-trader", true);
+    rt_test_trader_stop(&w->t);
 }
 
 static void test_live_exchange_rejection(void **state)
@@ -494,8 +384,8 @@ static void test_live_exchange_rejection(void **state)
     char *resp = NULL;
     /* the risk manager sees 0.5 x 100 = 50 USDC (the ticker), the sim prices BTC near 60000:
        30000 USDC for a 10000 USDC account -> -2010 */
-    long st = post_trade(w, "100", "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.5}",
-                         &resp);
+    long st =
+        post_trade(w, "100", "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.5}", &resp);
     if (st != 422 || !resp || !strstr(resp, "-2010") || !strstr(resp, "exchange_rejected"))
         fail_msg("POST /trade: expected 422 with -2010, got %ld %s", st, resp ? resp : "");
     free(resp);
@@ -504,7 +394,7 @@ static void test_live_exchange_rejection(void **state)
                      1);
     assert_int_equal(query_int(w, "SELECT count(*) FROM trades"), 0);
     ASSERT_MONEY(m("10000"), sim_free(w, "USDC"));
-    stop_child(&w->trader, "rt-trader", true);
+    rt_test_trader_stop(&w->t);
 }
 
 static void test_live_without_keys_refuses(void **state)
@@ -514,7 +404,7 @@ static void test_live_without_keys_refuses(void **state)
     int status = wait_trader_dead(w);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
     size_t len = 0;
-    char *log = rt_test_read_file(w->log_path, &len);
+    char *log = rt_test_read_file(w->t.log_path, &len);
     assert_non_null(log);
     if (!strstr(log, "BINANCE_API_KEY"))
         fail_msg("the refusal does not name BINANCE_API_KEY: %s", log);
@@ -540,7 +430,7 @@ static void test_live_kill_after_commit(void **state)
                1);
     assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 1);
     ASSERT_MONEY(m("0"), sim_free(w, "BTC"));
-    stop_child(&w->trader, "rt-trader", true);
+    rt_test_trader_stop(&w->t);
 }
 
 /* kill -9 right after the send, before booking: the restart looks the order up and books the
@@ -566,7 +456,7 @@ static void test_live_kill_after_send(void **state)
     assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 1);
     ASSERT_MONEY(m("0.001"), query_money(w, "SELECT sum(quantity) FROM trades"));
     ASSERT_MONEY(m("0.000999"), sim_free(w, "BTC")); /* still one execution */
-    stop_child(&w->trader, "rt-trader", true);
+    rt_test_trader_stop(&w->t);
 }
 
 int main(void)

@@ -1,21 +1,27 @@
 #include "rt_test.h"
 
+#include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
-#include <signal.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "rt/db_migrate.h"
+#include "rt/err.h"
+#include "rt/str.h"
 
 static const char *join(char *buf, size_t cap, const char *base, const char *rel)
 {
@@ -45,7 +51,8 @@ const char *rt_test_require_env(const char *name)
     const char *v = getenv(name);
     if (v == NULL || v[0] == '\0')
         fail_msg("%s is not set: integration tests need the servers started by ./rt test "
-                 "(or tests/harness.sh run)", name);
+                 "(or tests/harness.sh run)",
+                 name);
     return v;
 }
 
@@ -129,8 +136,8 @@ int rt_test_sim_start(const char *const *settings, size_t n, pid_t *pid, int *po
     const char *colon = strrchr(line, ':');
     char *end = NULL;
     long p = colon ? strtol(colon + 1, &end, 10) : 0;
-    if (strstr(line, "listening on") == NULL || colon == NULL || end == colon + 1 ||
-        *end != '\0' || p < 1 || p > 65535) {
+    if (strstr(line, "listening on") == NULL || colon == NULL || end == colon + 1 || *end != '\0' ||
+        p < 1 || p > 65535) {
         fprintf(stderr, "simulator did not start: \"%s\"\n", line);
         pid_t dead = child;
         rt_test_proc_stop(&dead, 2000);
@@ -159,4 +166,185 @@ int rt_test_proc_stop(pid_t *pid, int grace_ms)
     waitpid(*pid, &status, 0);
     *pid = -1;
     return -1;
+}
+
+/* ---- rt-trader under test ------------------------------------------------------------------ */
+
+static void trader_conninfo(const rt_test_trader_t *t, const char *db, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "host=%s port=%s user=%s dbname=%s connect_timeout=5", t->pghost,
+                     t->pgport, t->pguser, db);
+    if (n < 0 || (size_t)n >= cap)
+        fail_msg("connection string too long");
+}
+
+#define TRADER_CHECK(call)                                                                         \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != RT_OK)                                                                          \
+            fail_msg("%s: %s", #call, rt_strerror(rc_));                                           \
+    } while (0)
+
+/* True when nothing listens on 127.0.0.1:port now (a trader's HTTP port must not be one of the
+ * harness's servers, which also live in 20000-29999). */
+static bool port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return true;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+void rt_test_trader_setup(rt_test_trader_t *t, const char *tag)
+{
+    static unsigned seq;
+    memset(t, 0, sizeof *t);
+    t->pghost = rt_test_require_env("RT_TEST_PGHOST");
+    t->pgport = rt_test_require_env("RT_TEST_PGPORT");
+    t->pguser = rt_test_require_env("RT_TEST_PGUSER");
+    t->maint_db = rt_test_require_env("RT_TEST_PGDATABASE");
+    t->redis_host = rt_test_require_env("RT_TEST_REDIS_HOST");
+    t->redis_port = rt_test_require_env("RT_TEST_REDIS_PORT");
+    const char *bindir = rt_test_require_env("RT_BINARY_DIR");
+    int n = snprintf(t->bin, sizeof t->bin, "%s/bin/rt-trader", bindir);
+    if (n < 0 || (size_t)n >= sizeof t->bin || access(t->bin, X_OK) != 0)
+        fail_msg("no executable %s/bin/rt-trader", bindir);
+    seq++;
+    unsigned salt = 0;
+    for (const char *c = tag; *c; c++)
+        salt = salt * 31u + (unsigned char)*c;
+    long pid = (long)getpid();
+    n = snprintf(t->dbname, sizeof t->dbname, "rt_test_%s_%ld_%u", tag, pid, seq);
+    if (n < 0 || (size_t)n >= sizeof t->dbname)
+        fail_msg("database name too long for tag %s", tag);
+    snprintf(t->stream, sizeof t->stream, "signals:test:%s:%ld:%u", tag, pid, seq);
+    snprintf(t->log_path, sizeof t->log_path, "/tmp/rt_test_%s_%ld_%u.log", tag, pid, seq);
+    snprintf(t->token, sizeof t->token, "test-token-%ld-%u", pid, seq);
+    t->http_port = 20000 + (int)(((unsigned long)pid * 16u + seq + salt % 16u) % 9000u);
+    for (int i = 0; i < 100 && !port_free(t->http_port); i++) /* the harness's servers... */
+        t->http_port = 20000 + (t->http_port - 20000 + 97) % 9000;
+
+    char ci[512], sql[160];
+    rt_db_opts_t opts = {.attempts = 3, .backoff_ms = 100};
+    trader_conninfo(t, t->maint_db, ci, sizeof ci);
+    TRADER_CHECK(rt_db_connect(ci, &opts, &t->maint));
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\"", t->dbname);
+    TRADER_CHECK(rt_db_exec_script(t->maint, sql));
+    snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", t->dbname);
+    TRADER_CHECK(rt_db_exec_script(t->maint, sql));
+    trader_conninfo(t, t->dbname, ci, sizeof ci);
+    TRADER_CHECK(rt_db_connect(ci, &opts, &t->db));
+    char mig[1024], why[256];
+    rt_test_source_path(mig, sizeof mig, "db/migrations");
+    int rc = rt_db_migrate(t->db, mig, NULL, NULL, why, sizeof why);
+    if (rc != RT_OK)
+        fail_msg("migrations failed: %s (%s)", rt_strerror(rc), why);
+
+    rt_bus_opts_t bo;
+    rt_bus_opts_init(&bo);
+    bo.host = t->redis_host;
+    int64_t port = 0;
+    TRADER_CHECK(rt_str_parse_int64(t->redis_port, &port));
+    bo.port = (int)port;
+    TRADER_CHECK(rt_bus_new(&bo, &t->bus));
+}
+
+void rt_test_trader_teardown(rt_test_trader_t *t)
+{
+    if (t->pid > 0) { /* a failed test left it running */
+        kill(t->pid, SIGKILL);
+        waitpid(t->pid, NULL, 0);
+        t->pid = 0;
+    }
+    rt_db_close(t->db);
+    t->db = NULL;
+    if (t->maint) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\"", t->dbname);
+        rt_db_exec_script(t->maint, sql);
+        rt_db_close(t->maint);
+        t->maint = NULL;
+    }
+    rt_bus_free(t->bus);
+    t->bus = NULL;
+    if (t->log_path[0] && getenv("RT_TEST_KEEP_LOGS") == NULL)
+        unlink(t->log_path);
+}
+
+void rt_test_trader_start(rt_test_trader_t *t, const char *fault, const char *const *settings)
+{
+    if (t->pid > 0)
+        fail_msg("rt-trader already runs (pid %ld)", (long)t->pid);
+    pid_t pid = fork();
+    if (pid < 0)
+        fail_msg("fork failed");
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives the test */
+        if (t->capture_log && freopen(t->log_path, "w", stderr) == NULL)
+            _exit(126);
+        char port[16];
+        setenv("REDIS_HOST", t->redis_host, 1);
+        setenv("REDIS_PORT", t->redis_port, 1);
+        setenv("PGHOST", t->pghost, 1);
+        setenv("PGPORT", t->pgport, 1);
+        setenv("PGUSER", t->pguser, 1);
+        setenv("PGPASSWORD", "", 1);
+        setenv("PGDATABASE", t->dbname, 1);
+        setenv("TRADER_STREAM", t->stream, 1);
+        snprintf(port, sizeof port, "%d", t->http_port);
+        setenv("TRADER_PORT", port, 1);
+        setenv("API_TOKEN", t->token, 1);
+        setenv("TRADER_FAULT", fault ? fault : "", 1);
+        setenv("TRADER_RUN_SECONDS", "60", 1);
+        setenv("LOG_LEVEL", "INFO", 1);
+        for (size_t i = 0; settings && settings[i] && settings[i + 1]; i += 2)
+            setenv(settings[i], settings[i + 1], 1);
+        execl(t->bin, t->bin, (char *)NULL);
+        _exit(127);
+    }
+    t->pid = pid;
+}
+
+void rt_test_trader_stop(rt_test_trader_t *t)
+{
+    if (t->pid <= 0)
+        return;
+    kill(t->pid, SIGTERM);
+    int status = 0;
+    int64_t deadline = mono_ms() + 10000;
+    while (mono_ms() < deadline) {
+        if (waitpid(t->pid, &status, WNOHANG) == t->pid) {
+            t->pid = 0;
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                fail_msg("rt-trader did not exit cleanly: status 0x%x", (unsigned)status);
+            return;
+        }
+        usleep(50000);
+    }
+    kill(t->pid, SIGKILL);
+    waitpid(t->pid, &status, 0);
+    t->pid = 0;
+    fail_msg("rt-trader did not stop within 10 s of SIGTERM");
+}
+
+int rt_test_trader_wait_dead(rt_test_trader_t *t)
+{
+    int status = 0;
+    int64_t deadline = mono_ms() + 15000;
+    while (t->pid > 0 && mono_ms() < deadline) {
+        if (waitpid(t->pid, &status, WNOHANG) == t->pid) {
+            t->pid = 0;
+            return status;
+        }
+        usleep(50000);
+    }
+    fail_msg("rt-trader did not die within 15 s");
+    return 0;
 }

@@ -3,8 +3,12 @@
 #ifndef RT_TEST_H
 #define RT_TEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "rt/bus.h"
+#include "rt/db.h"
 
 /** Path of a file under ../shared (the data folder beside the repo), written into buf.
  *  Fails the test if it does not fit or does not exist. */
@@ -30,5 +34,46 @@ int rt_test_sim_start(const char *const *settings, size_t n, pid_t *pid, int *po
  *  Returns 0 when it exited with status 0 within the grace period, -1 otherwise (also 0 when
  *  *pid was not running: <= 0). */
 int rt_test_proc_stop(pid_t *pid, int grace_ms);
+
+/** One rt-trader under test: the harness's servers (RT_TEST_*), a database of its own
+ *  (created and migrated), a stream, an HTTP port and an API token of its own, and at most one
+ *  trader process at a time. */
+typedef struct {
+    const char *pghost, *pgport, *pguser, *maint_db, *redis_host, *redis_port;
+    char dbname[64];
+    char stream[96];
+    char bin[1024];     /* build/bin/rt-trader */
+    char log_path[128]; /* the trader's stderr when capture_log */
+    char token[40];
+    int http_port;
+    bool capture_log; /* set before rt_test_trader_start: stderr to log_path, else inherited */
+    rt_db_t *maint;   /* the harness's database, to create and drop ours */
+    rt_db_t *db;      /* ours */
+    rt_bus_t *bus;
+    pid_t pid; /* the trader; 0 when none runs */
+} rt_test_trader_t;
+
+/** Fills *t (zeroed first): reads RT_TEST_*, creates the database rt_test_<tag>_<pid>_<n>
+ *  (dropped first if it exists), applies db/migrations, connects db, maint and bus, and picks
+ *  the stream, port, token and log path. Fails the test on any error. */
+void rt_test_trader_setup(rt_test_trader_t *t, const char *tag);
+
+/** Kills a trader still running (SIGKILL), drops the database, closes the connections and
+ *  removes the log file (kept when RT_TEST_KEEP_LOGS is set). Never fails. */
+void rt_test_trader_teardown(rt_test_trader_t *t);
+
+/** Starts rt-trader with: REDIS_HOST/PORT, PGHOST/PORT/USER/PASSWORD(empty)/DATABASE,
+ *  TRADER_STREAM, TRADER_PORT, API_TOKEN, TRADER_FAULT=fault, TRADER_RUN_SECONDS=60 (it never
+ *  outlives a broken test), LOG_LEVEL=INFO, then settings: NULL or NAME, VALUE, ..., NULL
+ *  (which may override any of those). Fails the test if one already runs or fork fails. */
+void rt_test_trader_start(rt_test_trader_t *t, const char *fault, const char *const *settings);
+
+/** SIGTERM, then waits up to 10 s: fails the test unless it exits with status 0 (under the
+ *  sanitizers a leak or an error makes it fail). No-op when none runs. */
+void rt_test_trader_stop(rt_test_trader_t *t);
+
+/** Waits up to 15 s for the trader to die by itself (a fault point); returns its wait
+ *  status. Fails the test otherwise. */
+int rt_test_trader_wait_dead(rt_test_trader_t *t);
 
 #endif

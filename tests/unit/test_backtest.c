@@ -27,6 +27,7 @@
 #include "rt/err.h"
 #include "rt/exrest.h"
 #include "rt/http.h"
+#include "rt/time.h"
 #include "rt_test.h"
 
 #define T0 INT64_C(1677628800000) /* 2023-03-01 00:00 UTC */
@@ -824,6 +825,8 @@ static const cli_case_t cli_cases[] = {
     {NULL, "--sweep NOPE=1:2:1", "unknown parameter NOPE"},
     {NULL, "--rank nope --sweep SHORT_WINDOW=3:4:1", "--rank nope: one of return_pct"},
     {NULL, "--fill later", "--fill later: close or next_open"},
+    {NULL, "--exchange-info /nonexistent/ex.json", "--exchange-info /nonexistent/ex.json: No such"},
+    {NULL, "--exchange-info x.json --no-filters", "exclude each other"},
 };
 
 static void test_cli_messages(void **state)
@@ -899,6 +902,199 @@ static void test_cli_json_and_trades(void **state)
     free(csv);
 }
 
+/* ---- exchange filters ------------------------------------------------------------------- */
+
+/* The round trip (BUY at candle 0's close 100, SELL at candle 2's close 108), --fill close,
+ * slippage 7 bps, no fee, through filters as the demo trader applies them:
+ *   no filters:          quantity as asked, BUY 100 x 1.0007 = 100.07, SELL 108 x 0.9993
+ *                        = 107.9244
+ *   tick 0.1, step 0.001: quantity rounded down, BUY price up to the tick 100.1, SELL down
+ *                        to 107.9 (the taker's disfavour, tr_fill_market)
+ *   minimum notional, minimum quantity, not trading: the BUY is refused by the risk manager
+ *                        and counted by its reason; the SELL then has nothing to close. */
+typedef struct {
+    const char *name;
+    bool filters, trading, market;
+    const char *tick, *step, *min_qty, *min_notional, *qty;
+    const char *want_qty, *want_buy, *want_sell; /* NULL: the BUY is refused */
+    tr_reason_t refused;
+} filter_case_t;
+
+static const filter_case_t filter_cases[] = {
+    {"none", false, true, false, "0", "0", "0", "0", "1.23456789", "1.23456789", "100.07",
+     "107.9244", TR_REASON_NONE},
+    {"tick_step", true, true, false, "0.1", "0.001", "0", "0", "1.23456789", "1.234", "100.1",
+     "107.9", TR_REASON_NONE},
+    {"market_step", true, true, true, "0.01", "0.001", "0", "0", "1.23456789", "1.23", "100.07",
+     "107.92", TR_REASON_NONE},
+    {"min_notional", true, true, false, "0.01", "0.001", "0", "200", "1.5", NULL, NULL, NULL,
+     TR_REASON_FILTER_NOTIONAL},
+    {"min_qty", true, true, false, "0.01", "0.001", "2", "0", "1.5", NULL, NULL, NULL,
+     TR_REASON_FILTER_LOT_SIZE},
+    {"step_to_zero", true, true, false, "0.01", "1", "0", "0", "0.5", NULL, NULL, NULL,
+     TR_REASON_FILTER_LOT_SIZE},
+    {"not_trading", true, false, false, "0.01", "0.001", "0", "0", "1", NULL, NULL, NULL,
+     TR_REASON_SYMBOL_NOT_TRADING},
+};
+
+static void filters_of(const filter_case_t *tc, tr_filters_t *f)
+{
+    tr_filters_init(f);
+    snprintf(f->symbol, sizeof f->symbol, "BTCUSDT");
+    snprintf(f->base_asset, sizeof f->base_asset, "BTC");
+    snprintf(f->quote_asset, sizeof f->quote_asset, "USDT");
+    f->trading = tc->trading;
+    f->tick_size = m(tc->tick);
+    f->step_size = m(tc->step);
+    f->min_qty = m(tc->min_qty);
+    if (tc->market) { /* MARKET_LOT_SIZE's step wins for market orders */
+        f->step_size = m("0.00001");
+        f->market_step_size = m("0.01");
+    }
+    f->min_notional = m(tc->min_notional);
+    f->apply_min_to_market = true;
+}
+
+static void test_filters(void **state)
+{
+    (void)state;
+    rt_candle_t c[4];
+    make_candles(round_trip, 4, c);
+    for (size_t i = 0; i < sizeof filter_cases / sizeof filter_cases[0]; i++) {
+        const filter_case_t *tc = &filter_cases[i];
+        bt_config_t cfg;
+        script_config(&cfg, BT_FILL_CLOSE, "0", "7");
+        cfg.record = true;
+        char err[BT_ERR_CAP] = "";
+        assert_int_equal(bt_config_set(&cfg, "TRADE_QUANTITY", tc->qty, err, sizeof err), RT_OK);
+        tr_filters_t f;
+        filters_of(tc, &f);
+        bt_series_t s;
+        series_of(&s, c, 4);
+        s.filters = tc->filters ? &f : NULL;
+        bt_result_t r;
+        int rc = bt_run(&cfg, &s, 1, &r, err, sizeof err);
+        if (rc != RT_OK)
+            fail_msg("case %s: bt_run: %s (%s)", tc->name, rt_strerror(rc), err);
+        if (tc->want_qty != NULL) {
+            if (r.fill_count != 2)
+                fail_msg("case %s: %zu fills, expected 2", tc->name, r.fill_count);
+            assert_money(r.fills[0].quantity, tc->want_qty);
+            assert_money(r.fills[1].quantity, tc->want_qty);
+            assert_money(r.fills[0].price, tc->want_buy);
+            assert_money(r.fills[1].price, tc->want_sell);
+            assert_int_equal(r.skipped, 0);
+        } else {
+            if (r.fill_count != 0 || r.refused[tc->refused] < 1) /* 2 when not trading */
+                fail_msg("case %s: %zu fills, refused[%s] = %zu; expected the BUY refused",
+                         tc->name, r.fill_count, tr_reason_name(tc->refused),
+                         r.refused[tc->refused]);
+            assert_int_equal(r.skipped, 2); /* and the SELL has nothing to close */
+            assert_int_equal(r.signal_log[0].refused, tc->refused);
+        }
+        bt_result_cleanup(&r);
+    }
+}
+
+/* Filters must be the series' symbol's, with its assets (the books count by them). */
+static void test_filters_of_another_symbol(void **state)
+{
+    (void)state;
+    rt_candle_t c[4];
+    make_candles(round_trip, 4, c);
+    bt_config_t cfg;
+    script_config(&cfg, BT_FILL_CLOSE, "0", "0");
+    static const struct {
+        const char *symbol, *base, *quote;
+    } bad[] = {{"ETHUSDT", "ETH", "USDT"}, {"BTCUSDT", "BTC", "USDC"}, {"BTCUSDT", "XBT", "USDT"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tr_filters_t f;
+        tr_filters_init(&f);
+        f.trading = true;
+        snprintf(f.symbol, sizeof f.symbol, "%s", bad[i].symbol);
+        snprintf(f.base_asset, sizeof f.base_asset, "%s", bad[i].base);
+        snprintf(f.quote_asset, sizeof f.quote_asset, "%s", bad[i].quote);
+        bt_series_t s;
+        series_of(&s, c, 4);
+        s.filters = &f;
+        bt_result_t r;
+        char err[BT_ERR_CAP] = "";
+        assert_int_equal(bt_run(&cfg, &s, 1, &r, err, sizeof err), RT_EINVAL);
+        if (strstr(err, "exchange filters given are") == NULL)
+            fail_msg("case %zu: %s", i, err);
+    }
+}
+
+/* A saved exchangeInfo reply (Binance's own shape) gives the trader's filters. */
+static void test_exchange_info_file(void **state)
+{
+    (void)state;
+    char path[1024], err[1024] = "";
+    rt_test_source_path(path, sizeof path, "tests/fixtures/binance/exchangeinfo_spot.json");
+    rt_exinfo_t info;
+    memset(&info, 0, sizeof info);
+    int rc = bt_load_exchange_info(path, &info, err, sizeof err);
+    if (rc != RT_OK)
+        fail_msg("load: %s", err);
+    tr_filters_t f;
+    assert_int_equal(bt_filters_for(&info, "BTCUSDT", &f, err, sizeof err), RT_OK);
+    assert_string_equal(f.quote_asset, "USDT");
+    assert_true(f.trading);
+    assert_money(f.tick_size, "0.01");
+    assert_money(tr_filters_qty_step(&f, TR_ORDER_MARKET), "0.00001");
+    assert_money(f.min_notional, "5");
+    assert_true(f.apply_min_to_market);
+    assert_int_equal(bt_filters_for(&info, "SHIBUSDT", &f, err, sizeof err), RT_OK);
+    assert_false(f.trading); /* HALT: every order refused */
+    assert_int_equal(bt_filters_for(&info, "DOGEUSDT", &f, err, sizeof err), RT_ENOTFOUND);
+    assert_non_null(strstr(err, "lists no DOGEUSDT"));
+    rt_exinfo_cleanup(&info);
+    /* a missing file, a file that is no exchangeInfo */
+    assert_int_equal(bt_load_exchange_info("/nonexistent/x.json", &info, err, sizeof err), RT_EIO);
+    assert_non_null(strstr(err, "/nonexistent/x.json"));
+    char *tmp = write_temp_csv("{\"symbols\": 3}");
+    assert_int_equal(bt_load_exchange_info(tmp, &info, err, sizeof err), RT_EINVAL);
+    assert_non_null(strstr(err, "not an exchangeInfo reply"));
+    unlink(tmp);
+    free(tmp);
+}
+
+/* The command line: --exchange-info FILE applies the filters and says so in the summary and
+ * the JSON; without it (and with --no-filters) the summary says none. */
+static void test_cli_filters(void **state)
+{
+    (void)state;
+    char shared[1024], exinfo[1024], args[4096];
+    rt_test_shared_path(shared, sizeof shared, "data/btcusdt_5m_2023-01-02_2023-02-09.csv");
+    rt_test_source_path(exinfo, sizeof exinfo, "tests/fixtures/binance/exchangeinfo_spot.json");
+    static const struct {
+        const char *args, *want;
+    } cases[] = {
+        {"", "filters   none (no tick, step or minimum notional)"},
+        {"--no-filters", "filters   none"},
+        {"--exchange-info EXINFO",
+         "; BTCUSDT tick=0.01 step=0.00001 min_qty=0.00001 min_notional=5\n"},
+        {"--exchange-info EXINFO --quantity 0.0001", "filter_notional "},
+        {"--exchange-info EXINFO --json", "\"filters\":\"from "},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char extra[1200];
+        const char *at = strstr(cases[i].args, "EXINFO");
+        if (at != NULL)
+            snprintf(extra, sizeof extra, "%.*s%s%s", (int)(at - cases[i].args), cases[i].args,
+                     exinfo, at + 6);
+        else
+            snprintf(extra, sizeof extra, "%s", cases[i].args);
+        snprintf(args, sizeof args, "--data %s --fill close %s", shared, extra);
+        int status;
+        char *out = run_cli(args, &status);
+        if (status != 0 || strstr(out, cases[i].want) == NULL)
+            fail_msg("case %zu (%s): status %d, output:\n%s\nexpected: %s", i, cases[i].args,
+                     status, out, cases[i].want);
+        free(out);
+    }
+}
+
 /* ---- --fetch against a fake exchange ------------------------------------------------------ */
 
 /* A klines endpoint over FAKE_N 1m candles from T0 (candle i: open = close = 100 + i, high
@@ -941,6 +1137,14 @@ static int fake_klines(void *ud, const rt_http_request_t *req, rt_http_response_
     return rc;
 }
 
+/* exchangeInfo: the saved Binance reply (ud), whatever the query; the symbols asked are
+ * checked by the client's side of the test. */
+static int fake_exinfo(void *ud, const rt_http_request_t *req, rt_http_response_t *res)
+{
+    (void)req;
+    return rt_http_respond_json(res, 200, (const char *)ud);
+}
+
 static void test_fetch_pages(void **state)
 {
     (void)state;
@@ -954,12 +1158,30 @@ static void test_fetch_pages(void **state)
     assert_int_equal(rt_http_server_new(&hc, &srv), RT_OK);
     assert_int_equal(rt_http_server_route(srv, "GET", "/api/v3/klines", 0, fake_klines, NULL),
                      RT_OK);
+    char fixture[1024];
+    rt_test_source_path(fixture, sizeof fixture, "tests/fixtures/binance/exchangeinfo_spot.json");
+    char *exinfo = rt_test_read_file(fixture, NULL);
+    assert_int_equal(
+        rt_http_server_route(srv, "GET", "/api/v3/exchangeInfo", 0, fake_exinfo, exinfo), RT_OK);
     assert_int_equal(rt_http_server_start(srv), RT_OK);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)rt_http_server_port(srv));
     rt_candle_t *c = NULL;
     size_t n = 0;
     char err[512] = "";
+    /* the filters of the fetched symbols come from the same exchange */
+    rt_exinfo_t info;
+    memset(&info, 0, sizeof info);
+    const char *const syms[] = {"BTCUSDT", "ETHBTC"};
+    if (bt_fetch_exchange_info(url, syms, 2, &info, err, sizeof err) != RT_OK)
+        fail_msg("exchangeInfo: %s", err);
+    tr_filters_t f;
+    assert_int_equal(bt_filters_for(&info, "ETHBTC", &f, err, sizeof err), RT_OK);
+    assert_money(f.step_size, "0.0001");
+    assert_money(f.legacy_min_notional, "0.0001");
+    rt_exinfo_cleanup(&info);
+    const char *const bad[] = {"btcusdt"};
+    assert_int_equal(bt_fetch_exchange_info(url, bad, 1, &info, err, sizeof err), RT_EINVAL);
     /* everything: three pages (1000, 1000, 500) */
     int rc = bt_fetch_klines(url, "BTCUSDT", "1m", T0, T0 + FAKE_N * MIN, &c, &n, err, sizeof err);
     if (rc != RT_OK)
@@ -981,7 +1203,7 @@ static void test_fetch_pages(void **state)
     /* rt-backtest --fetch (through rt-backtest-fetch and a pipe) runs the same candles */
     char args[512], want[64];
     snprintf(args, sizeof args,
-             "--fetch BTCUSDT --interval 1m --since %lld --until %lld --url %s --json",
+             "--fetch BTCUSDT --interval 1m --since %lld --until %lld --url %s --json --no-filters",
              (long long)T0, (long long)(T0 + FAKE_N * MIN), url);
     int status = 0;
     char *out = run_cli(args, &status);
@@ -1019,6 +1241,78 @@ static void test_fetch_pages(void **state)
     if (strstr(out, "rt-backtest: fetch: GET") == NULL || strstr(out, url) == NULL)
         fail_msg("rt-backtest %s said: %s", args, out);
     free(out);
+    assert_true(bt_fetch_exchange_info(url, syms, 1, &info, err, sizeof err) != RT_OK);
+    assert_non_null(strstr(err, url));
+    free(exinfo);
+}
+
+/* A simulator at SIM_SPEED > 1 serves candles in our future: --fetch keeps those closed by
+ * the exchange's clock (GET /api/v3/time), not ours. */
+typedef struct {
+    int64_t base;   /* open time of the first of 5 candles */
+    int64_t server; /* the exchange's clock */
+} future_t;
+
+static int fake_future_klines(void *ud, const rt_http_request_t *req, rt_http_response_t *res)
+{
+    (void)req;
+    const future_t *f = ud;
+    char body[2048];
+    size_t len = 0;
+    body[len++] = '[';
+    for (int i = 0; i < 5; i++) {
+        int64_t t = f->base + i * MIN;
+        len += (size_t)snprintf(body + len, sizeof body - len,
+                                "%s[%lld,\"1\",\"2\",\"0.5\",\"1\",\"1\",%lld,\"0\",1,\"0\",\"0\","
+                                "\"0\"]",
+                                i ? "," : "", (long long)t, (long long)(t + MIN - 1));
+    }
+    snprintf(body + len, sizeof body - len, "]");
+    return rt_http_respond_json(res, 200, body);
+}
+
+static int fake_time(void *ud, const rt_http_request_t *req, rt_http_response_t *res)
+{
+    (void)req;
+    char body[64];
+    snprintf(body, sizeof body, "{\"serverTime\":%lld}", (long long)((const future_t *)ud)->server);
+    return rt_http_respond_json(res, 200, body);
+}
+
+static void test_fetch_exchange_clock(void **state)
+{
+    (void)state;
+    assert_int_equal(rt_exrest_global_init(), RT_OK);
+    int64_t day = 86400000;
+    future_t f = {rt_time_now_ms() + day, rt_time_now_ms() + day + 3 * MIN + 1000};
+    for (int with_time = 1; with_time >= 0; with_time--) {
+        rt_http_config_t hc;
+        memset(&hc, 0, sizeof hc);
+        hc.service = "fake-sim";
+        hc.threads = 1;
+        hc.stop_grace_ms = 1000;
+        rt_http_server_t *srv = NULL;
+        assert_int_equal(rt_http_server_new(&hc, &srv), RT_OK);
+        assert_int_equal(
+            rt_http_server_route(srv, "GET", "/api/v3/klines", 0, fake_future_klines, &f), RT_OK);
+        if (with_time)
+            assert_int_equal(rt_http_server_route(srv, "GET", "/api/v3/time", 0, fake_time, &f),
+                             RT_OK);
+        assert_int_equal(rt_http_server_start(srv), RT_OK);
+        char url[64], err[512] = "";
+        snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)rt_http_server_port(srv));
+        rt_candle_t *c = NULL;
+        size_t n = 99;
+        int rc = bt_fetch_klines(url, "BTCUSDT", "1m", f.base, f.base + 5 * MIN, &c, &n, err,
+                                 sizeof err);
+        if (rc != RT_OK)
+            fail_msg("fetch: %s", err);
+        /* the exchange's clock: 3 closed, the 4th forming; ours: none closed yet */
+        assert_int_equal(n, with_time ? 3 : 0);
+        free(c);
+        rt_http_server_stop(srv);
+        rt_http_server_free(srv);
+    }
 }
 
 static void test_parse_time(void **state)
@@ -1059,6 +1353,11 @@ int main(void)
         cmocka_unit_test(test_cli_messages),
         cmocka_unit_test(test_cli_json_and_trades),
         cmocka_unit_test(test_fetch_pages),
+        cmocka_unit_test(test_fetch_exchange_clock),
+        cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_filters_of_another_symbol),
+        cmocka_unit_test(test_exchange_info_file),
+        cmocka_unit_test(test_cli_filters),
         cmocka_unit_test(test_parse_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

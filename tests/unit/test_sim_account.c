@@ -18,6 +18,7 @@
 #include "rt/money.h"
 #include "rt_test.h"
 #include "sim/account.h"
+#include "sim/faults.h"
 #include "sim/market.h"
 #include "sim/rest.h"
 
@@ -33,6 +34,7 @@ static sim_market_t *market;
 static sim_account_t *account;
 static int64_t sim_now = NOW;  /* the simulated clock the handlers see */
 static int64_t real_now = NOW; /* and the wall clock (the same at speed 1) */
+static sim_faults_t *faults;   /* the order faults the handlers see (NULL: none) */
 
 static sim_account_t *new_account(const char *key, const char *secret, const char *balances)
 {
@@ -50,9 +52,9 @@ static sim_account_t *new_account(const char *key, const char *secret, const cha
 static int setup(void **state)
 {
     (void)state;
-    static const char *const syms[] = {"BTCUSDC", "ETHUSDC"};
+    static const char *const syms[] = {"BTCUSDC", "ETHUSDC", "BNBUSDC"};
     sim_market_config_t c = {.symbols = syms,
-                             .nsymbols = 2,
+                             .nsymbols = 3,
                              .seed = 5,
                              .start_ms = START,
                              .live_ms = NOW,
@@ -121,7 +123,8 @@ static void raw_call(sim_account_t *a, result_t *r, sim_http_method_t method, co
                           .weights = &weights,
                           .sim_now_ms = sim_now,
                           .real_now_ms = real_now,
-                          .account = a};
+                          .account = a,
+                          .faults = faults};
     sim_rest_resp_init(&r->resp);
     assert_int_equal(sim_rest_handle(&ctx, &req, &r->resp), RT_OK);
     r->json = json_loadb(r->resp.body.data ? r->resp.body.data : "", r->resp.body.len,
@@ -716,6 +719,216 @@ static void test_config(void **state)
     sim_account_free(a);
 }
 
+/* SIM_FEE_ASSET=BNB: the commission in BNB at the last BNBUSDC price while the account holds
+ * enough, else in the asset received. */
+static void test_fee_in_bnb(void **state)
+{
+    (void)state;
+    sim_account_free(account);
+    sim_account_config_t c = {.api_key = KEY,
+                              .secret_key = SECRET,
+                              .balances = "USDC=10000,BNB=0.01",
+                              .taker_fee = RT_MONEY_UNITS(1) / 1000,
+                              .maker_fee = RT_MONEY_UNITS(1) / 1000,
+                              .fee_asset = "BNB"};
+    char why[128];
+    assert_int_equal(sim_account_new(&c, &account, why, sizeof why), RT_OK);
+    rt_money_t p = last(0), bnb = last(2), qty = RT_MONEY_UNITS(1) / 100, quote, fee_quote, fee;
+    assert_int_equal(rt_money_mul(qty, p, RT_ROUND_UP, &quote), RT_OK);
+    assert_int_equal(rt_money_mul(quote, RT_MONEY_UNITS(1) / 1000, RT_ROUND_UP, &fee_quote), RT_OK);
+    assert_int_equal(rt_money_div(fee_quote, bnb, RT_ROUND_UP, &fee), RT_OK);
+
+    result_t r;
+    call(&r, SIM_HTTP_POST, "/api/v3/order", "symbol=BTCUSDC&side=BUY&type=MARKET&quantity=0.01");
+    assert_int_equal(r.resp.status, 200);
+    json_t *f0 = json_array_get(json_object_get(r.json, "fills"), 0);
+    assert_string_equal(json_string_value(json_object_get(f0, "commissionAsset")), "BNB");
+    assert_int_equal(money_of(f0, "commission"), fee);
+    result_free(&r);
+    rt_money_t f, l;
+    balance("BTC", &f, &l);
+    assert_int_equal(f, qty); /* the whole quantity received */
+    balance("BNB", &f, &l);
+    assert_int_equal(f, RT_MONEY_UNITS(1) / 100 - fee);
+    balance("USDC", &f, &l);
+    assert_int_equal(f, RT_MONEY_UNITS(10000) - quote);
+
+    /* a SELL receives the whole proceeds while BNB lasts */
+    call(&r, SIM_HTTP_POST, "/api/v3/order",
+         "symbol=BTCUSDC&side=SELL&type=MARKET&quantity=0.005&newOrderRespType=FULL");
+    assert_int_equal(r.resp.status, 200);
+    f0 = json_array_get(json_object_get(r.json, "fills"), 0);
+    assert_string_equal(json_string_value(json_object_get(f0, "commissionAsset")), "BNB");
+    rt_money_t sold = money_of(r.json, "cummulativeQuoteQty");
+    result_free(&r);
+    rt_money_t usdc_before = RT_MONEY_UNITS(10000) - quote;
+    balance("USDC", &f, &l);
+    assert_int_equal(f, usdc_before + sold);
+
+    /* not enough BNB left for a big order: charged in the asset received */
+    balance("BNB", &f, &l);
+    rt_money_t bnb_left = f;
+    call(&r, SIM_HTTP_POST, "/api/v3/order", "symbol=BTCUSDC&side=BUY&type=MARKET&quantity=0.1");
+    assert_int_equal(r.resp.status, 200);
+    f0 = json_array_get(json_object_get(r.json, "fills"), 0);
+    assert_string_equal(json_string_value(json_object_get(f0, "commissionAsset")), "BTC");
+    assert_int_equal(money_of(f0, "commission"), RT_MONEY_UNITS(1) / 10000);
+    result_free(&r);
+    balance("BNB", &f, &l);
+    assert_int_equal(f, bnb_left);
+
+    /* BNBUSDC itself: the received asset, as without BNB */
+    call(&r, SIM_HTTP_POST, "/api/v3/order", "symbol=BNBUSDC&side=BUY&type=MARKET&quantity=0.1");
+    assert_int_equal(r.resp.status, 200);
+    f0 = json_array_get(json_object_get(r.json, "fills"), 0);
+    assert_string_equal(json_string_value(json_object_get(f0, "commissionAsset")), "BNB");
+    assert_int_equal(money_of(f0, "commission"), RT_MONEY_UNITS(1) / 10000);
+    result_free(&r);
+
+    c.fee_asset = "bnb";
+    sim_account_t *bad = NULL;
+    assert_int_equal(sim_account_new(&c, &bad, why, sizeof why), RT_EINVAL);
+    assert_null(bad);
+}
+
+/* An admin call with the test's faults. */
+static long admin(sim_http_method_t method, const char *path_and_query, char **body)
+{
+    static sim_params_t params;
+    char path[128];
+    const char *q = strchr(path_and_query, '?');
+    size_t n = q ? (size_t)(q - path_and_query) : strlen(path_and_query);
+    assert_true(n < sizeof path);
+    memcpy(path, path_and_query, n);
+    path[n] = '\0';
+    sim_params_init(&params);
+    if (q)
+        assert_int_equal(sim_params_parse_query(&params, q + 1, strlen(q + 1)), RT_OK);
+    sim_weights_t weights;
+    memset(&weights, 0, sizeof weights);
+    sim_rest_req_t req = {.method = method,
+                          .path = path,
+                          .params = &params,
+                          .peer = "127.0.0.1",
+                          .peer_loopback = true};
+    sim_rest_ctx_t ctx = {.market = market,
+                          .weights = &weights,
+                          .sim_now_ms = sim_now,
+                          .real_now_ms = real_now,
+                          .account = account,
+                          .faults = faults};
+    sim_rest_resp_t r;
+    sim_rest_resp_init(&r);
+    assert_int_equal(sim_rest_handle(&ctx, &req, &r), RT_OK);
+    *body = strdup(r.body.data ? r.body.data : "");
+    long st = r.status;
+    sim_rest_resp_cleanup(&r);
+    return st;
+}
+
+static void arm(const char *query, long want)
+{
+    char path[160], *body = NULL;
+    snprintf(path, sizeof path, "/admin/order-fault?%s", query);
+    long st = admin(SIM_HTTP_POST, path, &body);
+    if (st != want)
+        fail_msg("%s: %ld %s", path, st, body);
+    free(body);
+}
+
+/* The order faults: what each answers, whether it executed, and the counters. */
+static void test_order_faults(void **state)
+{
+    (void)state;
+    sim_faults_t *fs = calloc(1, sizeof *fs);
+    assert_non_null(fs);
+    sim_faults_init(fs);
+    faults = fs;
+    rt_money_t f, l, usdc;
+    result_t r;
+    balance("USDC", &usdc, &l);
+
+    arm("mode=exec-500&count=1", 200);
+    call(&r, SIM_HTTP_POST, "/api/v3/order",
+         "symbol=BTCUSDC&side=BUY&type=MARKET&quantity=0.001&newClientOrderId=c-1");
+    expect_error(&r, 500, -1000, "An unknown error occurred while processing the request.");
+    result_free(&r);
+    balance("USDC", &f, &l);
+    assert_true(f < usdc); /* executed */
+    usdc = f;
+    call(&r, SIM_HTTP_GET, "/api/v3/order", "symbol=BTCUSDC&origClientOrderId=c-1");
+    assert_int_equal(r.resp.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "FILLED");
+    result_free(&r);
+
+    arm("mode=reject-503&count=2", 200);
+    for (int i = 0; i < 2; i++) {
+        call(&r, SIM_HTTP_POST, "/api/v3/order",
+             "symbol=BTCUSDC&side=BUY&type=MARKET&quantity=0.001&newClientOrderId=c-2");
+        assert_int_equal(r.resp.status, 503);
+        result_free(&r);
+    }
+    balance("USDC", &f, &l);
+    assert_int_equal(f, usdc); /* nothing executed */
+    call(&r, SIM_HTTP_GET, "/api/v3/order", "symbol=BTCUSDC&origClientOrderId=c-2");
+    expect_error(&r, 400, -2013, "Order does not exist.");
+    result_free(&r);
+
+    arm("mode=rate-limit&seconds=7", 200);
+    call(&r, SIM_HTTP_POST, "/api/v3/order",
+         "symbol=BTCUSDC&side=BUY&type=MARKET&quantity=0.001&newClientOrderId=c-3");
+    assert_int_equal(r.resp.status, 429);
+    assert_int_equal(r.resp.retry_after, 7);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "code")), -1003);
+    result_free(&r);
+    arm("mode=ban&seconds=120", 200);
+    call(&r, SIM_HTTP_POST, "/api/v3/order",
+         "symbol=BTCUSDC&side=BUY&type=MARKET&quantity=0.001&newClientOrderId=c-3");
+    assert_int_equal(r.resp.status, 418);
+    assert_int_equal(r.resp.retry_after, 120);
+    result_free(&r);
+    balance("USDC", &f, &l);
+    assert_int_equal(f, usdc);
+
+    arm("mode=delay&delayMs=2500", 200);
+    call(&r, SIM_HTTP_POST, "/api/v3/order",
+         "symbol=BTCUSDC&side=BUY&type=MARKET&quantity=0.001&newClientOrderId=c-4");
+    assert_int_equal(r.resp.status, 200);
+    assert_int_equal(r.resp.delay_ms, 2500);
+    result_free(&r);
+    /* spent: the next one is answered as usual */
+    call(&r, SIM_HTTP_POST, "/api/v3/order",
+         "symbol=BTCUSDC&side=BUY&type=MARKET&quantity=0.001&newClientOrderId=c-5");
+    assert_int_equal(r.resp.status, 200);
+    assert_int_equal(r.resp.delay_ms, 0);
+    result_free(&r);
+
+    assert_int_equal(sim_faults_count(fs, "c-1"), 1);
+    assert_int_equal(sim_faults_count(fs, "c-2"), 2);
+    assert_int_equal(sim_faults_count(fs, "c-3"), 2);
+    assert_int_equal(sim_faults_count(fs, "nope"), 0);
+    char *body = NULL;
+    assert_int_equal(admin(SIM_HTTP_GET, "/admin/order-requests?newClientOrderId=c-2", &body), 200);
+    assert_string_equal(body, "{\"orders\":7,\"signed\":9,\"faulted\":6,\"armed\":\"off\","
+                              "\"remaining\":0,\"clientOrderId\":\"c-2\",\"count\":2}");
+    free(body);
+    assert_int_equal(admin(SIM_HTTP_GET, "/admin/order-requests?newClientOrderId=a%22b", &body),
+                     400);
+    free(body);
+
+    arm("mode=boom", 400);
+    arm("mode=exec-500&count=0", 400);
+    arm("mode=delay&delayMs=-1", 400);
+    arm("mode=rate-limit&seconds=x", 400);
+    arm("mode=exec-503&count=3", 200);
+    arm("mode=off", 200);
+    call(&r, SIM_HTTP_POST, "/api/v3/order", "symbol=BTCUSDC&side=BUY&type=MARKET&quantity=0.001");
+    assert_int_equal(r.resp.status, 200);
+    result_free(&r);
+    faults = NULL;
+    free(fs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -728,6 +941,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_limit_cancel_and_lookup, each_setup, each_teardown),
         cmocka_unit_test_setup_teardown(test_account, each_setup, each_teardown),
         cmocka_unit_test(test_config),
+        cmocka_unit_test_setup_teardown(test_fee_in_bnb, each_setup, each_teardown),
+        cmocka_unit_test_setup_teardown(test_order_faults, each_setup, each_teardown),
         /* last: it moves the shared market on */
         cmocka_unit_test_setup_teardown(test_limit_rests_then_fills, each_setup, each_teardown),
     };

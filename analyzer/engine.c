@@ -24,6 +24,7 @@ typedef struct {
     bool has_forming;
     rt_candle_t *ring; /* [history] */
     size_t head, len;  /* oldest at head */
+    an_shared_t shared; /* fed every closed candle: read by the states that started with it */
 } symbol_t;
 
 struct an_engine {
@@ -108,6 +109,10 @@ int an_engine_new(const char *const *symbols, size_t nsymbols, const char *inter
         sy->ring = malloc(history * sizeof *sy->ring);
         if (sy->ring == NULL)
             goto out;
+        if (an_shared_init(&sy->shared, AN_SHARED_RSI_PERIOD) != RT_OK) {
+            rc = RT_EINVAL;
+            goto out;
+        }
     }
     e->by_name = malloc(nsymbols * sizeof *e->by_name);
     if (e->by_name == NULL)
@@ -203,8 +208,12 @@ int an_engine_configure(an_engine_t *e, size_t i, bool enabled, const an_params_
         }
         const symbol_t *sy = &e->symbols[s];
         for (size_t k = 0; k < sy->len; k++) {
+            /* without the shared indicators: they have seen every candle since the symbol's
+             * first, more than this replay, so the new state keeps its own */
+            an_candle_t kc;
+            an_candle_of(&kc, ring_at(sy, e->history, k));
             rt_signal_t sig;
-            if (sl->strategy->on_candle(sl->states[s], ring_at(sy, e->history, k), &sig) < 0)
+            if (sl->strategy->on_candle(sl->states[s], &kc, &sig) < 0)
                 e->strategy_errors++;
         }
     }
@@ -260,12 +269,14 @@ int an_engine_candle(an_engine_t *e, const rt_candle_t *c, bool emit, an_emit_fn
         sy->ring[sy->head] = *c;
         sy->head = (sy->head + 1) % e->history;
     }
+    an_candle_t kc; /* the prices as doubles and the shared indicators, once for every slot */
+    an_shared_next(&sy->shared, c, &kc);
     for (size_t i = 0; i < e->nslots; i++) {
         slot_t *sl = &e->slots[i];
         if (!sl->enabled)
             continue;
         rt_signal_t sig;
-        int rc = sl->strategy->on_candle(sl->states[s], c, &sig);
+        int rc = sl->strategy->on_candle(sl->states[s], &kc, &sig);
         if (rc < 0) {
             e->strategy_errors++;
             continue;

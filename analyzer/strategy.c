@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "rt/err.h"
+#include "rt/ind.h"
 #include "rt/signal_id.h"
 #include "strategies/internal.h"
 
@@ -275,23 +276,35 @@ int an_params_load(an_params_t *p, an_lookup_fn lookup, void *ud, char *err, siz
     return RT_OK;
 }
 
+/* ---- shared indicators ------------------------------------------------------------------ */
+
+int an_shared_init(an_shared_t *sh, int rsi_period)
+{
+    if (sh == NULL)
+        return RT_EINVAL;
+    sh->seq = 0;
+    return rt_rsi_init(&sh->rsi, rsi_period);
+}
+
 /* ---- signals ---------------------------------------------------------------------------- */
 
 int an_signal_begin(rt_signal_t *sig, rt_signal_id_cache_t *ids, const char *strategy,
                     const rt_candle_t *c, rt_side_t side)
 {
     char id[RT_ID_CAP];
-    int rc = rt_signal_make_id_cached(ids, strategy, c->symbol, c->interval, c->open_time, id,
-                                      sizeof id);
+    int rc = ids != NULL ? rt_signal_make_id_candle(ids, strategy, c, id, sizeof id)
+                         : rt_signal_make_id(strategy, c->symbol, c->interval, c->open_time, id,
+                                             sizeof id);
     if (rc != RT_OK)
         return rc;
     size_t n = strlen(strategy);
     if (n >= sizeof sig->strategy)
         return RT_ETOOBIG;
-    /* everything but the metadata slots (on the hot path when strategies fire often) */
-    memset(sig, 0, offsetof(rt_signal_t, meta));
-    memcpy(sig->id, id, sizeof id);
-    memcpy(sig->strategy, strategy, n + 1);
+    /* field by field with fixed sizes (on the hot path when strategies fire often): a memset
+     * of the whole header compiles to `rep stos`, slow to start for 184 bytes */
+    memcpy(sig->id, id, sizeof sig->id);
+    memset(sig->strategy, 0, sizeof sig->strategy);
+    memcpy(sig->strategy, strategy, n);
     memcpy(sig->symbol, c->symbol, sizeof sig->symbol);
     sig->symbol[sizeof sig->symbol - 1] = '\0';
     memcpy(sig->interval, c->interval, sizeof sig->interval);
@@ -299,6 +312,9 @@ int an_signal_begin(rt_signal_t *sig, rt_signal_id_cache_t *ids, const char *str
     sig->side = side;
     sig->timestamp = c->open_time;
     sig->price = c->close;
+    sig->stop_loss = 0;
+    sig->take_profit = 0;
+    sig->meta_count = 0;
     return RT_OK;
 }
 

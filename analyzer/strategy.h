@@ -7,8 +7,10 @@
  *   void *st;
  *   s->state_new(&p, &st);                        // one state per symbol
  *   for each closed candle c of that symbol:
+ *       an_candle_t k;
+ *       an_candle_of(&k, &c);                     // once, for every strategy
  *       rt_signal_t sig;
- *       if (s->on_candle(st, &c, &sig) == 1) publish(&sig);
+ *       if (s->on_candle(st, &k, &sig) == 1) publish(&sig);
  *   s->state_free(st);
  *
  * A state borrows its parameter block: p must outlive it, and changes made with an_params_set
@@ -27,6 +29,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "rt/err.h"
+#include "rt/ind.h"
+#include "rt/money.h"
 #include "rt/signal_id.h"
 #include "rt/types.h"
 
@@ -56,6 +61,99 @@ typedef struct {
 
 typedef struct an_strategy an_strategy_t;
 
+/** One closed candle as the strategies read it: the candle and its prices as doubles for the
+ *  indicators, converted once (an_candle_of) for every strategy that reads it rather than by
+ *  each (a division per price), and, from a driver that keeps an an_shared_t for the symbol
+ *  (an_shared_next), the indicators several strategies would otherwise each compute. */
+typedef struct {
+    const rt_candle_t *c; /* borrowed: the candle itself (money, times, symbol) */
+    double high, low, close, volume; /* the candle's, money / RT_MONEY_SCALE: always finite
+                                        and within RT_IND_INPUT_MAX, so strategies give them to
+                                        the indicators' unchecked updates */
+    const rt_rsi_t *rsi; /* the symbol's shared RSI after this candle; NULL when none */
+    int rsi_rc;          /* what its update returned for this candle */
+    int64_t seq;         /* candles the shared indicators had seen before this one */
+} an_candle_t;
+
+_Static_assert(INT64_MAX / RT_MONEY_SCALE < (int64_t)RT_IND_INPUT_MAX,
+               "every money amount is a valid indicator input");
+
+/** Fills k for the closed candle c, without shared indicators (borrowed: c must outlive the
+ *  uses of k). Cannot fail: a price is a finite double whatever its value. */
+static inline void an_candle_of(an_candle_t *k, const rt_candle_t *c)
+{
+    /* rt_money_to_double inlined (the same correctly rounded quotient) */
+    k->c = c;
+    k->high = (double)c->high / (double)RT_MONEY_SCALE;
+    k->low = (double)c->low / (double)RT_MONEY_SCALE;
+    k->close = (double)c->close / (double)RT_MONEY_SCALE;
+    k->volume = (double)c->volume / (double)RT_MONEY_SCALE;
+    k->rsi = NULL;
+    k->rsi_rc = RT_EAGAIN;
+    k->seq = -1;
+}
+
+/** RSI_WINDOW's default: the period of the RSI the drivers share between strategies. */
+#define AN_SHARED_RSI_PERIOD 14
+
+/** Indicators several strategies compute alike (today an RSI of the closes: RSI_Strategy and
+ *  RSI_Divergence with the same RSI_WINDOW), kept once per symbol by a driver that gives every
+ *  candle of the symbol to it and to the strategies (the engine, the benchmark). A strategy
+ *  reads a shared indicator only when its own would be identical: same period, and the shared
+ *  one has seen exactly the candles the strategy's state has (both started together, see
+ *  an_rsi_step); otherwise it keeps its own. A plain value: no allocation, no cleanup. */
+typedef struct {
+    rt_rsi_t rsi;
+    int64_t seq; /* candles fed */
+} an_shared_t;
+
+/** Starts sh with no candles and an RSI of rsi_period (2..RT_IND_PERIOD_MAX): 0, or RT_EINVAL
+ *  (sh is then unusable). */
+int an_shared_init(an_shared_t *sh, int rsi_period);
+
+/** Feeds the closed candle c to sh and fills k for it as an_candle_of does, with the shared
+ *  indicators after c (k borrows c and sh: valid until the next call). Cannot fail (prices
+ *  from money are always valid indicator inputs). */
+static inline void an_shared_next(an_shared_t *sh, const rt_candle_t *c, an_candle_t *k)
+{
+    an_candle_of(k, c);
+    k->rsi_rc = rt_rsi_update_unchecked(&sh->rsi, k->close);
+    k->rsi = &sh->rsi;
+    k->seq = sh->seq++;
+}
+
+/** A strategy's RSI: its own, or the candles' shared one when that is the same. */
+typedef struct {
+    rt_rsi_t own;  /* initialized by the strategy (its period decides the match) */
+    int source;    /* 0 until the state's first candle, then AN_RSI_OWN or AN_RSI_SHARED */
+    int64_t fed;   /* candles read from the shared RSI */
+} an_rsi_t;
+
+enum { AN_RSI_OWN = 1, AN_RSI_SHARED = 2 };
+
+/** One candle's RSI step for a strategy state: the shared RSI (k->rsi) when, on the state's
+ *  first candle, it had the same period and had seen no candle yet (so it sees exactly this
+ *  state's candles), else the state's own, updated with k->close. Sets *r to the RSI to read
+ *  and returns its update's result for this candle (0, RT_EAGAIN while warming up, or an input
+ *  error); RT_ESTATE (*r untouched) when a state reading the shared RSI gets a candle without
+ *  it or out of step with it (a driver that does not feed both the same candles). */
+static inline int an_rsi_step(an_rsi_t *x, const an_candle_t *k, const rt_rsi_t **r)
+{
+    if (x->source == 0)
+        x->source = k->rsi != NULL && k->seq == 0 && k->rsi->period == x->own.period
+                        ? AN_RSI_SHARED
+                        : AN_RSI_OWN;
+    if (x->source == AN_RSI_OWN) {
+        *r = &x->own;
+        return rt_rsi_update_unchecked(&x->own, k->close);
+    }
+    if (k->rsi == NULL || k->seq != x->fed || k->rsi->period != x->own.period)
+        return RT_ESTATE;
+    x->fed++;
+    *r = k->rsi;
+    return k->rsi_rc;
+}
+
 /** The parameter values of one strategy (a plain value: copy it freely). */
 typedef struct {
     const an_strategy_t *strategy;
@@ -79,13 +177,15 @@ struct an_strategy {
     int (*state_new)(const an_params_t *p, void **out);
     /** Frees a state (NULL is a no-op). */
     void (*state_free)(void *state);
-    /** Feeds one closed candle of the state's symbol (the caller filters out forming candles,
-     *  duplicates and out-of-order ones). Returns 1 with *out filled (id, strategy, symbol,
-     *  interval, side, timestamp = candle open time, price = close, stop_loss/take_profit or 0,
-     *  metadata = the indicator values), 0 when there is no signal (*out untouched), or a
-     *  negative RT_E* code (*out untouched; the state stays usable). No allocation and no
-     *  formatting unless a signal fires. */
-    int (*on_candle)(void *state, const rt_candle_t *closed, rt_signal_t *out);
+    /** Feeds one closed candle of the state's symbol, k as an_candle_of or an_shared_next
+     *  fill it (the caller filters out forming candles, duplicates and out-of-order ones).
+     *  Returns 1 with *out filled (id, strategy, symbol, interval, side, timestamp = candle
+     *  open time, price = close, stop_loss/take_profit or 0, metadata = the indicator values),
+     *  0 when there is no signal (*out untouched), or a negative RT_E* code (*out untouched;
+     *  the state stays usable, except after RT_ESTATE: k's shared indicators out of step with
+     *  a state that reads them, see an_rsi_step). No allocation and no formatting unless a
+     *  signal fires. */
+    int (*on_candle)(void *state, const an_candle_t *k, rt_signal_t *out);
 };
 
 /* ---- parameters ------------------------------------------------------------------------ */
@@ -144,8 +244,8 @@ size_t an_strategy_names(const an_strategy_t *const *list, size_t n, char *buf, 
 
 /* ---- helpers for strategy files -------------------------------------------------------- */
 
-/** Starts a signal from a candle: id (rt_signal_make_id_cached with the state's cache ids, or
- *  NULL), strategy, symbol, interval, side,
+/** Starts a signal from a candle: id (rt_signal_make_id_candle with the state's cache ids, or
+ *  rt_signal_make_id when ids is NULL), strategy, symbol, interval, side,
  *  timestamp = open time, price = close, no stop/target, no metadata (the meta slots past
  *  meta_count are not cleared). Returns 0 or the id's error (RT_EINVAL, RT_ETOOBIG); on error
  *  *sig is untouched. */

@@ -592,8 +592,10 @@ static int bt_candle(bt_run_t *run, size_t i, const rt_candle_t *c)
     }
     s->last_close = c->close;
     /* 3. the strategy on the closed candle */
+    an_candle_t kc;
+    an_candle_of(&kc, c);
     rt_signal_t sig;
-    rc = run->cfg->strategy->on_candle(s->strat, c, &sig);
+    rc = run->cfg->strategy->on_candle(s->strat, &kc, &sig);
     if (rc < 0) {
         bt_errf(run->err, run->cap, "%s: strategy %s failed at %lld: %s", s->series->symbol,
                 run->cfg->strategy->name, (long long)c->open_time, rt_strerror(rc));

@@ -1,7 +1,9 @@
 /* Analyzer throughput, one core, candles loaded in memory first (parsing excluded):
  *  (1) candle updates per second with every strategy enabled, over the given CSV files,
  *      repeated until at least --min candles were fed: straight through the strategies
- *      (the core) and through the service's engine (filter, history ring, signal delivery);
+ *      (the core: each candle converted and the symbol's shared indicators updated once, as
+ *      the engine does, then every strategy) and through the service's engine (filter,
+ *      history ring, signal delivery);
  *  (2) the Bollinger strategy alone over the same candles (bench/run_analyzer_bench.sh sets it
  *      against the seed's Python strategy, bench/seed_bollinger.py, in the same run).
  *
@@ -55,13 +57,17 @@ static int pass_core(const series_t *f, size_t nf, const an_strategy_t *const *s
     for (size_t k = 0; k < ns; k++)
         an_params_defaults(&p[k], s[k]);
     for (size_t i = 0; i < nf && rc == RT_OK; i++) {
+        an_shared_t sh; /* as the engine keeps one per symbol */
+        rc = an_shared_init(&sh, AN_SHARED_RSI_PERIOD);
         for (size_t k = 0; k < ns && rc == RT_OK; k++)
             rc = s[k]->state_new(&p[k], &st[k]);
         int64_t t0 = cpu_ns();
         for (size_t j = 0; j < f[i].n && rc == RT_OK; j++) {
+            an_candle_t kc; /* as the engine does: once for every strategy */
+            an_shared_next(&sh, &f[i].c[j], &kc);
             for (size_t k = 0; k < ns; k++) {
                 rt_signal_t sig;
-                int x = s[k]->on_candle(st[k], &f[i].c[j], &sig);
+                int x = s[k]->on_candle(st[k], &kc, &sig);
                 if (x == 1)
                     r->signals++;
                 else if (x < 0)

@@ -60,17 +60,17 @@ static int state_new(const an_params_t *p, void **out)
     return RT_OK;
 }
 
-static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
+static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
 {
+    const rt_candle_t *c = k->c;
     state_t *st = state;
-    double price = an_px(c->close), prev = st->prev_close;
+    double price = k->close, prev = st->prev_close;
     bool had = st->has_prev;
     st->prev_close = price;
     st->has_prev = true;
-    rt_bbands_value_t b;
-    if (rt_bbands_update(&st->bb, price) != RT_OK || !had ||
-        rt_bbands_value(&st->bb, &b) != RT_OK)
+    if (rt_bbands_update_unchecked(&st->bb, price) != RT_OK || !had)
         return 0;
+    rt_bbands_value_t b = rt_bbands_last(&st->bb);
     double dev = st->p->v[P_STD] * b.stddev; /* BB_STD may change live */
     double upper = b.middle + dev, lower = b.middle - dev;
     rt_side_t side;

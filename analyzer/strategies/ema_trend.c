@@ -84,13 +84,14 @@ static void state_free(void *state)
     free(state);
 }
 
-static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
+static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
 {
+    const rt_candle_t *c = k->c;
     state_t *st = state;
-    double close = an_px(c->close);
-    bool atr_ok = rt_atr_update(&st->atr, an_px(c->high), an_px(c->low), close) == RT_OK;
-    bool fast_ok = rt_ema_update(&st->fast, close) == RT_OK;
-    if (rt_ema_update(&st->slow, close) != RT_OK || !fast_ok)
+    double close = k->close;
+    bool atr_ok = rt_atr_update_unchecked(&st->atr, k->high, k->low, close) == RT_OK;
+    bool fast_ok = rt_ema_update_unchecked(&st->fast, close) == RT_OK;
+    if (rt_ema_update_unchecked(&st->slow, close) != RT_OK || !fast_ok)
         return 0;
     int cross = an_cross_update(&st->cross, st->fast.value - st->slow.value);
     if (cross == 0)

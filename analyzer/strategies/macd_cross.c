@@ -61,10 +61,11 @@ static void state_free(void *state)
     free(state);
 }
 
-static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
+static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
 {
+    const rt_candle_t *c = k->c;
     state_t *st = state;
-    if (rt_macd_update(&st->macd, an_px(c->close)) != RT_OK)
+    if (rt_macd_update_unchecked(&st->macd, k->close) != RT_OK)
         return 0;
     const rt_macd_value_t *m = &st->macd.value;
     int cross = an_cross_update(&st->cross, m->hist);

@@ -27,6 +27,7 @@ static const an_param_def_t params[P_COUNT] = {
 typedef struct {
     const an_params_t *p;
     rt_hilo_t range;
+    bool full;        /* the range holds RANGE_WINDOW candles (an update returned 0) */
     bool prev_inside; /* the previous close was <= its range's high */
     int pos;          /* slot of the next candle in highs/lows */
     rt_money_t *highs, *lows; /* the last RANGE_WINDOW candles' extremes, candle number k at
@@ -112,19 +113,22 @@ static int breakout(state_t *st, const rt_candle_t *c, double hi, double lo, rt_
     return 1;
 }
 
-static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
+static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
 {
+    const rt_candle_t *c = k->c;
     state_t *st = state;
-    double close = an_px(c->close), hi, lo;
+    double close = k->close, hi, lo;
     int fired = 0;
-    if (rt_hilo_value(&st->range, &hi, &lo) == RT_OK) {
+    if (st->full) { /* rt_hilo_value would succeed: read without its check */
+        rt_hilo_last(&st->range, &hi, &lo);
         bool inside = close <= hi;
         if (!inside && st->prev_inside && lo > 0.0 &&
             (hi - lo) / lo * 100.0 <= st->p->v[P_MAX_HEIGHT])
             fired = breakout(st, c, hi, lo, out);
         st->prev_inside = inside;
     }
-    int rc = rt_hilo_update(&st->range, an_px(c->high), an_px(c->low));
+    int rc = rt_hilo_update_unchecked(&st->range, k->high, k->low);
+    st->full |= rc == RT_OK; /* once full, a window stays full */
     if (rc == RT_OK || rc == RT_EAGAIN) { /* candle number k sits at k % window */
         st->highs[st->pos] = c->high;
         st->lows[st->pos] = c->low;

@@ -21,7 +21,7 @@ static const an_param_def_t params[P_COUNT] = {
 
 typedef struct {
     const an_params_t *p;
-    rt_rsi_t rsi;
+    an_rsi_t rsi; /* its own, or the symbol's shared one (an_rsi_step) */
     double prev;
     bool has_prev;
     rt_signal_id_cache_t ids;
@@ -52,7 +52,7 @@ static int state_new(const an_params_t *p, void **out)
     if (st == NULL)
         return RT_ENOMEM;
     st->p = p;
-    if (rt_rsi_init(&st->rsi, (int)p->v[P_WINDOW]) != RT_OK) {
+    if (rt_rsi_init(&st->rsi.own, (int)p->v[P_WINDOW]) != RT_OK) {
         free(st);
         return RT_EINVAL;
     }
@@ -65,14 +65,17 @@ static void state_free(void *state)
     free(state);
 }
 
-static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
+static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
 {
+    const rt_candle_t *c = k->c;
     state_t *st = state;
-    if (rt_rsi_update(&st->rsi, an_px(c->close)) != RT_OK)
-        return 0;
-    if (st->rsi.gain + st->rsi.loss == 0.0)
+    const rt_rsi_t *r;
+    int rc = an_rsi_step(&st->rsi, k, &r);
+    if (rc != RT_OK)
+        return rc == RT_ESTATE ? rc : 0;
+    if (r->gain + r->loss == 0.0)
         return 0; /* flat: no reading */
-    double rsi = st->rsi.value, prev = st->prev;
+    double rsi = r->value, prev = st->prev;
     bool had = st->has_prev;
     st->prev = rsi;
     st->has_prev = true;
@@ -86,7 +89,7 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
         side = RT_SIDE_SELL;
     else
         return 0;
-    int rc = an_signal_begin(out, &st->ids, an_rsi_strategy.name, c, side);
+    rc = an_signal_begin(out, &st->ids, an_rsi_strategy.name, c, side);
     if (rc != RT_OK)
         return rc;
     an_signal_meta(out, "rsi", rsi);

@@ -49,11 +49,13 @@ typedef struct {
 
 typedef struct {
     const an_params_t *p;
-    rt_rsi_t rsi;
+    an_rsi_t rsi; /* its own, or the symbol's shared one (an_rsi_step) */
     int k;
     int64_t seq; /* candles seen */
     int pos;     /* ring slot of the next candle */
     bar_t ring[RING];
+    rt_money_t lows[2 * RING]; /* the lows twice (slots j and j + RING): the 2k+1 lows around
+                                  a candidate are one run of memory, no wrap in the scan */
     bool has_pivot;
     int64_t pivot_seq; /* index (0-based) of the previous swing low */
     rt_money_t pivot_low;
@@ -88,7 +90,7 @@ static int state_new(const an_params_t *p, void **out)
         return RT_ENOMEM;
     st->p = p;
     st->k = (int)p->v[P_PIVOT];
-    int rc = rt_rsi_init(&st->rsi, (int)p->v[P_RSI_WINDOW]);
+    int rc = rt_rsi_init(&st->rsi.own, (int)p->v[P_RSI_WINDOW]);
     if (rc != RT_OK) {
         free(st);
         return rc;
@@ -108,16 +110,21 @@ static int slot(int at, int off)
     return (at + off) & (RING - 1);
 }
 
-static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
+static int on_candle(void *state, const an_candle_t *kc, rt_signal_t *out)
 {
+    const rt_candle_t *c = kc->c;
     state_t *st = state;
+    const rt_rsi_t *r;
+    int rsi_rc = an_rsi_step(&st->rsi, kc, &r);
+    if (rsi_rc == RT_ESTATE)
+        return rsi_rc;
     int at = st->pos;
     bar_t *b = &st->ring[at];
     st->pos = slot(at, 1);
     b->low = c->low;
-    b->rsi_ok = rt_rsi_update(&st->rsi, an_px(c->close)) == RT_OK &&
-                st->rsi.gain + st->rsi.loss > 0.0;
-    b->rsi = st->rsi.value;
+    st->lows[at] = st->lows[at + RING] = c->low;
+    b->rsi_ok = rsi_rc == RT_OK && r->gain + r->loss > 0.0;
+    b->rsi = r->value;
     int64_t now = st->seq++;
     int k = st->k;
     if (now < 2 * k)
@@ -129,11 +136,11 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
         return 0;
     /* every neighbour is compared, without an early exit: which one breaks the swing is a
      * coin toss for the branch predictor, the one test at the end is mostly "not a swing" */
-    rt_money_t low = cand->low;
+    const rt_money_t *w = &st->lows[slot(at, -2 * k)]; /* the 2k+1 lows ending at this one */
+    rt_money_t low = w[k];
     unsigned beaten = 0;
-    for (int j = 1; j <= k; j++)
-        beaten |= (unsigned)(st->ring[slot(ci, j)].low < low) |
-                  (unsigned)(st->ring[slot(ci, -j)].low <= low);
+    for (int j = 0; j < k; j++)
+        beaten |= (unsigned)(w[j] <= low) | (unsigned)(w[k + 1 + j] < low);
     if (beaten)
         return 0;
 
@@ -156,7 +163,7 @@ static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
     rt_money_t target = 0;
     if (v[P_TARGET] > 0.0) {
         rt_money_t d;
-        if (an_money_of(an_px(c->close) * v[P_TARGET] / 100.0, &d) != RT_OK ||
+        if (an_money_of(kc->close * v[P_TARGET] / 100.0, &d) != RT_OK ||
             rt_money_add(c->close, d, &target) != RT_OK)
             return 0;
     }

@@ -143,45 +143,46 @@ static int state_new(const an_params_t *p, void **out)
     return RT_OK;
 }
 
-static int on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
+static int on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
 {
+    const rt_candle_t *c = k->c;
     state_t *st = state;
     const double *v = st->p->v;
     bool use_rsi = v[P_USE_RSI] != 0, use_ema = v[P_USE_EMA] != 0, use_vol = v[P_USE_VOLUME] != 0;
-    double close = an_px(c->close), volume = an_px(c->volume);
+    double close = k->close, volume = k->volume;
     bool rsi_ok = false, trend_ok = false, vol_ok = false;
     /* a filter switched on starts from scratch: its indicator missed the candles in between */
     if (use_rsi) {
         if (!st->rsi_on)
             rt_rsi_reset(&st->rsi);
-        rsi_ok = rt_rsi_update(&st->rsi, close) == RT_OK;
+        rsi_ok = rt_rsi_update_unchecked(&st->rsi, close) == RT_OK;
     }
     if (use_ema) {
         if (!st->trend_on)
             rt_ema_reset(&st->trend);
-        trend_ok = rt_ema_update(&st->trend, close) == RT_OK;
+        trend_ok = rt_ema_update_unchecked(&st->trend, close) == RT_OK;
     }
     if (use_vol) {
         if (!st->volume_on)
             rt_sma_reset(&st->volume);
-        vol_ok = rt_sma_update(&st->volume, volume) == RT_OK;
+        vol_ok = rt_sma_update_unchecked(&st->volume, volume) == RT_OK;
     }
     st->rsi_on = use_rsi;
     st->trend_on = use_ema;
     st->volume_on = use_vol;
     double s, l;
     if (st->ma_type == MA_EMA) {
-        bool a = rt_ema_update(&st->ema_short, close) == RT_OK;
-        if (rt_ema_update(&st->ema_long, close) != RT_OK || !a)
+        bool a = rt_ema_update_unchecked(&st->ema_short, close) == RT_OK;
+        if (rt_ema_update_unchecked(&st->ema_long, close) != RT_OK || !a)
             return 0;
         s = st->ema_short.value;
         l = st->ema_long.value;
     } else {
-        bool a = rt_sma_update(&st->sma_short, close) == RT_OK;
-        if (rt_sma_update(&st->sma_long, close) != RT_OK || !a)
+        bool a = rt_sma_update_unchecked(&st->sma_short, close) == RT_OK;
+        if (rt_sma_update_unchecked(&st->sma_long, close) != RT_OK || !a)
             return 0;
-        (void)rt_sma_value(&st->sma_short, &s);
-        (void)rt_sma_value(&st->sma_long, &l);
+        s = rt_sma_last(&st->sma_short);
+        l = rt_sma_last(&st->sma_long);
     }
     int cross = an_cross_update(&st->cross, s - l);
     if (cross == 0)

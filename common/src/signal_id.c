@@ -88,6 +88,54 @@ int rt_signal_make_id(const char *strategy, const char *symbol, const char *inte
     return RT_OK;
 }
 
+/* The last eight decimal digits of v (< 10^8), zero-padded, into p[0..8). */
+static void digits8(uint32_t v, char *p)
+{
+    uint32_t a = v / 10000, b = v % 10000;
+    memcpy(p, digit_pairs + (a / 100) * 2, 2);
+    memcpy(p + 2, digit_pairs + (a % 100) * 2, 2);
+    memcpy(p + 4, digit_pairs + (b / 100) * 2, 2);
+    memcpy(p + 6, digit_pairs + (b % 100) * 2, 2);
+}
+
+/* The id from a cache that holds this strategy, symbol and interval. A time of 10^8 ms or more
+ * is its leading digits (cached after the prefix: they change once every ~28 hours) and eight
+ * more; the fixed-size copy of the whole prefix avoids a length-dispatched copy. */
+static int cached_id(rt_signal_id_cache_t *cache, int64_t open_time, char *buf, size_t cap)
+{
+    if (open_time < 0 || buf == NULL)
+        return RT_EINVAL;
+    int64_t hi = open_time / 100000000;
+    if (hi > 0 && cap >= sizeof cache->prefix) {
+        if (hi != cache->hi) {
+            char digits[20];
+            char *d = u64_digits((uint64_t)hi, digits + sizeof digits);
+            size_t nd = (size_t)(digits + sizeof digits - d);
+            cache->hi = 0;
+            if (cache->len + nd + 8 < sizeof cache->prefix) {
+                memcpy(cache->prefix + cache->len, d, nd);
+                cache->hi = hi;
+                cache->hi_len = cache->len + nd;
+            }
+        }
+        if (hi == cache->hi) {
+            memcpy(buf, cache->prefix, sizeof cache->prefix);
+            digits8((uint32_t)(open_time - hi * 100000000), buf + cache->hi_len);
+            buf[cache->hi_len + 8] = '\0';
+            return RT_OK;
+        }
+    }
+    char digits[20];
+    char *d = u64_digits((uint64_t)open_time, digits + sizeof digits);
+    size_t nd = (size_t)(digits + sizeof digits - d);
+    if (cache->len + nd >= cap)
+        return RT_ETOOBIG;
+    memcpy(buf, cache->prefix, cache->len);
+    memcpy(buf + cache->len, d, nd);
+    buf[cache->len + nd] = '\0';
+    return RT_OK;
+}
+
 int rt_signal_make_id_cached(rt_signal_id_cache_t *cache, const char *strategy,
                              const char *symbol, const char *interval, int64_t open_time,
                              char *buf, size_t cap)
@@ -101,6 +149,7 @@ int rt_signal_make_id_cached(rt_signal_id_cache_t *cache, const char *strategy,
         const char *colon = strrchr(buf, ':');
         size_t lp = (size_t)(colon - buf) + 1;
         cache->len = 0;
+        cache->hi = 0;
         if (ly < sizeof cache->symbol && li < sizeof cache->interval && lp < sizeof cache->prefix) {
             memcpy(cache->symbol, symbol, ly + 1);
             memcpy(cache->interval, interval ? interval : "", li + 1);
@@ -110,15 +159,38 @@ int rt_signal_make_id_cached(rt_signal_id_cache_t *cache, const char *strategy,
         }
         return RT_OK;
     }
-    if (open_time < 0 || buf == NULL)
+    return cached_id(cache, open_time, buf, cap);
+}
+
+int rt_signal_make_id_candle(rt_signal_id_cache_t *cache, const char *strategy,
+                             const rt_candle_t *c, char *buf, size_t cap)
+{
+    _Static_assert(sizeof cache->symbol == sizeof c->symbol &&
+                       sizeof cache->interval == sizeof c->interval,
+                   "the cache holds a candle's arrays");
+    if (cache == NULL || c == NULL)
         return RT_EINVAL;
-    char digits[20];
-    char *d = u64_digits((uint64_t)open_time, digits + sizeof digits);
-    size_t nd = (size_t)(digits + sizeof digits - d);
-    if (cache->len + nd >= cap)
-        return RT_ETOOBIG;
-    memcpy(buf, cache->prefix, cache->len);
-    memcpy(buf + cache->len, d, nd);
-    buf[cache->len + nd] = '\0';
+    /* whole arrays, bytes past the NUL included: equal arrays are equal names (a candle with
+     * other bytes past its NUL only misses the cache) */
+    if (cache->len != 0 && cache->strategy == strategy &&
+        memcmp(cache->symbol, c->symbol, sizeof cache->symbol) == 0 &&
+        memcmp(cache->interval, c->interval, sizeof cache->interval) == 0)
+        return cached_id(cache, c->open_time, buf, cap);
+    if (memchr(c->symbol, '\0', sizeof c->symbol) == NULL ||
+        memchr(c->interval, '\0', sizeof c->interval) == NULL)
+        return RT_EINVAL;
+    int rc = rt_signal_make_id(strategy, c->symbol, c->interval, c->open_time, buf, cap);
+    if (rc != RT_OK)
+        return rc;
+    size_t lp = (size_t)(strrchr(buf, ':') - buf) + 1;
+    cache->len = 0;
+    cache->hi = 0;
+    if (lp < sizeof cache->prefix) {
+        memcpy(cache->symbol, c->symbol, sizeof cache->symbol);
+        memcpy(cache->interval, c->interval, sizeof cache->interval);
+        memcpy(cache->prefix, buf, lp);
+        cache->strategy = strategy;
+        cache->len = lp;
+    }
     return RT_OK;
 }

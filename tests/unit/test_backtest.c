@@ -60,7 +60,7 @@ static size_t script_warmup(const an_params_t *p)
     return 0;
 }
 
-static int script_on_candle(void *state, const rt_candle_t *c, rt_signal_t *out);
+static int script_on_candle(void *state, const an_candle_t *k, rt_signal_t *out);
 
 static const an_strategy_t script = {
     .name = "Script",
@@ -74,8 +74,9 @@ static const an_strategy_t script = {
     .on_candle = script_on_candle,
 };
 
-static int script_on_candle(void *state, const rt_candle_t *c, rt_signal_t *out)
+static int script_on_candle(void *state, const an_candle_t *k, rt_signal_t *out)
 {
+    const rt_candle_t *c = k->c;
     script_state_t *st = state;
     rt_side_t side;
     if (c->volume == RT_MONEY_UNITS(1))

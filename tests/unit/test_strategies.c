@@ -53,6 +53,15 @@ static rt_money_t ms(const char *s)
     return out;
 }
 
+/* Feeds one closed candle to a state as the engine does (on_candle takes the converted
+ * candle). */
+static int feed(const an_strategy_t *s, void *st, const rt_candle_t *c, rt_signal_t *sig)
+{
+    an_candle_t k;
+    an_candle_of(&k, c);
+    return s->on_candle(st, &k, sig);
+}
+
 static rt_candle_t candle(size_t i, double o, double h, double l, double c, double v)
 {
     rt_candle_t k;
@@ -309,7 +318,7 @@ static void test_crafted_sequences(void **state)
             rt_signal_t sig;
             memset(&sig, 0xA5, sizeof sig);
             rt_signal_t untouched = sig;
-            int rc = s->on_candle(st, &k[i], &sig);
+            int rc = feed(s, st, &k[i], &sig);
             if (rc == 0) {
                 assert_memory_equal(&sig, &untouched, sizeof sig);
                 continue;
@@ -354,7 +363,7 @@ static void test_signal_metadata(void **state)
     int rc = 0;
     for (size_t i = 0; i < 8; i++) {
         rt_candle_t c = candle(i, closes[i], closes[i], closes[i], closes[i], 1);
-        rc = s->on_candle(st, &c, &sig);
+        rc = feed(s, st, &c, &sig);
     }
     assert_int_equal(rc, 1);
     assert_string_equal(sig.id, "SimpleMA_Cross:BTCUSDC:1m:1616555220000");
@@ -539,12 +548,12 @@ static void test_live_parameter_change(void **state)
     rt_signal_t sig;
     for (size_t i = 0; i < 4; i++) {
         rt_candle_t c = candle(i, closes[i], closes[i] + 1, closes[i] - 1, closes[i], 1);
-        assert_int_equal(s->on_candle(st, &c, &sig), 0);
+        assert_int_equal(feed(s, st, &c, &sig), 0);
     }
     /* RSI is 0 now and 20 on the next candle: with 30 that is no cross, with 15 it is */
     assert_int_equal(an_params_set(&p, "RSI_OVERSOLD", "15", NULL, 0), RT_OK);
     rt_candle_t c = candle(4, 7.5, 8.5, 6.5, 7.5, 1);
-    assert_int_equal(s->on_candle(st, &c, &sig), 1);
+    assert_int_equal(feed(s, st, &c, &sig), 1);
     assert_int_equal(sig.side, RT_SIDE_BUY);
     s->state_free(st);
 
@@ -560,7 +569,7 @@ static void test_live_parameter_change(void **state)
         if (i == 5)
             assert_int_equal(an_params_set(&p, "BB_STD", "1", NULL, 0), RT_OK);
         rt_candle_t k = candle(i, bb[i], bb[i], bb[i], bb[i], 1);
-        rc = s->on_candle(st, &k, &sig);
+        rc = feed(s, st, &k, &sig);
         if (i < 5)
             assert_int_equal(rc, 0);
     }
@@ -582,7 +591,7 @@ static void test_live_parameter_change(void **state)
             if (i == on_at)
                 assert_int_equal(an_params_set(&p, "USE_EMA_FILTER", "true", NULL, 0), RT_OK);
             rt_candle_t k = candle(i, ma[i], ma[i], ma[i], ma[i], 1);
-            rc = s->on_candle(st, &k, &sig);
+            rc = feed(s, st, &k, &sig);
         }
         assert_int_equal(rc, on_at == 6 ? 1 : 0);
         s->state_free(st);
@@ -775,6 +784,79 @@ static void test_signal_ids(void **state)
     }
 }
 
+/* The candle form of the cached ids: the same ids as rt_signal_make_id through changes of
+ * strategy, symbol, interval, leading time digits (10^8 ms), short times and bytes past a
+ * name's NUL; errors leave the buffer alone. */
+static void test_signal_ids_candle(void **state)
+{
+    (void)state;
+    static const char *const strategies[] = {"RSI_Strategy", "MACD_Cross"};
+    static const struct {
+        int strategy;
+        const char *symbol, *interval;
+        int64_t t;
+        bool junk; /* bytes past the names' NUL */
+    } seq[] = {
+        {0, "BTCUSDC", "1m", 1616554800000, false}, {0, "BTCUSDC", "1m", 1616554860000, false},
+        {0, "BTCUSDC", "1m", 1616599999999, false}, {0, "BTCUSDC", "1m", 1616600000000, false},
+        {0, "BTCUSDC", "1m", 1616554800000, false}, {0, "BTCUSDC", "1m", 1616554800000, true},
+        {0, "BTCUSDC", "1m", 1616554800007, true},  {0, "ETHBTC", "1m", 1616554860000, false},
+        {0, "ETHBTC", "5m", 7, false},              {1, "ETHBTC", "5m", 7, false},
+        {1, "ETHBTC", "5m", 100000000, false},      {1, "ETHBTC", "5m", 99999999, false},
+        {1, "ETHBTC", "", 99, false},               {1, "ETHBTC", "5m", INT64_MAX, false},
+        {1, "ABCDEFGHIJKLMNOPQRST", "12h", INT64_MAX, false},
+        {1, "ABCDEFGHIJKLMNOPQRST", "12h", 1616554800000, false},
+    };
+    rt_signal_id_cache_t cache;
+    memset(&cache, 0, sizeof cache);
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        rt_candle_t c;
+        memset(&c, seq[i].junk ? 'x' : 0, sizeof c);
+        memcpy(c.symbol, seq[i].symbol, strlen(seq[i].symbol) + 1);
+        memcpy(c.interval, seq[i].interval, strlen(seq[i].interval) + 1);
+        c.open_time = seq[i].t;
+        char a[RT_ID_CAP], b[RT_ID_CAP];
+        const char *st = strategies[seq[i].strategy];
+        assert_int_equal(rt_signal_make_id(st, seq[i].symbol, seq[i].interval, seq[i].t, a,
+                                           sizeof a),
+                         RT_OK);
+        assert_int_equal(rt_signal_make_id_candle(&cache, st, &c, b, sizeof b), RT_OK);
+        assert_string_equal(a, b);
+    }
+    rt_candle_t c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.symbol, "ETHBTC", 7);
+    memcpy(c.interval, "5m", 3);
+    static const struct {
+        int64_t t;
+        size_t cap;
+        int rc;
+    } bad[] = {{-1, RT_ID_CAP, RT_EINVAL}, {1, 10, RT_ETOOBIG},
+               {1616554800000, 20, RT_ETOOBIG}, {1616554800000, 24, RT_ETOOBIG}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char buf[RT_ID_CAP] = "untouched";
+        c.open_time = bad[i].t;
+        assert_int_equal(rt_signal_make_id_candle(&cache, strategies[1], &c, buf, bad[i].cap),
+                         bad[i].rc);
+        assert_string_equal(buf, "untouched");
+    }
+    /* names not terminated within their arrays, no cache, no candle */
+    char buf[RT_ID_CAP] = "untouched";
+    c.open_time = 1;
+    memset(c.symbol, 'A', sizeof c.symbol);
+    assert_int_equal(rt_signal_make_id_candle(&cache, strategies[1], &c, buf, sizeof buf),
+                     RT_EINVAL);
+    memcpy(c.symbol, "ETHBTC", 7);
+    memset(c.interval, 'm', sizeof c.interval);
+    assert_int_equal(rt_signal_make_id_candle(&cache, strategies[1], &c, buf, sizeof buf),
+                     RT_EINVAL);
+    assert_int_equal(rt_signal_make_id_candle(NULL, strategies[1], &c, buf, sizeof buf),
+                     RT_EINVAL);
+    assert_int_equal(rt_signal_make_id_candle(&cache, strategies[1], NULL, buf, sizeof buf),
+                     RT_EINVAL);
+    assert_string_equal(buf, "untouched");
+}
+
 /* ---- the shared data files -------------------------------------------------------------- */
 
 static void test_shared_data_counts(void **state)
@@ -814,7 +896,7 @@ static void test_shared_data_counts(void **state)
             int got[2] = {0, 0};
             for (size_t k = 0; k < n; k++) {
                 rt_signal_t sig;
-                rc = all[i]->on_candle(st, &c[k], &sig);
+                rc = feed(all[i], st, &c[k], &sig);
                 if (rc < 0)
                     fail_msg("%s %s candle %zu: %s", files[f].rel, all[i]->name, k,
                              rt_strerror(rc));
@@ -834,6 +916,107 @@ static void test_shared_data_counts(void **state)
 
 /* A long flat market with zero volume (every indicator at its degenerate value) signals
  * nothing and breaks nothing. */
+/* Two signals the same, field by field (the id up to its NUL). */
+static void assert_same_signal(const rt_signal_t *a, const rt_signal_t *b)
+{
+    assert_string_equal(a->id, b->id);
+    assert_string_equal(a->strategy, b->strategy);
+    assert_int_equal(a->side, b->side);
+    assert_int_equal(a->price, b->price);
+    assert_int_equal(a->stop_loss, b->stop_loss);
+    assert_int_equal(a->take_profit, b->take_profit);
+    assert_int_equal(a->meta_count, b->meta_count);
+    for (size_t m = 0; m < a->meta_count; m++) {
+        assert_string_equal(a->meta[m].key, b->meta[m].key);
+        assert_memory_equal(&a->meta[m].value, &b->meta[m].value, sizeof(double));
+    }
+}
+
+/* The shared indicators (an_shared_t) change nothing: every strategy gives the same signals,
+ * bit for bit, with the symbol's shared RSI as with its own, over the shared files; a state
+ * that starts after the shared set (as after a live change) keeps its own, as does one with
+ * another RSI_WINDOW; a state reading the shared RSI refuses candles out of step with it. */
+static void test_shared_indicators(void **state)
+{
+    (void)state;
+    static const char *const rels[] = {"data/btcusdt_5m_2023-01-02_2023-02-09.csv",
+                                       "data/ethbtc_5m_2018-01-10_2018-01-30.csv"};
+    static const struct {
+        const char *rsi_window; /* NULL: the default */
+        size_t late;            /* candles the shared set sees before the state starts */
+    } runs[] = {{NULL, 0}, {NULL, 500}, {"7", 0}};
+    size_t ns;
+    const an_strategy_t *const *all = an_registry_all(&ns);
+    for (size_t f = 0; f < sizeof rels / sizeof rels[0]; f++) {
+        char path[1024];
+        rt_test_shared_path(path, sizeof path, rels[f]);
+        rt_candle_t *c = NULL;
+        size_t n = 0;
+        char why[256];
+        if (rt_csv_candles_load(path, "BTCUSDT", NULL, &c, &n, NULL, why, sizeof why) != RT_OK)
+            fail_msg("%s: %s", rels[f], why);
+        for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+            for (size_t i = 0; i < ns; i++) {
+                an_params_t p;
+                an_params_defaults(&p, all[i]);
+                if (runs[r].rsi_window != NULL && an_param_index(all[i], "RSI_WINDOW") >= 0)
+                    assert_int_equal(an_params_set(&p, "RSI_WINDOW", runs[r].rsi_window, NULL, 0),
+                                     RT_OK);
+                void *own, *shared;
+                assert_int_equal(all[i]->state_new(&p, &own), RT_OK);
+                assert_int_equal(all[i]->state_new(&p, &shared), RT_OK);
+                an_shared_t sh;
+                assert_int_equal(an_shared_init(&sh, AN_SHARED_RSI_PERIOD), RT_OK);
+                size_t fired = 0;
+                for (size_t k = 0; k < n; k++) {
+                    an_candle_t kc;
+                    an_shared_next(&sh, &c[k], &kc);
+                    if (k < runs[r].late)
+                        continue;
+                    rt_signal_t a, b;
+                    int ra = feed(all[i], own, &c[k], &a);
+                    int rb = all[i]->on_candle(shared, &kc, &b);
+                    if (ra != rb)
+                        fail_msg("%s %s run %zu candle %zu: %d alone, %d shared", rels[f],
+                                 all[i]->name, r, k, ra, rb);
+                    if (ra == 1) {
+                        assert_same_signal(&a, &b);
+                        fired++;
+                    }
+                }
+                assert_true(fired > 0);
+                all[i]->state_free(own);
+                all[i]->state_free(shared);
+            }
+        }
+        /* out of step: a state reading the shared RSI gets a candle without it, or after a
+         * candle it missed */
+        const an_strategy_t *const rsi_ones[] = {an_registry_find("RSI_Strategy"),
+                                                 an_registry_find("RSI_Divergence")};
+        for (size_t i = 0; i < 2; i++) {
+            an_params_t p;
+            an_params_defaults(&p, rsi_ones[i]);
+            void *st;
+            assert_int_equal(rsi_ones[i]->state_new(&p, &st), RT_OK);
+            an_shared_t sh;
+            assert_int_equal(an_shared_init(&sh, AN_SHARED_RSI_PERIOD), RT_OK);
+            an_candle_t kc;
+            rt_signal_t sig;
+            an_shared_next(&sh, &c[0], &kc);
+            assert_true(rsi_ones[i]->on_candle(st, &kc, &sig) >= 0);
+            assert_int_equal(feed(rsi_ones[i], st, &c[1], &sig), RT_ESTATE);
+            an_shared_next(&sh, &c[1], &kc);
+            an_shared_next(&sh, &c[2], &kc);
+            assert_int_equal(rsi_ones[i]->on_candle(st, &kc, &sig), RT_ESTATE);
+            rsi_ones[i]->state_free(st);
+        }
+        free(c);
+    }
+    an_shared_t sh;
+    assert_int_equal(an_shared_init(&sh, 1), RT_EINVAL);
+    assert_int_equal(an_shared_init(NULL, AN_SHARED_RSI_PERIOD), RT_EINVAL);
+}
+
 static void test_flat_market(void **state)
 {
     (void)state;
@@ -847,7 +1030,7 @@ static void test_flat_market(void **state)
         for (size_t k = 0; k < 500; k++) {
             rt_candle_t c = candle(k, 0.00162008, 0.00162008, 0.00162008, 0.00162008, 0);
             rt_signal_t sig;
-            if (all[i]->on_candle(st, &c, &sig) != 0)
+            if (feed(all[i], st, &c, &sig) != 0)
                 fail_msg("%s fired on a flat market at %zu", all[i]->name, k);
         }
         all[i]->state_free(st);
@@ -893,7 +1076,9 @@ int main(void)
         cmocka_unit_test(test_param_validation),   cmocka_unit_test(test_params_load),
         cmocka_unit_test(test_live_parameter_change), cmocka_unit_test(test_state_new_checks),
         cmocka_unit_test(test_registry),           cmocka_unit_test(test_signal_ids),
-        cmocka_unit_test(test_shared_data_counts), cmocka_unit_test(test_flat_market),
+        cmocka_unit_test(test_signal_ids_candle),
+        cmocka_unit_test(test_shared_data_counts),
+        cmocka_unit_test(test_shared_indicators), cmocka_unit_test(test_flat_market),
         cmocka_unit_test(test_docs_match_the_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,13 +16,16 @@
 int rt_signal_make_id(const char *strategy, const char *symbol, const char *interval,
                       int64_t open_time, char *buf, size_t cap);
 
-/** What rt_signal_make_id_cached remembers of the last id (zero it before the first use). */
+/** What rt_signal_make_id_cached and rt_signal_make_id_candle remember of the last id (zero it
+ *  before the first use; use one cache with one of the two functions). */
 typedef struct {
     const char *strategy; /* compared by address: a strategy's name is a constant */
     char symbol[RT_SYMBOL_CAP];
     char interval[RT_INTERVAL_CAP];
-    char prefix[RT_ID_CAP]; /* "strategy:symbol:interval:" */
-    size_t len;             /* of prefix; 0 when nothing is cached */
+    char prefix[RT_ID_CAP]; /* "strategy:symbol:interval:", then the time's leading digits */
+    size_t len;             /* of "strategy:symbol:interval:"; 0 when nothing is cached */
+    int64_t hi;             /* open_time / 10^8 of those leading digits (0: none yet) */
+    size_t hi_len;          /* len + their count */
 } rt_signal_id_cache_t;
 
 /** rt_signal_make_id for a caller that makes many ids for one strategy and symbol (a strategy's
@@ -31,5 +34,14 @@ typedef struct {
 int rt_signal_make_id_cached(rt_signal_id_cache_t *cache, const char *strategy,
                              const char *symbol, const char *interval, int64_t open_time,
                              char *buf, size_t cap);
+
+/** rt_signal_make_id_cached for the candle a signal is made on (c->symbol, c->interval,
+ *  c->open_time), for the strategies' hot path: the cache is matched by comparing whole
+ *  symbol and interval arrays (fixed sizes, no string walks), and a time sharing its leading
+ *  digits with the previous one formats its last eight only. Same results and errors as
+ *  rt_signal_make_id, plus RT_EINVAL when cache or c is NULL or a name of c is not
+ *  NUL-terminated within its array. buf is written only on success. */
+int rt_signal_make_id_candle(rt_signal_id_cache_t *cache, const char *strategy,
+                             const rt_candle_t *c, char *buf, size_t cap);
 
 #endif

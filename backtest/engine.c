@@ -542,6 +542,7 @@ static int bt_signal(bt_run_t *run, size_t i, const rt_signal_t *sig, int64_t no
     in.position_count = run->nsyms;
     in.last_trade_ms = tr_books_last_trade(run->books, s->series->symbol);
     in.now_ms = now;
+    in.no_text = true; /* the decision's sentence is never shown: only its reason */
     tr_decision_t d;
     rc = tr_risk_evaluate(&cfg->trader.risk, &cfg->trader.exits, run->risk, &req, &in, &d);
     if (rc != RT_OK) {
@@ -564,7 +565,9 @@ static int bt_signal(bt_run_t *run, size_t i, const rt_signal_t *sig, int64_t no
     if (cfg->fill_model == BT_FILL_NEXT_OPEN) {
         s->pending = true;
         s->order = d.order;
-        snprintf(s->signal_id, sizeof s->signal_id, "%s", sig->id);
+        size_t idn = strnlen(sig->id, sizeof s->signal_id - 1); /* snprintf's cost, per signal */
+        memcpy(s->signal_id, sig->id, idn);
+        s->signal_id[idn] = '\0';
         return RT_OK;
     }
     return bt_fill_order(run, i, &d.order, sig->id, sig->price, now);

@@ -1,50 +1,14 @@
 /* Candles from REST klines, filters from exchangeInfo: see fetch.h. */
 #include "backtest/fetch.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "rt/err.h"
 #include "rt/exparse.h"
 #include "rt/exrest.h"
 #include "rt/time.h"
-
-int bt_parse_time(const char *s, int64_t *out)
-{
-    if (s == NULL || out == NULL || *s == '\0')
-        return RT_EINVAL;
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno == 0 && *end == '\0' && v >= 0) {
-        *out = (int64_t)v;
-        return RT_OK;
-    }
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-    char sep = 0, extra = 0;
-    int n = sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%c", &y, &mo, &d, &sep, &h, &mi, &sec, &extra);
-    if (!(n == 3 || ((n == 6 || n == 7) && (sep == 'T' || sep == ' '))))
-        return RT_EINVAL;
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 ||
-        h < 0 || mi < 0 || sec < 0)
-        return RT_EINVAL;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1)
-        return RT_EINVAL;
-    *out = (int64_t)t * 1000;
-    return RT_OK;
-}
 
 int bt_fetch_klines(const char *base_url, const char *symbol, const char *interval,
                     int64_t since_ms, int64_t until_ms, rt_candle_t **out, size_t *count, char *err,
@@ -136,10 +100,11 @@ out:
     return rc;
 }
 
-int bt_fetch_exchange_info(const char *base_url, const char *const *symbols, size_t n,
-                           rt_exinfo_t *out, char *err, size_t cap)
+int bt_fetch_exchange_info_json(const char *base_url, const char *const *symbols, size_t n,
+                                char **body, size_t *len_out, char *err, size_t cap)
 {
-    if (base_url == NULL || symbols == NULL || n == 0 || n > 16 || out == NULL) {
+    if (base_url == NULL || symbols == NULL || n == 0 || n > 16 || body == NULL ||
+        len_out == NULL) {
         snprintf(err, cap, "exchangeInfo: a URL and 1..16 symbols are needed");
         return RT_EINVAL;
     }
@@ -181,9 +146,16 @@ int bt_fetch_exchange_info(const char *base_url, const char *const *symbols, siz
                  resp.exchange_msg);
         goto out;
     }
-    rc = rt_exparse_exchange_info(resp.body, resp.body_len, out);
-    if (rc != RT_OK)
-        snprintf(err, cap, "exchangeInfo: unreadable reply from %s: %s", base_url, rt_strerror(rc));
+    char *copy = malloc(resp.body_len + 1);
+    if (copy == NULL) {
+        rc = RT_ENOMEM;
+        snprintf(err, cap, "exchangeInfo: out of memory");
+        goto out;
+    }
+    memcpy(copy, resp.body, resp.body_len);
+    copy[resp.body_len] = '\0';
+    *body = copy;
+    *len_out = resp.body_len;
 out:
     rt_exrest_response_cleanup(&resp);
     rt_exrest_params_cleanup(&p);
@@ -191,81 +163,18 @@ out:
     return rc;
 }
 
-int bt_load_exchange_info(const char *path, rt_exinfo_t *out, char *err, size_t cap)
+int bt_fetch_exchange_info(const char *base_url, const char *const *symbols, size_t n,
+                           rt_exinfo_t *out, char *err, size_t cap)
 {
-    if (path == NULL || out == NULL) {
-        snprintf(err, cap, "exchangeInfo: no file");
+    if (out == NULL) {
+        snprintf(err, cap, "exchangeInfo: a URL and 1..16 symbols are needed");
         return RT_EINVAL;
     }
-    char *buf = NULL;
+    char *body = NULL;
     size_t len = 0;
-    int rc = RT_EIO;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        char why[128];
-        if (strerror_r(errno, why, sizeof why) != 0)
-            snprintf(why, sizeof why, "error %d", errno);
-        snprintf(err, cap, "--exchange-info %s: %s", path, why);
-        return RT_EIO;
-    }
-    size_t bcap = 0;
-    for (;;) {
-        if (len == bcap) {
-            size_t nc = bcap ? bcap * 2 : 65536;
-            if (bcap >= RT_EXPARSE_MAX_INPUT) {
-                rc = RT_ETOOBIG;
-                snprintf(err, cap, "--exchange-info %s: larger than %zu bytes", path,
-                         (size_t)RT_EXPARSE_MAX_INPUT);
-                goto out;
-            }
-            char *g = realloc(buf, nc + 1);
-            if (g == NULL) {
-                rc = RT_ENOMEM;
-                snprintf(err, cap, "--exchange-info %s: out of memory", path);
-                goto out;
-            }
-            buf = g;
-            bcap = nc;
-        }
-        size_t got = fread(buf + len, 1, bcap - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                snprintf(err, cap, "--exchange-info %s: read error", path);
-                goto out;
-            }
-            break;
-        }
-    }
-    buf[len] = '\0';
-    rc = rt_exparse_exchange_info(buf, len, out);
-    if (rc != RT_OK)
-        snprintf(err, cap,
-                 "--exchange-info %s: not an exchangeInfo reply (%s; the reason is logged "
-                 "under exparse)",
-                 path, rt_strerror(rc));
-out:
-    free(buf);
-    fclose(f);
+    int rc = bt_fetch_exchange_info_json(base_url, symbols, n, &body, &len, err, cap);
+    if (rc == RT_OK)
+        rc = bt_parse_exchange_info(body, len, base_url, out, err, cap);
+    free(body);
     return rc;
-}
-
-int bt_filters_for(const rt_exinfo_t *info, const char *symbol, tr_filters_t *out, char *err,
-                   size_t cap)
-{
-    if (info == NULL || symbol == NULL || out == NULL)
-        return RT_EINVAL;
-    const rt_symbol_info_t *si = rt_exinfo_find(info, symbol);
-    if (si == NULL) {
-        snprintf(err, cap, "exchangeInfo lists no %s (%zu symbols)", symbol, info->count);
-        return RT_ENOTFOUND;
-    }
-    tr_filters_t f;
-    int rc = tr_filters_from_symbol_info(si, &f);
-    if (rc != RT_OK) {
-        snprintf(err, cap, "exchangeInfo of %s: unusable (%s)", symbol, rt_strerror(rc));
-        return rc;
-    }
-    *out = f;
-    return RT_OK;
 }

@@ -31,6 +31,18 @@ int bt_fetch_klines(const char *base_url, const char *symbol, const char *interv
 int bt_fetch_exchange_info(const char *base_url, const char *const *symbols, size_t n,
                            rt_exinfo_t *out, char *err, size_t cap);
 
+/** bt_fetch_exchange_info's reply unparsed: *body (NUL-terminated, caller frees) and *len
+ *  (rt-backtest-fetch prints it for rt-backtest). Returns as bt_fetch_exchange_info but for
+ *  the parser's errors. */
+int bt_fetch_exchange_info_json(const char *base_url, const char *const *symbols, size_t n,
+                                char **body, size_t *len, char *err, size_t cap);
+
+/** Parses an exchangeInfo reply from `from` (a URL, for the message). Returns 0 with *out
+ *  filled (free with rt_exinfo_cleanup), or the parser's error with "exchangeInfo: unreadable
+ *  reply from FROM: ..." in err. */
+int bt_parse_exchange_info(const char *json, size_t len, const char *from, rt_exinfo_t *out,
+                           char *err, size_t cap);
+
 /** Reads a saved exchangeInfo reply (a JSON file, at most RT_EXPARSE_MAX_INPUT bytes) and
  *  parses it. Returns 0 with *out filled (free with rt_exinfo_cleanup); RT_EIO when the file
  *  cannot be read, RT_ETOOBIG, or the parser's error, with the reason in err. */

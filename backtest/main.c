@@ -2,11 +2,15 @@
  * sweeps parameters. See docs/BACKTEST.md. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backtest/engine.h"
@@ -15,10 +19,12 @@
 #include "backtest/sweep.h"
 #include "rt/csv.h"
 #include "rt/err.h"
-#include "rt/exrest.h"
+#include "rt/exparse.h"
 #include "rt/time.h"
 
 #define MAX_SETS 64
+
+extern char **environ;
 
 typedef struct {
     const char *data[BT_SYMBOLS_MAX];
@@ -365,6 +371,176 @@ static int add_series(data_t *d, const char *symbol, rt_candle_t *candles, size_
     return RT_OK;
 }
 
+/* rt-backtest-fetch, beside this program (see fetch_main.c: why --fetch is another program). */
+static int fetch_helper_path(char *out, size_t cap)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return RT_EIO;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash == NULL)
+        return RT_EIO;
+    *slash = '\0';
+    int k = snprintf(out, cap, "%s/rt-backtest-fetch", self);
+    return k > 0 && (size_t)k < cap ? RT_OK : RT_ETOOBIG;
+}
+
+/* Starts rt-backtest-fetch with args (argv[0] is set here) and its stdout into a pipe:
+ * *rfd is the pipe's read end (the caller closes it, then helper_wait). Returns 0, or RT_EIO
+ * with the reason on stderr. */
+static int helper_start(char **argv, pid_t *pid, int *rfd)
+{
+    static const char self_name[] = "rt-backtest-fetch";
+    char path[PATH_MAX + 32];
+    if (fetch_helper_path(path, sizeof path) != RT_OK) {
+        fprintf(stderr, "rt-backtest: --fetch: cannot find %s beside me\n", self_name);
+        return RT_EIO;
+    }
+    argv[0] = path;
+    int fds[2];
+    if (pipe(fds) != 0) {
+        fprintf(stderr, "rt-backtest: --fetch: cannot make a pipe\n");
+        return RT_EIO;
+    }
+    /* neither end stays open in the helper but as its stdout */
+    (void)fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    (void)fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    posix_spawn_file_actions_t fa;
+    int err = posix_spawn_file_actions_init(&fa);
+    if (err == 0) {
+        err = posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+        if (err == 0)
+            err = posix_spawn(pid, path, &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+    }
+    argv[0] = NULL;
+    close(fds[1]);
+    if (err != 0) {
+        close(fds[0]);
+        char msg[128] = "unknown error";
+        (void)strerror_r(err, msg, sizeof msg);
+        fprintf(stderr, "rt-backtest: --fetch: cannot run %s: %s\n", path, msg);
+        return RT_EIO;
+    }
+    *rfd = fds[0];
+    return RT_OK;
+}
+
+/* Waits for the helper (its pipe closed first: a helper still writing gets EPIPE and ends).
+ * Returns 0 when it succeeded, RT_EIO otherwise (it said why on stderr, or we do). */
+static int helper_wait(pid_t pid)
+{
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return RT_OK;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
+        fprintf(stderr, "rt-backtest: --fetch: rt-backtest-fetch failed (status %d)\n", status);
+    return RT_EIO;
+}
+
+/* The closed candles of symbol/interval in [since, until) from url, through rt-backtest-fetch:
+ * it prints them as CSV into a pipe, read here as a file would be. Returns 0 with *out (caller
+ * frees) and *count; on error the reason is on stderr (the helper's own, or ours). */
+static int fetch_series(const char *url, const char *symbol, const char *interval, int64_t since,
+                        int64_t until, rt_candle_t **out, size_t *count)
+{
+    char a_since[24], a_until[24];
+    snprintf(a_since, sizeof a_since, "%lld", (long long)since);
+    snprintf(a_until, sizeof a_until, "%lld", (long long)until);
+    char *argv[] = {NULL,
+                    (char *)(uintptr_t)url,
+                    (char *)(uintptr_t)symbol,
+                    (char *)(uintptr_t)interval,
+                    a_since,
+                    a_until,
+                    NULL};
+    pid_t pid = -1;
+    int fd = -1;
+    int rc = helper_start(argv, &pid, &fd);
+    if (rc != RT_OK)
+        return rc;
+    rt_candle_t *c = NULL;
+    size_t n = 0, line = 0;
+    char why[512];
+    why[0] = '\0';
+    rc = rt_csv_candles_read_fd(fd, "the fetched klines", symbol, interval, &c, &n, &line, why,
+                                sizeof why);
+    close(fd);
+    if (helper_wait(pid) != RT_OK) {
+        free(rc == RT_OK ? c : NULL);
+        return RT_EIO;
+    }
+    if (rc != RT_OK) {
+        fprintf(stderr, "rt-backtest: --fetch %s: %s\n", symbol, why[0] ? why : rt_strerror(rc));
+        return rc;
+    }
+    *out = c;
+    *count = n;
+    return RT_OK;
+}
+
+/* exchangeInfo of the n symbols from url, through rt-backtest-fetch (the exchange's JSON
+ * through a pipe), parsed here. Returns as bt_fetch_exchange_info; the helper's errors are on
+ * stderr already (why empty then). */
+static int fetch_exchange_info(const char *url, const char *const *symbols, size_t n,
+                               rt_exinfo_t *out, char *why, size_t cap)
+{
+    char *argv[3 + BT_SYMBOLS_MAX + 1];
+    if (n == 0 || n > BT_SYMBOLS_MAX)
+        return RT_EINVAL;
+    argv[0] = NULL;
+    argv[1] = (char *)(uintptr_t) "--exchange-info";
+    argv[2] = (char *)(uintptr_t)url;
+    for (size_t i = 0; i < n; i++)
+        argv[3 + i] = (char *)(uintptr_t)symbols[i];
+    argv[3 + n] = NULL;
+    pid_t pid = -1;
+    int fd = -1;
+    int rc = helper_start(argv, &pid, &fd);
+    if (rc != RT_OK)
+        return rc;
+    size_t len = 0, bcap = 1 << 16;
+    char *buf = malloc(bcap + 1);
+    rc = buf != NULL ? RT_OK : RT_ENOMEM;
+    while (rc == RT_OK) {
+        if (len == bcap) {
+            char *g = bcap < RT_EXPARSE_MAX_INPUT ? realloc(buf, bcap * 2 + 1) : NULL;
+            if (g == NULL) {
+                rc = bcap < RT_EXPARSE_MAX_INPUT ? RT_ENOMEM : RT_ETOOBIG;
+                break;
+            }
+            buf = g;
+            bcap *= 2;
+        }
+        ssize_t got = read(fd, buf + len, bcap - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            rc = got == 0 ? RT_OK : RT_EIO;
+            break;
+        }
+        len += (size_t)got;
+    }
+    close(fd);
+    if (helper_wait(pid) != RT_OK) {
+        free(buf);
+        why[0] = '\0';
+        return RT_EIO;
+    }
+    if (rc != RT_OK)
+        snprintf(why, cap, "exchangeInfo: reading %s's reply: %s", url, rt_strerror(rc));
+    else {
+        buf[len] = '\0';
+        rc = bt_parse_exchange_info(buf, len, url, out, why, cap);
+    }
+    free(buf);
+    return rc;
+}
+
 static int load_data(const cli_t *cli, data_t *d)
 {
     char why[512], sym[RT_SYMBOL_CAP];
@@ -406,10 +582,6 @@ static int load_data(const cli_t *cli, data_t *d)
     if (cli->until == NULL)
         until = rt_time_now_ms();
     const char *url = d->url;
-    if (rt_exrest_global_init() != RT_OK) {
-        fprintf(stderr, "rt-backtest: cannot initialise libcurl\n");
-        return RT_EIO;
-    }
     for (size_t i = 0; i < cli->nfetch; i++) {
         if (!symbol_ok(cli->fetch[i])) {
             fprintf(stderr,
@@ -424,12 +596,9 @@ static int load_data(const cli_t *cli, data_t *d)
         }
         rt_candle_t *c = NULL;
         size_t n = 0;
-        int rc = bt_fetch_klines(url, cli->fetch[i], cli->interval, since, until, &c, &n, why,
-                                 sizeof why);
-        if (rc != RT_OK) {
-            fprintf(stderr, "rt-backtest: %s\n", why);
+        int rc = fetch_series(url, cli->fetch[i], cli->interval, since, until, &c, &n);
+        if (rc != RT_OK)
             return rc;
-        }
         rc = add_series(d, cli->fetch[i], c, n);
         if (rc != RT_OK)
             return rc;
@@ -460,7 +629,9 @@ static int load_filters(const cli_t *cli, data_t *d)
         const char *syms[BT_SYMBOLS_MAX];
         for (size_t i = first; i < d->n; i++)
             syms[i - first] = d->series[i].symbol;
-        rc = bt_fetch_exchange_info(d->url, syms, d->n - first, &info, why, sizeof why);
+        rc = fetch_exchange_info(d->url, syms, d->n - first, &info, why, sizeof why);
+        if (rc != RT_OK && why[0] == '\0')
+            return rc; /* rt-backtest-fetch said why */
         snprintf(d->filters_source, sizeof d->filters_source, "%s/api/v3/exchangeInfo", d->url);
     }
     for (size_t i = first; rc == RT_OK && i < d->n; i++) {

@@ -1,7 +1,7 @@
 /* Backtest throughput (not a timed test: bench/backtest_bench.sh runs it). Prints one
  * machine-readable line per figure:
  *
- *   one    load the CSV (parsing included) and run SimpleMA_Cross on it, best of 5
+ *   one    load the CSV (parsing included) and run SimpleMA_Cross on it, best of 10
  *   all    every strategy over about a million 1m candles (the file repeated in memory,
  *          each copy shifted in time after the previous one)
  *   sweep  a 100-point SimpleMA_Cross grid (SHORT_WINDOW 5..14 x LONG_WINDOW 20..110) over a
@@ -71,7 +71,7 @@ static int bench_one(const char *path)
     size_t n = 0;
     bt_result_t r;
     memset(&r, 0, sizeof r);
-    for (int rep = 0; rep < 5; rep++) {
+    for (int rep = 0; rep < 10; rep++) {
         int64_t t0 = rt_time_mono_ns(), c0 = cpu_ns();
         rt_candle_t *c = NULL;
         if (load(path, &c, &n) != RT_OK)
@@ -96,7 +96,7 @@ static int bench_one(const char *path)
     }
     printf("bench=backtest_one strategy=SimpleMA_Cross candles=%zu trades=%zu ms=%.3f "
            "candles_per_s=%.0f cpu_ms=%.3f candles_per_cpu_s=%.0f (csv parse included, best of "
-           "5)\n",
+           "10)\n",
            n, r.trades, (double)best / 1e6, (double)n / ((double)best / 1e9),
            (double)best_cpu / 1e6, (double)n / ((double)best_cpu / 1e9));
     bt_result_cleanup(&r);

@@ -31,6 +31,9 @@ RUN apt-get update \
     && useradd --system --uid 10001 --user-group --home-dir /opt/rt --no-create-home \
        --shell /usr/sbin/nologin rt
 COPY --from=build /src/build/bin/rt-backtest /usr/local/bin/rt-backtest
+# --fetch runs rt-backtest-fetch from rt-backtest's own folder (the REST client's libraries
+# are loaded only by it)
+COPY --from=build /src/build/bin/rt-backtest-fetch /usr/local/bin/rt-backtest-fetch
 
 WORKDIR /opt/rt
 USER rt

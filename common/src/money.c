@@ -246,9 +246,36 @@ static i128 div_round(i128 n, i128 d, rt_round_t mode)
 }
 
 
+/* div_round for a quotient of 64-bit values (d > 0): the same answer without a 128-bit
+ * division, which is a library call (the risk manager and the backtester's equity multiply on
+ * every bar). */
+static int64_t div_round64(int64_t n, int64_t d, rt_round_t mode)
+{
+    int64_t q = n / d, r = n % d;
+    if (r == 0)
+        return q;
+    switch (mode) {
+    case RT_ROUND_DOWN:
+        return n < 0 ? q - 1 : q;
+    case RT_ROUND_UP:
+        return n < 0 ? q : q + 1;
+    case RT_ROUND_NEAREST:
+    default: {
+        int64_t ar = r < 0 ? -r : r;
+        if (ar >= d - ar) /* 2 * ar >= d, without overflow */
+            return n < 0 ? q - 1 : q + 1;
+        return q;
+    }
+    }
+}
+
 int rt_money_mul(rt_money_t a, rt_money_t b, rt_round_t mode, rt_money_t *out)
 {
     i128 p = (i128)a * b; /* |a*b| < 2^126: always fits */
+    if (p >= INT64_MIN && p <= INT64_MAX) { /* the usual case: price x quantity */
+        *out = div_round64((int64_t)p, RT_MONEY_SCALE, mode);
+        return RT_OK;
+    }
     i128 v = div_round(p, RT_MONEY_SCALE, mode);
     if (!fits(v))
         return RT_ERANGE;

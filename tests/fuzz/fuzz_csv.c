@@ -6,7 +6,8 @@
  * documented invariants and, written back as CSV with the same interval, parse to the same
  * candles; and each accepted candle is what its own line of the input says (line i + 2 holds
  * candle i's open time and prices, checked field by field). The input is read once with the
- * interval inferred and once as 1m. */
+ * interval inferred and once as 1m. Fed to a reader in pieces (as rt_csv_candles_load reads a
+ * file), it gives the same candles, or the same error, line and reason. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -185,10 +186,60 @@ static void check(const char *text, size_t size, const char *interval)
     free(c);
 }
 
+/* The text fed to a reader `piece` bytes at a time, the unfinished line carried over. */
+static int parse_in_pieces(const char *text, size_t size, size_t piece, rt_candle_t **c, size_t *n,
+                           size_t *line, char *why, size_t cap)
+{
+    rt_csv_reader_t *r = NULL;
+    int rc = rt_csv_reader_new("BTCUSDT", NULL, size / 2, line, why, cap, &r);
+    if (rc != RT_OK)
+        die("reader_new failed", why);
+    char *buf = malloc(size + 1);
+    if (buf == NULL)
+        die("out of memory", NULL);
+    size_t have = 0, pos = 0;
+    while (rc == RT_OK && pos < size) {
+        size_t take = size - pos < piece ? size - pos : piece;
+        memcpy(buf + have, text + pos, take);
+        have += take;
+        pos += take;
+        size_t used = 0;
+        rc = rt_csv_reader_feed(r, buf, have, &used);
+        if (rc == RT_OK) {
+            if (used > have)
+                die("reader used more than it was given", NULL);
+            memmove(buf, buf + used, have - used);
+            have -= used;
+        }
+    }
+    if (rc == RT_OK)
+        rc = rt_csv_reader_finish(r, buf, have, c, n);
+    free(buf);
+    rt_csv_reader_free(r);
+    return rc;
+}
+
+static void check_pieces(const char *text, size_t size, size_t piece)
+{
+    rt_candle_t *c1 = NULL, *c2 = NULL;
+    size_t n1 = 0, n2 = 0, l1 = 0, l2 = 0;
+    char w1[128] = "", w2[128] = "";
+    int rc1 = rt_csv_candles_parse(text, size, "BTCUSDT", NULL, &c1, &n1, &l1, w1, sizeof w1);
+    int rc2 = parse_in_pieces(text, size, piece, &c2, &n2, &l2, w2, sizeof w2);
+    if (rc1 != rc2 || l1 != l2 || strcmp(w1, w2) != 0 || n1 != n2)
+        die("read in pieces, the text gives another answer", w2);
+    for (size_t i = 0; i < n1; i++)
+        if (!candle_eq(&c1[i], &c2[i]))
+            die("read in pieces, a candle differs", NULL);
+    free(c1);
+    free(c2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
     check(text, size, NULL);
     check(text, size, "1m");
+    check_pieces(text, size, size > 0 ? 1 + data[size - 1] % 67 : 1);
     return 0;
 }

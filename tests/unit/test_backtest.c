@@ -1201,6 +1201,20 @@ static void test_fetch_pages(void **state)
     bt_result_t r;
     assert_int_equal(bt_run(&cfg, &s, 1, &r, err, sizeof err), RT_OK);
     assert_int_equal(r.candles, FAKE_N);
+    /* rt-backtest --fetch (through rt-backtest-fetch and a pipe) runs the same candles */
+    char args[512], want[64];
+    snprintf(args, sizeof args,
+             "--fetch BTCUSDT --interval 1m --since %lld --until %lld --url %s --json --no-filters",
+             (long long)T0, (long long)(T0 + FAKE_N * MIN), url);
+    int status = 0;
+    char *out = run_cli(args, &status);
+    if (status != 0)
+        fail_msg("rt-backtest %s: status %d: %s", args, status, out);
+    assert_non_null(strstr(out, "\"candles\":2500,"));
+    snprintf(want, sizeof want, "\"trades\":%zu,", r.trades);
+    if (strstr(out, want) == NULL)
+        fail_msg("want %s in %s", want, out);
+    free(out);
     bt_result_cleanup(&r);
     free(c);
     /* [since, until): open times 10..19 */
@@ -1220,6 +1234,14 @@ static void test_fetch_pages(void **state)
     rc = bt_fetch_klines(url, "BTCUSDT", "1m", T0, T0 + MIN, &c, &n, err, sizeof err);
     assert_true(rc != RT_OK);
     assert_non_null(strstr(err, url));
+    /* and the command line says the same, failing */
+    snprintf(args, sizeof args, "--fetch BTCUSDT --interval 1m --since %lld --until %lld --url %s",
+             (long long)T0, (long long)(T0 + MIN), url);
+    out = run_cli(args, &status);
+    assert_true(status != 0);
+    if (strstr(out, "rt-backtest: fetch: GET") == NULL || strstr(out, url) == NULL)
+        fail_msg("rt-backtest %s said: %s", args, out);
+    free(out);
     assert_true(bt_fetch_exchange_info(url, syms, 1, &info, err, sizeof err) != RT_OK);
     assert_non_null(strstr(err, url));
     free(exinfo);

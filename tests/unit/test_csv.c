@@ -231,6 +231,166 @@ static void test_shared_files(void **state)
     }
 }
 
+/* The text fed to a reader `piece` bytes at a time, the unfinished line carried over as
+ * rt_csv_candles_load does. */
+static int parse_in_pieces(const char *text, size_t len, size_t piece, const char *interval,
+                           rt_candle_t **c, size_t *n, size_t *line, char *why, size_t cap)
+{
+    rt_csv_reader_t *r = NULL;
+    int rc = rt_csv_reader_new("BTCUSDC", interval, 0, line, why, cap, &r);
+    if (rc != RT_OK)
+        return rc;
+    char *buf = malloc(len + 1);
+    assert_non_null(buf);
+    size_t have = 0, pos = 0;
+    while (rc == RT_OK && pos < len) {
+        size_t take = len - pos < piece ? len - pos : piece;
+        memcpy(buf + have, text + pos, take);
+        have += take;
+        pos += take;
+        size_t used = 0;
+        rc = rt_csv_reader_feed(r, buf, have, &used);
+        if (rc == RT_OK) {
+            memmove(buf, buf + used, have - used);
+            have -= used;
+        }
+    }
+    if (rc == RT_OK)
+        rc = rt_csv_reader_finish(r, buf, have, c, n);
+    free(buf);
+    rt_csv_reader_free(r);
+    return rc;
+}
+
+/* Any split of the text gives the one-shot answer: candles, or error code, line and reason. */
+static void test_pieces(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        HDR "60000,1,1,1,1,1\n120000,2.5,3,2,2.75,0.5\r\n180000,22965.23,23000.1,22900,"
+            "22999.99999999,12345678901.12345678\n",
+        HDR "60000,1,1,1,1,1\n120000,1,1,1,1,1",
+        HDR "60000,1,1,1,1,1\n60000,1,1,1,1,1\n",
+        HDR "120000,1,1,1,1,1\n180000,1,1,1,1,1\n60000,1,1,1,1,1\n",
+        HDR "1,1,1,1,1,1\n\n2,1,1,1,1,1\n",
+        HDR "1000,1,1,1,1,1\n61000,1,1,1,1,1\n62000,1,1,1,1,1\n",
+        HDR "1234567890123,1.,.5,.5,1,0\n1234567950123,00000000001,1,1,1,00.00000000\n",
+        HDR "1234567890123,123456789012,1,1,1,1\n",
+        HDR "1234567890123456,1,1,1,1,1\n",
+        HDR "1,1,1,1,1,1.000000000\n2,1,1,1,1,1.0000000001\n",
+        "open_time_ms,open\n",
+        "",
+        HDR,
+    };
+    static const size_t pieces[] = {1, 2, 7, 33, 64, 1000};
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+        for (int with_iv = 0; with_iv < 2; with_iv++) {
+            const char *iv = with_iv ? "1m" : NULL;
+            rt_candle_t *c1 = NULL;
+            size_t n1 = 0, line1 = 0;
+            char why1[160] = "";
+            int rc1 = rt_csv_candles_parse(texts[t], strlen(texts[t]), "BTCUSDC", iv, &c1, &n1,
+                                           &line1, why1, sizeof why1);
+            for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+                rt_candle_t *c2 = NULL;
+                size_t n2 = 0, line2 = 0;
+                char why2[160] = "";
+                int rc2 = parse_in_pieces(texts[t], strlen(texts[t]), pieces[k], iv, &c2, &n2,
+                                          &line2, why2, sizeof why2);
+                if (rc1 != rc2 || line1 != line2 || strcmp(why1, why2) != 0 || n1 != n2)
+                    fail_msg("text %zu piece %zu: rc %d/%d line %zu/%zu why '%s'/'%s'", t,
+                             pieces[k], rc1, rc2, line1, line2, why1, why2);
+                for (size_t i = 0; i < n1; i++) {
+                    assert_string_equal(c1[i].symbol, c2[i].symbol);
+                    assert_string_equal(c1[i].interval, c2[i].interval);
+                    assert_int_equal(c1[i].open_time, c2[i].open_time);
+                    assert_int_equal(c1[i].close_time, c2[i].close_time);
+                    assert_int_equal(c1[i].open, c2[i].open);
+                    assert_int_equal(c1[i].high, c2[i].high);
+                    assert_int_equal(c1[i].low, c2[i].low);
+                    assert_int_equal(c1[i].close, c2[i].close);
+                    assert_int_equal(c1[i].volume, c2[i].volume);
+                    assert_true(c2[i].closed);
+                }
+                free(c2);
+            }
+            free(c1);
+        }
+    }
+}
+
+/* The eight-bytes-at-a-time rows and the byte-wise ones agree on every shape of number: the
+ * same rows parsed with room to read ahead (long text) and without (each row last). */
+static void test_fast_rows(void **state)
+{
+    (void)state;
+    static const char *const rows[] = {
+        "1,1,1,1,1,0",
+        "1677628800000,23140.48,23150.77,23128.52,23142.31,2.131777",
+        "1677628800000,0.00000001,0.00000002,0.00000001,0.00000002,99999999999.99999999",
+        "1677628800000,12345678.1,12345678.12345678,12345678,12345678.12,1.",
+        "1677628800000,.1,.2,.1,.2,.0",
+        "999999999999998,92233720368.54775807,92233720368.54775807,1,1,1",
+        "1677628800000,92233720368.54775808,92233720368.54775808,1,1,1",
+        "1677628800000,1,1,1,1,-1",
+        "1677628800000,1,1,1,1,+1",
+        "1677628800000,1,1,1,1,1.123456789",
+        "1677628800000,1,1,1,1,1.123456780",
+        "1677628800000,1,1,1,1,123456789012",
+        "1677628800000,1,1,1,1,1e5",
+        "1677628800000,1,1,1,1,1 ",
+        "1677628800000,2,1,1,1,1",
+        "1677628800000,1,1,1,1,1,",
+        "16776288000001,1,1,1,1,1",
+        "1677628800000:1,1,1,1,1,1",
+        "1677628800000,1/,1,1,1,1",
+        "1677628800000,1:,1,1,1,1",
+        "1677628800000,\xff\xff\xff\xff\xff\xff\xff\xff,1,1,1,1",
+        "1677628800000,12345678.1,12345678.1,12345678.1,12345678.1,1",
+        "1677628800000,123456789,123456789,123456789,123456789,1",
+        "1677628800000,99999999999,99999999999,99999999999,99999999999,99999999999.9",
+        "1677628800000,1.5.,1,1,1,1",
+        "123456789012345,1,1,1,1,1",
+        "1677628800000,0.5,0.5,0.5,0.5,.00000001",
+        "1677628800000,1,1,1,1,1\r",
+        "1677628800000,9,9,9,9,9\x7f",
+        "1677628800000,1,1,1,1,\xb9" "9",
+        "0001677628800000,1,1,1,1,1",
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char text[1024];
+        /* room to read ahead: the row, then a later row; and the row alone at the end */
+        int a = snprintf(text, sizeof text,
+                         HDR "%s\n999999999999999,1.00000000,1.00000000,1.00000000,1.00000000,"
+                             "1.00000000\n",
+                         rows[i]);
+        assert_true(a > 0 && (size_t)a < sizeof text);
+        rt_candle_t *c1 = NULL, *c2 = NULL;
+        size_t n1 = 0, n2 = 0, l1 = 0, l2 = 0;
+        char w1[160] = "", w2[160] = "";
+        int rc1 = rt_csv_candles_parse(text, (size_t)a, "BTCUSDC", "1m", &c1, &n1, &l1, w1,
+                                       sizeof w1);
+        int b = snprintf(text, sizeof text, HDR "%s", rows[i]);
+        assert_true(b > 0 && (size_t)b < sizeof text);
+        int rc2 = rt_csv_candles_parse(text, (size_t)b, "BTCUSDC", "1m", &c2, &n2, &l2, w2,
+                                       sizeof w2);
+        if (rc1 != rc2 || l1 != l2 || strcmp(w1, w2) != 0)
+            fail_msg("row %zu: rc %d/%d line %zu/%zu why '%s'/'%s'", i, rc1, rc2, l1, l2, w1, w2);
+        if (rc1 == RT_OK) {
+            assert_int_equal(n1, 2);
+            assert_int_equal(n2, 1);
+            assert_int_equal(c1[0].open_time, c2[0].open_time);
+            assert_int_equal(c1[0].open, c2[0].open);
+            assert_int_equal(c1[0].high, c2[0].high);
+            assert_int_equal(c1[0].low, c2[0].low);
+            assert_int_equal(c1[0].close, c2[0].close);
+            assert_int_equal(c1[0].volume, c2[0].volume);
+        }
+        free(c1);
+        free(c2);
+    }
+}
+
 static void test_load_errors(void **state)
 {
     (void)state;
@@ -255,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_valid),          cmocka_unit_test(test_close_times),
         cmocka_unit_test(test_bad_rows),       cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_shared_files),   cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_pieces),         cmocka_unit_test(test_fast_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -236,6 +236,40 @@ static void test_mul_div(void **state)
     assert_int_equal(rt_money_mul_frac(1, 1, 0, RT_ROUND_UP, &v), RT_EINVAL);
 }
 
+/* rt_money_mul's 64-bit path (products within int64) rounds exactly as the 128-bit one:
+ * rt_money_mul_frac(a, b, RT_MONEY_SCALE) always divides in 128 bits. Random magnitudes and
+ * signs, the edges of the 64-bit range, every mode. */
+static void test_mul_matches_wide(void **state)
+{
+    (void)state;
+    static const rt_round_t modes[] = {RT_ROUND_DOWN, RT_ROUND_UP, RT_ROUND_NEAREST};
+    static const rt_money_t edges[] = {0,         1,          -1,         50000000,  -50000000,
+                                       150000000, -150000000, INT64_MAX, INT64_MIN + 1,
+                                       3037000499, -3037000499};
+    uint64_t seed = 0x243f6a8885a308d3u;
+    for (int i = 0; i < 200000; i++) {
+        rt_money_t ab[2];
+        for (int k = 0; k < 2; k++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            if ((seed >> 60) == 0) {
+                ab[k] = edges[(seed >> 20) % (sizeof edges / sizeof edges[0])];
+                continue;
+            }
+            int bits = (int)((seed >> 54) % 63);
+            rt_money_t v = (rt_money_t)((seed >> 1) & ((UINT64_C(1) << bits) - 1));
+            ab[k] = (seed & 1) ? -v : v;
+        }
+        for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+            rt_money_t x = 7, y = 7;
+            int rx = rt_money_mul(ab[0], ab[1], modes[m], &x);
+            int ry = rt_money_mul_frac(ab[0], ab[1], RT_MONEY_SCALE, modes[m], &y);
+            if (rx != ry || x != y)
+                fail_msg("%lld x %lld mode %d: %d %lld, want %d %lld", (long long)ab[0],
+                         (long long)ab[1], (int)modes[m], rx, (long long)x, ry, (long long)y);
+        }
+    }
+}
+
 static void test_round_step(void **state)
 {
     (void)state;
@@ -277,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_from_double),
         cmocka_unit_test(test_from_double_exact_random),  cmocka_unit_test(test_add_sub),
         cmocka_unit_test(test_mul_div),      cmocka_unit_test(test_round_step),
+        cmocka_unit_test(test_mul_matches_wide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

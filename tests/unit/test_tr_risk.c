@@ -104,6 +104,19 @@ static tr_decision_t fx_decide(fx_t *x)
     int rc = tr_risk_evaluate(&x->cfg, x->no_exits ? NULL : &x->exits, &x->st, &x->req, &x->in, &d);
     if (rc != RT_OK)
         fail_msg("evaluate rc=%d", rc);
+    /* every case also decides the same without the text (the backtester's no_text) */
+    tr_risk_input_t quiet = x->in;
+    quiet.no_text = true;
+    tr_decision_t q;
+    memset(&q, 0x5c, sizeof q);
+    rc = tr_risk_evaluate(&x->cfg, x->no_exits ? NULL : &x->exits, &x->st, &x->req, &quiet, &q);
+    if (rc != RT_OK)
+        fail_msg("evaluate (no_text) rc=%d", rc);
+    assert_int_equal(q.verdict, d.verdict);
+    assert_int_equal(q.reason, d.reason);
+    assert_memory_equal(&q.order, &d.order, sizeof q.order);
+    assert_memory_equal(&q.filter, &d.filter, sizeof q.filter);
+    assert_string_equal(q.text, "");
     return d;
 }
 
@@ -777,6 +790,50 @@ static void test_equity_window(void **state)
     assert_int_equal(tr_equity_window_init(&w, 0), RT_EINVAL);
 }
 
+/* The monotonic queue answers exactly as the ring scan does: windows and steps of every shape,
+ * questions at and after the last sample, then samples out of order (the ring takes over). */
+static void test_equity_window_queue_matches_ring(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t window_ms;
+        int64_t max_step_ms; /* steps are 0..max_step_ms */
+    } shapes[] = {
+        {1024, 3},
+        {1000, 7},
+        {3, 2},
+        {7 * DAY, 60000},
+        {7 * DAY, 6 * 3600000},
+        {12 * 3600000, 60000},
+    };
+    static tr_equity_window_t w, ring; /* 32 KiB each: off the stack */
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        assert_int_equal(tr_equity_window_init(&w, shapes[k].window_ms), RT_OK);
+        int64_t t = (int64_t)(k * 12345);
+        for (int i = 0; i < 4000; i++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            t += (int64_t)((seed >> 33) % (uint64_t)(shapes[k].max_step_ms + 1));
+            rt_money_t eq = M("9000") + (rt_money_t)((seed >> 13) % 200000) * 1000000;
+            assert_int_equal(tr_equity_window_push(&w, t, eq), RT_OK);
+            ring = w;
+            ring.ordered = false;
+            for (int64_t ahead = 0; ahead <= 2 * shapes[k].window_ms;
+                 ahead += shapes[k].window_ms / 3 + 1) {
+                rt_money_t a = -1, b = -1;
+                int ra = tr_equity_window_peak(&w, t + ahead, &a);
+                int rb = tr_equity_window_peak(&ring, t + ahead, &b);
+                assert_int_equal(ra, rb);
+                assert_int_equal(a, b);
+            }
+        }
+        assert_true(w.ordered);
+        /* a sample earlier than the last: the ring answers from then on */
+        assert_int_equal(tr_equity_window_push(&w, t - 1, M("1")), RT_OK);
+        assert_false(w.ordered);
+    }
+}
+
 static void test_halt_resume_status(void **state)
 {
     (void)state;
@@ -862,9 +919,13 @@ static void test_config_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decisions),          cmocka_unit_test(test_order_details),
-        cmocka_unit_test(test_signal_request),     cmocka_unit_test(test_equity_window),
-        cmocka_unit_test(test_halt_resume_status), cmocka_unit_test(test_config_check),
+        cmocka_unit_test(test_decisions),
+        cmocka_unit_test(test_order_details),
+        cmocka_unit_test(test_signal_request),
+        cmocka_unit_test(test_equity_window),
+        cmocka_unit_test(test_equity_window_queue_matches_ring),
+        cmocka_unit_test(test_halt_resume_status),
+        cmocka_unit_test(test_config_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

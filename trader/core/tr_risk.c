@@ -73,13 +73,84 @@ void tr_equity_window_reset(tr_equity_window_t *w)
         w->bucket[i].index = -1;
         w->bucket[i].peak = 0;
     }
+    w->head = 0;
+    w->queued = 0;
+    w->last_ms = -1;
+    w->ordered = true;
+}
+
+/* The first bucket number within the window ending at now_ms (-1: the window starts before
+ * the epoch, every bucket counts). */
+static int64_t window_first(const tr_equity_window_t *w, int64_t now_ms)
+{
+    int64_t from = now_ms - w->window_ms;
+    return from < 0 ? -1 : from / w->bucket_ms;
+}
+
+/* The queue's i-th entry from the front. */
+static size_t queue_at(const tr_equity_window_t *w, size_t i)
+{
+    return (w->head + i) % TR_EQUITY_BUCKETS;
+}
+
+/* A sample in time order into the monotonic queue: buckets that left the window go from the
+ * front, entries the sample dominates (no higher, no later) from the back. Every entry left
+ * is a distinct bucket within one window (at most TR_EQUITY_BUCKETS - 1 + 1 of them), so the
+ * queue never overflows; should it, the queue is given up for the ring scan. */
+/* True when bucket idx ends at or before `from` (the window's start): it is before the window's
+ * first bucket, floor(from / bucket_ms), told by a product rather than a division. */
+static bool bucket_before(const tr_equity_window_t *w, int64_t idx, int64_t from)
+{
+    return from >= 0 && (idx + 1) * w->bucket_ms <= from;
+}
+
+static void queue_push(tr_equity_window_t *w, int64_t idx, int64_t now_ms, rt_money_t equity)
+{
+    int64_t from = now_ms - w->window_ms;
+    while (w->queued > 0 && bucket_before(w, w->queue[w->head].index, from)) {
+        w->head = (w->head + 1) % TR_EQUITY_BUCKETS;
+        w->queued--;
+    }
+    while (w->queued > 0) {
+        size_t back = queue_at(w, w->queued - 1);
+        if (w->queue[back].peak > equity) {
+            if (w->queue[back].index == idx)
+                return; /* the bucket already holds a higher sample */
+            break;
+        }
+        w->queued--;
+    }
+    if (w->queued == TR_EQUITY_BUCKETS) {
+        w->ordered = false;
+        return;
+    }
+    size_t slot = queue_at(w, w->queued++);
+    w->queue[slot].index = idx;
+    w->queue[slot].peak = equity;
 }
 
 int tr_equity_window_push(tr_equity_window_t *w, int64_t now_ms, rt_money_t equity)
 {
     if (w == NULL || w->bucket_ms <= 0 || now_ms < 0 || equity < 0)
         return RT_EINVAL;
-    int64_t idx = now_ms / w->bucket_ms;
+    int64_t idx = -1;
+    if (w->ordered && w->queued > 0 && now_ms >= w->last_ms) {
+        /* in order, the queue's back is the last sample's bucket: most samples share it */
+        size_t back = queue_at(w, w->queued - 1);
+        int64_t last = w->queue[back].index;
+        if (now_ms < (last + 1) * w->bucket_ms) {
+            if (equity <= w->queue[back].peak) {
+                /* the bucket already holds as much (the back is its peak, as is its ring
+                 * slot): nothing changes; buckets the window has left go at the next bucket's
+                 * first sample (the peak's search skips them meanwhile) */
+                w->last_ms = now_ms;
+                return RT_OK;
+            }
+            idx = last;
+        }
+    }
+    if (idx < 0)
+        idx = now_ms / w->bucket_ms;
     size_t slot = (size_t)(idx % TR_EQUITY_BUCKETS);
     if (w->bucket[slot].index == idx) {
         if (equity > w->bucket[slot].peak)
@@ -88,15 +159,19 @@ int tr_equity_window_push(tr_equity_window_t *w, int64_t now_ms, rt_money_t equi
         w->bucket[slot].index = idx;
         w->bucket[slot].peak = equity;
     } /* else: older than what the slot holds, out of the window */
+    if (w->ordered && now_ms < w->last_ms)
+        w->ordered = false; /* from now on the ring alone answers */
+    if (w->ordered) {
+        w->last_ms = now_ms;
+        queue_push(w, idx, now_ms, equity);
+    }
     return RT_OK;
 }
 
-int tr_equity_window_peak(const tr_equity_window_t *w, int64_t now_ms, rt_money_t *peak)
+/* The ring's answer: every bucket within [first, now's bucket]. */
+static int ring_peak(const tr_equity_window_t *w, int64_t now_ms, rt_money_t *peak)
 {
-    if (w == NULL || peak == NULL || w->bucket_ms <= 0)
-        return RT_EINVAL;
-    int64_t from = now_ms - w->window_ms;
-    int64_t lo = from < 0 ? -1 : from / w->bucket_ms;
+    int64_t lo = window_first(w, now_ms);
     int64_t hi = now_ms / w->bucket_ms;
     bool found = false;
     rt_money_t best = 0;
@@ -111,6 +186,32 @@ int tr_equity_window_peak(const tr_equity_window_t *w, int64_t now_ms, rt_money_
     if (!found)
         return RT_ENOTFOUND;
     *peak = best;
+    return RT_OK;
+}
+
+int tr_equity_window_peak(const tr_equity_window_t *w, int64_t now_ms, rt_money_t *peak)
+{
+    if (w == NULL || peak == NULL || w->bucket_ms <= 0)
+        return RT_EINVAL;
+    if (!w->ordered || now_ms < w->last_ms)
+        return ring_peak(w, now_ms, peak);
+    /* Samples in time order, asked at or after the last: every sample's bucket is at or before
+     * now's, and none within the window was overwritten in the ring (a window spans at most
+     * TR_EQUITY_BUCKETS buckets), so the ring's answer is the highest sample whose bucket is
+     * at or after the window's first: the first queue entry there (peaks decrease along the
+     * queue). Usually the front; a binary search otherwise. */
+    int64_t from = now_ms - w->window_ms;
+    size_t lo = 0, hi = w->queued;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (bucket_before(w, w->queue[queue_at(w, mid)].index, from))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == w->queued)
+        return RT_ENOTFOUND;
+    *peak = w->queue[queue_at(w, lo)].peak;
     return RT_OK;
 }
 
@@ -311,6 +412,20 @@ __attribute__((format(printf, 4, 5))) static int decide(tr_decision_t *d, tr_ver
     return RT_OK;
 }
 
+/* decide without the sentence, for callers that never read it (tr_risk_input_t.no_text). */
+static int decide_plain(tr_decision_t *d, tr_verdict_t v, tr_reason_t r)
+{
+    d->verdict = v;
+    d->reason = r;
+    d->text[0] = '\0';
+    return RT_OK;
+}
+
+/* decide, unless `in` asks for no text: then the arguments (numbers formatted as text) are not
+ * even evaluated. */
+#define DECIDE(in, d, v, r, ...)                                                                   \
+    ((in)->no_text ? decide_plain((d), (v), (r)) : decide((d), (v), (r), __VA_ARGS__))
+
 static const char *side_name(rt_side_t s)
 {
     return s == RT_SIDE_BUY ? "BUY" : "SELL";
@@ -350,8 +465,8 @@ static size_t count_open(const tr_risk_input_t *in)
 }
 
 /* Maps a filter refusal to a reason and keeps the exchange's words. */
-static int filter_refusal(tr_decision_t *d, const tr_request_t *req, rt_money_t qty,
-                          const tr_filter_reject_t *fr)
+static int filter_refusal(tr_decision_t *d, const tr_risk_input_t *in, const tr_request_t *req,
+                          rt_money_t qty, const tr_filter_reject_t *fr)
 {
     tr_reason_t r;
     switch (fr->filter) {
@@ -376,13 +491,13 @@ static int filter_refusal(tr_decision_t *d, const tr_request_t *req, rt_money_t 
         break;
     }
     d->filter = *fr;
-    return decide(d, TR_VERDICT_REJECT, r, "%s %s %s: %s (%s)", side_name(req->side), tr__m(qty).s,
-                  req->symbol, fr->msg, fr->detail);
+    return DECIDE(in, d, TR_VERDICT_REJECT, r, "%s %s %s: %s (%s)", side_name(req->side),
+                  tr__m(qty).s, req->symbol, fr->msg, fr->detail);
 }
 
 /* A quantity that rounds to nothing sellable or buyable: LOT_SIZE in the exchange's words. */
-static int lot_refusal(tr_decision_t *d, const tr_request_t *req, const tr_filters_t *f,
-                       rt_money_t want, rt_money_t qty)
+static int lot_refusal(tr_decision_t *d, const tr_risk_input_t *in, const tr_request_t *req,
+                       const tr_filters_t *f, rt_money_t want, rt_money_t qty)
 {
     rt_money_t min = tr_filters_min_qty(f, req->type), step = tr_filters_qty_step(f, req->type);
     bool market_lot = req->type == TR_ORDER_MARKET && f->market_min_qty > f->min_qty;
@@ -398,10 +513,10 @@ static int lot_refusal(tr_decision_t *d, const tr_request_t *req, const tr_filte
         tr__say(d->filter.detail, sizeof d->filter.detail, "quantity %s rounds to 0 at stepSize %s",
                 tr__m(want).s, tr__m(step).s);
     if (req->side == RT_SIDE_SELL)
-        return decide(d, TR_VERDICT_REJECT, TR_REASON_FILTER_LOT_SIZE,
+        return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_FILTER_LOT_SIZE,
                       "SELL %s: %s %s is dust (stepSize %s, minQty %s): nothing can be sold",
                       req->symbol, tr__m(want).s, f->base_asset, tr__m(step).s, tr__m(min).s);
-    return decide(d, TR_VERDICT_REJECT, TR_REASON_FILTER_LOT_SIZE, "BUY %s %s: %s (%s)",
+    return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_FILTER_LOT_SIZE, "BUY %s %s: %s (%s)",
                   tr__m(want).s, req->symbol, d->filter.msg, d->filter.detail);
 }
 
@@ -441,7 +556,7 @@ static bool request_ok(const tr_request_t *req, const tr_risk_input_t *in, tr_de
              (in->positions == NULL && in->position_count > 0))
         why = "balances or positions missing";
     if (why != NULL) {
-        decide(d, TR_VERDICT_REJECT, TR_REASON_INVALID, "invalid request: %s", why);
+        DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_INVALID, "invalid request: %s", why);
         return false;
     }
     return true;
@@ -469,36 +584,36 @@ static int evaluate_sell(const tr_request_t *req, const tr_risk_input_t *in, rt_
     const tr_filters_t *f = in->filters;
     const tr_position_t *p = find_open(in, req->symbol, req->strategy);
     if (p == NULL)
-        return decide(d, TR_VERDICT_REJECT, TR_REASON_NO_POSITION,
+        return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_NO_POSITION,
                       "SELL %s: strategy %s holds no position on it (spot only, never short)",
                       req->symbol, req->strategy);
     if (p->pending != TR_EXIT_NONE)
-        return decide(d, TR_VERDICT_REJECT, TR_REASON_EXIT_PENDING,
+        return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_EXIT_PENDING,
                       "SELL %s: an exit (%s) of strategy %s's position is already on its way",
                       req->symbol, tr_exit_reason_name(p->pending), req->strategy);
     bool whole = req->quantity == 0;
     rt_money_t want = whole ? p->quantity : req->quantity;
     if (want > p->quantity)
-        return decide(d, TR_VERDICT_REJECT, TR_REASON_INSUFFICIENT_BALANCE,
+        return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_INSUFFICIENT_BALANCE,
                       "SELL %s %s: the position of %s holds only %s", tr__m(want).s, req->symbol,
                       req->strategy, tr__m(p->quantity).s);
     rt_money_t base_free = free_of(in, f->base_asset, NULL);
     if (base_free <= 0)
-        return decide(d, TR_VERDICT_REJECT, TR_REASON_INSUFFICIENT_BALANCE,
+        return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_INSUFFICIENT_BALANCE,
                       "SELL %s %s: no free %s to sell", tr__m(want).s, req->symbol, f->base_asset);
     bool short_of_coins = want > base_free;
     if (short_of_coins)
         want = base_free; /* a position's coins partly gone: sell what is there */
     rt_money_t qty;
     if (tr_filters_round_qty(f, req->type, want, &qty) != RT_OK)
-        return decide(d, TR_VERDICT_REJECT, TR_REASON_INVALID, "SELL %s: quantity %s unusable",
+        return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_INVALID, "SELL %s: quantity %s unusable",
                       req->symbol, tr__m(want).s);
     if (qty == 0 || qty < tr_filters_min_qty(f, req->type))
-        return lot_refusal(d, req, f, want, qty);
+        return lot_refusal(d, in, req, f, want, qty);
     tr_filter_reject_t fr;
     if (tr_filters_check(f, req->type, qty, req->type == TR_ORDER_LIMIT ? limit : ref, &fr) !=
         RT_OK)
-        return filter_refusal(d, req, qty, &fr);
+        return filter_refusal(d, in, req, qty, &fr);
     order_base(&d->order, req, ref, limit);
     tr_order_t *o = &d->order;
     o->quantity = qty;
@@ -506,19 +621,20 @@ static int evaluate_sell(const tr_request_t *req, const tr_risk_input_t *in, rt_
     o->dust = whole && !short_of_coins ? p->quantity - qty : 0;
     o->action = (whole && !short_of_coins) || qty == p->quantity ? TR_POS_CLOSE : TR_POS_REDUCE;
     if (short_of_coins)
-        return decide(d, TR_VERDICT_ACCEPT, TR_REASON_NONE,
+        return DECIDE(in, d, TR_VERDICT_ACCEPT, TR_REASON_NONE,
                       "SELL %s %s %s at ~%s: only %s %s free of the %s the position of %s holds",
                       tr__m(qty).s, req->symbol, req->type == TR_ORDER_LIMIT ? "LIMIT" : "MARKET",
                       tr__m(o->type == TR_ORDER_LIMIT ? limit : ref).s, tr__m(base_free).s,
                       f->base_asset, tr__m(p->quantity).s, req->strategy);
     if (o->dust > 0)
-        return decide(d, TR_VERDICT_ACCEPT, TR_REASON_NONE,
+        return DECIDE(in, d, TR_VERDICT_ACCEPT, TR_REASON_NONE,
                       "SELL %s %s %s at ~%s: closes %s's position, leaving dust %s", tr__m(qty).s,
                       req->symbol, req->type == TR_ORDER_LIMIT ? "LIMIT" : "MARKET",
                       tr__m(o->type == TR_ORDER_LIMIT ? limit : ref).s, req->strategy,
                       tr__m(o->dust).s);
-    return decide(d, TR_VERDICT_ACCEPT, TR_REASON_NONE, "SELL %s %s %s at ~%s: %s %s's position",
-                  tr__m(qty).s, req->symbol, req->type == TR_ORDER_LIMIT ? "LIMIT" : "MARKET",
+    return DECIDE(in, d, TR_VERDICT_ACCEPT, TR_REASON_NONE,
+                  "SELL %s %s %s at ~%s: %s %s's position", tr__m(qty).s, req->symbol,
+                  req->type == TR_ORDER_LIMIT ? "LIMIT" : "MARKET",
                   tr__m(o->type == TR_ORDER_LIMIT ? limit : ref).s,
                   o->action == TR_POS_CLOSE ? "closes" : "reduces", req->strategy);
 }
@@ -557,11 +673,11 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
     rt_money_t price = req->type == TR_ORDER_LIMIT ? limit : ref;
     int64_t now = in->now_ms;
     if (req->stop_loss > 0 && req->stop_loss >= price)
-        return decide(d, TR_VERDICT_REJECT, TR_REASON_INVALID,
+        return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_INVALID,
                       "invalid request: BUY %s stop_loss %s is not below the price %s", req->symbol,
                       tr__m(req->stop_loss).s, tr__m(price).s);
     if (req->take_profit > 0 && req->take_profit <= price)
-        return decide(d, TR_VERDICT_REJECT, TR_REASON_INVALID,
+        return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_INVALID,
                       "invalid request: BUY %s take_profit %s is not above the price %s",
                       req->symbol, tr__m(req->take_profit).s, tr__m(price).s);
     /* drawdown brake */
@@ -571,7 +687,7 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
             rt_money_t lvl = 0, dd = 0;
             (void)rt_money_mul(peak, ONE - cfg->max_drawdown_pct, RT_ROUND_DOWN, &lvl);
             (void)rt_money_div(peak - in->equity, peak, RT_ROUND_NEAREST, &dd);
-            return decide(d, TR_VERDICT_REJECT, TR_REASON_DRAWDOWN_BRAKE,
+            return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_DRAWDOWN_BRAKE,
                           "BUY %s: equity %s is %s below its peak %s within DRAWDOWN_WINDOW "
                           "(MAX_DRAWDOWN_PCT %s); new entries wait until equity is above %s or "
                           "an operator resumes",
@@ -584,25 +700,25 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
     tr_pos_action_t action = TR_POS_OPEN;
     if (p != NULL) {
         if (cfg->max_entries <= 1)
-            return decide(d, TR_VERDICT_REJECT, TR_REASON_ALREADY_IN_POSITION,
+            return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_ALREADY_IN_POSITION,
                           "BUY %s: strategy %s already holds %s (MAX_ENTRIES 1)", req->symbol,
                           req->strategy, tr__m(p->quantity).s);
         if (p->pending != TR_EXIT_NONE)
-            return decide(d, TR_VERDICT_REJECT, TR_REASON_EXIT_PENDING,
+            return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_EXIT_PENDING,
                           "BUY %s: strategy %s's position is being sold (%s)", req->symbol,
                           req->strategy, tr_exit_reason_name(p->pending));
         if (p->entries >= cfg->max_entries)
-            return decide(d, TR_VERDICT_REJECT, TR_REASON_MAX_ENTRIES,
+            return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_MAX_ENTRIES,
                           "BUY %s: strategy %s's position has %d entries, MAX_ENTRIES %d",
                           req->symbol, req->strategy, p->entries, cfg->max_entries);
         if (price <= p->entry)
-            return decide(d, TR_VERDICT_REJECT, TR_REASON_ALREADY_IN_POSITION,
+            return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_ALREADY_IN_POSITION,
                           "BUY %s: adding needs a winning position, price %s is not above the "
                           "average entry %s",
                           req->symbol, tr__m(price).s, tr__m(p->entry).s);
         action = TR_POS_ADD;
     } else if (cfg->max_open_positions > 0 && count_open(in) >= (size_t)cfg->max_open_positions) {
-        return decide(d, TR_VERDICT_REJECT, TR_REASON_MAX_OPEN_POSITIONS,
+        return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_MAX_OPEN_POSITIONS,
                       "BUY %s: %zu positions open, MAX_OPEN_POSITIONS %d", req->symbol,
                       count_open(in), cfg->max_open_positions);
     }
@@ -612,7 +728,7 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
         int64_t ago = now - in->last_trade_ms;
         if (ago < 0)
             ago = 0;
-        return decide(d, TR_VERDICT_REJECT, TR_REASON_COOLDOWN,
+        return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_COOLDOWN,
                       "BUY %s: last trade %lld ms ago, COOLDOWN_SECONDS %lld: wait %lld ms more",
                       req->symbol, (long long)ago, (long long)(cfg->cooldown_ms / 1000),
                       (long long)(cfg->cooldown_ms - ago));
@@ -631,7 +747,7 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
             rc = affordable(cfg, req->quote_quantity, price, &qty);
         how = "quote_quantity";
         if (rc == RT_OK && req->quote_quantity > quote_free)
-            return decide(d, TR_VERDICT_REJECT, TR_REASON_INSUFFICIENT_BALANCE,
+            return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_INSUFFICIENT_BALANCE,
                           "BUY %s for %s %s: only %s %s free", req->symbol,
                           tr__m(req->quote_quantity).s, f->quote_asset, tr__m(quote_free).s,
                           f->quote_asset);
@@ -642,7 +758,7 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
         else if (rc == RT_OK && req->stop_loss > 0)
             stop = req->stop_loss;
         if (rc == RT_OK && (stop <= 0 || stop >= price))
-            return decide(d, TR_VERDICT_REJECT, TR_REASON_INVALID,
+            return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_INVALID,
                           "BUY %s: risk-based sizing (RISK_PER_TRADE %s) needs a stop below the "
                           "price %s, and none is set",
                           req->symbol, tr__m(cfg->risk_per_trade).s, tr__m(price).s);
@@ -665,13 +781,13 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
         how = "TRADE_QUANTITY";
     }
     if (rc != RT_OK)
-        return decide(d, TR_VERDICT_REJECT, TR_REASON_INVALID, "BUY %s: sizing overflowed (%s)",
+        return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_INVALID, "BUY %s: sizing overflowed (%s)",
                       req->symbol, rt_strerror(rc));
     bool capped = false;
     if (fixed && qty > can) {
         rt_money_t cost = 0;
         (void)buy_cost(cfg, qty, price, &cost);
-        return decide(d, TR_VERDICT_REJECT, TR_REASON_INSUFFICIENT_BALANCE,
+        return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_INSUFFICIENT_BALANCE,
                       "BUY %s %s (%s) costs ~%s %s with fees, %s %s free", tr__m(qty).s,
                       req->symbol, how, tr__m(cost).s, f->quote_asset, tr__m(quote_free).s,
                       f->quote_asset);
@@ -682,15 +798,15 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
     }
     rt_money_t sized = qty;
     if (tr_filters_round_qty(f, req->type, sized, &qty) != RT_OK)
-        return decide(d, TR_VERDICT_REJECT, TR_REASON_INVALID, "BUY %s: quantity %s unusable",
+        return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_INVALID, "BUY %s: quantity %s unusable",
                       req->symbol, tr__m(sized).s);
     if (qty == 0 || qty < tr_filters_min_qty(f, req->type)) {
         if (capped)
-            return decide(d, TR_VERDICT_REJECT, TR_REASON_INSUFFICIENT_BALANCE,
+            return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_INSUFFICIENT_BALANCE,
                           "BUY %s: %s %s free buys only %s, below the minimum %s", req->symbol,
                           tr__m(quote_free).s, f->quote_asset, tr__m(qty).s,
                           tr__m(tr_filters_min_qty(f, req->type)).s);
-        return lot_refusal(d, req, f, sized, qty);
+        return lot_refusal(d, in, req, f, sized, qty);
     }
     /* exposure per base asset */
     if (cfg->max_exposure_pct > 0 && qty > 0) {
@@ -707,7 +823,7 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
             if (in->equity > 0)
                 (void)rt_money_div(value, in->equity, RT_ROUND_NEAREST, &share);
             (void)rt_money_mul(in->equity, cfg->max_exposure_pct, RT_ROUND_DOWN, &lim);
-            return decide(d, TR_VERDICT_REJECT, TR_REASON_MAX_EXPOSURE,
+            return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_MAX_EXPOSURE,
                           "BUY %s %s: %s held would be worth %s %s (%s of equity %s), above "
                           "MAX_EXPOSURE_PCT %s (%s)",
                           tr__m(qty).s, req->symbol, f->base_asset, tr__m(value).s, f->quote_asset,
@@ -718,14 +834,14 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
     /* exchange filters */
     tr_filter_reject_t fr;
     if (tr_filters_check(f, req->type, qty, price, &fr) != RT_OK)
-        return filter_refusal(d, req, qty, &fr);
+        return filter_refusal(d, in, req, qty, &fr);
     order_base(&d->order, req, ref, limit);
     d->order.quantity = qty;
     d->order.action = action;
     d->order.position_id = p != NULL ? p->id : 0;
     rt_money_t cost = 0;
     (void)buy_cost(cfg, qty, price, &cost);
-    return decide(d, TR_VERDICT_ACCEPT, TR_REASON_NONE,
+    return DECIDE(in, d, TR_VERDICT_ACCEPT, TR_REASON_NONE,
                   "BUY %s %s %s at ~%s (~%s %s with fees, %s%s): %s", tr__m(qty).s, req->symbol,
                   req->type == TR_ORDER_LIMIT ? "LIMIT" : "MARKET", tr__m(price).s, tr__m(cost).s,
                   f->quote_asset, how, capped ? ", capped by the free balance" : "",
@@ -751,7 +867,7 @@ int tr_risk_evaluate(const tr_risk_config_t *cfg, const tr_exit_config_t *exits,
     if (req->type == TR_ORDER_LIMIT &&
         tr_filters_round_price(f, req->limit_price, tr_filters_price_mode(req->side), &limit) !=
             RT_OK) {
-        decide(&d, TR_VERDICT_REJECT, TR_REASON_INVALID, "invalid request: limit price %s",
+        DECIDE(in, &d, TR_VERDICT_REJECT, TR_REASON_INVALID, "invalid request: limit price %s",
                tr__m(req->limit_price).s);
         *out = d;
         return RT_OK;
@@ -761,16 +877,16 @@ int tr_risk_evaluate(const tr_risk_config_t *cfg, const tr_exit_config_t *exits,
     rt_money_t ref = req->price > 0 ? req->price : limit;
     char why[sizeof d.text];
     if (st->halted)
-        decide(&d, TR_VERDICT_REJECT, TR_REASON_HALTED, "trading is halted: %s", st->reason);
+        DECIDE(in, &d, TR_VERDICT_REJECT, TR_REASON_HALTED, "trading is halted: %s", st->reason);
     else if (tr_risk_halt_due(cfg, st, in->equity, why, sizeof why))
-        decide(&d, TR_VERDICT_HALT, TR_REASON_HALTED, "%s", why);
+        DECIDE(in, &d, TR_VERDICT_HALT, TR_REASON_HALTED, "%s", why);
     else if (st->paused)
-        decide(&d, TR_VERDICT_REJECT, TR_REASON_PAUSED, "trading is paused: %s", st->reason);
+        DECIDE(in, &d, TR_VERDICT_REJECT, TR_REASON_PAUSED, "trading is paused: %s", st->reason);
     else if (!f->trading) {
         d.filter.filter = TR_FILTER_NOT_TRADING;
         tr__say(d.filter.msg, sizeof d.filter.msg, "Market is closed.");
         tr__say(d.filter.detail, sizeof d.filter.detail, "symbol %s is not TRADING", f->symbol);
-        decide(&d, TR_VERDICT_REJECT, TR_REASON_SYMBOL_NOT_TRADING,
+        DECIDE(in, &d, TR_VERDICT_REJECT, TR_REASON_SYMBOL_NOT_TRADING,
                "%s %s: the symbol is not TRADING", side_name(req->side), req->symbol);
     } else if (req->side == RT_SIDE_SELL)
         evaluate_sell(req, in, ref, limit, &d);

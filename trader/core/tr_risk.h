@@ -89,8 +89,14 @@ int tr_risk_config_check(const tr_risk_config_t *cfg);
 /** The highest equity within a sliding window, in fixed memory: the window is cut into
  *  TR_EQUITY_BUCKETS - 1 buckets (a ring of TR_EQUITY_BUCKETS) that each keep their peak.
  *  A sample counts until its bucket leaves the window, so the window is rounded outward by
- *  at most one bucket (about 10 min for 7 days). A caller-owned value (about 16 KiB); no
- *  allocation. */
+ *  at most one bucket (about 10 min for 7 days). A caller-owned value (about 32 KiB); no
+ *  allocation.
+ *
+ *  Beside the ring, a monotonic queue of bucket maxima (bucket numbers increasing, peaks
+ *  decreasing) answers tr_equity_window_peak in O(1) amortized while samples come in time
+ *  order and the question is asked at or after the last sample (the trader and the backtester
+ *  always do). Any other use (a sample earlier than the previous one, a question about the
+ *  past) falls back to scanning the ring, so the answer is the ring's in every case. */
 typedef struct {
     int64_t window_ms;
     int64_t bucket_ms;
@@ -98,6 +104,15 @@ typedef struct {
         int64_t index; /* bucket number (time / bucket_ms); -1 = empty */
         rt_money_t peak;
     } bucket[TR_EQUITY_BUCKETS];
+    /* the monotonic queue: queue[(head + i) % TR_EQUITY_BUCKETS], i < queued */
+    struct {
+        int64_t index;
+        rt_money_t peak;
+    } queue[TR_EQUITY_BUCKETS];
+    size_t head;
+    size_t queued;
+    int64_t last_ms; /* time of the latest sample, -1 = none */
+    bool ordered;    /* every sample so far came in time order: the queue is valid */
 } tr_equity_window_t;
 
 /** Empties w and sets its window. Returns 0, RT_EINVAL on NULL or window_ms <= 0. */
@@ -215,6 +230,9 @@ typedef struct {
     int64_t last_trade_ms; /* last fill on the symbol, any strategy, 0 = never
                               (tr_books_last_trade) */
     int64_t now_ms;
+    bool no_text; /* the caller never reads the decision's text (the backtester): it stays
+                     empty, which spares formatting the numbers of every decision; the
+                     verdict, reason, order and filter are the same */
 } tr_risk_input_t;
 
 typedef enum {

@@ -10,6 +10,7 @@
 #ifndef RT_CSV_H
 #define RT_CSV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "rt/types.h"
@@ -40,5 +41,42 @@ int rt_csv_candles_parse(const char *text, size_t len, const char *symbol, const
 int rt_csv_candles_load(const char *path, const char *symbol, const char *interval,
                         rt_candle_t **out, size_t *count, size_t *err_line, char *why,
                         size_t why_cap);
+
+/** Reads the CSV text of an open descriptor (a pipe, a socket, a file) to its end and parses it
+ *  as rt_csv_candles_parse does; name stands for the input in messages. The caller keeps and
+ *  closes fd. Returns as rt_csv_candles_load. */
+int rt_csv_candles_read_fd(int fd, const char *name, const char *symbol, const char *interval,
+                           rt_candle_t **out, size_t *count, size_t *err_line, char *why,
+                           size_t why_cap);
+
+/** A candle CSV read in pieces (rt_csv_candles_load feeds it a file chunk by chunk): the
+ *  same rows, candles and errors as rt_csv_candles_parse on the whole text. */
+typedef struct rt_csv_reader rt_csv_reader_t;
+
+/** Starts a reader of `symbol`'s candles of `interval` (both as rt_csv_candles_parse).
+ *  size_hint is the input's expected size in bytes (0 when unknown): the candle array is
+ *  sized from it once. err_line, why and why_cap receive any later error as in
+ *  rt_csv_candles_parse and must stay valid while the reader is used. Returns 0 with *out
+ *  (the caller frees it with rt_csv_reader_free); RT_EINVAL (bad symbol, interval or
+ *  argument; why says which) or RT_ENOMEM, *out untouched. */
+int rt_csv_reader_new(const char *symbol, const char *interval, size_t size_hint, size_t *err_line,
+                      char *why, size_t why_cap, rt_csv_reader_t **out);
+
+/** Reads every complete line ('\n'-terminated) at the start of text[len] and sets *used to
+ *  the bytes taken; the rest is an unfinished line the caller passes again, followed by more
+ *  text, or to rt_csv_reader_finish. Returns 0, or the error rt_csv_candles_parse would give
+ *  for these lines (why and err_line set); after an error every call returns it again.
+ *  RT_EINVAL on NULL arguments. */
+int rt_csv_reader_feed(rt_csv_reader_t *r, const char *text, size_t len, size_t *used);
+
+/** Ends the input: tail[tail_len] is its last line without a line end (may be empty). Returns
+ *  0 with *out (the caller frees it with free(); NULL when there is no row) and *count, the
+ *  reader then empty; or the error rt_csv_candles_parse would give for the whole text, *out
+ *  and *count untouched. */
+int rt_csv_reader_finish(rt_csv_reader_t *r, const char *tail, size_t tail_len, rt_candle_t **out,
+                         size_t *count);
+
+/** Frees r and any candles it still holds (NULL is fine). */
+void rt_csv_reader_free(rt_csv_reader_t *r);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "rt/err.h"
+#include "rt/exchange.h"
 #include "rt/log.h"
 #include "rt/msg.h"
 #include "rt/sig.h"
@@ -37,7 +38,6 @@ static bool check_level(char *v)
 
 static const rt_config_check_t level_check = {"one of debug, info, warn, error", check_level};
 
-static const char *const exchanges[] = {"sim", "binance", "binance-testnet", NULL};
 
 static const rt_config_var_t an_vars[] = {
     {"SYMBOLS", RT_CONFIG_LIST, "BTCUSDC", "symbols analyzed (comma-separated; SYMBOL if unset)",
@@ -57,9 +57,11 @@ static const rt_config_var_t an_vars[] = {
     {"API_TOKEN", RT_CONFIG_STRING, NULL, "bearer token for PUT /strategies",
      RT_CONFIG_AT(an_config_t, api_token), .secret = true, .min = 16, .max = 255},
     {"EXCHANGE", RT_CONFIG_ENUM, "sim", "warm-up source: sim, binance, binance-testnet",
-     RT_CONFIG_AT(an_config_t, exchange), .choices = exchanges},
+     RT_CONFIG_AT(an_config_t, exchange), .choices = rt_exchange_names},
     {"EXCHANGE_REST_URL", RT_CONFIG_URL, "", "overrides the REST URL that EXCHANGE implies",
      RT_CONFIG_AT(an_config_t, rest_url)},
+    {"SIM_PORT", RT_CONFIG_PORT, "9090", "port of rt-exchange-sim on 127.0.0.1 (EXCHANGE=sim)",
+     RT_CONFIG_AT(an_config_t, sim_port)},
     {"SIGNALS_STREAM_MAXLEN", RT_CONFIG_INT, "100000", "approximate cap of the signals stream",
      RT_CONFIG_AT(an_config_t, stream_maxlen), .min = 1, .max = 100000000},
     {"LOG_LEVEL", RT_CONFIG_STRING, "info", "debug, info, warn or error",

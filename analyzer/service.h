@@ -26,7 +26,6 @@
 #define AN_SIGNAL_STREAM "signals"
 #define AN_MARKET_PATTERN "market:data:*"
 
-typedef enum { AN_EXCHANGE_SIM = 0, AN_EXCHANGE_BINANCE, AN_EXCHANGE_TESTNET } an_exchange_t;
 
 /** Everything the service reads from the environment and .env. */
 typedef struct {
@@ -38,8 +37,9 @@ typedef struct {
     char http_host[64];
     int http_port;
     char api_token[256];
-    int exchange;          /* an_exchange_t */
+    int exchange;          /* rt_exchange_t */
     char rest_url[512];    /* EXCHANGE_REST_URL; "" = the one EXCHANGE implies */
+    int sim_port;          /* SIM_PORT: where EXCHANGE=sim is */
     int64_t stream_maxlen; /* SIGNALS_STREAM_MAXLEN */
     char log_level[16];
     bool warmup;            /* ANALYZER_WARMUP */

@@ -5,6 +5,7 @@
 
 #include "analyzer/service.h"
 #include "rt/err.h"
+#include "rt/exchange.h"
 #include "rt/exparse.h"
 #include "rt/exrest.h"
 #include "rt/log.h"
@@ -15,21 +16,6 @@
 
 /* ---- warm-up --------------------------------------------------------------------------- */
 
-static const char *rest_url(const an_config_t *cfg)
-{
-    if (cfg->rest_url[0] != '\0')
-        return cfg->rest_url;
-    switch ((an_exchange_t)cfg->exchange) {
-    case AN_EXCHANGE_BINANCE:
-        return "https://api.binance.com";
-    case AN_EXCHANGE_TESTNET:
-        return "https://testnet.binance.vision";
-    case AN_EXCHANGE_SIM:
-        break;
-    }
-    return "http://127.0.0.1:9090";
-}
-
 void an_warm_up(an_service_t *svc)
 {
     size_t need = an_engine_warmup(svc->engine) + 2;
@@ -39,9 +25,13 @@ void an_warm_up(an_service_t *svc)
         need = (size_t)svc->cfg.warmup_candles;
     if (need > 1000)
         need = 1000;
-    rt_exrest_config_t xc = {.base_url = rest_url(&svc->cfg), .timeout_ms = 10000};
+    char url[sizeof svc->cfg.rest_url] = "";
+    int rc = rt_exchange_urls((rt_exchange_t)svc->cfg.exchange, svc->cfg.sim_port,
+                              svc->cfg.rest_url, NULL, url, sizeof url, NULL, 0);
+    rt_exrest_config_t xc = {.base_url = url, .timeout_ms = 10000};
     rt_exrest_t *x = NULL;
-    int rc = rt_exrest_new(&xc, &x);
+    if (rc == RT_OK)
+        rc = rt_exrest_new(&xc, &x);
     if (rc != RT_OK) {
         rt_log_warn(MOD, "warm-up skipped url=%s err=%s", xc.base_url, rt_strerror(rc));
         return;

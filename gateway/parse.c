@@ -184,8 +184,8 @@ static int get_int(const fail_t *f, const json_t *obj, const char *where, const 
 static int get_money(const fail_t *f, const json_t *obj, const char *where, const char *key,
                      rt_money_t *out)
 {
-    const char *s;
-    size_t n;
+    const char *s = NULL;
+    size_t n = 0;
     int rc = get_str(f, obj, where, key, &s, &n);
     if (rc != RT_OK)
         return rc;
@@ -230,8 +230,8 @@ static int parse_stream_name(const gw_parser_t *p, const fail_t *f, const char *
 static int payload_symbol(const gw_parser_t *p, const fail_t *f, const json_t *obj,
                           const char *where, long want_sym, long *sym)
 {
-    const char *s;
-    size_t n;
+    const char *s = NULL;
+    size_t n = 0;
     int rc = get_str(f, obj, where, "s", &s, &n);
     if (rc != RT_OK)
         return rc;
@@ -247,8 +247,8 @@ static int payload_symbol(const gw_parser_t *p, const fail_t *f, const json_t *o
 static int parse_kline(const gw_parser_t *p, const fail_t *f, const json_t *d, long want_sym,
                        gw_event_t *ev)
 {
-    long sym;
-    int64_t e_time;
+    long sym = 0;
+    int64_t e_time = 0;
     int rc = payload_symbol(p, f, d, "", want_sym, &sym);
     if (rc == RT_OK)
         rc = get_int(f, d, "", "E", &e_time);
@@ -263,8 +263,8 @@ static int parse_kline(const gw_parser_t *p, const fail_t *f, const json_t *d, l
     rc = payload_symbol(p, f, k, "k.", sym, &ksym);
     if (rc != RT_OK)
         return rc;
-    const char *iv;
-    size_t iv_n;
+    const char *iv = NULL;
+    size_t iv_n = 0;
     if ((rc = get_str(f, k, "k.", "i", &iv, &iv_n)) != RT_OK)
         return rc;
     if (!str_is(iv, iv_n, p->interval->name))
@@ -341,8 +341,8 @@ static int parse_shutdown(const fail_t *f, const json_t *d, gw_event_t *ev)
 static int parse_payload(const gw_parser_t *p, const fail_t *f, const json_t *d, bool combined,
                          long want_sym, stream_type_t want_type, gw_event_t *ev)
 {
-    const char *e;
-    size_t e_n;
+    const char *e = NULL;
+    size_t e_n = 0;
     int rc = get_str(f, d, "", "e", &e, &e_n);
     if (rc != RT_OK)
         return rc;

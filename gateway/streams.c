@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rt/err.h"
+#include "rt/exchange.h"
 #include "rt/jsonw.h"
 #include "rt/str.h"
 
@@ -108,34 +109,9 @@ int gw_exchange_urls(gw_exchange_t ex, int sim_port, const char *ws_override,
 {
     if (ws == NULL || rest == NULL)
         return RT_EINVAL;
-    char w[GW_URL_CAP], r[GW_URL_CAP];
-    switch (ex) {
-    case GW_EXCHANGE_SIM:
-        if (sim_port < 1 || sim_port > 65535)
-            return RT_EINVAL;
-        snprintf(w, sizeof w, "ws://127.0.0.1:%d", sim_port);
-        snprintf(r, sizeof r, "http://127.0.0.1:%d", sim_port);
-        break;
-    case GW_EXCHANGE_BINANCE:
-        snprintf(w, sizeof w, "wss://stream.binance.com:9443");
-        snprintf(r, sizeof r, "https://api.binance.com");
-        break;
-    case GW_EXCHANGE_TESTNET:
-        snprintf(w, sizeof w, "wss://stream.testnet.binance.vision");
-        snprintf(r, sizeof r, "https://testnet.binance.vision");
-        break;
-    default:
-        return RT_EINVAL;
-    }
-    if (ws_override != NULL && ws_override[0] != '\0' &&
-        rt_str_copy(w, sizeof w, ws_override) != RT_OK)
-        return RT_EINVAL;
-    if (rest_override != NULL && rest_override[0] != '\0' &&
-        rt_str_copy(r, sizeof r, rest_override) != RT_OK)
-        return RT_EINVAL;
-    memcpy(ws, w, sizeof w);
-    memcpy(rest, r, sizeof r);
-    return RT_OK;
+    int rc = rt_exchange_urls((rt_exchange_t)ex, sim_port, rest_override, ws_override, rest,
+                              GW_URL_CAP, ws, GW_URL_CAP);
+    return rc == RT_OK ? RT_OK : RT_EINVAL;
 }
 
 /* ---- plan ---- */

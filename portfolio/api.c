@@ -808,8 +808,8 @@ static int h_signals(void *ud, const rt_http_request_t *req, rt_http_response_t 
     rt_db_result_t *r = NULL;
     rt_jsonw_t w;
     char sym[RT_SYMBOL_CAP];
-    bool has_sym;
-    const char *strat;
+    bool has_sym = false;
+    const char *strat = NULL;
     int64_t limit;
     rt_jsonw_init(&w);
     int rc = rt_http_query_int(req, res, "limit", 1, 500, 50, &limit);

@@ -686,6 +686,7 @@ static int build_config(const cli_t *cli, bt_config_t *cfg)
     } map[] = {
         {cli->quantity, "TRADE_QUANTITY"},
         {cli->quantity ? "0" : NULL, "RISK_PER_TRADE"}, /* a fixed size: no risk sizing */
+        {cli->quantity ? "0" : NULL, "TRADE_QUOTE_QUANTITY"}, /* nor a fixed value */
         {cli->risk, "RISK_PER_TRADE"},
         {cli->fee_rate, "DEMO_FEE_RATE"},
         {cli->slippage_bps, "DEMO_SLIPPAGE_BPS"},

@@ -64,6 +64,7 @@ size_t bt_report_settings(const bt_config_t *cfg, char *buf, size_t cap)
         int64_t mul;
     } t[] = {
         {"TRADE_QUANTITY", ts->risk.trade_quantity, 1},
+        {"TRADE_QUOTE_QUANTITY", ts->risk.trade_quote_quantity, 1},
         {"RISK_PER_TRADE", ts->risk.risk_per_trade, 1},
         {"MAX_POSITION_PCT", ts->risk.max_position_pct, 100},
         {"MAX_ENTRIES", RT_MONEY_UNITS(ts->risk.max_entries), 1},

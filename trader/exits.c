@@ -538,6 +538,7 @@ int tr_core_risk_write(tr_svc_t *svc, tr_io_t *io, rt_jsonw_t *w)
     rt_jsonw_key(w, "limits");
     rt_jsonw_object_begin(w);
     rt_jsonw_kv_money(w, "trade_quantity", c.trade_quantity);
+    rt_jsonw_kv_money(w, "trade_quote_quantity", c.trade_quote_quantity);
     rt_jsonw_kv_money(w, "risk_per_trade", c.risk_per_trade);
     rt_jsonw_kv_money(w, "max_position_pct", c.max_position_pct);
     rt_jsonw_kv_int(w, "max_entries", c.max_entries);

@@ -404,6 +404,24 @@ static void t_quote_too_big(fx_t *x)
 {
     x->req.quote_quantity = M("10000.01");
 }
+static void t_cfg_quote(fx_t *x)
+{
+    x->cfg.trade_quote_quantity = M("100"); /* wins over TRADE_QUANTITY 0.001 */
+}
+static void t_cfg_quote_too_big(fx_t *x)
+{
+    x->cfg.trade_quote_quantity = M("10000.01");
+}
+static void t_cfg_quote_manual_wins(fx_t *x)
+{
+    t_manual_qty(x);
+    x->cfg.trade_quote_quantity = M("100");
+}
+static void t_cfg_quote_risk_wins(fx_t *x)
+{
+    x->cfg.trade_quote_quantity = M("100");
+    x->cfg.risk_per_trade = M("0.01");
+}
 static void t_risk_sized(fx_t *x)
 {
     x->cfg.risk_per_trade = M("0.01"); /* 100 at risk; stop 3% = 1500 away -> 0.0666; cap 10% */
@@ -587,6 +605,14 @@ static const risk_case_t cases[] = {
     {"quote amount, fees included", t_quote, ACCEPT, "0.00199", TR_POS_OPEN, "quote_quantity"},
     {"quote amount above balance", t_quote_too_big, REJECT(TR_REASON_INSUFFICIENT_BALANCE),
      "only 10000 USDC free"},
+    {"TRADE_QUOTE_QUANTITY, fees included", t_cfg_quote, ACCEPT, "0.00199", TR_POS_OPEN,
+     "TRADE_QUOTE_QUANTITY"},
+    {"TRADE_QUOTE_QUANTITY above balance", t_cfg_quote_too_big,
+     REJECT(TR_REASON_INSUFFICIENT_BALANCE), "(TRADE_QUOTE_QUANTITY): only 10000 USDC free"},
+    {"a requested quantity wins over TRADE_QUOTE_QUANTITY", t_cfg_quote_manual_wins, ACCEPT,
+     "0.00123", TR_POS_OPEN, "requested quantity"},
+    {"RISK_PER_TRADE wins over TRADE_QUOTE_QUANTITY", t_cfg_quote_risk_wins, ACCEPT, "0.02",
+     TR_POS_OPEN, "RISK_PER_TRADE"},
     {"risk sized, capped by MAX_POSITION_PCT", t_risk_sized, ACCEPT, "0.02", TR_POS_OPEN,
      "RISK_PER_TRADE"},
     {"risk sized by the percent stop", t_risk_sized_uncapped, ACCEPT, "0.06666", TR_POS_OPEN, NULL},
@@ -910,6 +936,11 @@ static void test_config_check(void **state)
     c = d;
     c.trade_quantity = 0;
     assert_int_equal(tr_risk_config_check(&c), RT_EINVAL);
+    c.trade_quote_quantity = M("20"); /* a value per entry sizes too */
+    assert_int_equal(tr_risk_config_check(&c), RT_OK);
+    c.trade_quote_quantity = -1;
+    assert_int_equal(tr_risk_config_check(&c), RT_EINVAL);
+    c.trade_quote_quantity = 0;
     c.risk_per_trade = M("0.01");
     assert_int_equal(tr_risk_config_check(&c), RT_OK);
     c.max_open_positions = -1;

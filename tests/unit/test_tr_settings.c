@@ -213,6 +213,9 @@ static void test_set(void **state)
         {"TRADE_QUANTITY", "0.001", RT_OK, offsetof(tr_settings_t, risk.trade_quantity), 100000},
         {"TRADE_QUANTITY", "-0.001", RT_EINVAL, (size_t)-1, 0},
         {"TRADE_QUANTITY", "0.000000001", RT_EINVAL, (size_t)-1, 0},
+        {"TRADE_QUOTE_QUANTITY", "20", RT_OK, offsetof(tr_settings_t, risk.trade_quote_quantity),
+         2000000000},
+        {"TRADE_QUOTE_QUANTITY", "-1", RT_EINVAL, (size_t)-1, 0},
         {"RISK_PER_TRADE", "0.01", RT_OK, offsetof(tr_settings_t, risk.risk_per_trade), 1000000},
         {"RISK_PER_TRADE", "1.5", RT_EINVAL, (size_t)-1, 0},
         {"MAX_POSITION_PCT", "25", RT_OK, offsetof(tr_settings_t, risk.max_position_pct), 25000000},
@@ -357,6 +360,11 @@ static void test_load(void **state)
     env_t nenv = {nosize};
     assert_int_equal(tr_settings_load(&s, env_get, &nenv, report, sizeof report), RT_EINVAL);
     assert_non_null(strstr(report, "RISK_PER_TRADE"));
+    assert_non_null(strstr(report, "TRADE_QUOTE_QUANTITY"));
+    const char *quote_only[] = {"TRADE_QUANTITY", "0", "TRADE_QUOTE_QUANTITY", "20", NULL};
+    env_t qenv = {quote_only};
+    assert_int_equal(tr_settings_load(&s, env_get, &qenv, report, sizeof report), RT_OK);
+    assert_int_equal(s.risk.trade_quote_quantity, RT_MONEY_UNITS(20));
     /* a small report buffer is cut, never overrun */
     char tiny[16];
     assert_int_equal(tr_settings_load(&s, env_get, &benv, tiny, sizeof tiny), RT_EINVAL);

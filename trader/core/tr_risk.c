@@ -38,14 +38,14 @@ int tr_risk_config_check(const tr_risk_config_t *cfg)
 {
     if (cfg == NULL)
         return RT_EINVAL;
-    if (cfg->trade_quantity < 0 || !frac_ok(cfg->risk_per_trade, false) ||
+    if (cfg->trade_quantity < 0 || cfg->trade_quote_quantity < 0 || !frac_ok(cfg->risk_per_trade, false) ||
         !frac_ok(cfg->max_position_pct, false) || cfg->max_entries < 1 ||
         !frac_ok(cfg->max_exposure_pct, false) || cfg->max_open_positions < 0 ||
         cfg->cooldown_ms < 0 || !frac_ok(cfg->max_drawdown_pct, true) ||
         cfg->drawdown_window_ms <= 0 || !frac_ok(cfg->halt_equity_ratio, true) ||
         !frac_ok(cfg->cost_rate, true))
         return RT_EINVAL;
-    if (cfg->risk_per_trade == 0 && cfg->trade_quantity == 0)
+    if (cfg->risk_per_trade == 0 && cfg->trade_quantity == 0 && cfg->trade_quote_quantity == 0)
         return RT_EINVAL;
     return RT_OK;
 }
@@ -776,6 +776,16 @@ static int evaluate_buy(const tr_risk_config_t *cfg, const tr_exit_config_t *exi
         }
         fixed = false;
         how = "RISK_PER_TRADE";
+    } else if (cfg->trade_quote_quantity > 0) {
+        /* a value per entry whatever the symbol's price: every symbol trades the same amount */
+        if (rc == RT_OK)
+            rc = affordable(cfg, cfg->trade_quote_quantity, price, &qty);
+        how = "TRADE_QUOTE_QUANTITY";
+        if (rc == RT_OK && cfg->trade_quote_quantity > quote_free)
+            return DECIDE(in, d, TR_VERDICT_REJECT, TR_REASON_INSUFFICIENT_BALANCE,
+                          "BUY %s for %s %s (TRADE_QUOTE_QUANTITY): only %s %s free",
+                          req->symbol, tr__m(cfg->trade_quote_quantity).s, f->quote_asset,
+                          tr__m(quote_free).s, f->quote_asset);
     } else {
         qty = cfg->trade_quantity;
         how = "TRADE_QUANTITY";

@@ -55,8 +55,11 @@
 typedef struct {
     rt_money_t trade_quantity;    /* TRADE_QUANTITY, base quantity of a fixed-size BUY,
                                      default 0.00017 (the seed's) */
+    rt_money_t trade_quote_quantity; /* TRADE_QUOTE_QUANTITY, quote asset a fixed-value BUY
+                                     spends, fees included; 0 (default) = TRADE_QUANTITY */
     rt_money_t risk_per_trade;    /* RISK_PER_TRADE, fraction of equity lost at the stop;
-                                     default 0 = fixed sizing by TRADE_QUANTITY */
+                                     default 0 = fixed sizing (TRADE_QUOTE_QUANTITY, else
+                                     TRADE_QUANTITY) */
     rt_money_t max_position_pct;  /* MAX_POSITION_PCT, cap of a risk-sized BUY's value,
                                      default 10% */
     int max_entries;              /* MAX_ENTRIES, entries per position, default 1 (>= 1) */
@@ -79,7 +82,7 @@ void tr_risk_config_default(tr_risk_config_t *cfg);
 
 /** Returns 0 when coherent, RT_EINVAL otherwise: negative values, fractions above 100%
  *  (drawdown, halt ratio and cost rate below 100%), max_entries < 1, a window <= 0, or fixed
- *  sizing (risk_per_trade 0) with trade_quantity 0. */
+ *  sizing (risk_per_trade 0) with both trade_quantity and trade_quote_quantity 0. */
 int tr_risk_config_check(const tr_risk_config_t *cfg);
 
 /* ---- equity history (drawdown brake) -------------------------------------------------------- */

@@ -35,6 +35,9 @@ typedef struct {
     X("TRADE_QUANTITY", "0.00017",                                                                 \
       "a base quantity from 0 (0 needs RISK_PER_TRADE) with at most 8 decimals", K_MONEY,          \
       AT(risk.trade_quantity), 0, RT_MONEY_MAX)                                                    \
+    X("TRADE_QUOTE_QUANTITY", "0",                                                                 \
+      "quote asset per entry from 0, fees included (20 = 20 USDC; 0 = TRADE_QUANTITY)", K_MONEY,   \
+      AT(risk.trade_quote_quantity), 0, RT_MONEY_MAX)                                              \
     X("RISK_PER_TRADE", "0",                                                                       \
       "a fraction of equity from 0 to 1 (0.01 = 1%; 0 = fixed TRADE_QUANTITY)", K_FRAC,            \
       AT(risk.risk_per_trade), 0, ONE)                                                             \
@@ -351,10 +354,11 @@ int tr_settings_check(const tr_settings_t *s, char *why, size_t cap)
 {
     if (s == NULL)
         return RT_EINVAL;
-    if (s->risk.risk_per_trade == 0 && s->risk.trade_quantity == 0) {
+    if (s->risk.risk_per_trade == 0 && s->risk.trade_quantity == 0 &&
+        s->risk.trade_quote_quantity == 0) {
         tr__say(why, cap,
-                "TRADE_QUANTITY=0 with RISK_PER_TRADE=0: one of them must size the "
-                "orders");
+                "TRADE_QUANTITY=0 with TRADE_QUOTE_QUANTITY=0 and RISK_PER_TRADE=0: one of them "
+                "must size the orders");
         return RT_EINVAL;
     }
     if (tr_risk_config_check(&s->risk) != RT_OK || tr_exit_config_check(&s->exits) != RT_OK ||

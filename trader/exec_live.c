@@ -22,7 +22,6 @@
 struct tr_live {
     pthread_mutex_t lock; /* the client is not thread-safe: loop and API share it */
     rt_exrest_t *rest;
-    rt_exinfo_t info;
 };
 
 static int money_field(const json_t *o, const char *key, rt_money_t *out)
@@ -31,49 +30,6 @@ static int money_field(const json_t *o, const char *key, rt_money_t *out)
     if (!s)
         return RT_EPROTO;
     return rt_money_parse(s, out) == 0 ? RT_OK : RT_EPROTO;
-}
-
-/* Loads the exchange's filters of the comma-separated symbols. */
-static int load_filters(struct tr_live *l, const char *symbols)
-{
-    char arr[2048];
-    size_t len = 0;
-    const char *p = symbols;
-    arr[len++] = '[';
-    while (*p) {
-        size_t n = strcspn(p, ",");
-        if (n > 0) {
-            int k = snprintf(arr + len, sizeof arr - len, "%s\"%.*s\"", len > 1 ? "," : "",
-                             (int)n, p);
-            if (k < 0 || (size_t)k >= sizeof arr - len)
-                return RT_ETOOBIG;
-            len += (size_t)k;
-        }
-        p += n;
-        if (*p == ',')
-            p++;
-    }
-    if (len + 2 > sizeof arr)
-        return RT_ETOOBIG;
-    arr[len++] = ']';
-    arr[len] = '\0';
-    rt_exrest_params_t q;
-    rt_exrest_response_t r;
-    rt_exrest_params_init(&q);
-    rt_exrest_response_init(&r);
-    int rc = rt_exrest_params_add(&q, "symbols", arr);
-    if (rc == 0)
-        rc = rt_exrest_get(l->rest, "/api/v3/exchangeInfo", &q, false, &r);
-    if (rc == 0)
-        rc = rt_exparse_exchange_info(r.body, r.body_len, &l->info);
-    if (rc != 0)
-        rt_log_error("live", "exchangeInfo failed symbols=%s err=%s code=%d msg=%s", symbols,
-                     rt_strerror(rc), r.exchange_code, r.exchange_msg);
-    else
-        rt_log_info("live", "exchange filters loaded symbols=%zu", l->info.count);
-    rt_exrest_params_cleanup(&q);
-    rt_exrest_response_cleanup(&r);
-    return rc;
 }
 
 int tr_live_init(tr_svc_t *svc)
@@ -110,7 +66,15 @@ int tr_live_init(tr_svc_t *svc)
         return rc;
     }
     rt_log_info("live", "time synced offset_ms=%lld", (long long)rt_exrest_time_offset(l->rest));
-    return load_filters(l, c->symbols);
+    rt_exinfo_t info;
+    memset(&info, 0, sizeof info);
+    if ((rc = tr_exfilters_fetch(l->rest, c->symbols, &info)) != 0) {
+        rt_log_error("live", "exchange filters not loaded symbols=%s err=%s: refusing to start",
+                     c->symbols, rt_strerror(rc));
+        return rc;
+    }
+    tr_exfilters_set(svc, &info);
+    return RT_OK;
 }
 
 void tr_live_free(tr_svc_t *svc)
@@ -119,21 +83,9 @@ void tr_live_free(tr_svc_t *svc)
     if (!l)
         return;
     rt_exrest_free(l->rest);
-    rt_exinfo_cleanup(&l->info);
     pthread_mutex_destroy(&l->lock);
     free(l);
     svc->live = NULL;
-}
-
-int tr_live_filters(const tr_svc_t *svc, const char *symbol, void *out)
-{
-    const struct tr_live *l = svc->live;
-    if (!l)
-        return RT_ENOTFOUND;
-    const rt_symbol_info_t *si = rt_exinfo_find(&l->info, symbol);
-    if (!si)
-        return RT_ENOTFOUND;
-    return tr_filters_from_symbol_info(si, (tr_filters_t *)out);
 }
 
 int tr_live_balances(tr_svc_t *svc, rt_balance_t *out, size_t cap, size_t *n)

@@ -214,6 +214,7 @@ static int decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc_
     rt_str_copy(o->reason, sizeof o->reason, in->reason);
     o->side = in->side;
     o->ref_price = in->ref_price;
+    o->limit = in->limit;
     o->stop_loss = in->stop_loss;
     o->take_profit = in->take_profit;
     if (in->signal_id[0]) {
@@ -281,6 +282,8 @@ static int execute_demo_tx(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
     rc = tr_exec_split_symbol(o->symbol, base, sizeof base, quote, sizeof quote);
     if (rc == 0)
         rc = tr_exec_demo_fill(svc, o, &f);
+    if (rc == RT_EAGAIN)
+        return rc; /* no exchange filters yet: stays PENDING, resolved at the next start */
     if (rc != 0) {
         failed = true;
         snprintf(error, sizeof error, "demo fill impossible: %s", rt_strerror(rc));
@@ -360,12 +363,207 @@ static bool transient(int rc)
     return rc == RT_ECONN || rc == RT_ETIMEDOUT || rc == RT_EAGAIN || rc == RT_ENOMEM;
 }
 
+/* Applies the core's balance changes (free and locked deltas) inside the caller's
+ * transaction. RT_EINVAL when a balance would go negative. */
+static int apply_changes(tr_io_t *io, const tr_exec_limit_t *x)
+{
+    int rc = RT_OK;
+    for (size_t i = 0; rc == 0 && i < x->n; i++)
+        rc = tr_store_balance_change(io->db, x->changes[i].asset, x->changes[i].free,
+                                     x->changes[i].locked);
+    return rc;
+}
+
+/* Places a committed PENDING demo LIMIT order: its funds locked and the row NEW in one
+ * transaction, or REJECTED when the funds are not there. */
+static int place_limit_demo_tx(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
+{
+    tr_exec_limit_t x;
+    char error[TR_REASON_CAP] = "";
+    int rc = tr_exec_demo_limit_place(svc, o, &x);
+    if (rc == RT_EAGAIN)
+        return rc; /* no filters yet: stays PENDING, resolved at the next start */
+    if (rc != 0)
+        snprintf(error, sizeof error, "demo LIMIT not placed: %s", rt_strerror(rc));
+    if ((rc = rt_db_begin(io->db)) != 0)
+        return rc;
+    if (!error[0]) {
+        rc = apply_changes(io, &x);
+        if (rc == RT_EINVAL) {
+            rt_db_rollback(io->db);
+            if ((rc = rt_db_begin(io->db)) != 0)
+                return rc;
+            snprintf(error, sizeof error, "insufficient balance to lock for the LIMIT order");
+        } else if (rc == 0) {
+            rc = tr_store_order_resting(io->db, o);
+        }
+    }
+    if (rc == 0 && error[0])
+        rc = tr_store_order_failed(io->db, o->id, error);
+    if (rc != 0) {
+        rt_db_rollback(io->db);
+        return rc;
+    }
+    if ((rc = rt_db_commit(io->db)) != 0)
+        return rc;
+    if (error[0]) {
+        rt_counter_inc(svc->m.orders_failed);
+        rt_log_warn("service", "order failed coid=%s why=%s", o->client_order_id, error);
+        publish_order(io, o->id, false);
+        return RT_OK;
+    }
+    char px[RT_MONEY_FMT_MAX], q[RT_MONEY_FMT_MAX], l[RT_MONEY_FMT_MAX];
+    rt_money_format(o->price, px, sizeof px);
+    rt_money_format(o->quantity, q, sizeof q);
+    rt_money_format(o->locked, l, sizeof l);
+    rt_log_info("service", "limit order resting coid=%s symbol=%s side=%s qty=%s price=%s "
+                           "locked=%s %s demo=1",
+                o->client_order_id, o->symbol, rt_side_name(o->side), q, px, l, o->locked_asset);
+    publish_order(io, o->id, false);
+    publish_balances(svc, io);
+    return RT_OK;
+}
+
+/* Books a fill of the resting order o (locked by the caller's transaction): balances, the
+ * position (opened with the order's levels, or reduced), one MAKER trade, the order FILLED. */
+static int book_limit_fill(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, const tr_exec_limit_t *x,
+                           int64_t *position_id)
+{
+    const tr_exec_fill_t *f = &x->fill;
+    int64_t pid = o->position_id;
+    int rc = apply_changes(io, x);
+    if (rc != 0)
+        return rc;
+    if (o->side == RT_SIDE_BUY) {
+        rc = tr_exits_entry_levels(svc, o, f->price, f->quantity, &o->stop_loss, &o->take_profit);
+        if (rc != 0)
+            rt_log_warn("service", "exit levels not set coid=%s err=%s", o->client_order_id,
+                        rt_strerror(rc));
+        rc = tr_store_position_open(io->db, o, f, &pid);
+    } else {
+        rc = book_sell(io, o, f, &pid);
+        if (rc == RT_ENOTFOUND) { /* the position went meanwhile: the sale is still booked */
+            rt_log_warn("service", "limit SELL filled without an open position coid=%s",
+                        o->client_order_id);
+            pid = 0;
+            rc = RT_OK;
+        }
+    }
+    if (rc == 0)
+        rc = tr_store_trade_insert(io->db, o, f, pid);
+    if (rc == 0)
+        rc = tr_store_order_filled(io->db, o, f, pid);
+    if (rc == 0)
+        *position_id = pid;
+    return rc;
+}
+
+#define RESTING_MAX 64
+
+/* Tries the demo's resting LIMIT orders of symbol against the range [low, high] (loop
+ * thread): each that the market reached is filled and booked in its own transaction. */
+static void limit_on_price(tr_svc_t *svc, const char *symbol, rt_money_t low, rt_money_t high)
+{
+    if (svc->cfg.trading_mode != TR_MODE_DEMO)
+        return;
+    tr_io_t *io = &svc->io;
+    tr_svc_order_t *rest = calloc(RESTING_MAX, sizeof *rest);
+    size_t n = 0;
+    int rc = rest ? tr_store_resting_orders(io->db, symbol, rest, RESTING_MAX, &n) : RT_ENOMEM;
+    if (rc != 0)
+        rt_log_warn("service", "resting orders not loaded symbol=%s err=%s", symbol,
+                    rt_strerror(rc));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        tr_exec_limit_t x;
+        /* a quick look first: most prices reach no order */
+        int trc = tr_exec_demo_limit_try(svc, &rest[i], low, high, &x);
+        if (trc == RT_EAGAIN)
+            continue;
+        if (trc != 0) {
+            rt_log_warn("service", "resting order not tried coid=%s err=%s",
+                        rest[i].client_order_id, rt_strerror(trc));
+            continue;
+        }
+        tr_svc_order_t o;
+        char status[24];
+        int64_t pid = 0;
+        if ((trc = rt_db_begin(io->db)) != 0) {
+            rc = trc;
+            break;
+        }
+        /* again under the row's lock: a cancel or another fill may have come first */
+        trc = tr_store_order_lock(io->db, rest[i].id, &o, status, sizeof status);
+        if (trc == 0 && strcmp(status, "NEW") != 0 && strcmp(status, "PARTIALLY_FILLED") != 0) {
+            rt_db_rollback(io->db);
+            continue;
+        }
+        if (trc == 0)
+            trc = tr_exec_demo_limit_try(svc, &o, low, high, &x);
+        if (trc == 0)
+            trc = book_limit_fill(svc, io, &o, &x, &pid);
+        fault_point(svc, "before_limit_fill_commit");
+        if (trc == 0)
+            trc = rt_db_commit(io->db);
+        else
+            rt_db_rollback(io->db);
+        if (trc != 0) {
+            rt_log_error("service", "limit fill not booked coid=%s err=%s: tried again on the "
+                                    "next price",
+                         o.client_order_id, rt_strerror(trc));
+            continue;
+        }
+        tr_core_observe(svc, io);
+        rt_counter_inc(svc->m.orders_filled);
+        rt_counter_inc(svc->m.fills);
+        char px[RT_MONEY_FMT_MAX], q[RT_MONEY_FMT_MAX];
+        rt_money_format(x.fill.price, px, sizeof px);
+        rt_money_format(x.fill.quantity, q, sizeof q);
+        rt_log_info("service", "limit order filled coid=%s symbol=%s side=%s qty=%s price=%s "
+                               "demo=1",
+                    o.client_order_id, o.symbol, rt_side_name(o.side), q, px);
+        publish_order(io, o.id, true);
+        publish_balances(svc, io);
+    }
+    free(rest);
+}
+
+int tr_svc_cancel(tr_svc_t *svc, tr_io_t *io, int64_t id, char *status, size_t status_cap)
+{
+    tr_svc_order_t o;
+    tr_exec_limit_t x;
+    char st[24];
+    int rc = rt_db_begin(io->db);
+    if (rc != 0)
+        return rc;
+    if ((rc = tr_store_order_lock(io->db, id, &o, st, sizeof st)) != 0)
+        goto fail;
+    if (!o.limit || (strcmp(st, "NEW") != 0 && strcmp(st, "PARTIALLY_FILLED") != 0) ||
+        svc->cfg.trading_mode != TR_MODE_DEMO) {
+        rt_str_copy(status, status_cap, st);
+        rc = RT_ESTATE;
+        goto fail;
+    }
+    if ((rc = tr_exec_demo_limit_cancel(svc, &o, &x)) != 0 || (rc = apply_changes(io, &x)) != 0 ||
+        (rc = tr_store_order_canceled(io->db, o.id)) != 0)
+        goto fail;
+    if ((rc = rt_db_commit(io->db)) != 0)
+        return rc;
+    rt_log_info("service", "limit order canceled coid=%s symbol=%s demo=1", o.client_order_id,
+                o.symbol);
+    publish_order(io, o.id, false);
+    publish_balances(svc, io);
+    return RT_OK;
+fail:
+    rt_db_rollback(io->db);
+    return rc;
+}
+
 /* Executes o; a failure that would fail again (bad data, a refused row) ends the order as
  * REJECTED with the error, so it never stays pending; a transient one (database away) leaves
  * it PENDING for the next start to resolve. */
 static int execute_demo(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
 {
-    int rc = execute_demo_tx(svc, io, o);
+    int rc = o->limit ? place_limit_demo_tx(svc, io, o) : execute_demo_tx(svc, io, o);
     if (rc == 0 || transient(rc))
         return rc;
     char error[TR_REASON_CAP];
@@ -690,6 +888,7 @@ static void on_market(void *ud, const char *pattern, const char *channel, const 
             return;
         }
         price_set(svc, t.symbol, t.price, t.event_time);
+        limit_on_price(svc, t.symbol, t.price, t.price);
         tr_exits_on_price(svc, t.symbol, t.price, t.price, t.price);
     } else if (strncmp(channel, "market:data:", 12) == 0) {
         rt_candle_t c;
@@ -698,6 +897,7 @@ static void on_market(void *ud, const char *pattern, const char *channel, const 
             return;
         }
         price_set(svc, c.symbol, c.close, c.close_time);
+        limit_on_price(svc, c.symbol, c.low, c.high);
         tr_exits_on_price(svc, c.symbol, c.high, c.low, c.close);
     }
 }
@@ -722,6 +922,11 @@ static int resolve_pending_orders(tr_svc_t *svc)
         if (pending[i].ref_price <= 0)
             tr_svc_price(svc, pending[i].symbol, &pending[i].ref_price);
         rc = execute_demo(svc, &svc->io, &pending[i]);
+        if (rc == RT_EAGAIN) { /* no exchange filters yet: the next start tries again */
+            rt_log_warn("service", "order left PENDING coid=%s: no exchange filters for %s yet",
+                        pending[i].client_order_id, pending[i].symbol);
+            rc = RT_OK;
+        }
     }
     free(pending);
     return rc;
@@ -773,6 +978,11 @@ int tr_svc_run(tr_svc_t *svc)
     atomic_store(&svc->paused, paused);
     if (paused)
         rt_log_warn("service", "trading is paused (as left by an operator): POST /control/resume");
+    /* a demo order left PENDING fills by the exchange's filters: give the loader a moment
+       (an order still without them stays PENDING for the next start) */
+    if (svc->cfg.trading_mode == TR_MODE_DEMO && !tr_exfilters_wait(svc, 10000))
+        rt_log_warn("service", "exchange filters not loaded yet: orders left pending wait for "
+                               "the next start");
     if ((rc = resolve_pending_orders(svc)) != 0)
         return rc;
     if ((rc = claim_pending(svc)) != 0)

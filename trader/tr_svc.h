@@ -18,6 +18,7 @@
 #include "rt/money.h"
 #include "rt/msg.h"
 #include "rt/types.h"
+#include "rt/exinfo.h"
 
 #define TR_SVC_GROUP "trader"
 #define TR_SVC_EVENTS "trader:events"
@@ -71,6 +72,10 @@ typedef struct {
     rt_money_t take_profit;     /* 0: none */
     int64_t position_id;        /* SELL: the position it closes; 0 otherwise */
     char reason[64];            /* why it is placed: entry, exit, manual, stop_loss... */
+    bool limit;                 /* a LIMIT order (price is its limit price) */
+    rt_money_t price;           /* LIMIT: the limit price, on the tick; 0 for MARKET */
+    rt_money_t locked;          /* a resting demo LIMIT: the funds it holds; 0 otherwise */
+    char locked_asset[TR_ASSET_NAME_CAP];
 } tr_svc_order_t;
 
 /* A demo fill, computed by exec_demo.c. */
@@ -80,7 +85,26 @@ typedef struct {
     rt_money_t quote_quantity; /* price * quantity, fees apart */
     rt_money_t fee;            /* in the quote asset */
     char fee_asset[TR_ASSET_NAME_CAP];
+    bool maker; /* a resting LIMIT order's fill */
 } tr_exec_fill_t;
+
+/* A change of one asset's balance (free and locked deltas), from the core's fill model. */
+typedef struct {
+    char asset[TR_ASSET_NAME_CAP];
+    rt_money_t free;
+    rt_money_t locked;
+} tr_exec_change_t;
+
+#define TR_EXEC_CHANGES_MAX 4
+
+/* What a demo LIMIT action (place, fill, cancel) does: at most one fill, and the balance
+ * changes to apply. */
+typedef struct {
+    bool filled;
+    tr_exec_fill_t fill;
+    size_t n;
+    tr_exec_change_t changes[TR_EXEC_CHANGES_MAX];
+} tr_exec_limit_t;
 
 /* An open position as stored. */
 typedef struct {
@@ -130,6 +154,8 @@ typedef struct {
     rt_money_t stop_loss, take_profit;
     int64_t position_id; /* SELL: this position (0: the strategy's open one) */
     char reason[64];     /* entry, exit, manual, stop_loss, take_profit, trailing_stop... */
+    bool limit;          /* a LIMIT order at limit_price (manual only) */
+    rt_money_t limit_price;
 } tr_svc_intent_t;
 
 /* The risk decision: accept with the order to place, or reject with a code and a sentence. */
@@ -164,7 +190,8 @@ typedef struct {
     void *core_risk;       /* the core's risk config and state (exits.c), NULL without the core */
     _Alignas(8) unsigned char exit_cfg[TR_EXIT_CFG_SIZE]; /* a tr_exit_config_t */
     _Alignas(8) unsigned char fill_cfg[TR_FILL_CFG_SIZE]; /* a tr_fill_config_t */
-    struct tr_live *live; /* live mode's exchange client and filters (exec_live.c); NULL in demo */
+    struct tr_live *live; /* live mode's exchange client (exec_live.c); NULL in demo */
+    struct tr_exfilters *filters; /* the exchange filters of SYMBOLS (exfilters.c) */
 } tr_svc_t;
 
 /* ---- exec_demo.c ---------------------------------------------------------------------- */
@@ -179,6 +206,42 @@ int tr_exec_split_symbol(const char *symbol, char *base, size_t base_cap, char *
  *  asset, rounded in the exchange's favour). Returns 0 or the core's error; out is written
  *  only on success. */
 int tr_exec_demo_fill(const tr_svc_t *svc, const tr_svc_order_t *o, tr_exec_fill_t *out);
+
+/** Places a demo LIMIT order o (o->price on the tick): out gets the change that locks its
+ *  funds, and o->locked / o->locked_asset what it locks (the core's tr_fill_limit_place).
+ *  Returns 0, RT_EAGAIN / RT_ENOTFOUND without the symbol's filters, or the core's error. */
+int tr_exec_demo_limit_place(const tr_svc_t *svc, tr_svc_order_t *o, tr_exec_limit_t *out);
+/** Tries the resting order o against the market range [low, high] (a ticker: low == high):
+ *  0 with out->filled and the changes (maker fee, lock released) when it fills, RT_EAGAIN
+ *  when the market did not reach it, or the core's error. */
+int tr_exec_demo_limit_try(const tr_svc_t *svc, const tr_svc_order_t *o, rt_money_t low,
+                           rt_money_t high, tr_exec_limit_t *out);
+/** The change that unlocks a canceled resting order's funds. Returns 0 or RT_EINVAL. */
+int tr_exec_demo_limit_cancel(const tr_svc_t *svc, const tr_svc_order_t *o, tr_exec_limit_t *out);
+
+/* ---- exfilters.c: the exchange filters of SYMBOLS, both modes ------------------------- */
+
+struct rt_exrest;
+/** GET /api/v3/exchangeInfo?symbols=[...] for the comma-separated symbols through rest, parsed
+ *  into *out (caller frees with rt_exinfo_cleanup; written only on success). Failures are
+ *  logged. Returns 0 or the client's / parser's error. */
+int tr_exfilters_fetch(struct rt_exrest *rest, const char *symbols, rt_exinfo_t *out);
+/** Creates svc->filters (empty: every symbol RT_EAGAIN until loaded). RT_ENOMEM. */
+int tr_exfilters_new(tr_svc_t *svc);
+/** Makes *info the filters in force (taken over: *info is zeroed) and logs it. */
+void tr_exfilters_set(tr_svc_t *svc, rt_exinfo_t *info);
+/** Demo: starts the background loader (public client to EXCHANGE_REST_URL, retried with
+ *  backoff 0.5 s .. 30 s until loaded or stopping; each failure logged). Returns 0 or the
+ *  client's error. */
+int tr_exfilters_start_loader(tr_svc_t *svc);
+/** Waits up to ms for the filters to be loaded; true when they are. */
+bool tr_exfilters_wait(tr_svc_t *svc, int64_t ms);
+/** Stops the loader and frees svc->filters. NULL is a no-op. */
+void tr_exfilters_free(tr_svc_t *svc);
+/** The filters of symbol into out (a tr_filters_t): 0, RT_EAGAIN while none are loaded yet,
+ *  RT_ENOTFOUND when loaded but symbol is not among them (not in SYMBOLS, or unknown to the
+ *  exchange). */
+int tr_svc_filters(const tr_svc_t *svc, const char *symbol, void *out);
 
 /* ---- exec_live.c ---------------------------------------------------------------------- */
 
@@ -210,8 +273,6 @@ typedef struct {
 int tr_live_init(tr_svc_t *svc);
 /** Frees svc->live. NULL is a no-op. */
 void tr_live_free(tr_svc_t *svc);
-/** The exchange filters of symbol into out (a tr_filters_t). RT_ENOTFOUND when not loaded. */
-int tr_live_filters(const tr_svc_t *svc, const char *symbol, void *out);
 /** GET /api/v3/account: up to cap balances into out, *n how many. Returns 0 or the client's
  *  error (RT_EPROTO for a malformed reply); out and *n are written only on success. */
 int tr_live_balances(tr_svc_t *svc, rt_balance_t *out, size_t cap, size_t *n);
@@ -236,8 +297,28 @@ int tr_store_signal_insert(rt_db_t *db, const rt_signal_t *s, const char *metada
 /** Sets a recorded signal's outcome ("accepted"/"rejected"), reason and order id. */
 int tr_store_signal_outcome(rt_db_t *db, const char *id, const char *outcome, const char *code,
                             const char *reason, const char *coid);
-/** Inserts the order row as PENDING (demo flag as given); writes o->id. */
+/** Inserts the order row as PENDING (demo flag as given; type, limit price, stop and target
+ *  from o); writes o->id. */
 int tr_store_order_insert(rt_db_t *db, tr_svc_order_t *o, bool demo);
+/** Adds free_delta and locked_delta (either may be negative) to asset's balance, creating
+ *  the row when absent; RT_EINVAL (the table's check) when either would go negative. */
+int tr_store_balance_change(rt_db_t *db, const char *asset, rt_money_t free_delta,
+                            rt_money_t locked_delta);
+/** A demo LIMIT order placed: PENDING -> NEW with o->locked / o->locked_asset. RT_ESTATE when
+ *  the row is not PENDING any more. */
+int tr_store_order_resting(rt_db_t *db, const tr_svc_order_t *o);
+/** A resting order canceled: NEW / PARTIALLY_FILLED -> CANCELED; RT_ESTATE otherwise. */
+int tr_store_order_canceled(rt_db_t *db, int64_t id);
+/** Loads order id as the shell carries it, locked FOR UPDATE (inside the caller's
+ *  transaction), and its status text into status. RT_ENOTFOUND when absent. */
+int tr_store_order_lock(rt_db_t *db, int64_t id, tr_svc_order_t *out, char *status,
+                        size_t status_cap);
+/** The base quantity still to buy by resting LIMIT BUY orders of symbol (0 when none). */
+int tr_store_resting_buy_qty(rt_db_t *db, const char *symbol, rt_money_t *out);
+/** Loads up to cap resting demo LIMIT orders of symbol (NEW / PARTIALLY_FILLED), oldest
+ *  first; *n gets how many. */
+int tr_store_resting_orders(rt_db_t *db, const char *symbol, tr_svc_order_t *out, size_t cap,
+                            size_t *n);
 /** Adds delta (may be negative) to asset's free balance, creating the row when absent;
  *  RT_EDB when it would go negative (the table's check). */
 int tr_store_balance_add(rt_db_t *db, const char *asset, rt_money_t delta);
@@ -250,7 +331,7 @@ int tr_store_position_open(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_f
 /** Reduces / closes a position after a SELL fill (realized PnL and fees updated). */
 int tr_store_position_reduce(rt_db_t *db, int64_t id, const tr_exec_fill_t *f, rt_money_t realized,
                              const char *reason);
-/** Inserts one trade row (demo). */
+/** Inserts one trade row (demo; role MAKER when f->maker). */
 int tr_store_trade_insert(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
                           int64_t position_id);
 /** Marks the order FILLED with its fill. */
@@ -310,6 +391,12 @@ int tr_store_pending_orders(rt_db_t *db, bool demo, tr_svc_order_t *out, size_t 
  *  (manual) and returns 0 with d->accept false. Returns a negative code on a database or bus
  *  failure. */
 int tr_svc_place(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *intent, tr_svc_decision_t *d);
+
+/** Cancels resting order id (API thread, on io): demo: its funds unlocked and the row
+ *  CANCELED in one transaction, then published on trader:events. *status gets the order's
+ *  status text when it is not cancellable (then RT_ESTATE, nothing written). Returns 0,
+ *  RT_ENOTFOUND, RT_ESTATE, or a database error. */
+int tr_svc_cancel(tr_svc_t *svc, tr_io_t *io, int64_t id, char *status, size_t status_cap);
 
 /** The latest price of symbol (from tickers and candles); RT_ENOTFOUND when none yet. */
 int tr_svc_price(tr_svc_t *svc, const char *symbol, rt_money_t *out);

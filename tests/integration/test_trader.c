@@ -59,6 +59,8 @@ typedef struct {
     pid_t trader;
     int http_port;
     char token[40];
+    pid_t sim; /* the exchange whose exchangeInfo gives the demo's filters */
+    int sim_port;
 } world_t;
 
 static void conninfo(const world_t *w, const char *db, char *buf, size_t cap)
@@ -109,6 +111,13 @@ static int setup(void **state)
     ASSERT_RC(RT_OK, rt_str_parse_int64(w->redis_port, &port));
     bo.port = (int)port;
     ASSERT_RC(RT_OK, rt_bus_new(&bo, &w->bus));
+    /* demo mode trades by the exchange's filters (exchangeInfo): a quiet simulator gives them */
+    static const char *const sim_settings[] = {"SIM_PORT=0", "SIM_BIND=127.0.0.1",
+                                               "SYMBOLS=BTCUSDC,DOGEUSDC", "SIM_SEED=5",
+                                               "SIM_HISTORY=10", "LOG_LEVEL=warn"};
+    if (rt_test_sim_start(sim_settings, sizeof sim_settings / sizeof sim_settings[0], &w->sim,
+                          &w->sim_port) != 0)
+        fail_msg("rt-exchange-sim did not start");
     *state = w;
     return 0;
 }
@@ -149,6 +158,7 @@ static int teardown(void **state)
     rt_db_exec_script(w->maint, sql);
     rt_db_close(w->maint);
     rt_bus_free(w->bus);
+    rt_test_proc_stop(&w->sim, 5000);
     free(w);
     return 0;
 }
@@ -181,6 +191,10 @@ static void start_trader_env(world_t *w, const char *fault, const char *const *e
         setenv("TRADER_FAULT", fault, 1);
         setenv("TRADER_RUN_SECONDS", "60", 1); /* never outlives a broken test */
         setenv("LOG_LEVEL", "INFO", 1);
+        char url[64];
+        snprintf(url, sizeof url, "http://127.0.0.1:%d", w->sim_port);
+        setenv("EXCHANGE_REST_URL", url, 1);
+        setenv("SYMBOLS", "BTCUSDC,DOGEUSDC", 1);
         for (size_t i = 0; extra && extra[i] && extra[i + 1]; i += 2)
             setenv(extra[i], extra[i + 1], 1);
         execl(w->bin, w->bin, (char *)NULL);

@@ -13,10 +13,11 @@
 #include "rt/log.h"
 #include "rt/msg.h"
 #include "rt/str.h"
-#include "request.h"
+#include "tr_request.h"
 #include "tr_svc.h"
 
 #define ORDERS_PAGE_MAX 200
+#define RISK_OPEN_ORDERS_MAX 256
 
 /* ---- JSON out (exact money through rt_jsonw) ----------------------------------------------- */
 
@@ -350,8 +351,13 @@ static int h_risk(void *ud, const rt_http_request_t *req, rt_http_response_t *re
     rt_balance_t b[64];
     size_t nb = 0, np = 0;
     rt_position_t *pos = calloc(256, sizeof *pos);
-    if (!pos)
+    tr_svc_order_t *open = calloc(RISK_OPEN_ORDERS_MAX, sizeof *open);
+    size_t no = 0;
+    if (!pos || !open) {
+        free(pos);
+        free(open);
         return RT_ENOMEM;
+    }
     rt_jsonw_t w;
     rt_jsonw_init(&w);
     rt_jsonw_object_begin(&w);
@@ -362,6 +368,8 @@ static int h_risk(void *ud, const rt_http_request_t *req, rt_http_response_t *re
         rc = tr_store_balances(svc->api_io.db, b, 64, &nb);
     if (rc == 0)
         rc = tr_store_open_positions(svc->api_io.db, pos, 256, &np);
+    if (rc == 0)
+        rc = tr_store_resting_orders(svc->api_io.db, "", open, RISK_OPEN_ORDERS_MAX, &no);
     pthread_mutex_unlock(&svc->api_lock);
     if (rc == 0) {
         rt_jsonw_key(&w, "balances");
@@ -392,10 +400,32 @@ static int h_risk(void *ud, const rt_http_request_t *req, rt_http_response_t *re
             rt_jsonw_object_end(&w);
         }
         rt_jsonw_array_end(&w);
+        /* resting LIMIT orders: what they lock (already out of free) and their value at the
+           limit price; a resting BUY counts in its asset's exposure as if filled */
+        rt_jsonw_key(&w, "open_orders");
+        rt_jsonw_array_begin(&w);
+        for (size_t i = 0; i < no; i++) {
+            rt_money_t value = 0;
+            rt_jsonw_object_begin(&w);
+            rt_jsonw_kv_int(&w, "order_id", open[i].id);
+            rt_jsonw_kv_string(&w, "symbol", open[i].symbol);
+            rt_jsonw_kv_string(&w, "side", rt_side_name(open[i].side));
+            rt_jsonw_kv_money(&w, "quantity", open[i].quantity);
+            rt_jsonw_kv_money(&w, "price", open[i].price);
+            rt_jsonw_kv_money(&w, "locked", open[i].locked);
+            kv_string_opt(&w, "locked_asset", open[i].locked_asset);
+            if (rt_money_mul(open[i].price, open[i].quantity, RT_ROUND_UP, &value) == 0)
+                rt_jsonw_kv_money(&w, "value", value);
+            else
+                rt_jsonw_kv_null(&w, "value");
+            rt_jsonw_object_end(&w);
+        }
+        rt_jsonw_array_end(&w);
         rt_jsonw_object_end(&w);
         rc = respond_writer(res, 200, &w);
     }
     rt_jsonw_cleanup(&w);
+    free(open);
     free(pos);
     return rc;
 }

@@ -912,6 +912,11 @@ static int resolve_pending_orders(tr_svc_t *svc)
         return RT_ENOMEM;
     bool live = svc->cfg.trading_mode == TR_MODE_LIVE;
     int rc = tr_store_pending_orders(svc->io.db, !live, pending, PENDING_MAX, &n);
+    /* a demo order left PENDING fills by the exchange's filters: give the loader a moment
+       (an order still without them stays PENDING for the next start) */
+    if (rc == 0 && n > 0 && !live && !tr_exfilters_wait(svc, 10000))
+        rt_log_warn("service", "exchange filters not loaded yet: orders left pending wait for "
+                               "the next start");
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rt_log_warn("service", "resolving order left pending coid=%s%s",
                     pending[i].client_order_id, live ? " (looked up at the exchange)" : "");
@@ -978,11 +983,6 @@ int tr_svc_run(tr_svc_t *svc)
     atomic_store(&svc->paused, paused);
     if (paused)
         rt_log_warn("service", "trading is paused (as left by an operator): POST /control/resume");
-    /* a demo order left PENDING fills by the exchange's filters: give the loader a moment
-       (an order still without them stays PENDING for the next start) */
-    if (svc->cfg.trading_mode == TR_MODE_DEMO && !tr_exfilters_wait(svc, 10000))
-        rt_log_warn("service", "exchange filters not loaded yet: orders left pending wait for "
-                               "the next start");
     if ((rc = resolve_pending_orders(svc)) != 0)
         return rc;
     if ((rc = claim_pending(svc)) != 0)

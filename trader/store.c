@@ -284,7 +284,7 @@ int tr_store_resting_orders(rt_db_t *db, const char *symbol, tr_svc_order_t *out
     const char *p[] = {symbol};
     int rc = rt_db_exec_prepared(db,
                                  "SELECT " SVC_ORDER_COLS " FROM orders o LEFT JOIN signals s ON "
-                                 "s.id = o.signal_id WHERE o.symbol = $1 AND o.status IN ('NEW', "
+                                 "s.id = o.signal_id WHERE ($1 = '' OR o.symbol = $1) AND o.status IN ('NEW', "
                                  "'PARTIALLY_FILLED') AND o.demo AND o.type = 'LIMIT' ORDER BY "
                                  "o.id",
                                  1, p, &res);

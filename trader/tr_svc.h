@@ -315,8 +315,8 @@ int tr_store_order_lock(rt_db_t *db, int64_t id, tr_svc_order_t *out, char *stat
                         size_t status_cap);
 /** The base quantity still to buy by resting LIMIT BUY orders of symbol (0 when none). */
 int tr_store_resting_buy_qty(rt_db_t *db, const char *symbol, rt_money_t *out);
-/** Loads up to cap resting demo LIMIT orders of symbol (NEW / PARTIALLY_FILLED), oldest
- *  first; *n gets how many. */
+/** Loads up to cap resting demo LIMIT orders of symbol ("" = every symbol; NEW /
+ *  PARTIALLY_FILLED), oldest first; *n gets how many. */
 int tr_store_resting_orders(rt_db_t *db, const char *symbol, tr_svc_order_t *out, size_t cap,
                             size_t *n);
 /** Adds delta (may be negative) to asset's free balance, creating the row when absent;

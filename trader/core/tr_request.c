@@ -1,5 +1,5 @@
-/* POST /trade's body parser (request.h): pure, no I/O. */
-#include "request.h"
+/* POST /trade's body parser (tr_request.h): pure, no I/O. */
+#include "tr_request.h"
 
 #include <stdarg.h>
 #include <stdint.h>

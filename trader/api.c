@@ -172,10 +172,6 @@ static int h_trade(void *ud, const rt_http_request_t *req, rt_http_response_t *r
     tr_request_error_t err;
     if (tr_trade_request_parse(body, len, &t, &err) != 0)
         return rt_http_respond_error(res, err.status, err.code, err.message);
-    if (t.limit && svc->cfg.trading_mode == TR_MODE_LIVE)
-        return rt_http_respond_error(res, 422, "limit_unsupported",
-                                     "live mode sends MARKET orders only: LIMIT orders are "
-                                     "demo-only in this build");
     tr_svc_intent_t in;
     memset(&in, 0, sizeof in);
     memcpy(in.symbol, t.symbol, sizeof in.symbol);
@@ -369,7 +365,8 @@ static int h_risk(void *ud, const rt_http_request_t *req, rt_http_response_t *re
     if (rc == 0)
         rc = tr_store_open_positions(svc->api_io.db, pos, 256, &np);
     if (rc == 0)
-        rc = tr_store_resting_orders(svc->api_io.db, "", open, RISK_OPEN_ORDERS_MAX, &no);
+        rc = tr_store_resting_orders(svc->api_io.db, "", svc->cfg.trading_mode == TR_MODE_DEMO, open,
+                                     RISK_OPEN_ORDERS_MAX, &no);
     pthread_mutex_unlock(&svc->api_lock);
     if (rc == 0) {
         rt_jsonw_key(&w, "balances");

@@ -50,7 +50,9 @@ static const rt_config_var_t tr_vars[] = {
      RT_CONFIG_AT(tr_svc_config_t, quote_asset)},
     {"TRADER_STREAM", RT_CONFIG_STRING, "signals", "the signals stream (tests use their own)",
      RT_CONFIG_AT(tr_svc_config_t, stream)},
-    {"TRADER_FAULT", RT_CONFIG_STRING, "", "tests only: after_order_commit, after_send (live), before_ack or before_limit_fill_commit",
+    {"TRADER_FAULT", RT_CONFIG_STRING, "",
+     "tests only: after_order_commit, after_send (live), before_ack, before_limit_fill_commit "
+     "(demo) or before_live_follow_commit (live)",
      RT_CONFIG_AT(tr_svc_config_t, fault)},
     {"LOG_LEVEL", RT_CONFIG_STRING, "INFO", "DEBUG, INFO, WARN or ERROR",
      RT_CONFIG_AT(tr_svc_config_t, log_level)},

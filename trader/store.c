@@ -277,17 +277,18 @@ int tr_store_resting_buy_qty(rt_db_t *db, const char *symbol, rt_money_t *out)
     return rc;
 }
 
-int tr_store_resting_orders(rt_db_t *db, const char *symbol, tr_svc_order_t *out, size_t cap,
-                            size_t *n)
+int tr_store_resting_orders(rt_db_t *db, const char *symbol, bool demo, tr_svc_order_t *out,
+                            size_t cap, size_t *n)
 {
     rt_db_result_t *res = NULL;
-    const char *p[] = {symbol};
+    const char *p[] = {symbol, demo ? "true" : "false"};
     int rc = rt_db_exec_prepared(db,
                                  "SELECT " SVC_ORDER_COLS " FROM orders o LEFT JOIN signals s ON "
-                                 "s.id = o.signal_id WHERE ($1 = '' OR o.symbol = $1) AND o.status IN ('NEW', "
-                                 "'PARTIALLY_FILLED') AND o.demo AND o.type = 'LIMIT' ORDER BY "
-                                 "o.id",
-                                 1, p, &res);
+                                 "s.id = o.signal_id WHERE ($1 = '' OR o.symbol = $1) AND o.status IN "
+                                 "('NEW', "
+                                 "'PARTIALLY_FILLED') AND o.demo = $2 AND o.type = 'LIMIT' "
+                                 "ORDER BY o.id",
+                                 2, p, &res);
     size_t k = 0;
     for (int r = 0; rc == 0 && r < rt_db_nrows(res) && k < cap; r++)
         if ((rc = svc_order_row(res, r, &out[k], NULL, 0)) == 0)
@@ -813,13 +814,16 @@ int tr_store_trade_insert_live(rt_db_t *db, const tr_svc_order_t *o, const tr_ex
                        or_null(o->strategy),
                        o->client_order_id,
                        position_id > 0 ? pid.s : NULL,
-                       trade_id > 0 ? tid.s : NULL};
+                       trade_id > 0 ? tid.s : NULL,
+                       f->maker ? "MAKER" : "TAKER"};
+    /* keyed by the exchange's trade id: a fill seen twice (a poll, a restart) is booked once */
     return rt_db_exec_prepared(
         db,
         "INSERT INTO trades (order_id, symbol, side, status, price, quantity, fee, fee_asset, "
         "role, quote_quantity, demo, strategy, client_order_id, position_id, exchange_trade_id) "
-        "VALUES ($1, $2, $3, 'FILLED', $4, $5, $6, $7, 'TAKER', $8, false, $9, $10, $11, $12)",
-        12, p, NULL);
+        "VALUES ($1, $2, $3, 'FILLED', $4, $5, $6, $7, $13, $8, false, $9, $10, $11, $12) "
+        "ON CONFLICT (symbol, exchange_trade_id) DO NOTHING",
+        13, p, NULL);
 }
 
 int tr_store_order_exchange_id(rt_db_t *db, int64_t id, int64_t exchange_order_id)
@@ -851,4 +855,61 @@ int tr_store_balances_replace(rt_db_t *db, const rt_balance_t *b, size_t n)
                                  3, p, NULL);
     }
     return rc;
+}
+
+int tr_store_order_live_resting(rt_db_t *db, int64_t id, int64_t exchange_order_id)
+{
+    rt_db_result_t *res = NULL;
+    int_text_t oid = itext(id), eid = itext(exchange_order_id);
+    const char *p[] = {oid.s, exchange_order_id > 0 ? eid.s : NULL};
+    int rc = rt_db_exec_prepared(db,
+                                 "UPDATE orders SET status = 'NEW', exchange_order_id = "
+                                 "coalesce($2, exchange_order_id) WHERE id = $1 AND status = "
+                                 "'PENDING'",
+                                 2, p, &res);
+    if (rc == 0 && rt_db_affected(res) != 1)
+        rc = RT_ESTATE;
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_order_fill_totals(rt_db_t *db, int64_t id, rt_money_t *qty, rt_money_t *quote)
+{
+    rt_db_result_t *res = NULL;
+    int_text_t oid = itext(id);
+    const char *p[] = {oid.s};
+    int rc = rt_db_exec_prepared(db,
+                                 "SELECT coalesce(sum(quantity), 0), coalesce(sum(quote_quantity), "
+                                 "0) FROM trades WHERE order_id = $1",
+                                 1, p, &res);
+    rt_money_t q = 0, qq = 0;
+    if (rc == 0 && (rc = rt_db_get_money(res, 0, 0, &q)) == 0 &&
+        (rc = rt_db_get_money(res, 0, 1, &qq)) == 0) {
+        *qty = q;
+        *quote = qq;
+    }
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_order_progress(rt_db_t *db, int64_t id, const char *status, rt_money_t filled,
+                            rt_money_t filled_quote, rt_money_t avg_price, int64_t position_id)
+{
+    int_text_t oid = itext(id), pid = itext(position_id);
+    money_text_t f = mtext(filled), fq = mtext(filled_quote), avg = mtext(avg_price);
+    const char *p[] = {oid.s, status, f.s, fq.s, avg_price > 0 ? avg.s : NULL,
+                       position_id > 0 ? pid.s : NULL};
+    return rt_db_exec_prepared(db,
+                               "UPDATE orders SET status = $2, filled_quantity = $3, "
+                               "filled_quote_quantity = $4, avg_price = $5, position_id = "
+                               "coalesce($6, position_id) WHERE id = $1",
+                               6, p, NULL);
+}
+
+int tr_store_trades_set_position(rt_db_t *db, int64_t order_id, int64_t position_id)
+{
+    int_text_t oid = itext(order_id), pid = itext(position_id);
+    const char *p[] = {oid.s, pid.s};
+    return rt_db_exec_prepared(db, "UPDATE trades SET position_id = $2 WHERE order_id = $1", 2, p,
+                               NULL);
 }

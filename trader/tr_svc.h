@@ -247,7 +247,7 @@ int tr_svc_filters(const tr_svc_t *svc, const char *symbol, void *out);
 
 #define TR_LIVE_FILLS_MAX 32
 
-typedef enum { TR_LIVE_FILLED = 1, TR_LIVE_REJECTED = 2 } tr_live_outcome_t;
+typedef enum { TR_LIVE_FILLED = 1, TR_LIVE_REJECTED = 2, TR_LIVE_RESTING = 3 } tr_live_outcome_t;
 
 /* One exchange fill: price, qty, commission (fee, in fee_asset: the asset received for a
  * BUY on the simulator and Binance) and the exchange's tradeId (0 when unknown). */
@@ -256,7 +256,9 @@ typedef struct {
     int64_t trade_id;
 } tr_live_fill_t;
 
-/* What became of a live order. */
+/* What became of a live order: FILLED with its fills, REJECTED, or RESTING (a LIMIT order
+ * the exchange holds as NEW / PARTIALLY_FILLED: its fills are followed by tr_live_state and
+ * tr_live_trades). */
 typedef struct {
     tr_live_outcome_t outcome;
     int64_t exchange_order_id; /* 0 when none */
@@ -282,6 +284,26 @@ int tr_live_balances(tr_svc_t *svc, rt_balance_t *out, size_t cap, size_t *n);
  *  looked up, never resent. Returns 0 when *res is known, RT_EUNKNOWN when the order's fate is
  *  still unknown (leave it PENDING), or RT_EPROTO / RT_EINVAL. */
 int tr_live_send(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_result_t *res);
+/* An order's state at the exchange (GET or DELETE /api/v3/order). */
+typedef struct {
+    char status[24]; /* NEW, PARTIALLY_FILLED, FILLED, CANCELED, EXPIRED, REJECTED... */
+    int64_t exchange_order_id;
+    rt_money_t executed_qty;
+} tr_live_state_t;
+
+/** GET /api/v3/order of o (by its client order id), once. Returns 0 and *st, RT_ENOTFOUND
+ *  when the exchange does not know it (-2013), RT_EPROTO for a malformed reply, or the
+ *  client's error. */
+int tr_live_state(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_state_t *st);
+/** GET /api/v3/myTrades of the exchange order: up to cap fills (price, qty, commission and
+ *  its asset, maker or not, trade id) into out, *n how many. Returns 0, RT_EPROTO, or the
+ *  client's error; out and *n written only on success. */
+int tr_live_trades(tr_svc_t *svc, const char *symbol, int64_t exchange_order_id,
+                   tr_live_fill_t *out, size_t cap, size_t *n);
+/** DELETE /api/v3/order of o (by origClientOrderId). Returns 0 and the canceled order's
+ *  *st, RT_ENOTFOUND when the exchange has no open order by that id (-2011: filled or
+ *  canceled already, or unknown), or the client's error. */
+int tr_live_cancel(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_state_t *st);
 /** Looks o up by its client order id (with backoff): FILLED (fills from the reply's totals
  *  when it has none, commission unknown = 0) or REJECTED (-2013: never at the exchange).
  *  Returns as tr_live_send. */
@@ -315,10 +337,20 @@ int tr_store_order_lock(rt_db_t *db, int64_t id, tr_svc_order_t *out, char *stat
                         size_t status_cap);
 /** The base quantity still to buy by resting LIMIT BUY orders of symbol (0 when none). */
 int tr_store_resting_buy_qty(rt_db_t *db, const char *symbol, rt_money_t *out);
-/** Loads up to cap resting demo LIMIT orders of symbol ("" = every symbol; NEW /
- *  PARTIALLY_FILLED), oldest first; *n gets how many. */
-int tr_store_resting_orders(rt_db_t *db, const char *symbol, tr_svc_order_t *out, size_t cap,
-                            size_t *n);
+/** Loads up to cap resting LIMIT orders (demo ones when demo, else live ones) of symbol ("" =
+ *  every symbol; NEW / PARTIALLY_FILLED), oldest first; *n gets how many. */
+int tr_store_resting_orders(rt_db_t *db, const char *symbol, bool demo, tr_svc_order_t *out,
+                            size_t cap, size_t *n);
+/** Live: a LIMIT order the exchange holds: PENDING -> NEW with its exchange order id (0 keeps
+ *  the one stored). RT_ESTATE when the row is not PENDING any more. */
+int tr_store_order_live_resting(rt_db_t *db, int64_t id, int64_t exchange_order_id);
+/** The sums of an order's trades: base quantity and quote quantity (0 when none). */
+int tr_store_order_fill_totals(rt_db_t *db, int64_t id, rt_money_t *qty, rt_money_t *quote);
+/** Sets an order's status and fill totals (avg_price 0 = none; position_id 0 keeps it). */
+int tr_store_order_progress(rt_db_t *db, int64_t id, const char *status, rt_money_t filled,
+                            rt_money_t filled_quote, rt_money_t avg_price, int64_t position_id);
+/** Points every trade of an order at position_id. */
+int tr_store_trades_set_position(rt_db_t *db, int64_t order_id, int64_t position_id);
 /** Adds delta (may be negative) to asset's free balance, creating the row when absent;
  *  RT_EDB when it would go negative (the table's check). */
 int tr_store_balance_add(rt_db_t *db, const char *asset, rt_money_t delta);
@@ -367,7 +399,8 @@ int tr_store_malformed(rt_db_t *db, const char *stream, const char *entry_id, co
 int tr_store_risk_state_get(rt_db_t *db, bool *paused);
 /** Persists the pause flag and why. */
 int tr_store_risk_state_set(rt_db_t *db, bool paused, const char *reason);
-/** Live: inserts one trade row with demo=false and the exchange's trade id (0 = NULL). */
+/** Live: inserts one trade row with demo=false, the exchange's trade id (0 = NULL) and role
+ *  (f->maker); a trade id already recorded for the symbol is ignored (replayed fills). */
 int tr_store_trade_insert_live(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
                                int64_t position_id, int64_t trade_id);
 /** Live: sets the order's exchange order id (before it is marked FILLED). */

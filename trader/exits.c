@@ -308,6 +308,27 @@ void tr_core_observe(tr_svc_t *svc, tr_io_t *io)
         halt_now(svc, r, why);
 }
 
+/* The halt cancels every resting LIMIT order first: no BUY fills after it, and what a SELL
+ * locked is free again for the market sale. */
+static void cancel_resting(tr_svc_t *svc, tr_io_t *io)
+{
+    tr_svc_order_t *open = calloc(RISK_POSITIONS_MAX, sizeof *open);
+    size_t n = 0;
+    int rc = open ? tr_store_resting_orders(io->db, "", svc->cfg.trading_mode == TR_MODE_DEMO,
+                                            open, RISK_POSITIONS_MAX, &n)
+                  : RT_ENOMEM;
+    if (rc != 0)
+        rt_log_error("risk", "resting orders not loaded for the halt err=%s", rt_strerror(rc));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char status[24] = "";
+        int crc = tr_svc_cancel(svc, io, open[i].id, status, sizeof status);
+        if (crc != 0 && crc != RT_ESTATE)
+            rt_log_error("risk", "halt: resting order not canceled coid=%s err=%s",
+                         open[i].client_order_id, rt_strerror(crc));
+    }
+    free(open);
+}
+
 void tr_core_halt_sell(tr_svc_t *svc)
 {
     core_risk_t *r = svc->core_risk;
@@ -331,6 +352,7 @@ void tr_core_halt_sell(tr_svc_t *svc)
     if (rc != 0)
         rt_log_error("risk", "halt not persisted err=%s", rt_strerror(rc));
     tr_svc_publish_risk(svc, io, why);
+    cancel_resting(svc, io);
     rc = tr_store_open_positions(io->db, rows, RISK_POSITIONS_MAX, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         tr_svc_intent_t in;

@@ -529,6 +529,35 @@ static void test_limit_survives_restart_and_kill(void **state)
     check_limit_buy_filled(w);
 }
 
+/* A kill -9 between the order row's commit and its placement: the restart places it (funds
+ * locked once), and it fills once. */
+static void test_limit_kill_after_commit(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "after_order_commit");
+    wait_healthy(w);
+    char *resp = NULL;
+    long st = post_when_ready(w, limit_buy, &resp); /* the trader dies answering it */
+    free(resp);
+    assert_true(st != 201);
+    int status = wait_trader_dead(w);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE status = 'PENDING'"), 1);
+    ASSERT_MONEY(m("10000"), query_money(w, "SELECT free FROM balances WHERE asset='USDC'"));
+    start_trader(w, "");
+    wait_healthy(w);
+    wait_count(w, "SELECT count(*) FROM orders WHERE status = 'NEW'", 1);
+    ASSERT_MONEY(m("9950.951"), query_money(w, "SELECT free FROM balances WHERE asset='USDC'"));
+    ASSERT_MONEY(m("49.049"), query_money(w, "SELECT locked FROM balances WHERE asset='USDC'"));
+    for (int i = 0; i < 100 && query_int(w, "SELECT count(*) FROM trades") == 0; i++) {
+        publish_ticker(w, "48500");
+        rt_time_sleep_ms(50);
+    }
+    wait_count(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'", 1);
+    stop_trader(w);
+    check_limit_buy_filled(w);
+}
+
 /* A MARKET fill lands on the sim's tick (0.01) and step (0.00001): 54729.9 + 5 bps =
  * 54757.26495, up to 54757.27 for the BUY; 0.0012345 down to 0.00123. A limit price off the
  * tick is refused with PRICE_FILTER, not moved. */
@@ -593,6 +622,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_limit_buy_rests_then_fills_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_cancel_unlocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_survives_restart_and_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limit_kill_after_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filters_tick_and_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_filters_refuses, setup, teardown),
     };

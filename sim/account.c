@@ -981,8 +981,9 @@ static int h_my_trades(sim_account_t *a, const sim_rest_ctx_t *ctx, const sim_re
         if (!o->has_fill || o->sym != sym || (has_oid && o->order_id != oid) ||
             (has_from && o->trade_id < from))
             continue;
-        sim_buf_printf(b, "%s{\"symbol\":\"%s\",\"id\":%lld,\"orderId\":%lld,\"orderListId\":-1,"
-                          "\"price\":",
+        sim_buf_printf(b,
+                       "%s{\"symbol\":\"%s\",\"id\":%lld,\"orderId\":%lld,\"orderListId\":-1,"
+                       "\"price\":",
                        n ? "," : "", o->symbol, (long long)o->trade_id, (long long)o->order_id);
         sim_buf_money(b, o->fill.price);
         sim_buf_puts(b, ",\"qty\":");

@@ -365,8 +365,8 @@ static int h_risk(void *ud, const rt_http_request_t *req, rt_http_response_t *re
     if (rc == 0)
         rc = tr_store_open_positions(svc->api_io.db, pos, 256, &np);
     if (rc == 0)
-        rc = tr_store_resting_orders(svc->api_io.db, "", svc->cfg.trading_mode == TR_MODE_DEMO, open,
-                                     RISK_OPEN_ORDERS_MAX, &no);
+        rc = tr_store_resting_orders(svc->api_io.db, "", svc->cfg.trading_mode == TR_MODE_DEMO,
+                                     open, RISK_OPEN_ORDERS_MAX, &no);
     pthread_mutex_unlock(&svc->api_lock);
     if (rc == 0) {
         rt_jsonw_key(&w, "balances");

@@ -1,5 +1,7 @@
-/* Demo execution: how a MARKET order fills when nothing is sent to the exchange, by the trader
- * core's fill model (tr_fill_market). */
+/* Demo execution: how an order fills when nothing is sent to the exchange, by the trader core's
+ * fill model with the exchange's filters (exfilters.c): a MARKET order at once
+ * (tr_fill_market, on the tick), a LIMIT order placed, tried against prices and canceled
+ * (tr_fill_limit_place / _match / _cancel). */
 #include <string.h>
 
 #include "tr_fill.h"

@@ -364,8 +364,8 @@ int tr_live_trades(tr_svc_t *svc, const char *symbol, int64_t exchange_order_id,
     int rc = rt_exrest_get(l->rest, "/api/v3/myTrades", &q, true, &r);
     pthread_mutex_unlock(&l->lock);
     if (rc != 0) {
-        rt_log_warn("live", "trades not read symbol=%s order=%s err=%s code=%d msg=%s", symbol,
-                    oid, rt_strerror(rc), r.exchange_code, r.exchange_msg);
+        rt_log_warn("live", "trades not read symbol=%s order=%s err=%s code=%d msg=%s", symbol, oid,
+                    rt_strerror(rc), r.exchange_code, r.exchange_msg);
         goto out;
     }
     j = json_loadb(r.body ? r.body : "", r.body_len, 0, NULL);

@@ -41,8 +41,8 @@ int tr_exfilters_fetch(rt_exrest_t *rest, const char *symbols, rt_exinfo_t *out)
     while (*p) {
         size_t n = strcspn(p, ",");
         if (n > 0) {
-            int k = snprintf(arr + len, sizeof arr - len, "%s\"%.*s\"", len > 1 ? "," : "",
-                             (int)n, p);
+            int k =
+                snprintf(arr + len, sizeof arr - len, "%s\"%.*s\"", len > 1 ? "," : "", (int)n, p);
             if (k < 0 || (size_t)k >= sizeof arr - len)
                 return RT_ETOOBIG;
             len += (size_t)k;

@@ -314,8 +314,8 @@ static void cancel_resting(tr_svc_t *svc, tr_io_t *io)
 {
     tr_svc_order_t *open = calloc(RISK_POSITIONS_MAX, sizeof *open);
     size_t n = 0;
-    int rc = open ? tr_store_resting_orders(io->db, "", svc->cfg.trading_mode == TR_MODE_DEMO,
-                                            open, RISK_POSITIONS_MAX, &n)
+    int rc = open ? tr_store_resting_orders(io->db, "", svc->cfg.trading_mode == TR_MODE_DEMO, open,
+                                            RISK_POSITIONS_MAX, &n)
                   : RT_ENOMEM;
     if (rc != 0)
         rt_log_error("risk", "resting orders not loaded for the halt err=%s", rt_strerror(rc));

@@ -1,7 +1,9 @@
 /* rt-trader's loop: signals from the `signals` stream (group `trader`) -> recorded once ->
  * risk decision -> order row committed -> demo fill -> trades, position and balances committed
  * -> XACK -> trader:events. At start: orders left PENDING are resolved, then entries a crashed
- * run left pending are claimed again. */
+ * run left pending are claimed again. Resting LIMIT orders: demo ones are tried on every price
+ * of their symbol, live ones followed at the exchange every 2 s; either way a fill is booked
+ * in one transaction under the order row's lock (docs/TRADER.md, "LIMIT orders"). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -416,8 +418,9 @@ static int place_limit_demo_tx(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
     rt_money_format(o->price, px, sizeof px);
     rt_money_format(o->quantity, q, sizeof q);
     rt_money_format(o->locked, l, sizeof l);
-    rt_log_info("service", "limit order resting coid=%s symbol=%s side=%s qty=%s price=%s "
-                           "locked=%s %s demo=1",
+    rt_log_info("service",
+                "limit order resting coid=%s symbol=%s side=%s qty=%s price=%s "
+                "locked=%s %s demo=1",
                 o->client_order_id, o->symbol, rt_side_name(o->side), q, px, l, o->locked_asset);
     publish_order(io, o->id, false);
     publish_balances(svc, io);
@@ -469,7 +472,8 @@ static void limit_on_price(tr_svc_t *svc, const char *symbol, rt_money_t low, rt
     tr_io_t *io = &svc->io;
     tr_svc_order_t *rest = calloc(RESTING_MAX, sizeof *rest);
     size_t n = 0;
-    int rc = rest ? tr_store_resting_orders(io->db, symbol, true, rest, RESTING_MAX, &n) : RT_ENOMEM;
+    int rc =
+        rest ? tr_store_resting_orders(io->db, symbol, true, rest, RESTING_MAX, &n) : RT_ENOMEM;
     if (rc != 0)
         rt_log_warn("service", "resting orders not loaded symbol=%s err=%s", symbol,
                     rt_strerror(rc));
@@ -507,8 +511,9 @@ static void limit_on_price(tr_svc_t *svc, const char *symbol, rt_money_t low, rt
         else
             rt_db_rollback(io->db);
         if (trc != 0) {
-            rt_log_error("service", "limit fill not booked coid=%s err=%s: tried again on the "
-                                    "next price",
+            rt_log_error("service",
+                         "limit fill not booked coid=%s err=%s: tried again on the "
+                         "next price",
                          o.client_order_id, rt_strerror(trc));
             continue;
         }
@@ -518,8 +523,9 @@ static void limit_on_price(tr_svc_t *svc, const char *symbol, rt_money_t low, rt
         char px[RT_MONEY_FMT_MAX], q[RT_MONEY_FMT_MAX];
         rt_money_format(x.fill.price, px, sizeof px);
         rt_money_format(x.fill.quantity, q, sizeof q);
-        rt_log_info("service", "limit order filled coid=%s symbol=%s side=%s qty=%s price=%s "
-                               "demo=1",
+        rt_log_info("service",
+                    "limit order filled coid=%s symbol=%s side=%s qty=%s price=%s "
+                    "demo=1",
                     o.client_order_id, o.symbol, rt_side_name(o.side), q, px);
         publish_order(io, o.id, true);
         publish_balances(svc, io);
@@ -753,13 +759,15 @@ static int execute_live(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, bool look
         if ((rc = tr_store_order_live_resting(io->db, o->id, res->exchange_order_id)) != 0 ||
             (rc = rt_db_commit(io->db)) != 0) {
             rt_db_rollback(io->db);
-            rt_log_error("service", "resting order not recorded coid=%s err=%s: left PENDING, "
-                                    "the next start looks it up",
+            rt_log_error("service",
+                         "resting order not recorded coid=%s err=%s: left PENDING, "
+                         "the next start looks it up",
                          o->client_order_id, rt_strerror(rc));
             goto out;
         }
-        rt_log_info("service", "limit order resting coid=%s symbol=%s exchange_order_id=%lld "
-                               "demo=0",
+        rt_log_info("service",
+                    "limit order resting coid=%s symbol=%s exchange_order_id=%lld "
+                    "demo=0",
                     o->client_order_id, o->symbol, (long long)res->exchange_order_id);
         publish_order(io, o->id, false);
         if ((rc = live_follow(svc, io, o, NULL)) != 0) /* fills that came at once */
@@ -812,8 +820,8 @@ static int live_book_final(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, int64_
     rt_trade_t *t = calloc(TR_LIVE_FILLS_MAX, sizeof *t);
     tr_live_result_t *res = calloc(1, sizeof *res);
     size_t n = 0;
-    int rc = t && res ? tr_store_trades_of_order(io->db, o->id, t, TR_LIVE_FILLS_MAX, &n)
-                      : RT_ENOMEM;
+    int rc =
+        t && res ? tr_store_trades_of_order(io->db, o->id, t, TR_LIVE_FILLS_MAX, &n) : RT_ENOMEM;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         tr_exec_fill_t *f = &res->fills[i].f;
         f->price = t[i].price;
@@ -906,8 +914,9 @@ static int live_follow(tr_svc_t *svc, tr_io_t *io, const tr_svc_order_t *given,
     if (rc != 0)
         goto fail;
     if (final && q < st.executed_qty) {
-        rt_log_warn("service", "order %s at the exchange but its trades are not all listed yet "
-                               "coid=%s: finished on a later poll",
+        rt_log_warn("service",
+                    "order %s at the exchange but its trades are not all listed yet "
+                    "coid=%s: finished on a later poll",
                     st.status, o.client_order_id);
         final = NULL;
     }
@@ -916,8 +925,10 @@ static int live_follow(tr_svc_t *svc, tr_io_t *io, const tr_svc_order_t *given,
     if (final && q > 0 && (rc = live_book_final(svc, io, &o, &pid)) != 0)
         goto fail;
     if ((rc = tr_store_order_progress(io->db, o.id,
-                                      final ? final : q > 0 ? "PARTIALLY_FILLED" : "NEW", q, qq,
-                                      avg, pid)) != 0)
+                                      final   ? final
+                                      : q > 0 ? "PARTIALLY_FILLED"
+                                              : "NEW",
+                                      q, qq, avg, pid)) != 0)
         goto fail;
     fault_point(svc, "before_live_follow_commit");
     if ((rc = rt_db_commit(io->db)) != 0)
@@ -950,8 +961,8 @@ static void live_follow_all(tr_svc_t *svc)
 {
     tr_svc_order_t *rest = calloc(RESTING_MAX, sizeof *rest);
     size_t n = 0;
-    int rc = rest ? tr_store_resting_orders(svc->io.db, "", false, rest, RESTING_MAX, &n)
-                  : RT_ENOMEM;
+    int rc =
+        rest ? tr_store_resting_orders(svc->io.db, "", false, rest, RESTING_MAX, &n) : RT_ENOMEM;
     if (rc != 0)
         rt_log_warn("service", "resting orders not loaded err=%s", rt_strerror(rc));
     for (size_t i = 0; rc == 0 && i < n && !rt_sig_stopping(); i++) {

@@ -204,8 +204,8 @@ int tr_store_order_canceled(rt_db_t *db, int64_t id)
 
 /* The columns of an order as the shell carries it (svc_order_row reads them). */
 #define SVC_ORDER_COLS                                                                             \
-    "o.id, o.client_order_id, o.symbol, o.side, o.quantity, coalesce(o.price, s.price), "           \
-    "coalesce(o.strategy, ''), coalesce(o.signal_id, ''), coalesce(o.stop_loss, s.stop_loss), "     \
+    "o.id, o.client_order_id, o.symbol, o.side, o.quantity, coalesce(o.price, s.price), "          \
+    "coalesce(o.strategy, ''), coalesce(o.signal_id, ''), coalesce(o.stop_loss, s.stop_loss), "    \
     "coalesce(o.take_profit, s.take_profit), o.position_id, o.type, o.price, o.locked, "           \
     "coalesce(o.locked_asset, ''), coalesce(o.reason, ''), o.status"
 
@@ -256,8 +256,7 @@ int tr_store_order_lock(rt_db_t *db, int64_t id, tr_svc_order_t *out, char *stat
                                  "s.id = o.signal_id WHERE o.id = $1 FOR UPDATE OF o",
                                  1, p, &res);
     if (rc == 0)
-        rc = rt_db_nrows(res) == 1 ? svc_order_row(res, 0, out, status, status_cap)
-                                   : RT_ENOTFOUND;
+        rc = rt_db_nrows(res) == 1 ? svc_order_row(res, 0, out, status, status_cap) : RT_ENOTFOUND;
     rt_db_result_free(res);
     return rc;
 }
@@ -282,13 +281,14 @@ int tr_store_resting_orders(rt_db_t *db, const char *symbol, bool demo, tr_svc_o
 {
     rt_db_result_t *res = NULL;
     const char *p[] = {symbol, demo ? "true" : "false"};
-    int rc = rt_db_exec_prepared(db,
-                                 "SELECT " SVC_ORDER_COLS " FROM orders o LEFT JOIN signals s ON "
-                                 "s.id = o.signal_id WHERE ($1 = '' OR o.symbol = $1) AND o.status IN "
-                                 "('NEW', "
-                                 "'PARTIALLY_FILLED') AND o.demo = $2 AND o.type = 'LIMIT' "
-                                 "ORDER BY o.id",
-                                 2, p, &res);
+    int rc =
+        rt_db_exec_prepared(db,
+                            "SELECT " SVC_ORDER_COLS " FROM orders o LEFT JOIN signals s ON "
+                            "s.id = o.signal_id WHERE ($1 = '' OR o.symbol = $1) AND o.status IN "
+                            "('NEW', "
+                            "'PARTIALLY_FILLED') AND o.demo = $2 AND o.type = 'LIMIT' "
+                            "ORDER BY o.id",
+                            2, p, &res);
     size_t k = 0;
     for (int r = 0; rc == 0 && r < rt_db_nrows(res) && k < cap; r++)
         if ((rc = svc_order_row(res, r, &out[k], NULL, 0)) == 0)
@@ -897,8 +897,8 @@ int tr_store_order_progress(rt_db_t *db, int64_t id, const char *status, rt_mone
 {
     int_text_t oid = itext(id), pid = itext(position_id);
     money_text_t f = mtext(filled), fq = mtext(filled_quote), avg = mtext(avg_price);
-    const char *p[] = {oid.s, status, f.s, fq.s, avg_price > 0 ? avg.s : NULL,
-                       position_id > 0 ? pid.s : NULL};
+    const char *p[] = {
+        oid.s, status, f.s, fq.s, avg_price > 0 ? avg.s : NULL, position_id > 0 ? pid.s : NULL};
     return rt_db_exec_prepared(db,
                                "UPDATE orders SET status = $2, filled_quantity = $3, "
                                "filled_quote_quantity = $4, avg_price = $5, position_id = "

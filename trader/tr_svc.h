@@ -12,13 +12,13 @@
 
 #include "rt/bus.h"
 #include "rt/db.h"
+#include "rt/exinfo.h"
 #include "rt/http.h"
 #include "rt/jsonw.h"
 #include "rt/metrics.h"
 #include "rt/money.h"
 #include "rt/msg.h"
 #include "rt/types.h"
-#include "rt/exinfo.h"
 
 #define TR_SVC_GROUP "trader"
 #define TR_SVC_EVENTS "trader:events"
@@ -190,7 +190,7 @@ typedef struct {
     void *core_risk;       /* the core's risk config and state (exits.c), NULL without the core */
     _Alignas(8) unsigned char exit_cfg[TR_EXIT_CFG_SIZE]; /* a tr_exit_config_t */
     _Alignas(8) unsigned char fill_cfg[TR_FILL_CFG_SIZE]; /* a tr_fill_config_t */
-    struct tr_live *live; /* live mode's exchange client (exec_live.c); NULL in demo */
+    struct tr_live *live;         /* live mode's exchange client (exec_live.c); NULL in demo */
     struct tr_exfilters *filters; /* the exchange filters of SYMBOLS (exfilters.c) */
 } tr_svc_t;
 

@@ -90,9 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (t.side == RT_SIDE_BUY && t.quantity == 0 && t.quote_quantity == 0)
         die("accepted a BUY without an amount");
     char body[512];
-    int n = snprintf(body, sizeof body, "{\"symbol\":\"%s\",\"side\":\"%s\",\"type\":\"%s\"",
-                     t.symbol, t.side == RT_SIDE_BUY ? "BUY" : "SELL",
-                     t.limit ? "LIMIT" : "MARKET");
+    int n =
+        snprintf(body, sizeof body, "{\"symbol\":\"%s\",\"side\":\"%s\",\"type\":\"%s\"", t.symbol,
+                 t.side == RT_SIDE_BUY ? "BUY" : "SELL", t.limit ? "LIMIT" : "MARKET");
     if (n < 0 || (size_t)n >= sizeof body)
         die("re-encoded body too long");
     size_t len = (size_t)n;

@@ -114,9 +114,9 @@ static int setup(void **state)
     bo.port = (int)port;
     ASSERT_RC(RT_OK, rt_bus_new(&bo, &w->bus));
     /* demo mode trades by the exchange's filters (exchangeInfo): a quiet simulator gives them */
-    static const char *const sim_settings[] = {"SIM_PORT=0", "SIM_BIND=127.0.0.1",
-                                               "SYMBOLS=BTCUSDC,DOGEUSDC", "SIM_SEED=5",
-                                               "SIM_HISTORY=10", "LOG_LEVEL=warn"};
+    static const char *const sim_settings[] = {
+        "SIM_PORT=0", "SIM_BIND=127.0.0.1", "SYMBOLS=BTCUSDC,DOGEUSDC",
+        "SIM_SEED=5", "SIM_HISTORY=10",     "LOG_LEVEL=warn"};
     if (rt_test_sim_start(sim_settings, sizeof sim_settings / sizeof sim_settings[0], &w->sim,
                           &w->sim_port) != 0)
         fail_msg("rt-exchange-sim did not start");

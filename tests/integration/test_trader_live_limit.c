@@ -117,8 +117,8 @@ static void start_sim(world_t *w)
                                     "SIM_TAKER_FEE=0.001",
                                     "SIM_MAKER_FEE=0.001",
                                     "LOG_LEVEL=warn"};
-    if (rt_test_sim_start(settings, sizeof settings / sizeof settings[0], &w->sim,
-                          &w->sim_port) != 0)
+    if (rt_test_sim_start(settings, sizeof settings / sizeof settings[0], &w->sim, &w->sim_port) !=
+        0)
         fail_msg("simulator did not start");
 }
 
@@ -508,8 +508,7 @@ static void test_live_limit_cancel(void **state)
                      "\"quantity\":\"0.001\",\"price\":\"50000\"}");
     assert_true(sim_free(w, "USDC") < m("10000"));
     char path[64], *resp = NULL;
-    snprintf(path, sizeof path, "/orders/%lld",
-             (long long)query_int(w, "SELECT id FROM orders"));
+    snprintf(path, sizeof path, "/orders/%lld", (long long)query_int(w, "SELECT id FROM orders"));
     assert_int_equal(http(w, "DELETE", path, NULL, &resp), 200);
     if (!strstr(resp, "\"status\":\"CANCELED\""))
         fail_msg("cancel: %s", resp);

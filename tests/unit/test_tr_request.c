@@ -45,8 +45,9 @@ static const good_t goods[] = {
      "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"type\":\"LIMIT\",\"quantity\":0.01,"
      "\"price\":\"49000.5\",\"stop_loss\":47000,\"take_profit\":\"52000.25\"}",
      true, RT_SIDE_BUY, "0.01", "0", "49000.5", "47000", "52000.25"},
-    {"limit sell", "{\"symbol\":\"BTCUSDC\",\"side\":\"SELL\",\"type\":\"LIMIT\","
-                   "\"quantity\":\"0.5\",\"price\":60000}",
+    {"limit sell",
+     "{\"symbol\":\"BTCUSDC\",\"side\":\"SELL\",\"type\":\"LIMIT\","
+     "\"quantity\":\"0.5\",\"price\":60000}",
      true, RT_SIDE_SELL, "0.5", "0", "60000", "0", "0"},
     {"8 decimals exactly", "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.00000001}",
      false, RT_SIDE_BUY, "0.00000001", "0", "0", "0", "0"},
@@ -90,8 +91,8 @@ static const bad_t bads[] = {
     {"symbol missing", "{\"side\":\"BUY\",\"quantity\":1}", 400, "symbol", "'symbol'"},
     {"symbol a number", "{\"symbol\":5,\"side\":\"BUY\",\"quantity\":1}", 400, "symbol",
      "'symbol'"},
-    {"symbol lower case", "{\"symbol\":\"btcusdc\",\"side\":\"BUY\",\"quantity\":1}", 400,
-     "symbol", "'symbol'"},
+    {"symbol lower case", "{\"symbol\":\"btcusdc\",\"side\":\"BUY\",\"quantity\":1}", 400, "symbol",
+     "'symbol'"},
     {"SQL in the symbol",
      "{\"symbol\":\"BTCUSDC'; DROP TABLE orders;--\",\"side\":\"BUY\",\"quantity\":1}", 400,
      "symbol", "'symbol'"},
@@ -125,11 +126,13 @@ static const bad_t bads[] = {
     {"limit without price",
      "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"type\":\"LIMIT\",\"quantity\":1}", 400, "price",
      "required for LIMIT"},
-    {"price on a market order", "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":1,"
-                                "\"price\":50000}",
+    {"price on a market order",
+     "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":1,"
+     "\"price\":50000}",
      400, "price", "only for LIMIT"},
-    {"limit with quote quantity", "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"type\":\"LIMIT\","
-                                  "\"quote_quantity\":100,\"price\":50000}",
+    {"limit with quote quantity",
+     "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"type\":\"LIMIT\","
+     "\"quote_quantity\":100,\"price\":50000}",
      400, "quote_quantity", "only for MARKET"},
     {"limit sell without quantity",
      "{\"symbol\":\"BTCUSDC\",\"side\":\"SELL\",\"type\":\"LIMIT\",\"price\":50000}", 400,

@@ -112,6 +112,30 @@ static int db_failed(pf_ctx_t *ctx, int rc)
     return rc;
 }
 
+/* Takes a connection into *db unless one is held, runs one prepared statement into *r; a
+ * failure has its answer (503 when no connection is free, else the server's mapping). */
+static int query(pf_ctx_t *ctx, rt_http_response_t *res, rt_db_t **db, const char *sql, int np,
+                 const char *const *p, rt_db_result_t **r)
+{
+    int rc = *db ? 0 : take_db(ctx, res, db);
+    if (rc == 0) {
+        rc = rt_db_exec_prepared(*db, sql, np, p, r);
+        if (rc < 0)
+            rc = db_failed(ctx, rc);
+    }
+    return rc;
+}
+
+/* Sends {"key": [rows...]}. */
+static int send_rows(rt_http_response_t *res, rt_jsonw_t *w, const char *key,
+                     const rt_db_result_t *r, const col_t *cols, size_t n)
+{
+    rt_jsonw_object_begin(w);
+    write_rows(w, key, r, cols, n);
+    rt_jsonw_object_end(w);
+    return send_doc(res, w);
+}
+
 /* ---- parameters ---- */
 
 /* Optional symbol parameter: 0 with *present false when absent, 0 with it upper-cased into buf,
@@ -388,16 +412,11 @@ static int h_trades(void *ud, const rt_http_request_t *req, rt_http_response_t *
         lp[nl++] = strat;
         cp[nc++] = strat;
     }
-    rc = take_db(ctx, res, &db);
+    rc = query(ctx, res, &db, list_sql[si][ti], nl, lp, &r);
+    if (rc == 0)
+        rc = query(ctx, res, &db, count_sql[si][ti], nc, nc ? cp : NULL, &cnt);
     if (rc < 0)
         goto out;
-    rc = rt_db_exec_prepared(db, list_sql[si][ti], nl, lp, &r);
-    if (rc == 0)
-        rc = rt_db_exec_prepared(db, count_sql[si][ti], nc, nc ? cp : NULL, &cnt);
-    if (rc < 0) {
-        rc = db_failed(ctx, rc);
-        goto out;
-    }
     int64_t total = 0;
     (void)rt_db_get_int64(cnt, 0, 0, &total);
     static const col_t cols[] = {
@@ -487,14 +506,9 @@ static int h_positions(void *ud, const rt_http_request_t *req, rt_http_response_
     }
     if (has_sym)
         p[np++] = sym;
-    rc = take_db(ctx, res, &db);
+    rc = query(ctx, res, &db, sql[open ? 0 : 1][has_sym ? 1 : 0], np, p, &r);
     if (rc < 0)
         goto out;
-    rc = rt_db_exec_prepared(db, sql[open ? 0 : 1][has_sym ? 1 : 0], np, p, &r);
-    if (rc < 0) {
-        rc = db_failed(ctx, rc);
-        goto out;
-    }
     static const col_t cols[] = {
         {"id", COL_INT},              {"symbol", COL_STR},          {"strategy", COL_STR},
         {"status", COL_STR},          {"entry_price", COL_MONEY},   {"quantity", COL_MONEY},
@@ -546,14 +560,9 @@ static int h_pnl(void *ud, const rt_http_request_t *req, rt_http_response_t *res
     if (rc < 0)
         goto out;
     bool sym = strcmp(by, "symbol") == 0;
-    rc = take_db(ctx, res, &db);
+    rc = query(ctx, res, &db, sym ? PNL_SQL("symbol") : PNL_SQL("strategy"), 0, NULL, &r);
     if (rc < 0)
         goto out;
-    rc = rt_db_exec_prepared(db, sym ? PNL_SQL("symbol") : PNL_SQL("strategy"), 0, NULL, &r);
-    if (rc < 0) {
-        rc = db_failed(ctx, rc);
-        goto out;
-    }
     const col_t cols[] = {
         {sym ? "symbol" : "strategy", COL_STR}, {"trade_count", COL_INT},
         {"buy_volume", COL_MONEY},  {"sell_volume", COL_MONEY},   {"net_flow", COL_MONEY},
@@ -593,20 +602,15 @@ static int h_equity(void *ud, const rt_http_request_t *req, rt_http_response_t *
     char s[24], l[24];
     fmt_i64(since, s, sizeof s);
     fmt_i64(limit, l, sizeof l);
-    rc = take_db(ctx, res, &db);
+    /* the newest `limit` points after since, oldest first */
+    rc = query(ctx, res, &db,
+               "SELECT * FROM (SELECT " MS("ts") ", total_quote FROM "
+               "balance_snapshots WHERE asset = '*' AND "
+               "ts >= to_timestamp($1::bigint / 1000.0) ORDER BY ts DESC LIMIT $2) "
+               "e ORDER BY 1",
+               2, (const char *[]){s, l}, &r);
     if (rc < 0)
         goto out;
-    /* the newest `limit` points after since, oldest first */
-    rc = rt_db_exec_prepared(db,
-                             "SELECT * FROM (SELECT " MS("ts") ", total_quote FROM "
-                             "balance_snapshots WHERE asset = '*' AND "
-                             "ts >= to_timestamp($1::bigint / 1000.0) ORDER BY ts DESC LIMIT $2) "
-                             "e ORDER BY 1",
-                             2, (const char *[]){s, l}, &r);
-    if (rc < 0) {
-        rc = db_failed(ctx, rc);
-        goto out;
-    }
     static const col_t cols[] = {{"time", COL_INT}, {"total_quote", COL_MONEY}};
     rt_jsonw_object_begin(&w);
     rt_jsonw_kv_string(&w, "quote_asset", ctx->cfg.quote_asset);
@@ -748,18 +752,13 @@ static int h_candles(void *ud, const rt_http_request_t *req, rt_http_response_t 
         goto out;
     char lim[24];
     fmt_i64(limit, lim, sizeof lim);
-    rc = take_db(ctx, res, &db);
+    rc = query(ctx, res, &db,
+               "SELECT " MS("open_time") ", " MS("close_time") ", open, high, low, "
+               "close, volume FROM candles WHERE symbol = $1 AND interval = $2 "
+               "ORDER BY open_time DESC LIMIT $3",
+               3, (const char *[]){sym, interval, lim}, &r);
     if (rc < 0)
         goto out;
-    rc = rt_db_exec_prepared(db,
-                             "SELECT " MS("open_time") ", " MS("close_time") ", open, high, low, "
-                             "close, volume FROM candles WHERE symbol = $1 AND interval = $2 "
-                             "ORDER BY open_time DESC LIMIT $3",
-                             3, (const char *[]){sym, interval, lim}, &r);
-    if (rc < 0) {
-        rc = db_failed(ctx, rc);
-        goto out;
-    }
     rt_candle_t forming;
     pthread_mutex_lock(&ctx->market_lock);
     bool has_forming = pf_market_forming(&ctx->market, sym, interval, &forming) == 0;
@@ -840,14 +839,9 @@ static int h_signals(void *ud, const rt_http_request_t *req, rt_http_response_t 
         p[np++] = strat;
     if (has_sym)
         p[np++] = sym;
-    rc = take_db(ctx, res, &db);
+    rc = query(ctx, res, &db, sql[strat ? 1 : 0][has_sym ? 1 : 0], np, p, &r);
     if (rc < 0)
         goto out;
-    rc = rt_db_exec_prepared(db, sql[strat ? 1 : 0][has_sym ? 1 : 0], np, p, &r);
-    if (rc < 0) {
-        rc = db_failed(ctx, rc);
-        goto out;
-    }
     static const col_t cols[] = {
         {"id", COL_STR},           {"strategy", COL_STR},      {"symbol", COL_STR},
         {"interval", COL_STR},     {"side", COL_STR},          {"price", COL_MONEY},
@@ -856,10 +850,7 @@ static int h_signals(void *ud, const rt_http_request_t *req, rt_http_response_t 
         {"reason_code", COL_STR},  {"reason", COL_STR},        {"client_order_id", COL_STR},
         {"demo", COL_BOOL},
     };
-    rt_jsonw_object_begin(&w);
-    write_rows(&w, "signals", r, cols, NCOLS(cols));
-    rt_jsonw_object_end(&w);
-    rc = send_doc(res, &w);
+    rc = send_rows(res, &w, "signals", r, cols, NCOLS(cols));
 out:
     rt_db_result_free(r);
     pf_dbpool_put(ctx->pool, db);

@@ -19,6 +19,8 @@ BLD=${2:?usage: test_e2e.sh SOURCE_DIR BUILD_DIR [--partial]}
 PARTIAL=0
 [[ ${3:-} == --partial ]] && PARTIAL=1
 RT=$SRC/rt
+# shellcheck source=stack_lib.sh
+source "$SRC/tests/system/stack_lib.sh"
 ART=$BLD/e2e
 
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
@@ -58,7 +60,7 @@ UP_TIMEOUT=${RT_E2E_UP_TIMEOUT:-240}
 
 STACK_UP=0
 cleanup() {
-    local rc=$? pid
+    local rc=$?
     trap - EXIT
     if [[ $rc -ne 0 && $rc -ne 77 && -d $RT_VAR_DIR/log ]]; then
         mkdir -p "$ART/logs"
@@ -68,40 +70,15 @@ cleanup() {
     if [[ $STACK_UP -eq 1 ]]; then
         timeout 120 "$RT" down >"$TMP/down.out" 2>&1 || { cat "$TMP/down.out" >&2; rc=1; }
     fi
-    if [[ -r $RT_VAR_DIR/run/supervisord.pid ]]; then
-        pid=$(<"$RT_VAR_DIR/run/supervisord.pid")
-        if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
-            echo "cleanup: supervisord $pid still running after ./rt down, killing it" >&2
-            kill "$pid" 2>/dev/null || true
-            rc=1
-        fi
-    fi
+    rt_stack_kill_supervisord || rc=1
     rm -rf "$TMP"
     exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    local p _
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 10000))
-        [[ " ${USED_PORTS[*]:-} " == *" $p "* ]] && continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    fail "no free port"
-}
-USED_PORTS=()
-read -r -a PORT_VARS < <(sed -n 's/^RT_PORT_VARS=(\(.*\))$/\1/p' "$RT")
-[[ " ${PORT_VARS[*]} " == *" DASHBOARD_PORT "* ]] || fail "RT_PORT_VARS not found in $RT (or without DASHBOARD_PORT)"
-for v in "${PORT_VARS[@]}"; do
-    p=$(free_port)
-    USED_PORTS+=("$p")
-    export "RT_$v=$p"
-done
+# Every port ./rt knows (its RT_PORT_VARS list) gets a free loopback port of ours.
+rt_stack_ports "$RT" || fail "no ports for the stack"
 
 # The env file: .env.example with generated secrets (./rt's own create_env), then the test's
 # settings (the last line wins, for ./rt and for the services alike).

@@ -8,6 +8,8 @@ set -euo pipefail
 SRC=${1:?usage: test_rt_up.sh SOURCE_DIR BUILD_DIR}
 BIN=${2:?usage: test_rt_up.sh SOURCE_DIR BUILD_DIR}
 RT=$SRC/rt
+# shellcheck source=stack_lib.sh
+source "$SRC/tests/system/stack_lib.sh"
 
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 ok() { printf 'ok - %s\n' "$*"; }
@@ -17,16 +19,9 @@ chmod 755 "$TMP" # when root, PostgreSQL runs as the postgres user and must reac
 export RT_VAR_DIR=$TMP/var RT_ENV_FILE=$TMP/env RT_BUILD_DIR=$BIN RT_NO_BUILD=1 RT_HEALTH_TIMEOUT=30
 
 cleanup() {
-    local rc=$? pid
+    local rc=$?
     timeout 90 "$RT" down >/dev/null 2>&1 || true
-    if [[ -r $RT_VAR_DIR/run/supervisord.pid ]]; then
-        pid=$(<"$RT_VAR_DIR/run/supervisord.pid")
-        if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
-            echo "cleanup: supervisord $pid still running after ./rt down, killing it" >&2
-            kill "$pid" 2>/dev/null || true
-            rc=1
-        fi
-    fi
+    rt_stack_kill_supervisord || rc=1
     rm -rf "$TMP"
     exit "$rc"
 }
@@ -34,26 +29,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Every port ./rt knows (its RT_PORT_VARS list) gets a free loopback port of ours.
-free_port() {
-    local p _
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 10000))
-        [[ " ${USED_PORTS[*]:-} " == *" $p "* ]] && continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    fail "no free port"
-}
-USED_PORTS=()
-read -r -a PORT_VARS < <(sed -n 's/^RT_PORT_VARS=(\(.*\))$/\1/p' "$RT")
-[[ ${#PORT_VARS[@]} -gt 0 ]] || fail "RT_PORT_VARS not found in $RT"
-for v in "${PORT_VARS[@]}"; do
-    p=$(free_port)
-    USED_PORTS+=("$p")
-    export "RT_$v=$p"
-done
+rt_stack_ports "$RT" || fail "no ports for the stack"
 
 HAVE_MIGRATE=1
 [[ -x $BIN/bin/rt-migrate ]] || HAVE_MIGRATE=0

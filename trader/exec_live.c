@@ -369,7 +369,14 @@ int tr_live_trades(tr_svc_t *svc, const char *symbol, int64_t exchange_order_id,
         goto out;
     }
     j = json_loadb(r.body ? r.body : "", r.body_len, 0, NULL);
-    rc = json_is_array(j) && json_array_size(j) <= cap ? RT_OK : RT_EPROTO;
+    rc = json_is_array(j) ? RT_OK : RT_EPROTO;
+    if (rc == 0 && json_array_size(j) > cap) {
+        rt_log_warn("live", "order %s has %zu fills, more than the %zu booked per order: not "
+                            "followed",
+                    oid, json_array_size(j), cap);
+        rc = RT_ETOOBIG;
+        goto out;
+    }
     size_t k = 0;
     for (size_t i = 0; rc == 0 && i < json_array_size(j); i++) {
         json_t *t = json_array_get(j, i);

@@ -463,9 +463,37 @@ static void test_limit_buy_rests_then_fills_once(void **state)
     check_limit_buy_filled(w);
 }
 
+/* trader:events as received: the statuses of the order events, in order. */
+typedef struct {
+    char status[16][24];
+    size_t n;
+} events_t;
+
+static void on_event(void *ud, const char *pattern, const char *channel, const char *payload,
+                     size_t len)
+{
+    (void)pattern;
+    (void)channel;
+    events_t *e = ud;
+    rt_event_t *ev = calloc(1, sizeof *ev);
+    rt_msg_error_t err;
+    if (ev && rt_msg_event_parse(payload, len, ev, &err) == 0 && ev->type == RT_EVENT_ORDER &&
+        e->n < 16)
+        snprintf(e->status[e->n++], sizeof e->status[0], "%s",
+                 rt_order_status_name(ev->u.order.status));
+    free(ev);
+}
+
 static void test_limit_cancel_unlocks(void **state)
 {
     world_t *w = *state;
+    rt_bus_opts_t bo;
+    rt_bus_opts_init(&bo);
+    bo.host = w->redis_host;
+    bo.port = (int)strtol(w->redis_port, NULL, 10);
+    rt_bus_sub_t *sub = NULL;
+    ASSERT_RC(RT_OK, rt_bus_sub_new(&bo, &sub));
+    ASSERT_RC(RT_OK, rt_bus_sub_subscribe(sub, "trader:events"));
     start_trader(w, "");
     wait_healthy(w);
     int64_t id = place_resting_buy(w);
@@ -487,6 +515,16 @@ static void test_limit_cancel_unlocks(void **state)
     assert_non_null(strstr(resp, "CANCELED"));
     free(resp);
     assert_int_equal(http(w, "DELETE", "/orders/999999", NULL, 0, true, NULL), 404);
+    /* trader:events: the order PENDING, then resting (NEW), then CANCELED */
+    events_t ev;
+    memset(&ev, 0, sizeof ev);
+    for (int i = 0; i < 50 && ev.n < 3; i++)
+        rt_bus_sub_poll(sub, 20, on_event, &ev);
+    rt_bus_sub_free(sub);
+    assert_int_equal(ev.n, 3);
+    assert_string_equal(ev.status[0], "PENDING");
+    assert_string_equal(ev.status[1], "NEW");
+    assert_string_equal(ev.status[2], "CANCELED");
     /* a canceled order never fills */
     publish_ticker(w, "40000");
     rt_time_sleep_ms(300);

@@ -514,7 +514,7 @@ static void limit_on_price(tr_svc_t *svc, const char *symbol, rt_money_t low, rt
             rt_log_error("service",
                          "limit fill not booked coid=%s err=%s: tried again on the "
                          "next price",
-                         o.client_order_id, rt_strerror(trc));
+                         rest[i].client_order_id, rt_strerror(trc));
             continue;
         }
         tr_core_observe(svc, io);
@@ -752,6 +752,11 @@ static int execute_live(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, bool look
         }
         publish_order(io, o->id, false);
         goto out;
+    }
+    if (lookup && o->limit && res->outcome == TR_LIVE_FILLED) {
+        /* a LIMIT that executed while we were away: the lookup has only its totals; followed
+           like a resting order, its fills come from myTrades (price, commission, role) */
+        res->outcome = TR_LIVE_RESTING;
     }
     if (res->outcome == TR_LIVE_RESTING) {
         if ((rc = rt_db_begin(io->db)) != 0)

@@ -552,12 +552,40 @@ static void test_live_limit_fills_while_down(void **state)
     check_filled_once(w);
 }
 
+/* A kill -9 right after the LIMIT was sent (the row still PENDING): the restart only looks it
+ * up, finds it resting, follows it, and books its fill once. */
+static void test_live_limit_kill_after_send(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "after_send", true);
+    wait_healthy(w);
+    char *resp = NULL;
+    long st = post_trade(w, "60000", limit_buy, &resp); /* the trader dies answering it */
+    free(resp);
+    assert_true(st != 201);
+    int status = wait_trader_dead(w);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE status = 'PENDING'"), 1);
+    start_trader(w, "", true);
+    wait_healthy(w);
+    wait_count(w, "SELECT count(*) FROM orders WHERE status IN ('NEW', 'FILLED') AND "
+                  "exchange_order_id IS NOT NULL",
+               1);
+    for (int i = 0; i < 30 && query_int(w, "SELECT count(*) FROM trades") == 0; i++)
+        rt_time_sleep_ms(1000);
+    wait_count(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'", 1);
+    rt_time_sleep_ms(2500);
+    stop_child(&w->trader, "rt-trader", true);
+    check_filled_once(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_live_limit_rests_then_fills, setup, teardown),
         cmocka_unit_test_setup_teardown(test_live_limit_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_live_limit_fills_while_down, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_live_limit_kill_after_send, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

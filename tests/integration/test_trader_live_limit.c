@@ -18,6 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -71,6 +74,23 @@ typedef struct {
     char token[40];
     char csv[128]; /* the price path the simulator replays */
 } world_t;
+
+/* A loopback port the kernel hands out (its ephemeral range, outside the 20000-29999 the stack
+ * tests pick from while they run beside this one). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
 
 static void conninfo(const world_t *w, const char *db, char *buf, size_t cap)
 {
@@ -164,7 +184,7 @@ static int setup(void **state)
     snprintf(w->stream, sizeof w->stream, "signals:testlivelim:%ld:%u", (long)getpid(), seq);
     snprintf(w->log_path, sizeof w->log_path, "/tmp/rt_test_trllim_%ld_%u.log", (long)getpid(),
              seq);
-    w->http_port = 21000 + (int)((getpid() * 16 + (long)seq + 11) % 8000);
+    w->http_port = free_port();
     snprintf(w->csv, sizeof w->csv, "/tmp/rt_test_trllim_%ld_%u.csv", (long)getpid(), seq);
     snprintf(w->token, sizeof w->token, "test-token-%ld-%u", (long)getpid(), seq);
 
@@ -400,7 +420,9 @@ static void wait_healthy(world_t *w)
             return;
         if (waitpid(w->trader, NULL, WNOHANG) == w->trader) {
             w->trader = 0;
-            fail_msg("rt-trader died at start (log %s)", w->log_path);
+            size_t len = 0;
+            char *log = rt_test_read_file(w->log_path, &len);
+            fail_msg("rt-trader died at start; its log:\n%s", log ? log : "(none)");
         }
         rt_time_sleep_ms(50);
     }

@@ -1024,6 +1024,56 @@ static int h_open_orders(sim_account_t *a, const sim_rest_ctx_t *ctx, const sim_
     return sim_rest_json(r, 200);
 }
 
+/* GET /api/v3/myTrades: the account's trades on symbol (one per filled order here: the sim
+ * fills an order whole), oldest first; orderId narrows to one order, fromId to ids >= it,
+ * limit (default 500, max 1000) to the first ones. */
+static int h_my_trades(sim_account_t *a, const sim_rest_ctx_t *ctx, const sim_rest_req_t *req,
+                       sim_rest_resp_t *r)
+{
+    size_t sym;
+    if (need_symbol(ctx, req, r, &sym) != RT_OK)
+        return sim_buf_err(&r->body);
+    bool has_oid, has_from, has_limit;
+    int64_t oid = 0, from = 0, limit = 500;
+    if (opt_int(req, r, "orderId", &has_oid, &oid) != RT_OK ||
+        opt_int(req, r, "fromId", &has_from, &from) != RT_OK ||
+        opt_int(req, r, "limit", &has_limit, &limit) != RT_OK)
+        return sim_buf_err(&r->body);
+    if (has_limit && (limit < 1 || limit > 1000))
+        return sim_rest_error(r, 400, -1100,
+                              "Illegal characters found in parameter 'limit'; legal range is "
+                              "'1..1000'.");
+    sim_buf_t *b = &r->body;
+    sim_buf_puts(b, "[");
+    int64_t n = 0;
+    for (size_t i = 0; i < a->norders && n < limit; i++) {
+        const order_t *o = &a->orders[i];
+        if (!o->has_fill || o->sym != sym || (has_oid && o->order_id != oid) ||
+            (has_from && o->trade_id < from))
+            continue;
+        sim_buf_printf(b,
+                       "%s{\"symbol\":\"%s\",\"id\":%lld,\"orderId\":%lld,\"orderListId\":-1,"
+                       "\"price\":",
+                       n ? "," : "", o->symbol, (long long)o->trade_id, (long long)o->order_id);
+        sim_buf_money(b, o->fill.price);
+        sim_buf_puts(b, ",\"qty\":");
+        sim_buf_money(b, o->fill.quantity);
+        sim_buf_puts(b, ",\"quoteQty\":");
+        sim_buf_money(b, o->fill.quote_quantity);
+        sim_buf_puts(b, ",\"commission\":");
+        sim_buf_money(b, o->fill.fee);
+        sim_buf_printf(b,
+                       ",\"commissionAsset\":\"%s\",\"time\":%lld,\"isBuyer\":%s,"
+                       "\"isMaker\":%s,\"isBestMatch\":true}",
+                       o->fill.fee_asset, (long long)o->update_time,
+                       o->side == RT_SIDE_BUY ? "true" : "false",
+                       o->fill.role == TR_ROLE_MAKER ? "true" : "false");
+        n++;
+    }
+    sim_buf_puts(b, "]");
+    return sim_rest_json(r, 200);
+}
+
 int sim_account_handle(sim_account_t *a, const sim_rest_ctx_t *ctx, const sim_rest_req_t *req,
                        sim_rest_resp_t *resp)
 {
@@ -1048,6 +1098,8 @@ int sim_account_handle(sim_account_t *a, const sim_rest_ctx_t *ctx, const sim_re
         return h_account(a, ctx, req, resp);
     } else if (strcmp(path, "/api/v3/openOrders") == 0 && req->method == SIM_HTTP_GET) {
         return h_open_orders(a, ctx, req, resp);
+    } else if (strcmp(path, "/api/v3/myTrades") == 0 && req->method == SIM_HTTP_GET) {
+        return h_my_trades(a, ctx, req, resp);
     }
     resp->status = 404;
     return RT_OK;

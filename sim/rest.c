@@ -674,6 +674,7 @@ static const struct {
     {SIM_HTTP_DELETE, "/api/v3/order", 1, 0, h_signed},
     {SIM_HTTP_GET, "/api/v3/account", 20, 0, h_signed},
     {SIM_HTTP_GET, "/api/v3/openOrders", 6, 0, h_signed}, /* 80 without symbol */
+    {SIM_HTTP_GET, "/api/v3/myTrades", 20, 0, h_signed},
     {SIM_HTTP_GET, "/health", 0, 0, h_health},
     {SIM_HTTP_GET, "/metrics", 0, 0, h_metrics},
     {SIM_HTTP_POST, "/admin/drop", 0, ROUTE_ADMIN, h_admin_drop},

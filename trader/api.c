@@ -13,9 +13,11 @@
 #include "rt/log.h"
 #include "rt/msg.h"
 #include "rt/str.h"
+#include "tr_request.h"
 #include "tr_svc.h"
 
 #define ORDERS_PAGE_MAX 200
+#define RISK_OPEN_ORDERS_MAX 256
 
 /* ---- JSON out (exact money through rt_jsonw) ----------------------------------------------- */
 
@@ -124,119 +126,15 @@ static int respond_order(tr_io_t *io, rt_http_response_t *res, unsigned status, 
     return rc;
 }
 
-/* ---- JSON in -------------------------------------------------------------------------------- */
-
-/* A money field: a JSON number or decimal string, > 0, at most 8 decimals. Writes a 400 naming
- * the field and returns RT_EINVAL when it is anything else. */
-static int body_money(rt_http_response_t *res, const json_t *v, const char *field, rt_money_t *out)
-{
-    rt_money_t m = 0;
-    int rc = RT_EINVAL;
-    if (json_is_string(v)) {
-        rc = rt_money_parse(json_string_value(v), &m);
-    } else if (json_is_integer(v)) {
-        json_int_t i = json_integer_value(v);
-        rc = i >= 0 && i <= RT_MONEY_MAX / RT_MONEY_SCALE ? RT_OK : RT_ERANGE;
-        m = rc == 0 ? RT_MONEY_UNITS(i) : 0;
-    } else if (json_is_real(v)) {
-        double d = json_real_value(v);
-        rc = rt_money_from_double(d, &m);
-        /* more than 8 decimals: the nearest 8-decimal value is not the number given */
-        if (rc == 0 && rt_money_to_double(m) != d)
-            rc = RT_ERANGE;
-    }
-    if (rc != 0 || m <= 0) {
-        rt_http_respond_errorf(res, 400, "bad_request",
-                               "field '%s': a positive number with at most 8 decimals", field);
-        return RT_EINVAL;
-    }
-    *out = m;
-    return RT_OK;
-}
-
-typedef struct {
-    tr_svc_intent_t in;
-    bool limit;
-    rt_money_t price;
-} trade_body_t;
-
-static int parse_trade(rt_http_response_t *res, const json_t *body, trade_body_t *out)
-{
-    static const char *const known[] = {"symbol", "side",  "quantity",  "quote_quantity",
-                                        "type",   "price", "stop_loss", "take_profit"};
-    trade_body_t t;
-    memset(&t, 0, sizeof t);
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)(uintptr_t)body, key, v)
-    {
-        bool ok = false;
-        for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-            ok = ok || strcmp(key, known[i]) == 0;
-        if (!ok) {
-            char esc[80];
-            rt_str_escape(esc, sizeof esc, key, strlen(key));
-            rt_http_respond_errorf(res, 400, "bad_request", "unknown field '%s'", esc);
-            return RT_EINVAL;
-        }
-    }
-    const json_t *sym = json_object_get(body, "symbol"), *side = json_object_get(body, "side"),
-                 *type = json_object_get(body, "type");
-    if (!json_is_string(sym) || !rt_msg_symbol_valid(json_string_value(sym)) ||
-        rt_str_copy(t.in.symbol, sizeof t.in.symbol, json_string_value(sym)) != 0) {
-        rt_http_respond_error(res, 400, "bad_request",
-                              "field 'symbol': 1..20 upper-case letters or digits (BTCUSDC)");
-        return RT_EINVAL;
-    }
-    if (!json_is_string(side) || rt_side_parse(json_string_value(side), &t.in.side) != 0) {
-        rt_http_respond_error(res, 400, "bad_request", "field 'side': BUY or SELL");
-        return RT_EINVAL;
-    }
-    if (type && (!json_is_string(type) || (strcmp(json_string_value(type), "MARKET") != 0 &&
-                                           strcmp(json_string_value(type), "LIMIT") != 0))) {
-        rt_http_respond_error(res, 400, "bad_request", "field 'type': MARKET or LIMIT");
-        return RT_EINVAL;
-    }
-    t.limit = type && strcmp(json_string_value(type), "LIMIT") == 0;
-    const json_t *q = json_object_get(body, "quantity"),
-                 *qq = json_object_get(body, "quote_quantity"),
-                 *px = json_object_get(body, "price"), *sl = json_object_get(body, "stop_loss"),
-                 *tp = json_object_get(body, "take_profit");
-    if (q && qq) {
-        rt_http_respond_error(res, 400, "bad_request",
-                              "give either 'quantity' or 'quote_quantity', not both");
-        return RT_EINVAL;
-    }
-    if (!q && !qq && t.in.side == RT_SIDE_BUY) {
-        rt_http_respond_error(res, 400, "bad_request",
-                              "field 'quantity' (or 'quote_quantity') is required");
-        return RT_EINVAL;
-    }
-    if ((q && body_money(res, q, "quantity", &t.in.quantity) != 0) ||
-        (qq && body_money(res, qq, "quote_quantity", &t.in.quote_quantity) != 0) ||
-        (px && body_money(res, px, "price", &t.price) != 0) ||
-        (sl && body_money(res, sl, "stop_loss", &t.in.stop_loss) != 0) ||
-        (tp && body_money(res, tp, "take_profit", &t.in.take_profit) != 0))
-        return RT_EINVAL;
-    if (t.limit && !px) {
-        rt_http_respond_error(res, 400, "bad_request", "field 'price' is required for LIMIT");
-        return RT_EINVAL;
-    }
-    if (!t.limit && px) {
-        rt_http_respond_error(res, 400, "bad_request", "field 'price' is only for LIMIT orders");
-        return RT_EINVAL;
-    }
-    rt_str_copy(t.in.reason, sizeof t.in.reason, "manual");
-    *out = t;
-    return RT_OK;
-}
-
 /* ---- handlers ----------------------------------------------------------------------------- */
 
 static int respond_decision(tr_svc_t *svc, rt_http_response_t *res, const tr_svc_decision_t *d)
 {
     (void)svc;
-    unsigned status = strcmp(d->code, "paused") == 0 || strcmp(d->code, "halted") == 0 ? 503 : 422;
+    unsigned status = strcmp(d->code, "paused") == 0 || strcmp(d->code, "halted") == 0 ||
+                              strcmp(d->code, "filters_not_loaded") == 0
+                          ? 503
+                          : 422;
     char code[64];
     snprintf(code, sizeof code, "%s", d->code);
     return rt_http_respond_error(res, status, code, d->reason);
@@ -249,7 +147,9 @@ static int place_and_respond(tr_svc_t *svc, tr_svc_intent_t *in, rt_http_respons
     if (in->side == RT_SIDE_BUY && atomic_load(&svc->paused))
         return rt_http_respond_error(res, 503, "paused",
                                      "trading is paused: new entries are refused until resumed");
-    if (in->ref_price <= 0 && tr_svc_price(svc, in->symbol, &in->ref_price) != 0)
+    if (in->ref_price <= 0 && tr_svc_price(svc, in->symbol, &in->ref_price) != 0 && in->limit)
+        in->ref_price = in->limit_price; /* a LIMIT needs no market price to rest */
+    if (in->ref_price <= 0)
         return rt_http_respond_errorf(res, 422, "no_price",
                                       "no price known for %s yet (market data not received)",
                                       in->symbol);
@@ -266,20 +166,25 @@ static int place_and_respond(tr_svc_t *svc, tr_svc_intent_t *in, rt_http_respons
 static int h_trade(void *ud, const rt_http_request_t *req, rt_http_response_t *res)
 {
     tr_svc_t *svc = ud;
-    json_t *body = NULL;
-    int rc = rt_http_body_json(req, res, &body);
-    if (rc != 0)
-        return rc;
-    trade_body_t t;
-    rc = parse_trade(res, body, &t);
-    json_decref(body);
-    if (rc != 0)
-        return RT_OK; /* the 400 is set */
-    if (t.limit)
-        return rt_http_respond_error(res, 422, "limit_unsupported",
-                                     "this build executes MARKET orders only (demo mode)");
+    size_t len = 0;
+    const char *body = rt_http_body(req, &len);
+    tr_trade_request_t t;
+    tr_request_error_t err;
+    if (tr_trade_request_parse(body, len, &t, &err) != 0)
+        return rt_http_respond_error(res, err.status, err.code, err.message);
+    tr_svc_intent_t in;
+    memset(&in, 0, sizeof in);
+    memcpy(in.symbol, t.symbol, sizeof in.symbol);
+    in.side = t.side;
+    in.quantity = t.quantity;
+    in.quote_quantity = t.quote_quantity;
+    in.stop_loss = t.stop_loss;
+    in.take_profit = t.take_profit;
+    in.limit = t.limit;
+    in.limit_price = t.price;
+    rt_str_copy(in.reason, sizeof in.reason, "manual");
     pthread_mutex_lock(&svc->api_lock);
-    rc = place_and_respond(svc, &t.in, res);
+    int rc = place_and_respond(svc, &in, res);
     pthread_mutex_unlock(&svc->api_lock);
     return rc;
 }
@@ -315,18 +220,21 @@ static int h_order_cancel(void *ud, const rt_http_request_t *req, rt_http_respon
     int64_t id;
     if (path_id(req, res, &id) != 0)
         return RT_OK;
-    rt_order_t o;
+    char status[24] = "";
     pthread_mutex_lock(&svc->api_lock);
-    int rc = tr_store_order_get(svc->api_io.db, id, &o);
+    int rc = tr_svc_cancel(svc, &svc->api_io, id, status, sizeof status);
+    if (rc == 0)
+        rc = respond_order(&svc->api_io, res, 200, id);
     pthread_mutex_unlock(&svc->api_lock);
     if (rc == RT_ENOTFOUND)
         return rt_http_respond_errorf(res, 404, "not_found", "no order with id %lld",
                                       (long long)id);
-    if (rc != 0)
-        return rc;
-    return rt_http_respond_errorf(res, 409, "not_cancelable",
-                                  "order %lld is %s: only a resting LIMIT order can be canceled",
-                                  (long long)id, rt_order_status_name(o.status));
+    if (rc == RT_ESTATE)
+        return rt_http_respond_errorf(res, 409, "not_cancelable",
+                                      "order %lld is %s: only a resting (NEW or "
+                                      "PARTIALLY_FILLED) LIMIT order can be canceled",
+                                      (long long)id, status[0] ? status : "not resting");
+    return rc;
 }
 
 static int h_orders(void *ud, const rt_http_request_t *req, rt_http_response_t *res)
@@ -439,8 +347,13 @@ static int h_risk(void *ud, const rt_http_request_t *req, rt_http_response_t *re
     rt_balance_t b[64];
     size_t nb = 0, np = 0;
     rt_position_t *pos = calloc(256, sizeof *pos);
-    if (!pos)
+    tr_svc_order_t *open = calloc(RISK_OPEN_ORDERS_MAX, sizeof *open);
+    size_t no = 0;
+    if (!pos || !open) {
+        free(pos);
+        free(open);
         return RT_ENOMEM;
+    }
     rt_jsonw_t w;
     rt_jsonw_init(&w);
     rt_jsonw_object_begin(&w);
@@ -451,6 +364,9 @@ static int h_risk(void *ud, const rt_http_request_t *req, rt_http_response_t *re
         rc = tr_store_balances(svc->api_io.db, b, 64, &nb);
     if (rc == 0)
         rc = tr_store_open_positions(svc->api_io.db, pos, 256, &np);
+    if (rc == 0)
+        rc = tr_store_resting_orders(svc->api_io.db, "", svc->cfg.trading_mode == TR_MODE_DEMO,
+                                     open, RISK_OPEN_ORDERS_MAX, &no);
     pthread_mutex_unlock(&svc->api_lock);
     if (rc == 0) {
         rt_jsonw_key(&w, "balances");
@@ -481,10 +397,32 @@ static int h_risk(void *ud, const rt_http_request_t *req, rt_http_response_t *re
             rt_jsonw_object_end(&w);
         }
         rt_jsonw_array_end(&w);
+        /* resting LIMIT orders: what they lock (already out of free) and their value at the
+           limit price; a resting BUY counts in its asset's exposure as if filled */
+        rt_jsonw_key(&w, "open_orders");
+        rt_jsonw_array_begin(&w);
+        for (size_t i = 0; i < no; i++) {
+            rt_money_t value = 0;
+            rt_jsonw_object_begin(&w);
+            rt_jsonw_kv_int(&w, "order_id", open[i].id);
+            rt_jsonw_kv_string(&w, "symbol", open[i].symbol);
+            rt_jsonw_kv_string(&w, "side", rt_side_name(open[i].side));
+            rt_jsonw_kv_money(&w, "quantity", open[i].quantity);
+            rt_jsonw_kv_money(&w, "price", open[i].price);
+            rt_jsonw_kv_money(&w, "locked", open[i].locked);
+            kv_string_opt(&w, "locked_asset", open[i].locked_asset);
+            if (rt_money_mul(open[i].price, open[i].quantity, RT_ROUND_UP, &value) == 0)
+                rt_jsonw_kv_money(&w, "value", value);
+            else
+                rt_jsonw_kv_null(&w, "value");
+            rt_jsonw_object_end(&w);
+        }
+        rt_jsonw_array_end(&w);
         rt_jsonw_object_end(&w);
         rc = respond_writer(res, 200, &w);
     }
     rt_jsonw_cleanup(&w);
+    free(open);
     free(pos);
     return rc;
 }

@@ -22,7 +22,6 @@
 struct tr_live {
     pthread_mutex_t lock; /* the client is not thread-safe: loop and API share it */
     rt_exrest_t *rest;
-    rt_exinfo_t info;
 };
 
 static int money_field(const json_t *o, const char *key, rt_money_t *out)
@@ -31,49 +30,6 @@ static int money_field(const json_t *o, const char *key, rt_money_t *out)
     if (!s)
         return RT_EPROTO;
     return rt_money_parse(s, out) == 0 ? RT_OK : RT_EPROTO;
-}
-
-/* Loads the exchange's filters of the comma-separated symbols. */
-static int load_filters(struct tr_live *l, const char *symbols)
-{
-    char arr[2048];
-    size_t len = 0;
-    const char *p = symbols;
-    arr[len++] = '[';
-    while (*p) {
-        size_t n = strcspn(p, ",");
-        if (n > 0) {
-            int k = snprintf(arr + len, sizeof arr - len, "%s\"%.*s\"", len > 1 ? "," : "",
-                             (int)n, p);
-            if (k < 0 || (size_t)k >= sizeof arr - len)
-                return RT_ETOOBIG;
-            len += (size_t)k;
-        }
-        p += n;
-        if (*p == ',')
-            p++;
-    }
-    if (len + 2 > sizeof arr)
-        return RT_ETOOBIG;
-    arr[len++] = ']';
-    arr[len] = '\0';
-    rt_exrest_params_t q;
-    rt_exrest_response_t r;
-    rt_exrest_params_init(&q);
-    rt_exrest_response_init(&r);
-    int rc = rt_exrest_params_add(&q, "symbols", arr);
-    if (rc == 0)
-        rc = rt_exrest_get(l->rest, "/api/v3/exchangeInfo", &q, false, &r);
-    if (rc == 0)
-        rc = rt_exparse_exchange_info(r.body, r.body_len, &l->info);
-    if (rc != 0)
-        rt_log_error("live", "exchangeInfo failed symbols=%s err=%s code=%d msg=%s", symbols,
-                     rt_strerror(rc), r.exchange_code, r.exchange_msg);
-    else
-        rt_log_info("live", "exchange filters loaded symbols=%zu", l->info.count);
-    rt_exrest_params_cleanup(&q);
-    rt_exrest_response_cleanup(&r);
-    return rc;
 }
 
 int tr_live_init(tr_svc_t *svc)
@@ -110,7 +66,15 @@ int tr_live_init(tr_svc_t *svc)
         return rc;
     }
     rt_log_info("live", "time synced offset_ms=%lld", (long long)rt_exrest_time_offset(l->rest));
-    return load_filters(l, c->symbols);
+    rt_exinfo_t info;
+    memset(&info, 0, sizeof info);
+    if ((rc = tr_exfilters_fetch(l->rest, c->symbols, &info)) != 0) {
+        rt_log_error("live", "exchange filters not loaded symbols=%s err=%s: refusing to start",
+                     c->symbols, rt_strerror(rc));
+        return rc;
+    }
+    tr_exfilters_set(svc, &info);
+    return RT_OK;
 }
 
 void tr_live_free(tr_svc_t *svc)
@@ -119,21 +83,9 @@ void tr_live_free(tr_svc_t *svc)
     if (!l)
         return;
     rt_exrest_free(l->rest);
-    rt_exinfo_cleanup(&l->info);
     pthread_mutex_destroy(&l->lock);
     free(l);
     svc->live = NULL;
-}
-
-int tr_live_filters(const tr_svc_t *svc, const char *symbol, void *out)
-{
-    const struct tr_live *l = svc->live;
-    if (!l)
-        return RT_ENOTFOUND;
-    const rt_symbol_info_t *si = rt_exinfo_find(&l->info, symbol);
-    if (!si)
-        return RT_ENOTFOUND;
-    return tr_filters_from_symbol_info(si, (tr_filters_t *)out);
 }
 
 int tr_live_balances(tr_svc_t *svc, rt_balance_t *out, size_t cap, size_t *n)
@@ -196,6 +148,15 @@ static int parse_order(const char *body, size_t len, const char *quote, tr_live_
         money_field(j, "cummulativeQuoteQty", &cq) != 0)
         goto out;
     res->exchange_order_id = json_integer_value(oid);
+    if (strcmp(status, "NEW") == 0 || strcmp(status, "PARTIALLY_FILLED") == 0 ||
+        strcmp(status, "PENDING_NEW") == 0) {
+        /* a LIMIT order resting at the exchange: its fills are followed (myTrades) */
+        res->outcome = TR_LIVE_RESTING;
+        res->n = 0;
+        snprintf(res->reason, sizeof res->reason, "resting at the exchange (%s)", status);
+        rc = RT_OK;
+        goto out;
+    }
     if (exq <= 0) {
         res->outcome = TR_LIVE_REJECTED;
         snprintf(res->reason, sizeof res->reason, "exchange status %s, nothing executed", status);
@@ -294,8 +255,12 @@ int tr_live_send(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_result_t *res)
     rt_exrest_response_init(&r);
     rt_exrest_params_add(&q, "symbol", o->symbol);
     rt_exrest_params_add(&q, "side", rt_side_name(o->side));
-    rt_exrest_params_add(&q, "type", "MARKET");
+    rt_exrest_params_add(&q, "type", o->limit ? "LIMIT" : "MARKET");
+    if (o->limit)
+        rt_exrest_params_add(&q, "timeInForce", "GTC");
     rt_exrest_params_add_money(&q, "quantity", o->quantity);
+    if (o->limit)
+        rt_exrest_params_add_money(&q, "price", o->price);
     rt_exrest_params_add(&q, "newClientOrderId", o->client_order_id);
     rt_exrest_params_add(&q, "newOrderRespType", "FULL");
     pthread_mutex_lock(&l->lock);
@@ -333,6 +298,139 @@ int tr_live_send(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_result_t *res)
         snprintf(res->reason, sizeof res->reason, "exchange unreachable: %s", rt_strerror(rc));
         rc = RT_OK;
     }
+    rt_exrest_params_cleanup(&q);
+    rt_exrest_response_cleanup(&r);
+    return rc;
+}
+
+/* Reads an order reply (GET or DELETE /api/v3/order) into *st. */
+static int parse_state(const char *body, size_t len, tr_live_state_t *st)
+{
+    json_t *j = json_loadb(body ? body : "", len, 0, NULL);
+    int rc = RT_EPROTO;
+    tr_live_state_t x;
+    memset(&x, 0, sizeof x);
+    const char *status = json_string_value(json_object_get(j, "status"));
+    json_t *oid = json_object_get(j, "orderId");
+    if (json_is_object(j) && status && json_is_integer(oid) &&
+        money_field(j, "executedQty", &x.executed_qty) == 0 &&
+        rt_str_copy(x.status, sizeof x.status, status) == 0) {
+        x.exchange_order_id = json_integer_value(oid);
+        *st = x;
+        rc = RT_OK;
+    }
+    json_decref(j);
+    return rc;
+}
+
+int tr_live_state(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_state_t *st)
+{
+    struct tr_live *l = svc->live;
+    rt_exrest_params_t q;
+    rt_exrest_response_t r;
+    rt_exrest_params_init(&q);
+    rt_exrest_response_init(&r);
+    rt_exrest_params_add(&q, "symbol", o->symbol);
+    rt_exrest_params_add(&q, "origClientOrderId", o->client_order_id);
+    pthread_mutex_lock(&l->lock);
+    int rc = rt_exrest_get(l->rest, "/api/v3/order", &q, true, &r);
+    pthread_mutex_unlock(&l->lock);
+    if (rc == 0)
+        rc = parse_state(r.body, r.body_len, st);
+    else if (rc == RT_EEXCHANGE && r.exchange_code == -2013)
+        rc = RT_ENOTFOUND;
+    else
+        rt_log_warn("live", "order state not read coid=%s err=%s code=%d msg=%s",
+                    o->client_order_id, rt_strerror(rc), r.exchange_code, r.exchange_msg);
+    rt_exrest_params_cleanup(&q);
+    rt_exrest_response_cleanup(&r);
+    return rc;
+}
+
+int tr_live_trades(tr_svc_t *svc, const char *symbol, int64_t exchange_order_id,
+                   tr_live_fill_t *out, size_t cap, size_t *n)
+{
+    struct tr_live *l = svc->live;
+    rt_exrest_params_t q;
+    rt_exrest_response_t r;
+    json_t *j = NULL;
+    rt_exrest_params_init(&q);
+    rt_exrest_response_init(&r);
+    char oid[24];
+    snprintf(oid, sizeof oid, "%lld", (long long)exchange_order_id);
+    rt_exrest_params_add(&q, "symbol", symbol);
+    rt_exrest_params_add(&q, "orderId", oid);
+    pthread_mutex_lock(&l->lock);
+    int rc = rt_exrest_get(l->rest, "/api/v3/myTrades", &q, true, &r);
+    pthread_mutex_unlock(&l->lock);
+    if (rc != 0) {
+        rt_log_warn("live", "trades not read symbol=%s order=%s err=%s code=%d msg=%s", symbol, oid,
+                    rt_strerror(rc), r.exchange_code, r.exchange_msg);
+        goto out;
+    }
+    j = json_loadb(r.body ? r.body : "", r.body_len, 0, NULL);
+    rc = json_is_array(j) ? RT_OK : RT_EPROTO;
+    if (rc == 0 && json_array_size(j) > cap) {
+        rt_log_warn("live", "order %s has %zu fills, more than the %zu booked per order: not "
+                            "followed",
+                    oid, json_array_size(j), cap);
+        rc = RT_ETOOBIG;
+        goto out;
+    }
+    size_t k = 0;
+    for (size_t i = 0; rc == 0 && i < json_array_size(j); i++) {
+        json_t *t = json_array_get(j, i);
+        tr_live_fill_t *x = &out[k];
+        memset(x, 0, sizeof *x);
+        const char *fa = json_string_value(json_object_get(t, "commissionAsset"));
+        json_t *tid = json_object_get(t, "id"), *toid = json_object_get(t, "orderId"),
+               *maker = json_object_get(t, "isMaker");
+        if (!fa || !json_is_integer(tid) || !json_is_integer(toid) || !json_is_boolean(maker) ||
+            money_field(t, "price", &x->f.price) != 0 ||
+            money_field(t, "qty", &x->f.quantity) != 0 ||
+            money_field(t, "quoteQty", &x->f.quote_quantity) != 0 ||
+            money_field(t, "commission", &x->f.fee) != 0 ||
+            rt_str_copy(x->f.fee_asset, sizeof x->f.fee_asset, fa) != 0 ||
+            json_integer_value(tid) <= 0 || x->f.quantity <= 0 || x->f.price <= 0) {
+            rc = RT_EPROTO;
+            break;
+        }
+        if (json_integer_value(toid) != exchange_order_id)
+            continue; /* not this order's */
+        x->f.maker = json_is_true(maker);
+        x->trade_id = json_integer_value(tid);
+        k++;
+    }
+    if (rc != 0)
+        rt_log_warn("live", "myTrades reply malformed symbol=%s order=%s", symbol, oid);
+    else
+        *n = k;
+out:
+    json_decref(j);
+    rt_exrest_params_cleanup(&q);
+    rt_exrest_response_cleanup(&r);
+    return rc;
+}
+
+int tr_live_cancel(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_state_t *st)
+{
+    struct tr_live *l = svc->live;
+    rt_exrest_params_t q;
+    rt_exrest_response_t r;
+    rt_exrest_params_init(&q);
+    rt_exrest_response_init(&r);
+    rt_exrest_params_add(&q, "symbol", o->symbol);
+    rt_exrest_params_add(&q, "origClientOrderId", o->client_order_id);
+    pthread_mutex_lock(&l->lock);
+    int rc = rt_exrest_delete(l->rest, "/api/v3/order", &q, true, &r);
+    pthread_mutex_unlock(&l->lock);
+    if (rc == 0)
+        rc = parse_state(r.body, r.body_len, st);
+    else if (rc == RT_EEXCHANGE && r.exchange_code == -2011)
+        rc = RT_ENOTFOUND;
+    else
+        rt_log_warn("live", "cancel failed coid=%s err=%s code=%d msg=%s", o->client_order_id,
+                    rt_strerror(rc), r.exchange_code, r.exchange_msg);
     rt_exrest_params_cleanup(&q);
     rt_exrest_response_cleanup(&r);
     return rc;

@@ -343,6 +343,27 @@ void tr_core_observe(tr_svc_t *svc, tr_io_t *io)
         halt_now(svc, r, why);
 }
 
+/* The halt cancels every resting LIMIT order first: no BUY fills after it, and what a SELL
+ * locked is free again for the market sale. */
+static void cancel_resting(tr_svc_t *svc, tr_io_t *io)
+{
+    tr_svc_order_t *open = calloc(RISK_POSITIONS_MAX, sizeof *open);
+    size_t n = 0;
+    int rc = open ? tr_store_resting_orders(io->db, "", svc->cfg.trading_mode == TR_MODE_DEMO, open,
+                                            RISK_POSITIONS_MAX, &n)
+                  : RT_ENOMEM;
+    if (rc != 0)
+        rt_log_error("risk", "resting orders not loaded for the halt err=%s", rt_strerror(rc));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char status[24] = "";
+        int crc = tr_svc_cancel(svc, io, open[i].id, status, sizeof status);
+        if (crc != 0 && crc != RT_ESTATE)
+            rt_log_error("risk", "halt: resting order not canceled coid=%s err=%s",
+                         open[i].client_order_id, rt_strerror(crc));
+    }
+    free(open);
+}
+
 void tr_core_halt_sell(tr_svc_t *svc)
 {
     core_risk_t *r = svc->core_risk;
@@ -366,6 +387,7 @@ void tr_core_halt_sell(tr_svc_t *svc)
     if (rc != 0)
         rt_log_error("risk", "halt not persisted err=%s", rt_strerror(rc));
     tr_svc_publish_risk(svc, io, why);
+    cancel_resting(svc, io);
     rc = tr_store_open_positions(io->db, rows, RISK_POSITIONS_MAX, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         tr_svc_intent_t in;
@@ -430,9 +452,44 @@ int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc
         *done = true;
         return decide_halt_sale(svc, io, in, d);
     }
-    tr_filters_t f; /* demo: no exchangeInfo, every filter off (0 disables it) */
+    tr_filters_t f; /* the exchange's (exchangeInfo), both modes */
     tr_filters_init(&f);
-    int rc = RT_ENOMEM;
+    int rc = tr_svc_filters(svc, in->symbol, &f);
+    if (rc == RT_EAGAIN || rc == RT_ENOTFOUND) {
+        d->accept = false;
+        rt_str_copy(d->code, sizeof d->code,
+                    rc == RT_EAGAIN ? "filters_not_loaded" : "unknown_symbol");
+        snprintf(d->reason, sizeof d->reason,
+                 rc == RT_EAGAIN
+                     ? "exchange filters not loaded: %s cannot be rounded to the exchange's "
+                       "tick and step yet (the exchange is unreachable; retrying)"
+                     : "unknown_symbol: %s is not among SYMBOLS or unknown to the exchange",
+                 in->symbol);
+        *done = true;
+        return RT_OK;
+    }
+    if (rc != 0)
+        return rc;
+    if (in->limit) { /* a limit price off the tick is refused, never moved */
+        rt_money_t on_tick = 0;
+        if ((rc = tr_filters_round_price(&f, in->limit_price, RT_ROUND_DOWN, &on_tick)) != 0)
+            return rc;
+        if (on_tick != in->limit_price) {
+            char px[RT_MONEY_FMT_MAX], tick[RT_MONEY_FMT_MAX], off[RT_MONEY_FMT_MAX];
+            rt_money_format(in->limit_price, px, sizeof px);
+            rt_money_format(f.tick_size, tick, sizeof tick);
+            rt_money_format(in->limit_price - on_tick, off, sizeof off);
+            d->accept = false;
+            rt_str_copy(d->code, sizeof d->code, "filter_price");
+            snprintf(d->reason, sizeof d->reason,
+                     "Filter failure: PRICE_FILTER: price %s is not a multiple of tickSize %s "
+                     "(%s over the tick below)",
+                     px, tick, off);
+            *done = true;
+            return RT_OK;
+        }
+    }
+    rc = RT_ENOMEM;
     tr_balance_t *bals = calloc(RISK_BALANCES_MAX, sizeof *bals);
     rt_position_t *rows = calloc(RISK_POSITIONS_MAX, sizeof *rows);
     tr_position_t *pos = calloc(RISK_POSITIONS_MAX, sizeof *pos);
@@ -441,13 +498,6 @@ int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc
     bool out_halt = false;
     if (!bals || !rows || !pos || !out)
         goto done;
-    f.trading = true;
-    rt_str_copy(f.symbol, sizeof f.symbol, in->symbol);
-    if ((rc = tr_exec_split_symbol(in->symbol, f.base_asset, sizeof f.base_asset, f.quote_asset,
-                                   sizeof f.quote_asset)) != 0)
-        goto done;
-    if (svc->cfg.trading_mode == TR_MODE_LIVE && tr_live_filters(svc, in->symbol, &f) != 0)
-        rt_log_warn("exits", "no exchange filters for %s: checked without them", in->symbol);
     tr_request_t req;
     memset(&req, 0, sizeof req);
     rt_str_copy(req.symbol, sizeof req.symbol, in->symbol);
@@ -455,10 +505,11 @@ int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc
                 in->strategy[0] ? in->strategy : TR_MANUAL_STRATEGY);
     req.source = in->strategy[0] ? TR_SOURCE_STRATEGY : TR_SOURCE_MANUAL;
     req.side = in->side;
-    req.type = TR_ORDER_MARKET;
+    req.type = in->limit ? TR_ORDER_LIMIT : TR_ORDER_MARKET;
+    req.limit_price = in->limit ? in->limit_price : 0;
     req.quantity = in->quantity;
     req.quote_quantity = in->quote_quantity;
-    req.price = in->ref_price;
+    req.price = in->limit ? in->limit_price : in->ref_price; /* a LIMIT is sized at its price */
     req.stop_loss = in->stop_loss;
     req.take_profit = in->take_profit;
     tr_risk_input_t ri;
@@ -469,6 +520,23 @@ int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc
         goto done;
     for (size_t i = 0; i < np; i++)
         to_core(&rows[i], &pos[i]);
+    /* resting BUYs of the symbol count in its exposure as if filled (their quote is already
+       locked, out of the free balance): two resting orders cannot pass the cap together */
+    rt_money_t resting = 0;
+    if ((rc = tr_store_resting_buy_qty(io->db, in->symbol, &resting)) != 0)
+        goto done;
+    if (resting > 0) {
+        size_t i = 0;
+        while (i < nb && strcmp(bals[i].asset, f.base_asset) != 0)
+            i++;
+        if (i == nb && nb < RISK_BALANCES_MAX) {
+            memset(&bals[nb], 0, sizeof bals[nb]);
+            rt_str_copy(bals[nb].asset, sizeof bals[nb].asset, f.base_asset);
+            nb++;
+        }
+        if (i < nb && (rc = rt_money_add(bals[i].locked, resting, &bals[i].locked)) != 0)
+            goto done;
+    }
     ri.filters = &f;
     ri.balances = bals;
     ri.balance_count = nb;
@@ -495,6 +563,7 @@ int tr_core_decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc
         d->order.position_id = out->order.side == RT_SIDE_SELL ? out->order.position_id : 0;
         d->order.stop_loss = out->order.stop_loss;
         d->order.take_profit = out->order.take_profit;
+        d->order.price = out->order.type == TR_ORDER_LIMIT ? out->order.price : 0;
     } else {
         d->accept = false;
         out_halt = out->verdict == TR_VERDICT_HALT;

@@ -50,7 +50,9 @@ static const rt_config_var_t tr_vars[] = {
      RT_CONFIG_AT(tr_svc_config_t, quote_asset)},
     {"TRADER_STREAM", RT_CONFIG_STRING, "signals", "the signals stream (tests use their own)",
      RT_CONFIG_AT(tr_svc_config_t, stream)},
-    {"TRADER_FAULT", RT_CONFIG_STRING, "", "tests only: after_order_commit, after_send (live) or before_ack",
+    {"TRADER_FAULT", RT_CONFIG_STRING, "",
+     "tests only: after_order_commit, after_send (live), before_ack, before_limit_fill_commit "
+     "(demo) or before_live_follow_commit (live)",
      RT_CONFIG_AT(tr_svc_config_t, fault)},
     {"LOG_LEVEL", RT_CONFIG_STRING, "INFO", "DEBUG, INFO, WARN or ERROR",
      RT_CONFIG_AT(tr_svc_config_t, log_level)},
@@ -59,7 +61,8 @@ static const rt_config_var_t tr_vars[] = {
     {"EXCHANGE", RT_CONFIG_ENUM, "sim",
      "live mode's exchange: sim (local simulator), binance, binance-testnet",
      RT_CONFIG_AT(tr_svc_config_t, exchange), .choices = exchanges},
-    {"EXCHANGE_REST_URL", RT_CONFIG_URL, "", "REST base URL; empty = the one EXCHANGE implies",
+    {"EXCHANGE_REST_URL", RT_CONFIG_URL, "",
+     "REST base URL (both modes: exchangeInfo); empty = the one EXCHANGE implies",
      RT_CONFIG_AT(tr_svc_config_t, exchange_rest_url), .choices = rest_schemes},
     {"SIM_PORT", RT_CONFIG_PORT, "9090", "port of rt-exchange-sim on 127.0.0.1 (EXCHANGE=sim)",
      RT_CONFIG_AT(tr_svc_config_t, sim_port)},
@@ -68,7 +71,8 @@ static const rt_config_var_t tr_vars[] = {
     {"BINANCE_SECRET_KEY", RT_CONFIG_STRING, "", "live mode: the exchange secret key",
      RT_CONFIG_AT(tr_svc_config_t, binance_secret_key), .secret = true},
     {"SYMBOLS", RT_CONFIG_STRING, "BTCUSDC,ETHUSDC,SOLUSDC,BNBUSDC,XRPUSDC",
-     "live mode: symbols whose exchange filters are loaded", RT_CONFIG_AT(tr_svc_config_t, symbols)},
+     "symbols whose exchange filters are loaded (orders on others are refused)",
+     RT_CONFIG_AT(tr_svc_config_t, symbols)},
     {"LIVE_BALANCE_SECONDS", RT_CONFIG_INT, "30",
      "live mode: re-read the exchange account this often (seconds)",
      RT_CONFIG_AT(tr_svc_config_t, balance_seconds), .min = 1, .max = 86400},
@@ -216,8 +220,11 @@ int main(void)
     }
     rt_log_init("trader", level);
     rt_config_log(tr_vars, RT_CONFIG_COUNT(tr_vars), &svc->cfg);
-    if (svc->cfg.trading_mode == TR_MODE_LIVE &&
-        ((rc = resolve_rest_url(&svc->cfg)) != 0 || (rc = tr_live_init(svc)) != 0))
+    if ((rc = resolve_rest_url(&svc->cfg)) != 0 || (rc = tr_exfilters_new(svc)) != 0)
+        goto out;
+    /* live: filters loaded now or no start; demo: loaded in the background, orders refused
+       until they are (the exchange may be away while the demo starts) */
+    if (svc->cfg.trading_mode == TR_MODE_LIVE && (rc = tr_live_init(svc)) != 0)
         goto out;
     if ((rc = rt_sig_install()) != 0)
         goto out;
@@ -225,6 +232,8 @@ int main(void)
     pthread_mutex_init(&svc->prices.lock, NULL);
     locks = true;
     if ((rc = metrics_init(svc)) != 0 || (rc = connect_all(svc)) != 0)
+        goto out;
+    if (svc->cfg.trading_mode == TR_MODE_DEMO && (rc = tr_exfilters_start_loader(svc)) != 0)
         goto out;
     /* INFO and above also go to logs:trader, for the dashboard's log panel. */
     if (rt_bus_log_attach(svc->cfg.redis_host, svc->cfg.redis_port, "trader", &log_sink) != 0)
@@ -249,6 +258,7 @@ out:
         rt_metrics_free(svc->metrics);
         tr_core_free(svc);
         tr_live_free(svc);
+        tr_exfilters_free(svc);
         if (locks) {
             pthread_mutex_destroy(&svc->prices.lock);
             pthread_mutex_destroy(&svc->api_lock);

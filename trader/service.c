@@ -1,7 +1,9 @@
 /* rt-trader's loop: signals from the `signals` stream (group `trader`) -> recorded once ->
  * risk decision -> order row committed -> demo fill -> trades, position and balances committed
  * -> XACK -> trader:events. At start: orders left PENDING are resolved, then entries a crashed
- * run left pending are claimed again. */
+ * run left pending are claimed again. Resting LIMIT orders: demo ones are tried on every price
+ * of their symbol, live ones followed at the exchange every 2 s; either way a fill is booked
+ * in one transaction under the order row's lock (docs/TRADER.md, "LIMIT orders"). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +217,7 @@ static int decide(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *in, tr_svc_
     rt_str_copy(o->reason, sizeof o->reason, in->reason);
     o->side = in->side;
     o->ref_price = in->ref_price;
+    o->limit = in->limit;
     o->stop_loss = in->stop_loss;
     o->take_profit = in->take_profit;
     if (in->signal_id[0]) {
@@ -282,6 +285,8 @@ static int execute_demo_tx(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
     rc = tr_exec_split_symbol(o->symbol, base, sizeof base, quote, sizeof quote);
     if (rc == 0)
         rc = tr_exec_demo_fill(svc, o, &f);
+    if (rc == RT_EAGAIN)
+        return rc; /* no exchange filters yet: stays PENDING, resolved at the next start */
     if (rc != 0) {
         failed = true;
         snprintf(error, sizeof error, "demo fill impossible: %s", rt_strerror(rc));
@@ -361,12 +366,245 @@ static bool transient(int rc)
     return rc == RT_ECONN || rc == RT_ETIMEDOUT || rc == RT_EAGAIN || rc == RT_ENOMEM;
 }
 
+/* Applies the core's balance changes (free and locked deltas) inside the caller's
+ * transaction. RT_EINVAL when a balance would go negative. */
+static int apply_changes(tr_io_t *io, const tr_exec_limit_t *x)
+{
+    int rc = RT_OK;
+    for (size_t i = 0; rc == 0 && i < x->n; i++)
+        rc = tr_store_balance_change(io->db, x->changes[i].asset, x->changes[i].free,
+                                     x->changes[i].locked);
+    return rc;
+}
+
+/* Places a committed PENDING demo LIMIT order: its funds locked and the row NEW in one
+ * transaction, or REJECTED when the funds are not there. */
+static int place_limit_demo_tx(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
+{
+    tr_exec_limit_t x;
+    char error[TR_REASON_CAP] = "";
+    int rc = tr_exec_demo_limit_place(svc, o, &x);
+    if (rc == RT_EAGAIN)
+        return rc; /* no filters yet: stays PENDING, resolved at the next start */
+    if (rc != 0)
+        snprintf(error, sizeof error, "demo LIMIT not placed: %s", rt_strerror(rc));
+    if ((rc = rt_db_begin(io->db)) != 0)
+        return rc;
+    if (!error[0]) {
+        rc = apply_changes(io, &x);
+        if (rc == RT_EINVAL) {
+            rt_db_rollback(io->db);
+            if ((rc = rt_db_begin(io->db)) != 0)
+                return rc;
+            snprintf(error, sizeof error, "insufficient balance to lock for the LIMIT order");
+        } else if (rc == 0) {
+            rc = tr_store_order_resting(io->db, o);
+        }
+    }
+    if (rc == 0 && error[0])
+        rc = tr_store_order_failed(io->db, o->id, error);
+    if (rc != 0) {
+        rt_db_rollback(io->db);
+        return rc;
+    }
+    if ((rc = rt_db_commit(io->db)) != 0)
+        return rc;
+    if (error[0]) {
+        rt_counter_inc(svc->m.orders_failed);
+        rt_log_warn("service", "order failed coid=%s why=%s", o->client_order_id, error);
+        publish_order(io, o->id, false);
+        return RT_OK;
+    }
+    char px[RT_MONEY_FMT_MAX], q[RT_MONEY_FMT_MAX], l[RT_MONEY_FMT_MAX];
+    rt_money_format(o->price, px, sizeof px);
+    rt_money_format(o->quantity, q, sizeof q);
+    rt_money_format(o->locked, l, sizeof l);
+    rt_log_info("service",
+                "limit order resting coid=%s symbol=%s side=%s qty=%s price=%s "
+                "locked=%s %s demo=1",
+                o->client_order_id, o->symbol, rt_side_name(o->side), q, px, l, o->locked_asset);
+    publish_order(io, o->id, false);
+    publish_balances(svc, io);
+    return RT_OK;
+}
+
+/* Books a fill of the resting order o (locked by the caller's transaction): balances, the
+ * position (opened with the order's levels, or reduced), one MAKER trade, the order FILLED. */
+static int book_limit_fill(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, const tr_exec_limit_t *x,
+                           int64_t *position_id)
+{
+    const tr_exec_fill_t *f = &x->fill;
+    int64_t pid = o->position_id;
+    int rc = apply_changes(io, x);
+    if (rc != 0)
+        return rc;
+    if (o->side == RT_SIDE_BUY) {
+        rc = tr_exits_entry_levels(svc, o, f->price, f->quantity, &o->stop_loss, &o->take_profit);
+        if (rc != 0)
+            rt_log_warn("service", "exit levels not set coid=%s err=%s", o->client_order_id,
+                        rt_strerror(rc));
+        rc = tr_store_position_open(io->db, o, f, &pid);
+    } else {
+        rc = book_sell(io, o, f, &pid);
+        if (rc == RT_ENOTFOUND) { /* the position went meanwhile: the sale is still booked */
+            rt_log_warn("service", "limit SELL filled without an open position coid=%s",
+                        o->client_order_id);
+            pid = 0;
+            rc = RT_OK;
+        }
+    }
+    if (rc == 0)
+        rc = tr_store_trade_insert(io->db, o, f, pid);
+    if (rc == 0)
+        rc = tr_store_order_filled(io->db, o, f, pid);
+    if (rc == 0)
+        *position_id = pid;
+    return rc;
+}
+
+#define RESTING_MAX 64
+
+/* Tries the demo's resting LIMIT orders of symbol against the range [low, high] (loop
+ * thread): each that the market reached is filled and booked in its own transaction. */
+static void limit_on_price(tr_svc_t *svc, const char *symbol, rt_money_t low, rt_money_t high)
+{
+    if (svc->cfg.trading_mode != TR_MODE_DEMO)
+        return;
+    tr_io_t *io = &svc->io;
+    tr_svc_order_t *rest = calloc(RESTING_MAX, sizeof *rest);
+    size_t n = 0;
+    int rc =
+        rest ? tr_store_resting_orders(io->db, symbol, true, rest, RESTING_MAX, &n) : RT_ENOMEM;
+    if (rc != 0)
+        rt_log_warn("service", "resting orders not loaded symbol=%s err=%s", symbol,
+                    rt_strerror(rc));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        tr_exec_limit_t x;
+        /* a quick look first: most prices reach no order */
+        int trc = tr_exec_demo_limit_try(svc, &rest[i], low, high, &x);
+        if (trc == RT_EAGAIN)
+            continue;
+        if (trc != 0) {
+            rt_log_warn("service", "resting order not tried coid=%s err=%s",
+                        rest[i].client_order_id, rt_strerror(trc));
+            continue;
+        }
+        tr_svc_order_t o;
+        char status[24];
+        int64_t pid = 0;
+        if ((trc = rt_db_begin(io->db)) != 0) {
+            rc = trc;
+            break;
+        }
+        /* again under the row's lock: a cancel or another fill may have come first */
+        trc = tr_store_order_lock(io->db, rest[i].id, &o, status, sizeof status);
+        if (trc == 0 && strcmp(status, "NEW") != 0 && strcmp(status, "PARTIALLY_FILLED") != 0) {
+            rt_db_rollback(io->db);
+            continue;
+        }
+        if (trc == 0)
+            trc = tr_exec_demo_limit_try(svc, &o, low, high, &x);
+        if (trc == 0)
+            trc = book_limit_fill(svc, io, &o, &x, &pid);
+        fault_point(svc, "before_limit_fill_commit");
+        if (trc == 0)
+            trc = rt_db_commit(io->db);
+        else
+            rt_db_rollback(io->db);
+        if (trc != 0) {
+            rt_log_error("service",
+                         "limit fill not booked coid=%s err=%s: tried again on the "
+                         "next price",
+                         rest[i].client_order_id, rt_strerror(trc));
+            continue;
+        }
+        tr_core_observe(svc, io);
+        rt_counter_inc(svc->m.orders_filled);
+        rt_counter_inc(svc->m.fills);
+        char px[RT_MONEY_FMT_MAX], q[RT_MONEY_FMT_MAX];
+        rt_money_format(x.fill.price, px, sizeof px);
+        rt_money_format(x.fill.quantity, q, sizeof q);
+        rt_log_info("service",
+                    "limit order filled coid=%s symbol=%s side=%s qty=%s price=%s "
+                    "demo=1",
+                    o.client_order_id, o.symbol, rt_side_name(o.side), q, px);
+        publish_order(io, o.id, true);
+        publish_balances(svc, io);
+    }
+    free(rest);
+}
+
+static int live_follow(tr_svc_t *svc, tr_io_t *io, const tr_svc_order_t *o,
+                       const tr_live_state_t *known);
+
+static bool resting(const char *status)
+{
+    return strcmp(status, "NEW") == 0 || strcmp(status, "PARTIALLY_FILLED") == 0;
+}
+
+/* Live cancel: DELETE at the exchange, then the order followed to its end (fills made before
+ * the cancel recorded, the position booked, CANCELED). */
+static int live_cancel(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, char *status,
+                       size_t status_cap)
+{
+    tr_live_state_t st;
+    int rc = tr_live_cancel(svc, o, &st);
+    if (rc == RT_ENOTFOUND) { /* not open at the exchange any more: say what it became */
+        int frc = live_follow(svc, io, o, NULL);
+        rt_order_t row;
+        if (frc == 0 && tr_store_order_get(io->db, o->id, &row) == 0)
+            rt_str_copy(status, status_cap, rt_order_status_name(row.status));
+        else
+            rt_str_copy(status, status_cap, "not open at the exchange");
+        return RT_ESTATE;
+    }
+    if (rc != 0)
+        return rc;
+    rt_log_info("service", "limit order canceled at the exchange coid=%s symbol=%s demo=0",
+                o->client_order_id, o->symbol);
+    return live_follow(svc, io, o, &st);
+}
+
+int tr_svc_cancel(tr_svc_t *svc, tr_io_t *io, int64_t id, char *status, size_t status_cap)
+{
+    tr_svc_order_t o;
+    tr_exec_limit_t x;
+    char st[24];
+    int rc = rt_db_begin(io->db);
+    if (rc != 0)
+        return rc;
+    if ((rc = tr_store_order_lock(io->db, id, &o, st, sizeof st)) != 0)
+        goto fail;
+    if (!o.limit || !resting(st)) {
+        rt_str_copy(status, status_cap, st);
+        rc = RT_ESTATE;
+        goto fail;
+    }
+    if (svc->cfg.trading_mode == TR_MODE_LIVE) {
+        rt_db_rollback(io->db); /* no row lock held across the exchange's answer */
+        return live_cancel(svc, io, &o, status, status_cap);
+    }
+    if ((rc = tr_exec_demo_limit_cancel(svc, &o, &x)) != 0 || (rc = apply_changes(io, &x)) != 0 ||
+        (rc = tr_store_order_canceled(io->db, o.id)) != 0)
+        goto fail;
+    if ((rc = rt_db_commit(io->db)) != 0)
+        return rc;
+    rt_log_info("service", "limit order canceled coid=%s symbol=%s demo=1", o.client_order_id,
+                o.symbol);
+    publish_order(io, o.id, false);
+    publish_balances(svc, io);
+    return RT_OK;
+fail:
+    rt_db_rollback(io->db);
+    return rc;
+}
+
 /* Executes o; a failure that would fail again (bad data, a refused row) ends the order as
  * REJECTED with the error, so it never stays pending; a transient one (database away) leaves
  * it PENDING for the next start to resolve. */
 static int execute_demo(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
 {
-    int rc = execute_demo_tx(svc, io, o);
+    int rc = o->limit ? place_limit_demo_tx(svc, io, o) : execute_demo_tx(svc, io, o);
     if (rc == 0 || transient(rc))
         return rc;
     char error[TR_REASON_CAP];
@@ -549,6 +787,34 @@ static int execute_live(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, bool look
         publish_order(io, o->id, false);
         goto out;
     }
+    if (lookup && o->limit && res->outcome == TR_LIVE_FILLED) {
+        /* a LIMIT that executed while we were away: the lookup has only its totals; followed
+           like a resting order, its fills come from myTrades (price, commission, role) */
+        res->outcome = TR_LIVE_RESTING;
+    }
+    if (res->outcome == TR_LIVE_RESTING) {
+        if ((rc = rt_db_begin(io->db)) != 0)
+            goto out;
+        if ((rc = tr_store_order_live_resting(io->db, o->id, res->exchange_order_id)) != 0 ||
+            (rc = rt_db_commit(io->db)) != 0) {
+            rt_db_rollback(io->db);
+            rt_log_error("service",
+                         "resting order not recorded coid=%s err=%s: left PENDING, "
+                         "the next start looks it up",
+                         o->client_order_id, rt_strerror(rc));
+            goto out;
+        }
+        rt_log_info("service",
+                    "limit order resting coid=%s symbol=%s exchange_order_id=%lld "
+                    "demo=0",
+                    o->client_order_id, o->symbol, (long long)res->exchange_order_id);
+        publish_order(io, o->id, false);
+        if ((rc = live_follow(svc, io, o, NULL)) != 0) /* fills that came at once */
+            rt_log_warn("service", "resting order not followed yet coid=%s err=%s",
+                        o->client_order_id, rt_strerror(rc));
+        rc = RT_OK;
+        goto out;
+    }
     if ((rc = live_book_tx(svc, io, o, res)) != 0) {
         rt_log_error("service",
                      "order FILLED at the exchange but not booked coid=%s exchange_order_id=%lld "
@@ -573,6 +839,184 @@ static int execute_live(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, bool look
 out:
     free(res);
     return rc;
+}
+
+/* Our status for the exchange's final ones; NULL while the order is open. */
+static const char *live_final_status(const char *st)
+{
+    if (strcmp(st, "FILLED") == 0)
+        return "FILLED";
+    if (strcmp(st, "CANCELED") == 0)
+        return "CANCELED";
+    if (strcmp(st, "REJECTED") == 0)
+        return "REJECTED";
+    if (strcmp(st, "EXPIRED") == 0 || strcmp(st, "EXPIRED_IN_MATCH") == 0)
+        return "EXPIRED";
+    return NULL;
+}
+
+/* Books the position of a finished live LIMIT order from all its recorded trades (inside the
+ * caller's transaction) and points the trades at it. */
+static int live_book_final(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, int64_t *position_id)
+{
+    rt_trade_t *t = calloc(TR_LIVE_FILLS_MAX, sizeof *t);
+    tr_live_result_t *res = calloc(1, sizeof *res);
+    size_t n = 0;
+    int rc =
+        t && res ? tr_store_trades_of_order(io->db, o->id, t, TR_LIVE_FILLS_MAX, &n) : RT_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        tr_exec_fill_t *f = &res->fills[i].f;
+        f->price = t[i].price;
+        f->quantity = t[i].quantity;
+        f->quote_quantity = t[i].quote_quantity;
+        f->fee = t[i].fee;
+        f->maker = t[i].role == RT_ROLE_MAKER;
+        rc = rt_str_copy(f->fee_asset, sizeof f->fee_asset, t[i].fee_asset);
+    }
+    res->n = n;
+    tr_exec_fill_t agg, pos_fill;
+    rt_money_t net = 0;
+    int64_t pid = o->position_id;
+    if (rc == 0)
+        rc = live_aggregate(svc, o, res, &agg, &net);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (res->fills[i].fee_unvalued)
+            rc = tr_store_trade_fee_unvalued(io->db, o->id, t[i].exchange_trade_id);
+    if (rc == 0 && o->side == RT_SIDE_BUY) {
+        pos_fill = agg;
+        pos_fill.quantity = net;
+        if (tr_exits_entry_levels(svc, o, agg.price, net, &o->stop_loss, &o->take_profit) != 0)
+            rt_log_warn("service", "exit levels not set coid=%s", o->client_order_id);
+        rc = tr_store_position_open(io->db, o, &pos_fill, &pid);
+        if (rc == 0)
+            rc = tr_store_position_live(io->db, pid);
+    } else if (rc == 0) {
+        rc = book_sell(io, o, &agg, &pid);
+        if (rc == RT_ENOTFOUND) {
+            rt_log_warn("service", "limit SELL filled without an open position coid=%s",
+                        o->client_order_id);
+            pid = 0;
+            rc = RT_OK;
+        }
+    }
+    if (rc == 0 && pid > 0)
+        rc = tr_store_trades_set_position(io->db, o->id, pid);
+    if (rc == 0)
+        *position_id = pid;
+    free(res);
+    free(t);
+    return rc;
+}
+
+/* Follows a live resting LIMIT order: reads its state (or takes known), records each new fill
+ * once (myTrades, keyed by trade id), and when the exchange says it is finished books the
+ * position from all its fills and sets the final status, in one transaction under the order
+ * row's lock (the loop and a cancel may follow the same order). */
+static int live_follow(tr_svc_t *svc, tr_io_t *io, const tr_svc_order_t *given,
+                       const tr_live_state_t *known)
+{
+    tr_live_state_t st;
+    tr_live_fill_t *fills = NULL;
+    size_t nf = 0;
+    rt_money_t have = 0, have_quote = 0;
+    int rc = known ? RT_OK : tr_live_state(svc, given, &st);
+    if (known)
+        st = *known;
+    if (rc == 0)
+        rc = tr_store_order_fill_totals(io->db, given->id, &have, &have_quote);
+    if (rc != 0)
+        return rc;
+    const char *final = live_final_status(st.status);
+    if (st.executed_qty > have) {
+        fills = calloc(TR_LIVE_FILLS_MAX, sizeof *fills);
+        rc = fills ? tr_live_trades(svc, given->symbol, st.exchange_order_id, fills,
+                                    TR_LIVE_FILLS_MAX, &nf)
+                   : RT_ENOMEM;
+        if (rc != 0)
+            goto out;
+    } else if (!final) {
+        goto out; /* nothing new */
+    }
+    tr_svc_order_t o;
+    char status[24];
+    int64_t pid = 0;
+    rt_money_t q = 0, qq = 0, avg = 0;
+    if ((rc = rt_db_begin(io->db)) != 0)
+        goto out;
+    if ((rc = tr_store_order_lock(io->db, given->id, &o, status, sizeof status)) != 0)
+        goto fail;
+    if (!resting(status)) { /* finished by someone else meanwhile */
+        rt_db_rollback(io->db);
+        goto out;
+    }
+    if (st.exchange_order_id > 0 &&
+        (rc = tr_store_order_exchange_id(io->db, o.id, st.exchange_order_id)) != 0)
+        goto fail;
+    for (size_t i = 0; rc == 0 && i < nf; i++)
+        rc = tr_store_trade_insert_live(io->db, &o, &fills[i].f, 0, fills[i].trade_id);
+    if (rc == 0)
+        rc = tr_store_order_fill_totals(io->db, o.id, &q, &qq);
+    if (rc != 0)
+        goto fail;
+    if (final && q < st.executed_qty) {
+        rt_log_warn("service",
+                    "order %s at the exchange but its trades are not all listed yet "
+                    "coid=%s: finished on a later poll",
+                    st.status, o.client_order_id);
+        final = NULL;
+    }
+    if (q > 0 && (rc = rt_money_div(qq, q, RT_ROUND_NEAREST, &avg)) != 0)
+        goto fail;
+    if (final && q > 0 && (rc = live_book_final(svc, io, &o, &pid)) != 0)
+        goto fail;
+    if ((rc = tr_store_order_progress(io->db, o.id,
+                                      final   ? final
+                                      : q > 0 ? "PARTIALLY_FILLED"
+                                              : "NEW",
+                                      q, qq, avg, pid)) != 0)
+        goto fail;
+    fault_point(svc, "before_live_follow_commit");
+    if ((rc = rt_db_commit(io->db)) != 0)
+        goto out;
+    if (final || nf > 0) {
+        char fq[RT_MONEY_FMT_MAX];
+        rt_money_format(q, fq, sizeof fq);
+        rt_log_info("service", "live order %s coid=%s filled=%s new_fills=%zu demo=0",
+                    final ? final : "PARTIALLY_FILLED", o.client_order_id, fq, nf);
+        if (final && strcmp(final, "FILLED") == 0)
+            rt_counter_inc(svc->m.orders_filled);
+        if (nf > 0) {
+            rt_counter_inc(svc->m.fills);
+            tr_core_observe(svc, io);
+        }
+        publish_order(io, o.id, true);
+        if (live_sync_balances(svc, io) != 0)
+            publish_balances(svc, io);
+    }
+    goto out;
+fail:
+    rt_db_rollback(io->db);
+out:
+    free(fills);
+    return rc;
+}
+
+/* Live: follows every resting LIMIT order (loop thread, every few seconds). */
+static void live_follow_all(tr_svc_t *svc)
+{
+    tr_svc_order_t *rest = calloc(RESTING_MAX, sizeof *rest);
+    size_t n = 0;
+    int rc =
+        rest ? tr_store_resting_orders(svc->io.db, "", false, rest, RESTING_MAX, &n) : RT_ENOMEM;
+    if (rc != 0)
+        rt_log_warn("service", "resting orders not loaded err=%s", rt_strerror(rc));
+    for (size_t i = 0; rc == 0 && i < n && !rt_sig_stopping(); i++) {
+        int frc = live_follow(svc, &svc->io, &rest[i], NULL);
+        if (frc != 0)
+            rt_log_warn("service", "resting order not followed coid=%s err=%s: tried again",
+                        rest[i].client_order_id, rt_strerror(frc));
+    }
+    free(rest);
 }
 
 /* Executes a committed PENDING order in the configured mode. */
@@ -727,6 +1171,7 @@ static void on_market(void *ud, const char *pattern, const char *channel, const 
             return;
         }
         price_set(svc, t.symbol, t.price, t.event_time);
+        limit_on_price(svc, t.symbol, t.price, t.price);
         tr_exits_on_price(svc, t.symbol, t.price, t.price, t.price, t.event_time);
     } else if (strncmp(channel, "market:data:", 12) == 0) {
         rt_candle_t c;
@@ -735,6 +1180,7 @@ static void on_market(void *ud, const char *pattern, const char *channel, const 
             return;
         }
         price_set(svc, c.symbol, c.close, c.close_time);
+        limit_on_price(svc, c.symbol, c.low, c.high);
         tr_exits_on_price(svc, c.symbol, c.high, c.low, c.close, c.close_time);
     }
 }
@@ -749,6 +1195,11 @@ static int resolve_pending_orders(tr_svc_t *svc)
         return RT_ENOMEM;
     bool live = svc->cfg.trading_mode == TR_MODE_LIVE;
     int rc = tr_store_pending_orders(svc->io.db, !live, pending, PENDING_MAX, &n);
+    /* a demo order left PENDING fills by the exchange's filters: give the loader a moment
+       (an order still without them stays PENDING for the next start) */
+    if (rc == 0 && n > 0 && !live && !tr_exfilters_wait(svc, 10000))
+        rt_log_warn("service", "exchange filters not loaded yet: orders left pending wait for "
+                               "the next start");
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rt_log_warn("service", "resolving order left pending coid=%s%s",
                     pending[i].client_order_id, live ? " (looked up at the exchange)" : "");
@@ -759,6 +1210,11 @@ static int resolve_pending_orders(tr_svc_t *svc)
         if (pending[i].ref_price <= 0)
             tr_svc_price(svc, pending[i].symbol, &pending[i].ref_price);
         rc = execute_demo(svc, &svc->io, &pending[i]);
+        if (rc == RT_EAGAIN) { /* no exchange filters yet: the next start tries again */
+            rt_log_warn("service", "order left PENDING coid=%s: no exchange filters for %s yet",
+                        pending[i].client_order_id, pending[i].symbol);
+            rc = RT_OK;
+        }
     }
     free(pending);
     return rc;
@@ -820,7 +1276,8 @@ int tr_svc_run(tr_svc_t *svc)
     atomic_store(&svc->redis_ok, true);
     rt_log_info("service", "consuming stream=%s group=%s consumer=%s", svc->cfg.stream,
                 TR_SVC_GROUP, svc->cfg.consumer);
-    int64_t start = rt_time_mono_ms(), last_claim = start, last_balances = start;
+    int64_t start = rt_time_mono_ms(), last_claim = start, last_balances = start,
+            last_follow = start;
     while (!rt_sig_stopping()) {
         if (svc->cfg.run_seconds > 0 && rt_time_mono_ms() - start > svc->cfg.run_seconds * 1000)
             break;
@@ -843,6 +1300,10 @@ int tr_svc_run(tr_svc_t *svc)
         }
         handle_batch(svc, entries, n);
         rt_bus_entries_free(entries);
+        if (svc->cfg.trading_mode == TR_MODE_LIVE && rt_time_mono_ms() - last_follow > 2000) {
+            last_follow = rt_time_mono_ms();
+            live_follow_all(svc);
+        }
         if (svc->cfg.trading_mode == TR_MODE_LIVE &&
             rt_time_mono_ms() - last_balances > svc->cfg.balance_seconds * 1000) {
             last_balances = rt_time_mono_ms();

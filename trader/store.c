@@ -124,7 +124,8 @@ int tr_store_signal_outcome(rt_db_t *db, const char *id, const char *outcome, co
 int tr_store_order_insert(rt_db_t *db, tr_svc_order_t *o, bool demo)
 {
     rt_db_result_t *res = NULL;
-    money_text_t q = mtext(o->quantity);
+    money_text_t q = mtext(o->quantity), px = mtext(o->price), sl = mtext(o->stop_loss),
+                 tp = mtext(o->take_profit);
     int_text_t pos = itext(o->position_id);
     const char *p[] = {o->client_order_id,
                        o->symbol,
@@ -135,15 +136,165 @@ int tr_store_order_insert(rt_db_t *db, tr_svc_order_t *o, bool demo)
                        or_null(o->signal_id),
                        o->position_id > 0 ? pos.s : NULL,
                        demo ? "true" : "false",
-                       o->reason[0] ? o->reason : (o->side == RT_SIDE_BUY ? "entry" : "exit")};
+                       o->reason[0] ? o->reason : (o->side == RT_SIDE_BUY ? "entry" : "exit"),
+                       o->limit ? "LIMIT" : "MARKET",
+                       o->limit ? px.s : NULL,
+                       o->stop_loss > 0 ? sl.s : NULL,
+                       o->take_profit > 0 ? tp.s : NULL};
     int rc = rt_db_exec_prepared(
         db,
         "INSERT INTO orders (client_order_id, symbol, side, type, status, quantity, source, "
-        "strategy, signal_id, position_id, demo, reason) VALUES ($1, $2, $3, 'MARKET', "
-        "'PENDING', $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        10, p, &res);
+        "strategy, signal_id, position_id, demo, reason, price, stop_loss, take_profit) VALUES "
+        "($1, $2, $3, $11, 'PENDING', $4, $5, $6, $7, $8, $9, $10, $12, $13, $14) RETURNING id",
+        14, p, &res);
     if (rc == 0)
         rc = rt_db_get_int64(res, 0, 0, &o->id);
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_balance_change(rt_db_t *db, const char *asset, rt_money_t free_delta,
+                            rt_money_t locked_delta)
+{
+    rt_db_result_t *res = NULL;
+    money_text_t f = mtext(free_delta), l = mtext(locked_delta);
+    const char *p[] = {asset, f.s, l.s};
+    int rc = rt_db_exec_prepared(
+        db, "UPDATE balances SET free = free + $2, locked = locked + $3 WHERE asset = $1", 3, p,
+        &res);
+    if (rc == 0 && rt_db_affected(res) == 0)
+        rc = rt_db_exec_prepared(db,
+                                 "INSERT INTO balances (asset, free, locked, demo) VALUES ($1, "
+                                 "$2, $3, true)",
+                                 3, p, NULL);
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_order_resting(rt_db_t *db, const tr_svc_order_t *o)
+{
+    rt_db_result_t *res = NULL;
+    int_text_t oid = itext(o->id);
+    money_text_t l = mtext(o->locked);
+    const char *p[] = {oid.s, l.s, o->locked_asset};
+    int rc = rt_db_exec_prepared(db,
+                                 "UPDATE orders SET status = 'NEW', locked = $2, locked_asset = "
+                                 "$3 WHERE id = $1 AND status = 'PENDING'",
+                                 3, p, &res);
+    if (rc == 0 && rt_db_affected(res) != 1)
+        rc = RT_ESTATE;
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_order_canceled(rt_db_t *db, int64_t id)
+{
+    rt_db_result_t *res = NULL;
+    int_text_t oid = itext(id);
+    const char *p[] = {oid.s};
+    int rc = rt_db_exec_prepared(db,
+                                 "UPDATE orders SET status = 'CANCELED' WHERE id = $1 AND status "
+                                 "IN ('NEW', 'PARTIALLY_FILLED')",
+                                 1, p, &res);
+    if (rc == 0 && rt_db_affected(res) != 1)
+        rc = RT_ESTATE;
+    rt_db_result_free(res);
+    return rc;
+}
+
+/* The columns of an order as the shell carries it (svc_order_row reads them). */
+#define SVC_ORDER_COLS                                                                             \
+    "o.id, o.client_order_id, o.symbol, o.side, o.quantity, coalesce(o.price, s.price), "          \
+    "coalesce(o.strategy, ''), coalesce(o.signal_id, ''), coalesce(o.stop_loss, s.stop_loss), "    \
+    "coalesce(o.take_profit, s.take_profit), o.position_id, o.type, o.price, o.locked, "           \
+    "coalesce(o.locked_asset, ''), coalesce(o.reason, ''), o.status"
+
+static int svc_order_row(const rt_db_result_t *res, int r, tr_svc_order_t *out, char *status,
+                         size_t status_cap)
+{
+    int rc;
+    tr_svc_order_t o;
+    memset(&o, 0, sizeof o);
+    if ((rc = rt_db_get_int64(res, r, 0, &o.id)) != 0 ||
+        (rc = rt_str_copy(o.client_order_id, sizeof o.client_order_id,
+                          rt_db_get_text(res, r, 1))) != 0 ||
+        (rc = rt_str_copy(o.symbol, sizeof o.symbol, rt_db_get_text(res, r, 2))) != 0 ||
+        (rc = rt_db_get_money(res, r, 4, &o.quantity)) != 0 ||
+        (rc = rt_str_copy(o.strategy, sizeof o.strategy, rt_db_get_text(res, r, 6))) != 0 ||
+        (rc = rt_str_copy(o.signal_id, sizeof o.signal_id, rt_db_get_text(res, r, 7))) != 0 ||
+        (rc = rt_str_copy(o.locked_asset, sizeof o.locked_asset, rt_db_get_text(res, r, 14))) !=
+            0 ||
+        (rc = rt_str_copy(o.reason, sizeof o.reason, rt_db_get_text(res, r, 15))) != 0 ||
+        (status && (rc = rt_str_copy(status, status_cap, rt_db_get_text(res, r, 16))) != 0))
+        return rc;
+    o.side = strcmp(rt_db_get_text(res, r, 3), "BUY") == 0 ? RT_SIDE_BUY : RT_SIDE_SELL;
+    if (rt_db_get_money(res, r, 5, &o.ref_price) != 0)
+        o.ref_price = 0; /* no known price: the caller fails the order */
+    if (rt_db_get_money(res, r, 8, &o.stop_loss) != 0)
+        o.stop_loss = 0;
+    if (rt_db_get_money(res, r, 9, &o.take_profit) != 0)
+        o.take_profit = 0;
+    if (rt_db_get_int64(res, r, 10, &o.position_id) != 0)
+        o.position_id = 0;
+    o.limit = strcmp(rt_db_get_text(res, r, 11), "LIMIT") == 0;
+    if (rt_db_get_money(res, r, 12, &o.price) != 0)
+        o.price = 0;
+    if (rt_db_get_money(res, r, 13, &o.locked) != 0)
+        o.locked = 0;
+    *out = o;
+    return RT_OK;
+}
+
+int tr_store_order_lock(rt_db_t *db, int64_t id, tr_svc_order_t *out, char *status,
+                        size_t status_cap)
+{
+    rt_db_result_t *res = NULL;
+    int_text_t oid = itext(id);
+    const char *p[] = {oid.s};
+    int rc = rt_db_exec_prepared(db,
+                                 "SELECT " SVC_ORDER_COLS " FROM orders o LEFT JOIN signals s ON "
+                                 "s.id = o.signal_id WHERE o.id = $1 FOR UPDATE OF o",
+                                 1, p, &res);
+    if (rc == 0)
+        rc = rt_db_nrows(res) == 1 ? svc_order_row(res, 0, out, status, status_cap) : RT_ENOTFOUND;
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_resting_buy_qty(rt_db_t *db, const char *symbol, rt_money_t *out)
+{
+    rt_db_result_t *res = NULL;
+    const char *p[] = {symbol};
+    int rc = rt_db_exec_prepared(db,
+                                 "SELECT coalesce(sum(quantity - filled_quantity), 0) FROM orders "
+                                 "WHERE symbol = $1 AND side = 'BUY' AND type = 'LIMIT' AND "
+                                 "status IN ('NEW', 'PARTIALLY_FILLED')",
+                                 1, p, &res);
+    if (rc == 0)
+        rc = rt_db_get_money(res, 0, 0, out);
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_resting_orders(rt_db_t *db, const char *symbol, bool demo, tr_svc_order_t *out,
+                            size_t cap, size_t *n)
+{
+    rt_db_result_t *res = NULL;
+    const char *p[] = {symbol, demo ? "true" : "false"};
+    int rc =
+        rt_db_exec_prepared(db,
+                            "SELECT " SVC_ORDER_COLS " FROM orders o LEFT JOIN signals s ON "
+                            "s.id = o.signal_id WHERE ($1 = '' OR o.symbol = $1) AND o.status IN "
+                            "('NEW', "
+                            "'PARTIALLY_FILLED') AND o.demo = $2 AND o.type = 'LIMIT' "
+                            "ORDER BY o.id",
+                            2, p, &res);
+    size_t k = 0;
+    for (int r = 0; rc == 0 && r < rt_db_nrows(res) && k < cap; r++)
+        if ((rc = svc_order_row(res, r, &out[k], NULL, 0)) == 0)
+            k++;
+    if (rc == 0)
+        *n = k;
     rt_db_result_free(res);
     return rc;
 }
@@ -246,13 +397,14 @@ int tr_store_trade_insert(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fi
                        qq.s,
                        or_null(o->strategy),
                        o->client_order_id,
-                       position_id > 0 ? pid.s : NULL};
+                       position_id > 0 ? pid.s : NULL,
+                       f->maker ? "MAKER" : "TAKER"};
     return rt_db_exec_prepared(
         db,
         "INSERT INTO trades (order_id, symbol, side, status, price, quantity, fee, fee_asset, "
         "role, quote_quantity, demo, strategy, client_order_id, position_id) VALUES ($1, $2, "
-        "$3, 'FILLED', $4, $5, $6, $7, 'TAKER', $8, true, $9, $10, $11)",
-        11, p, NULL);
+        "$3, 'FILLED', $4, $5, $6, $7, $12, $8, true, $9, $10, $11)",
+        12, p, NULL);
 }
 
 int tr_store_order_filled(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
@@ -280,40 +432,16 @@ int tr_store_pending_orders(rt_db_t *db, bool demo, tr_svc_order_t *out, size_t 
 {
     rt_db_result_t *res = NULL;
     const char *p[] = {demo ? "true" : "false"};
-    int rc = rt_db_exec(
-        db,
-        "SELECT o.id, o.client_order_id, o.symbol, o.side, o.quantity, s.price, "
-        "coalesce(o.strategy, ''), coalesce(o.signal_id, ''), s.stop_loss, s.take_profit, "
-        "o.position_id FROM orders o LEFT JOIN signals s ON s.id = o.signal_id WHERE o.status "
-        "= 'PENDING' AND o.demo = $1 ORDER BY o.id",
-        1, p, &res);
-    if (rc != 0)
-        goto out;
+    int rc = rt_db_exec(db,
+                        "SELECT " SVC_ORDER_COLS " FROM orders o LEFT JOIN signals s ON s.id = "
+                        "o.signal_id WHERE o.status = 'PENDING' AND o.demo = $1 ORDER BY o.id",
+                        1, p, &res);
     size_t k = 0;
-    for (int r = 0; r < rt_db_nrows(res) && k < cap; r++) {
-        tr_svc_order_t o;
-        memset(&o, 0, sizeof o);
-        if ((rc = rt_db_get_int64(res, r, 0, &o.id)) != 0 ||
-            (rc = rt_str_copy(o.client_order_id, sizeof o.client_order_id,
-                              rt_db_get_text(res, r, 1))) != 0 ||
-            (rc = rt_str_copy(o.symbol, sizeof o.symbol, rt_db_get_text(res, r, 2))) != 0 ||
-            (rc = rt_db_get_money(res, r, 4, &o.quantity)) != 0 ||
-            (rc = rt_str_copy(o.strategy, sizeof o.strategy, rt_db_get_text(res, r, 6))) != 0 ||
-            (rc = rt_str_copy(o.signal_id, sizeof o.signal_id, rt_db_get_text(res, r, 7))) != 0)
-            goto out;
-        o.side = strcmp(rt_db_get_text(res, r, 3), "BUY") == 0 ? RT_SIDE_BUY : RT_SIDE_SELL;
-        if (rt_db_get_money(res, r, 5, &o.ref_price) != 0)
-            o.ref_price = 0; /* no known price: the caller fails the order */
-        if (rt_db_get_money(res, r, 8, &o.stop_loss) != 0)
-            o.stop_loss = 0;
-        if (rt_db_get_money(res, r, 9, &o.take_profit) != 0)
-            o.take_profit = 0;
-        if (rt_db_get_int64(res, r, 10, &o.position_id) != 0)
-            o.position_id = 0;
-        out[k++] = o;
-    }
-    *n = k;
-out:
+    for (int r = 0; rc == 0 && r < rt_db_nrows(res) && k < cap; r++)
+        if ((rc = svc_order_row(res, r, &out[k], NULL, 0)) == 0)
+            k++;
+    if (rc == 0)
+        *n = k;
     rt_db_result_free(res);
     return rc;
 }
@@ -710,13 +838,16 @@ int tr_store_trade_insert_live(rt_db_t *db, const tr_svc_order_t *o, const tr_ex
                        or_null(o->strategy),
                        o->client_order_id,
                        position_id > 0 ? pid.s : NULL,
-                       trade_id > 0 ? tid.s : NULL};
+                       trade_id > 0 ? tid.s : NULL,
+                       f->maker ? "MAKER" : "TAKER"};
+    /* keyed by the exchange's trade id: a fill seen twice (a poll, a restart) is booked once */
     return rt_db_exec_prepared(
         db,
         "INSERT INTO trades (order_id, symbol, side, status, price, quantity, fee, fee_asset, "
         "role, quote_quantity, demo, strategy, client_order_id, position_id, exchange_trade_id) "
-        "VALUES ($1, $2, $3, 'FILLED', $4, $5, $6, $7, 'TAKER', $8, false, $9, $10, $11, $12)",
-        12, p, NULL);
+        "VALUES ($1, $2, $3, 'FILLED', $4, $5, $6, $7, $13, $8, false, $9, $10, $11, $12) "
+        "ON CONFLICT (symbol, exchange_trade_id) DO NOTHING",
+        13, p, NULL);
 }
 
 int tr_store_order_exchange_id(rt_db_t *db, int64_t id, int64_t exchange_order_id)
@@ -758,4 +889,61 @@ int tr_store_trade_fee_unvalued(rt_db_t *db, int64_t order_id, int64_t trade_id)
                                "UPDATE trades SET fee_unvalued = true WHERE order_id = $1 AND "
                                "exchange_trade_id IS NOT DISTINCT FROM $2::bigint",
                                2, p, NULL);
+}
+
+int tr_store_order_live_resting(rt_db_t *db, int64_t id, int64_t exchange_order_id)
+{
+    rt_db_result_t *res = NULL;
+    int_text_t oid = itext(id), eid = itext(exchange_order_id);
+    const char *p[] = {oid.s, exchange_order_id > 0 ? eid.s : NULL};
+    int rc = rt_db_exec_prepared(db,
+                                 "UPDATE orders SET status = 'NEW', exchange_order_id = "
+                                 "coalesce($2, exchange_order_id) WHERE id = $1 AND status = "
+                                 "'PENDING'",
+                                 2, p, &res);
+    if (rc == 0 && rt_db_affected(res) != 1)
+        rc = RT_ESTATE;
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_order_fill_totals(rt_db_t *db, int64_t id, rt_money_t *qty, rt_money_t *quote)
+{
+    rt_db_result_t *res = NULL;
+    int_text_t oid = itext(id);
+    const char *p[] = {oid.s};
+    int rc = rt_db_exec_prepared(db,
+                                 "SELECT coalesce(sum(quantity), 0), coalesce(sum(quote_quantity), "
+                                 "0) FROM trades WHERE order_id = $1",
+                                 1, p, &res);
+    rt_money_t q = 0, qq = 0;
+    if (rc == 0 && (rc = rt_db_get_money(res, 0, 0, &q)) == 0 &&
+        (rc = rt_db_get_money(res, 0, 1, &qq)) == 0) {
+        *qty = q;
+        *quote = qq;
+    }
+    rt_db_result_free(res);
+    return rc;
+}
+
+int tr_store_order_progress(rt_db_t *db, int64_t id, const char *status, rt_money_t filled,
+                            rt_money_t filled_quote, rt_money_t avg_price, int64_t position_id)
+{
+    int_text_t oid = itext(id), pid = itext(position_id);
+    money_text_t f = mtext(filled), fq = mtext(filled_quote), avg = mtext(avg_price);
+    const char *p[] = {
+        oid.s, status, f.s, fq.s, avg_price > 0 ? avg.s : NULL, position_id > 0 ? pid.s : NULL};
+    return rt_db_exec_prepared(db,
+                               "UPDATE orders SET status = $2, filled_quantity = $3, "
+                               "filled_quote_quantity = $4, avg_price = $5, position_id = "
+                               "coalesce($6, position_id) WHERE id = $1",
+                               6, p, NULL);
+}
+
+int tr_store_trades_set_position(rt_db_t *db, int64_t order_id, int64_t position_id)
+{
+    int_text_t oid = itext(order_id), pid = itext(position_id);
+    const char *p[] = {oid.s, pid.s};
+    return rt_db_exec_prepared(db, "UPDATE trades SET position_id = $2 WHERE order_id = $1", 2, p,
+                               NULL);
 }

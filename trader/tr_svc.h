@@ -12,6 +12,7 @@
 
 #include "rt/bus.h"
 #include "rt/db.h"
+#include "rt/exinfo.h"
 #include "rt/http.h"
 #include "rt/jsonw.h"
 #include "rt/metrics.h"
@@ -71,6 +72,10 @@ typedef struct {
     rt_money_t take_profit;     /* 0: none */
     int64_t position_id;        /* SELL: the position it closes; 0 otherwise */
     char reason[64];            /* why it is placed: entry, exit, manual, stop_loss... */
+    bool limit;                 /* a LIMIT order (price is its limit price) */
+    rt_money_t price;           /* LIMIT: the limit price, on the tick; 0 for MARKET */
+    rt_money_t locked;          /* a resting demo LIMIT: the funds it holds; 0 otherwise */
+    char locked_asset[TR_ASSET_NAME_CAP];
 } tr_svc_order_t;
 
 /* A demo fill, computed by exec_demo.c. */
@@ -80,7 +85,26 @@ typedef struct {
     rt_money_t quote_quantity; /* price * quantity, fees apart */
     rt_money_t fee;            /* in the quote asset */
     char fee_asset[TR_ASSET_NAME_CAP];
+    bool maker; /* a resting LIMIT order's fill */
 } tr_exec_fill_t;
+
+/* A change of one asset's balance (free and locked deltas), from the core's fill model. */
+typedef struct {
+    char asset[TR_ASSET_NAME_CAP];
+    rt_money_t free;
+    rt_money_t locked;
+} tr_exec_change_t;
+
+#define TR_EXEC_CHANGES_MAX 4
+
+/* What a demo LIMIT action (place, fill, cancel) does: at most one fill, and the balance
+ * changes to apply. */
+typedef struct {
+    bool filled;
+    tr_exec_fill_t fill;
+    size_t n;
+    tr_exec_change_t changes[TR_EXEC_CHANGES_MAX];
+} tr_exec_limit_t;
 
 /* An open position as stored. */
 typedef struct {
@@ -131,6 +155,8 @@ typedef struct {
     rt_money_t stop_loss, take_profit;
     int64_t position_id; /* SELL: this position (0: the strategy's open one) */
     char reason[64];     /* entry, exit, manual, stop_loss, take_profit, trailing_stop... */
+    bool limit;          /* a LIMIT order at limit_price (manual only) */
+    rt_money_t limit_price;
 } tr_svc_intent_t;
 
 /* The risk decision: accept with the order to place, or reject with a code and a sentence. */
@@ -165,7 +191,8 @@ typedef struct {
     void *core_risk;       /* the core's risk config and state (exits.c), NULL without the core */
     _Alignas(8) unsigned char exit_cfg[TR_EXIT_CFG_SIZE]; /* a tr_exit_config_t */
     _Alignas(8) unsigned char fill_cfg[TR_FILL_CFG_SIZE]; /* a tr_fill_config_t */
-    struct tr_live *live; /* live mode's exchange client and filters (exec_live.c); NULL in demo */
+    struct tr_live *live;         /* live mode's exchange client (exec_live.c); NULL in demo */
+    struct tr_exfilters *filters; /* the exchange filters of SYMBOLS (exfilters.c) */
 } tr_svc_t;
 
 /* ---- exec_demo.c ---------------------------------------------------------------------- */
@@ -181,11 +208,47 @@ int tr_exec_split_symbol(const char *symbol, char *base, size_t base_cap, char *
  *  only on success. */
 int tr_exec_demo_fill(const tr_svc_t *svc, const tr_svc_order_t *o, tr_exec_fill_t *out);
 
+/** Places a demo LIMIT order o (o->price on the tick): out gets the change that locks its
+ *  funds, and o->locked / o->locked_asset what it locks (the core's tr_fill_limit_place).
+ *  Returns 0, RT_EAGAIN / RT_ENOTFOUND without the symbol's filters, or the core's error. */
+int tr_exec_demo_limit_place(const tr_svc_t *svc, tr_svc_order_t *o, tr_exec_limit_t *out);
+/** Tries the resting order o against the market range [low, high] (a ticker: low == high):
+ *  0 with out->filled and the changes (maker fee, lock released) when it fills, RT_EAGAIN
+ *  when the market did not reach it, or the core's error. */
+int tr_exec_demo_limit_try(const tr_svc_t *svc, const tr_svc_order_t *o, rt_money_t low,
+                           rt_money_t high, tr_exec_limit_t *out);
+/** The change that unlocks a canceled resting order's funds. Returns 0 or RT_EINVAL. */
+int tr_exec_demo_limit_cancel(const tr_svc_t *svc, const tr_svc_order_t *o, tr_exec_limit_t *out);
+
+/* ---- exfilters.c: the exchange filters of SYMBOLS, both modes ------------------------- */
+
+struct rt_exrest;
+/** GET /api/v3/exchangeInfo?symbols=[...] for the comma-separated symbols through rest, parsed
+ *  into *out (caller frees with rt_exinfo_cleanup; written only on success). Failures are
+ *  logged. Returns 0 or the client's / parser's error. */
+int tr_exfilters_fetch(struct rt_exrest *rest, const char *symbols, rt_exinfo_t *out);
+/** Creates svc->filters (empty: every symbol RT_EAGAIN until loaded). RT_ENOMEM. */
+int tr_exfilters_new(tr_svc_t *svc);
+/** Makes *info the filters in force (taken over: *info is zeroed) and logs it. */
+void tr_exfilters_set(tr_svc_t *svc, rt_exinfo_t *info);
+/** Demo: starts the background loader (public client to EXCHANGE_REST_URL, retried with
+ *  backoff 0.5 s .. 30 s until loaded or stopping; each failure logged). Returns 0 or the
+ *  client's error. */
+int tr_exfilters_start_loader(tr_svc_t *svc);
+/** Waits up to ms for the filters to be loaded; true when they are. */
+bool tr_exfilters_wait(tr_svc_t *svc, int64_t ms);
+/** Stops the loader and frees svc->filters. NULL is a no-op. */
+void tr_exfilters_free(tr_svc_t *svc);
+/** The filters of symbol into out (a tr_filters_t): 0, RT_EAGAIN while none are loaded yet,
+ *  RT_ENOTFOUND when loaded but symbol is not among them (not in SYMBOLS, or unknown to the
+ *  exchange). */
+int tr_svc_filters(const tr_svc_t *svc, const char *symbol, void *out);
+
 /* ---- exec_live.c ---------------------------------------------------------------------- */
 
 #define TR_LIVE_FILLS_MAX 32
 
-typedef enum { TR_LIVE_FILLED = 1, TR_LIVE_REJECTED = 2 } tr_live_outcome_t;
+typedef enum { TR_LIVE_FILLED = 1, TR_LIVE_REJECTED = 2, TR_LIVE_RESTING = 3 } tr_live_outcome_t;
 
 /* One exchange fill: price, qty, commission (fee, in fee_asset: the asset received for a
  * BUY on the simulator and Binance) and the exchange's tradeId (0 when unknown). */
@@ -195,7 +258,9 @@ typedef struct {
     bool fee_unvalued; /* a third-asset commission with no price to value it (service.c) */
 } tr_live_fill_t;
 
-/* What became of a live order. */
+/* What became of a live order: FILLED with its fills, REJECTED, or RESTING (a LIMIT order
+ * the exchange holds as NEW / PARTIALLY_FILLED: its fills are followed by tr_live_state and
+ * tr_live_trades). */
 typedef struct {
     tr_live_outcome_t outcome;
     int64_t exchange_order_id; /* 0 when none */
@@ -212,8 +277,6 @@ typedef struct {
 int tr_live_init(tr_svc_t *svc);
 /** Frees svc->live. NULL is a no-op. */
 void tr_live_free(tr_svc_t *svc);
-/** The exchange filters of symbol into out (a tr_filters_t). RT_ENOTFOUND when not loaded. */
-int tr_live_filters(const tr_svc_t *svc, const char *symbol, void *out);
 /** GET /api/v3/account: up to cap balances into out, *n how many. Returns 0 or the client's
  *  error (RT_EPROTO for a malformed reply); out and *n are written only on success. */
 int tr_live_balances(tr_svc_t *svc, rt_balance_t *out, size_t cap, size_t *n);
@@ -223,6 +286,26 @@ int tr_live_balances(tr_svc_t *svc, rt_balance_t *out, size_t cap, size_t *n);
  *  looked up, never resent. Returns 0 when *res is known, RT_EUNKNOWN when the order's fate is
  *  still unknown (leave it PENDING), or RT_EPROTO / RT_EINVAL. */
 int tr_live_send(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_result_t *res);
+/* An order's state at the exchange (GET or DELETE /api/v3/order). */
+typedef struct {
+    char status[24]; /* NEW, PARTIALLY_FILLED, FILLED, CANCELED, EXPIRED, REJECTED... */
+    int64_t exchange_order_id;
+    rt_money_t executed_qty;
+} tr_live_state_t;
+
+/** GET /api/v3/order of o (by its client order id), once. Returns 0 and *st, RT_ENOTFOUND
+ *  when the exchange does not know it (-2013), RT_EPROTO for a malformed reply, or the
+ *  client's error. */
+int tr_live_state(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_state_t *st);
+/** GET /api/v3/myTrades of the exchange order: up to cap fills (price, qty, commission and
+ *  its asset, maker or not, trade id) into out, *n how many. Returns 0, RT_EPROTO, or the
+ *  client's error; out and *n written only on success. */
+int tr_live_trades(tr_svc_t *svc, const char *symbol, int64_t exchange_order_id,
+                   tr_live_fill_t *out, size_t cap, size_t *n);
+/** DELETE /api/v3/order of o (by origClientOrderId). Returns 0 and the canceled order's
+ *  *st, RT_ENOTFOUND when the exchange has no open order by that id (-2011: filled or
+ *  canceled already, or unknown), or the client's error. */
+int tr_live_cancel(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_state_t *st);
 /** Looks o up by its client order id (with backoff): FILLED (fills from the reply's totals
  *  when it has none, commission unknown = 0) or REJECTED (-2013: never at the exchange).
  *  Returns as tr_live_send. */
@@ -238,8 +321,38 @@ int tr_store_signal_insert(rt_db_t *db, const rt_signal_t *s, const char *metada
 /** Sets a recorded signal's outcome ("accepted"/"rejected"), reason and order id. */
 int tr_store_signal_outcome(rt_db_t *db, const char *id, const char *outcome, const char *code,
                             const char *reason, const char *coid);
-/** Inserts the order row as PENDING (demo flag as given); writes o->id. */
+/** Inserts the order row as PENDING (demo flag as given; type, limit price, stop and target
+ *  from o); writes o->id. */
 int tr_store_order_insert(rt_db_t *db, tr_svc_order_t *o, bool demo);
+/** Adds free_delta and locked_delta (either may be negative) to asset's balance, creating
+ *  the row when absent; RT_EINVAL (the table's check) when either would go negative. */
+int tr_store_balance_change(rt_db_t *db, const char *asset, rt_money_t free_delta,
+                            rt_money_t locked_delta);
+/** A demo LIMIT order placed: PENDING -> NEW with o->locked / o->locked_asset. RT_ESTATE when
+ *  the row is not PENDING any more. */
+int tr_store_order_resting(rt_db_t *db, const tr_svc_order_t *o);
+/** A resting order canceled: NEW / PARTIALLY_FILLED -> CANCELED; RT_ESTATE otherwise. */
+int tr_store_order_canceled(rt_db_t *db, int64_t id);
+/** Loads order id as the shell carries it, locked FOR UPDATE (inside the caller's
+ *  transaction), and its status text into status. RT_ENOTFOUND when absent. */
+int tr_store_order_lock(rt_db_t *db, int64_t id, tr_svc_order_t *out, char *status,
+                        size_t status_cap);
+/** The base quantity still to buy by resting LIMIT BUY orders of symbol (0 when none). */
+int tr_store_resting_buy_qty(rt_db_t *db, const char *symbol, rt_money_t *out);
+/** Loads up to cap resting LIMIT orders (demo ones when demo, else live ones) of symbol ("" =
+ *  every symbol; NEW / PARTIALLY_FILLED), oldest first; *n gets how many. */
+int tr_store_resting_orders(rt_db_t *db, const char *symbol, bool demo, tr_svc_order_t *out,
+                            size_t cap, size_t *n);
+/** Live: a LIMIT order the exchange holds: PENDING -> NEW with its exchange order id (0 keeps
+ *  the one stored). RT_ESTATE when the row is not PENDING any more. */
+int tr_store_order_live_resting(rt_db_t *db, int64_t id, int64_t exchange_order_id);
+/** The sums of an order's trades: base quantity and quote quantity (0 when none). */
+int tr_store_order_fill_totals(rt_db_t *db, int64_t id, rt_money_t *qty, rt_money_t *quote);
+/** Sets an order's status and fill totals (avg_price 0 = none; position_id 0 keeps it). */
+int tr_store_order_progress(rt_db_t *db, int64_t id, const char *status, rt_money_t filled,
+                            rt_money_t filled_quote, rt_money_t avg_price, int64_t position_id);
+/** Points every trade of an order at position_id. */
+int tr_store_trades_set_position(rt_db_t *db, int64_t order_id, int64_t position_id);
 /** Adds delta (may be negative) to asset's free balance, creating the row when absent;
  *  RT_EDB when it would go negative (the table's check). */
 int tr_store_balance_add(rt_db_t *db, const char *asset, rt_money_t delta);
@@ -252,7 +365,7 @@ int tr_store_position_open(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_f
 /** Reduces / closes a position after a SELL fill (realized PnL and fees updated). */
 int tr_store_position_reduce(rt_db_t *db, int64_t id, const tr_exec_fill_t *f, rt_money_t realized,
                              const char *reason);
-/** Inserts one trade row (demo). */
+/** Inserts one trade row (demo; role MAKER when f->maker). */
 int tr_store_trade_insert(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
                           int64_t position_id);
 /** Marks the order FILLED with its fill. */
@@ -298,7 +411,8 @@ int tr_store_risk_state_set(rt_db_t *db, bool paused, const char *reason);
  *  having a commission that could not be valued in the quote asset. Returns 0 or the
  *  database's error. */
 int tr_store_trade_fee_unvalued(rt_db_t *db, int64_t order_id, int64_t trade_id);
-/** Live: inserts one trade row with demo=false and the exchange's trade id (0 = NULL). */
+/** Live: inserts one trade row with demo=false, the exchange's trade id (0 = NULL) and role
+ *  (f->maker); a trade id already recorded for the symbol is ignored (replayed fills). */
 int tr_store_trade_insert_live(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
                                int64_t position_id, int64_t trade_id);
 /** Live: sets the order's exchange order id (before it is marked FILLED). */
@@ -322,6 +436,12 @@ int tr_store_pending_orders(rt_db_t *db, bool demo, tr_svc_order_t *out, size_t 
  *  (manual) and returns 0 with d->accept false. Returns a negative code on a database or bus
  *  failure. */
 int tr_svc_place(tr_svc_t *svc, tr_io_t *io, const tr_svc_intent_t *intent, tr_svc_decision_t *d);
+
+/** Cancels resting order id (API thread, on io): demo: its funds unlocked and the row
+ *  CANCELED in one transaction, then published on trader:events. *status gets the order's
+ *  status text when it is not cancellable (then RT_ESTATE, nothing written). Returns 0,
+ *  RT_ENOTFOUND, RT_ESTATE, or a database error. */
+int tr_svc_cancel(tr_svc_t *svc, tr_io_t *io, int64_t id, char *status, size_t status_cap);
 
 /** The latest price of symbol (from tickers and candles); RT_ENOTFOUND when none yet. */
 int tr_svc_price(tr_svc_t *svc, const char *symbol, rt_money_t *out);

@@ -56,6 +56,13 @@ static int setup(void **state)
     world_t *w = calloc(1, sizeof *w);
     assert_non_null(w);
     rt_test_trader_setup(w, "trader");
+    /* demo mode trades by the exchange's filters (exchangeInfo): a quiet simulator gives them */
+    static const char *const sim_settings[] = {
+        "SIM_PORT=0", "SIM_BIND=127.0.0.1", "SYMBOLS=BTCUSDC,DOGEUSDC",
+        "SIM_SEED=5", "SIM_HISTORY=10",     "LOG_LEVEL=warn"};
+    if (rt_test_sim_start(sim_settings, sizeof sim_settings / sizeof sim_settings[0], &w->sim,
+                          &w->sim_port) != 0)
+        fail_msg("rt-exchange-sim did not start");
     *state = w;
     return 0;
 }
@@ -77,10 +84,13 @@ static int teardown(void **state)
  * extra is NULL or NAME, VALUE, ..., NULL to set besides. */
 static void start_trader_env(world_t *w, const char *fault, const char *const *extra)
 {
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", w->sim_port);
     const char *settings[64] = {"TRADING_MODE",      "demo",       "TRADE_QUANTITY", "0.001",
                                 "DEMO_BALANCES",     "USDC=10000", "DEMO_FEE_RATE",  "0.001",
-                                "DEMO_SLIPPAGE_BPS", "5"};
-    size_t n = 10;
+                                "DEMO_SLIPPAGE_BPS", "5",          "EXCHANGE_REST_URL", url,
+                                "SYMBOLS",           "BTCUSDC,DOGEUSDC"};
+    size_t n = 14;
     for (size_t i = 0; extra && extra[i] && extra[i + 1]; i += 2) {
         assert_true(n + 3 < sizeof settings / sizeof settings[0]);
         settings[n++] = extra[i];

@@ -274,6 +274,8 @@ void rt_test_trader_teardown(rt_test_trader_t *t)
     }
     rt_bus_free(t->bus);
     t->bus = NULL;
+    if (t->sim > 0)
+        rt_test_proc_stop(&t->sim, 5000);
     if (t->log_path[0] && getenv("RT_TEST_KEEP_LOGS") == NULL)
         unlink(t->log_path);
 }

@@ -51,6 +51,8 @@ typedef struct {
     rt_db_t *db;      /* ours */
     rt_bus_t *bus;
     pid_t pid; /* the trader; 0 when none runs */
+    pid_t sim; /* an rt-exchange-sim the test started for it (exchangeInfo, orders); 0: none */
+    int sim_port;
 } rt_test_trader_t;
 
 /** Fills *t (zeroed first): reads RT_TEST_*, creates the database rt_test_<tag>_<pid>_<n>
@@ -58,8 +60,8 @@ typedef struct {
  *  the stream, port, token and log path. Fails the test on any error. */
 void rt_test_trader_setup(rt_test_trader_t *t, const char *tag);
 
-/** Kills a trader still running (SIGKILL), drops the database, closes the connections and
- *  removes the log file (kept when RT_TEST_KEEP_LOGS is set). Never fails. */
+/** Kills a trader still running (SIGKILL), stops t->sim when set, drops the database, closes
+ *  the connections and removes the log file (kept when RT_TEST_KEEP_LOGS is set). Never fails. */
 void rt_test_trader_teardown(rt_test_trader_t *t);
 
 /** Starts rt-trader with: REDIS_HOST/PORT, PGHOST/PORT/USER/PASSWORD(empty)/DATABASE,

@@ -1158,6 +1158,38 @@ static void handle_batch(tr_svc_t *svc, rt_bus_entry_t *entries, size_t n)
 
 /* ---- market data ----------------------------------------------------------------------------- */
 
+/* The range of prices a candle update proves traded since the previous update of its symbol:
+ * a candle's low and high cover its whole life, so a low already seen says nothing new, and a
+ * resting order must not fill on a price traded before it was placed. A new low or high was
+ * traded since the last update; otherwise only the close is known to be new. The first update
+ * of a new candle: its range (all of it came after the previous candle's last update). The
+ * first update seen of a symbol, or an older candle: the close only, or false (skip). */
+static bool candle_news(tr_svc_t *svc, const rt_candle_t *c, rt_money_t *lo, rt_money_t *hi)
+{
+    size_t i = 0;
+    while (i < svc->seen_n && strcmp(svc->seen[i].symbol, c->symbol) != 0)
+        i++;
+    if (i == svc->seen_n) {
+        *lo = *hi = c->close;
+        if (i == TR_PRICES_MAX)
+            return true;
+        svc->seen_n++;
+        rt_str_copy(svc->seen[i].symbol, sizeof svc->seen[i].symbol, c->symbol);
+    } else if (c->open_time < svc->seen[i].open_time) {
+        return false;
+    } else if (c->open_time > svc->seen[i].open_time) {
+        *lo = c->low;
+        *hi = c->high;
+    } else {
+        *lo = c->low < svc->seen[i].low ? c->low : c->close;
+        *hi = c->high > svc->seen[i].high ? c->high : c->close;
+    }
+    svc->seen[i].open_time = c->open_time;
+    svc->seen[i].low = c->low;
+    svc->seen[i].high = c->high;
+    return true;
+}
+
 static void on_market(void *ud, const char *pattern, const char *channel, const char *payload,
                       size_t len)
 {
@@ -1180,7 +1212,9 @@ static void on_market(void *ud, const char *pattern, const char *channel, const 
             return;
         }
         price_set(svc, c.symbol, c.close, c.close_time);
-        limit_on_price(svc, c.symbol, c.low, c.high);
+        rt_money_t lo, hi;
+        if (candle_news(svc, &c, &lo, &hi))
+            limit_on_price(svc, c.symbol, lo, hi);
         tr_exits_on_price(svc, c.symbol, c.high, c.low, c.close, c.close_time);
     }
 }

@@ -183,6 +183,14 @@ typedef struct {
     tr_svc_metrics_t m;
     rt_http_server_t *http;
     tr_prices_t prices;
+    /* The last candle update seen per symbol (the loop thread's own): what a new update adds
+     * to the prices traded since (demo LIMIT orders, service.c candle_news). */
+    size_t seen_n;
+    struct {
+        char symbol[RT_SYMBOL_CAP];
+        int64_t open_time;
+        rt_money_t low, high;
+    } seen[TR_PRICES_MAX];
     atomic_bool paused;
     atomic_uint_fast64_t manual_seq;
     atomic_bool db_ok, redis_ok;

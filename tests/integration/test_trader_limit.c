@@ -504,6 +504,40 @@ static void on_event(void *ud, const char *pattern, const char *channel, const c
     free(ev);
 }
 
+static void publish_candle(world_t *w, long long open_ms, const char *low, const char *close)
+{
+    char json[320];
+    snprintf(json, sizeof json,
+             "{\"symbol\":\"BTCUSDC\",\"interval\":\"1m\",\"startTime\":%lld,\"closeTime\":%lld,"
+             "\"open\":50000,\"high\":50500,\"low\":%s,\"close\":%s,\"volume\":1,"
+             "\"closed\":false}",
+             open_ms, open_ms + 59999, low, close);
+    assert_true(rt_bus_publish(w->bus, "market:data:BTCUSDC", json, strlen(json)) >= 0);
+}
+
+/* A forming candle's low covers its whole minute: a low the candle had already reached before
+ * the order was placed must not fill it; a new low, or a new candle's range, does. */
+static void test_limit_ignores_lows_before_it(void **state)
+{
+    world_t *w = *state;
+    start_trader(w, "");
+    wait_healthy(w);
+    long long t0 = (long long)(rt_time_now_ms() / 60000 * 60000);
+    publish_ticker(w, "50000");
+    publish_candle(w, t0, "48000", "50000"); /* the minute already traded at 48000 */
+    rt_time_sleep_ms(300);
+    place_resting_buy(w); /* BUY LIMIT 49000 */
+    publish_candle(w, t0, "48000", "49500"); /* the same low again: not traded since */
+    publish_candle(w, t0, "48500", "49400"); /* a stale update, low above the one seen */
+    rt_time_sleep_ms(500);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM trades"), 0);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE status = 'NEW'"), 1);
+    publish_candle(w, t0, "47900", "49200"); /* a new low: traded now, through the limit */
+    wait_count(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'", 1);
+    check_limit_buy_filled(w);
+    stop_trader(w);
+}
+
 static void test_limit_cancel_unlocks(void **state)
 {
     world_t *w = *state;
@@ -678,6 +712,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_limit_buy_rests_then_fills_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limit_ignores_lows_before_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_cancel_unlocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_survives_restart_and_kill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_kill_after_commit, setup, teardown),

@@ -200,6 +200,32 @@ out:
     return rc;
 }
 
+/* A lookup's FILLED order carries only its totals (GET /api/v3/order has no fills): its real
+ * fills (price, commission, role) come from myTrades; kept as totals (commission unknown, a
+ * warning) when myTrades fails or does not add up to the executed quantity. */
+static void lookup_fills(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_result_t *res)
+{
+    if (res->outcome != TR_LIVE_FILLED || res->n != 1 || res->fills[0].trade_id != 0)
+        return;
+    tr_live_fill_t *f = calloc(TR_LIVE_FILLS_MAX, sizeof *f);
+    size_t n = 0;
+    rt_money_t sum = 0;
+    int rc = f ? tr_live_trades(svc, o->symbol, res->exchange_order_id, f, TR_LIVE_FILLS_MAX, &n)
+               : RT_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = rt_money_add(sum, f[i].f.quantity, &sum);
+    if (rc == 0 && n > 0 && sum == res->fills[0].f.quantity) {
+        memcpy(res->fills, f, n * sizeof *f);
+        res->n = n;
+    } else {
+        rt_log_warn("live",
+                    "fills of a looked-up order not read coid=%s err=%s fills=%zu: booked from "
+                    "its totals, commission unknown",
+                    o->client_order_id, rt_strerror(rc), n);
+    }
+    free(f);
+}
+
 int tr_live_lookup(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_result_t *res)
 {
     struct tr_live *l = svc->live;
@@ -233,6 +259,8 @@ int tr_live_lookup(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_result_t *res
         }
         rt_exrest_params_cleanup(&q);
         rt_exrest_response_cleanup(&r);
+        if (rc == 0)
+            lookup_fills(svc, o, res);
         if (rc == 0 || rc == RT_EPROTO)
             return rc;
         rt_time_sleep_ms(wait);

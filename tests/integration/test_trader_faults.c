@@ -418,6 +418,19 @@ static void test_executed_then_5xx(void **state)
                                   "strategy = '%s'",
                                   cases[i].strategy),
                          1);
+        /* the real fill, read back with myTrades: its trade id and commission (0.1 % of the
+           base received), so the position holds what the account holds */
+        assert_int_equal(count_of(w,
+                                  "SELECT count(*) FROM trades WHERE client_order_id = '%s' AND "
+                                  "exchange_trade_id IS NOT NULL AND fee = 0.000001 AND "
+                                  "fee_asset = 'BTC'",
+                                  coid),
+                         1);
+        assert_int_equal(count_of(w,
+                                  "SELECT count(*) FROM positions WHERE strategy = '%s' AND "
+                                  "quantity = 0.000999",
+                                  cases[i].strategy),
+                         1);
     }
     assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 2);
     assert_int_equal(query_int(w, "SELECT count(*) FROM signals WHERE outcome = 'accepted'"), 2);

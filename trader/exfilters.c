@@ -32,7 +32,73 @@ struct tr_exfilters {
     char symbols[1024];
 };
 
+static int fetch_batch(rt_exrest_t *rest, const char *symbols, rt_exinfo_t *out, int *code);
+
+/* One symbol at a time after the batch was refused for an unknown symbol (-1121): the known
+ * ones are kept, each unknown one is named in a warning (and refused as unknown_symbol at order
+ * time), so one delisted or mistyped name in SYMBOLS does not stop trading in the others.
+ * RT_ENOTFOUND when none is known. */
+static int fetch_each(rt_exrest_t *rest, const char *symbols, rt_exinfo_t *out)
+{
+    rt_exinfo_t all;
+    memset(&all, 0, sizeof all);
+    int rc = RT_OK;
+    size_t unknown = 0;
+    for (const char *p = symbols; rc == RT_OK && *p;) {
+        size_t n = strcspn(p, ",");
+        char one[RT_SYMBOL_CAP];
+        if (n > 0 && n < sizeof one) {
+            memcpy(one, p, n);
+            one[n] = '\0';
+            rt_exinfo_t info;
+            int code = 0;
+            int frc = fetch_batch(rest, one, &info, &code);
+            if (frc == RT_OK && info.count > 0) {
+                rt_symbol_info_t *grown =
+                    realloc(all.symbols, (all.count + info.count) * sizeof *grown);
+                if (grown == NULL) {
+                    rc = RT_ENOMEM;
+                } else {
+                    memcpy(grown + all.count, info.symbols, info.count * sizeof *grown);
+                    all.symbols = grown;
+                    all.count += info.count;
+                    all.server_time = info.server_time;
+                }
+                rt_exinfo_cleanup(&info);
+            } else if (frc == RT_EEXCHANGE && code == -1121) {
+                rt_log_warn("filters", "symbol unknown to the exchange, not traded symbol=%s", one);
+                unknown++;
+            } else {
+                rc = frc != RT_OK ? frc : RT_EPROTO;
+            }
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    if (rc == RT_OK && all.count == 0)
+        rc = RT_ENOTFOUND;
+    if (rc == RT_OK) {
+        rt_log_info("filters", "exchange filters by symbol loaded=%zu unknown=%zu", all.count,
+                    unknown);
+        *out = all;
+    } else {
+        rt_exinfo_cleanup(&all);
+    }
+    return rc;
+}
+
 int tr_exfilters_fetch(rt_exrest_t *rest, const char *symbols, rt_exinfo_t *out)
+{
+    int code = 0;
+    int rc = fetch_batch(rest, symbols, out, &code);
+    if (rc == RT_EEXCHANGE && code == -1121 && strchr(symbols, ',') != NULL)
+        rc = fetch_each(rest, symbols, out);
+    return rc;
+}
+
+/* exchangeInfo?symbols=[...] into *out; *code gets the exchange's error code (0: none). */
+static int fetch_batch(rt_exrest_t *rest, const char *symbols, rt_exinfo_t *out, int *code)
 {
     char arr[2048];
     size_t len = 0;
@@ -66,6 +132,7 @@ int tr_exfilters_fetch(rt_exrest_t *rest, const char *symbols, rt_exinfo_t *out)
         rc = rt_exrest_get(rest, "/api/v3/exchangeInfo", &q, false, &r);
     if (rc == 0)
         rc = rt_exparse_exchange_info(r.body, r.body_len, &info);
+    *code = r.exchange_code;
     if (rc != 0)
         rt_log_warn("filters", "exchangeInfo failed symbols=%s err=%s code=%d msg=%s", symbols,
                     rt_strerror(rc), r.exchange_code, r.exchange_msg);

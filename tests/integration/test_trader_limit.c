@@ -708,6 +708,31 @@ static void test_no_filters_refuses(void **state)
     assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 0);
 }
 
+/* One name in SYMBOLS the exchange does not list (-1121 for the whole batch): the others are
+ * loaded one by one and trade; the unknown one is refused as unknown_symbol. */
+static void test_unknown_symbol_in_symbols(void **state)
+{
+    world_t *w = *state;
+    static const char *const extra[] = {"SYMBOLS", "BTCUSDC,NOPEUSDC,DOGEUSDC", NULL};
+    start_trader_env(w, "", extra);
+    wait_healthy(w);
+    char *resp = NULL;
+    long st = post_when_ready(w, limit_buy, &resp);
+    if (st != 201)
+        fail_msg("LIMIT BUY with an unknown name in SYMBOLS: %ld %s", st, resp ? resp : "");
+    free(resp);
+    resp = NULL;
+    st = post_trade(w,
+                    "{\"symbol\":\"NOPEUSDC\",\"side\":\"BUY\",\"type\":\"LIMIT\","
+                    "\"quantity\":\"1\",\"price\":\"1\"}",
+                    &resp);
+    if (st != 422 || !strstr(resp, "unknown_symbol"))
+        fail_msg("order on the unknown symbol: %ld %s", st, resp ? resp : "");
+    free(resp);
+    stop_trader(w);
+    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -718,6 +743,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_limit_kill_after_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filters_tick_and_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_filters_refuses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_symbol_in_symbols, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -415,6 +415,7 @@ static int place_limit_demo_tx(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o)
         publish_order(io, o->id, false);
         return RT_OK;
     }
+    atomic_fetch_add(&svc->limit_placed, 1); /* after the commit: limit_on_price looks again */
     char px[RT_MONEY_FMT_MAX], q[RT_MONEY_FMT_MAX], l[RT_MONEY_FMT_MAX];
     rt_money_format(o->price, px, sizeof px);
     rt_money_format(o->quantity, q, sizeof q);
@@ -464,17 +465,45 @@ static int book_limit_fill(tr_svc_t *svc, tr_io_t *io, tr_svc_order_t *o, const 
 
 #define RESTING_MAX 64
 
+/* The loop's state of symbol (created on first use); NULL when the table is full. */
+static tr_sym_state_t *sym_state(tr_svc_t *svc, const char *symbol)
+{
+    size_t i = 0;
+    while (i < svc->seen_n && strcmp(svc->seen[i].symbol, symbol) != 0)
+        i++;
+    if (i == svc->seen_n) {
+        if (i == TR_PRICES_MAX)
+            return NULL;
+        memset(&svc->seen[i], 0, sizeof svc->seen[i]);
+        rt_str_copy(svc->seen[i].symbol, sizeof svc->seen[i].symbol, symbol);
+        svc->seen[i].open_time = INT64_MIN;
+        svc->seen_n++;
+    }
+    return &svc->seen[i];
+}
+
 /* Tries the demo's resting LIMIT orders of symbol against the range [low, high] (loop
  * thread): each that the market reached is filled and booked in its own transaction. */
 static void limit_on_price(tr_svc_t *svc, const char *symbol, rt_money_t low, rt_money_t high)
 {
     if (svc->cfg.trading_mode != TR_MODE_DEMO)
         return;
+    /* Nothing rested here at the last look and no LIMIT order was placed since (the count
+       grows after a placement's commit, so one committed after that look changes it): no
+       query. Fills and cancels only remove orders. */
+    tr_sym_state_t *st = sym_state(svc, symbol);
+    uint64_t placed = atomic_load(&svc->limit_placed);
+    if (st != NULL && st->no_resting && st->no_resting_at == placed)
+        return;
     tr_io_t *io = &svc->io;
     tr_svc_order_t *rest = calloc(RESTING_MAX, sizeof *rest);
     size_t n = 0;
     int rc =
         rest ? tr_store_resting_orders(io->db, symbol, true, rest, RESTING_MAX, &n) : RT_ENOMEM;
+    if (st != NULL) {
+        st->no_resting = rc == 0 && n == 0;
+        st->no_resting_at = placed;
+    }
     if (rc != 0)
         rt_log_warn("service", "resting orders not loaded symbol=%s err=%s", symbol,
                     rt_strerror(rc));
@@ -1163,30 +1192,26 @@ static void handle_batch(tr_svc_t *svc, rt_bus_entry_t *entries, size_t n)
  * resting order must not fill on a price traded before it was placed. A new low or high was
  * traded since the last update; otherwise only the close is known to be new. The first update
  * of a new candle: its range (all of it came after the previous candle's last update). The
- * first update seen of a symbol, or an older candle: the close only, or false (skip). */
+ * first update seen of a symbol: the close only; an older candle: false (skip). */
 static bool candle_news(tr_svc_t *svc, const rt_candle_t *c, rt_money_t *lo, rt_money_t *hi)
 {
-    size_t i = 0;
-    while (i < svc->seen_n && strcmp(svc->seen[i].symbol, c->symbol) != 0)
-        i++;
-    if (i == svc->seen_n) {
+    tr_sym_state_t *e = sym_state(svc, c->symbol);
+    if (e == NULL || e->open_time == INT64_MIN) {
         *lo = *hi = c->close;
-        if (i == TR_PRICES_MAX)
-            return true;
-        svc->seen_n++;
-        rt_str_copy(svc->seen[i].symbol, sizeof svc->seen[i].symbol, c->symbol);
-    } else if (c->open_time < svc->seen[i].open_time) {
+    } else if (c->open_time < e->open_time) {
         return false;
-    } else if (c->open_time > svc->seen[i].open_time) {
+    } else if (c->open_time > e->open_time) {
         *lo = c->low;
         *hi = c->high;
     } else {
-        *lo = c->low < svc->seen[i].low ? c->low : c->close;
-        *hi = c->high > svc->seen[i].high ? c->high : c->close;
+        *lo = c->low < e->low ? c->low : c->close;
+        *hi = c->high > e->high ? c->high : c->close;
     }
-    svc->seen[i].open_time = c->open_time;
-    svc->seen[i].low = c->low;
-    svc->seen[i].high = c->high;
+    if (e != NULL) {
+        e->open_time = c->open_time;
+        e->low = c->low;
+        e->high = c->high;
+    }
     return true;
 }
 

@@ -135,6 +135,15 @@ typedef struct {
     } at[TR_PRICES_MAX];
 } tr_prices_t;
 
+/* What the loop keeps per symbol (service.c sym_state). */
+typedef struct {
+    char symbol[RT_SYMBOL_CAP];
+    int64_t open_time; /* of the last candle update seen; INT64_MIN: none yet */
+    rt_money_t low, high;
+    bool no_resting;        /* no resting demo order at the last look... */
+    uint64_t no_resting_at; /* ...as of this count of placements (tr_svc_t.limit_placed) */
+} tr_sym_state_t;
+
 /* Metric series the service updates. */
 typedef struct {
     rt_series_t *signals_accepted, *signals_rejected, *signals_duplicate, *signals_malformed;
@@ -183,14 +192,13 @@ typedef struct {
     tr_svc_metrics_t m;
     rt_http_server_t *http;
     tr_prices_t prices;
-    /* The last candle update seen per symbol (the loop thread's own): what a new update adds
-     * to the prices traded since (demo LIMIT orders, service.c candle_news). */
+    /* Per symbol, the loop thread's own (service.c sym_state): the last candle update seen
+     * (what a new update adds to the prices traded since: candle_news) and whether the symbol
+     * had no resting demo order at the last look, as of which count of placements
+     * (limit_on_price skips the database until a LIMIT order is placed again). */
     size_t seen_n;
-    struct {
-        char symbol[RT_SYMBOL_CAP];
-        int64_t open_time;
-        rt_money_t low, high;
-    } seen[TR_PRICES_MAX];
+    tr_sym_state_t seen[TR_PRICES_MAX];
+    atomic_uint_fast64_t limit_placed; /* demo LIMIT orders committed NEW since start */
     atomic_bool paused;
     atomic_uint_fast64_t manual_seq;
     atomic_bool db_ok, redis_ok;

@@ -7,7 +7,8 @@
  *   db/migrations, default "."), and optionally BENCH_SIGNALS (default 2000) and BENCH_RATE
  *   (signals per second to send at; default 0 = all at once, which measures throughput; a
  *   rate below it measures latency without a queue).
- *   rt-trader is taken from the bench's own directory. */
+ *   rt-trader and rt-exchange-sim are taken from the bench's own directory: the simulator
+ *   (on BENCH_SIM_PORT, default 28890) gives the demo trader its exchange filters. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,21 @@ static int connect_db(const bench_env_t *e, const char *db, rt_db_t **out)
     return rt_db_connect(ci, &o, out);
 }
 
+/* The exchange whose exchangeInfo the demo trader trades by (tick, step, notional). */
+static pid_t spawn_sim(const char *bin)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    setenv("SIM_PORT", env_or("BENCH_SIM_PORT", "28890"), 1);
+    setenv("SIM_BIND", "127.0.0.1", 1);
+    setenv("SYMBOLS", "BTCUSDC", 1);
+    setenv("SIM_HISTORY", "10", 1);
+    setenv("LOG_LEVEL", "warn", 1);
+    execl(bin, bin, (char *)NULL);
+    _exit(127);
+}
+
 static pid_t spawn_trader(const bench_env_t *e, const char *bin)
 {
     pid_t pid = fork();
@@ -70,6 +86,10 @@ static pid_t spawn_trader(const bench_env_t *e, const char *bin)
     setenv("TRADER_PORT", env_or("BENCH_TRADER_PORT", "28801"), 1);
     setenv("LOG_LEVEL", "WARN", 1);
     setenv("TRADER_RUN_SECONDS", "600", 1);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%s", env_or("BENCH_SIM_PORT", "28890"));
+    setenv("EXCHANGE_REST_URL", url, 1);
+    setenv("SYMBOLS", "BTCUSDC", 1);
     /* every signal its own position on one symbol: no cooldown, no count or exposure cap */
     setenv("COOLDOWN_SECONDS", "0", 1);
     setenv("MAX_OPEN_POSITIONS", "0", 1);
@@ -110,7 +130,7 @@ int main(void)
     }
     snprintf(e.scratch, sizeof e.scratch, "rt_bench_trader_%ld", (long)getpid());
     snprintf(e.stream, sizeof e.stream, "signals:bench:%ld", (long)getpid());
-    char bin[1100], self[1024], mig[1024], why[256], sql[128];
+    char bin[1100], sim_bin[1100], self[1024], mig[1024], why[256], sql[128];
     ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
     if (k <= 0)
         return 2;
@@ -119,12 +139,13 @@ int main(void)
     if (slash)
         *slash = '\0';
     snprintf(bin, sizeof bin, "%s/rt-trader", self);
+    snprintf(sim_bin, sizeof sim_bin, "%s/rt-exchange-sim", self);
     snprintf(mig, sizeof mig, "%s/db/migrations", env_or("RT_SOURCE_DIR", "."));
 
     rt_db_t *maint = NULL, *db = NULL;
     rt_bus_t *bus = NULL;
     int64_t *sent = calloc((size_t)n, sizeof *sent), *lat = calloc((size_t)n, sizeof *lat);
-    pid_t trader = -1;
+    pid_t trader = -1, sim = -1;
     int rc = RT_ENOMEM;
     if (!sent || !lat)
         goto out;
@@ -144,8 +165,10 @@ int main(void)
     if ((rc = rt_bus_new(&bo, &bus)) != 0 ||
         (rc = rt_bus_group_create(bus, e.stream, "trader", "0")) != 0)
         goto out;
+    sim = spawn_sim(sim_bin);
+    rt_time_sleep_ms(500);
     trader = spawn_trader(&e, bin);
-    rt_time_sleep_ms(1000); /* let it connect and recover */
+    rt_time_sleep_ms(3000); /* let it connect, recover and load the filters */
     int64_t t0 = rt_time_mono_ms();
     for (int64_t i = 0; i < n; i++) {
         char json[256], id[RT_BUS_ID_CAP];
@@ -205,6 +228,10 @@ out:
     if (trader > 0) {
         kill(trader, SIGTERM);
         waitpid(trader, NULL, 0);
+    }
+    if (sim > 0) {
+        kill(sim, SIGTERM);
+        waitpid(sim, NULL, 0);
     }
     if (rc != 0)
         fprintf(stderr, "rt-trader-bench: %s\n", rt_strerror(rc));

@@ -351,7 +351,11 @@ static int parse_state(const char *body, size_t len, tr_live_state_t *st)
     return rc;
 }
 
-int tr_live_state(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_state_t *st)
+/* /api/v3/order of o by its client order id with method (GET: its state; DELETE: cancel it)
+ * into *st: 0, RT_ENOTFOUND when the exchange answers missing (its code for that method), else
+ * the client's error, logged as what failed. */
+static int order_call(tr_svc_t *svc, const tr_svc_order_t *o, rt_http_method_t method,
+                      int missing, const char *what, tr_live_state_t *st)
 {
     struct tr_live *l = svc->live;
     rt_exrest_params_t q;
@@ -361,18 +365,23 @@ int tr_live_state(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_state_t *st)
     rt_exrest_params_add(&q, "symbol", o->symbol);
     rt_exrest_params_add(&q, "origClientOrderId", o->client_order_id);
     pthread_mutex_lock(&l->lock);
-    int rc = rt_exrest_get(l->rest, "/api/v3/order", &q, true, &r);
+    int rc = rt_exrest_request(l->rest, method, "/api/v3/order", &q, true, &r);
     pthread_mutex_unlock(&l->lock);
     if (rc == 0)
         rc = parse_state(r.body, r.body_len, st);
-    else if (rc == RT_EEXCHANGE && r.exchange_code == -2013)
+    else if (rc == RT_EEXCHANGE && r.exchange_code == missing)
         rc = RT_ENOTFOUND;
     else
-        rt_log_warn("live", "order state not read coid=%s err=%s code=%d msg=%s",
-                    o->client_order_id, rt_strerror(rc), r.exchange_code, r.exchange_msg);
+        rt_log_warn("live", "%s coid=%s err=%s code=%d msg=%s", what, o->client_order_id,
+                    rt_strerror(rc), r.exchange_code, r.exchange_msg);
     rt_exrest_params_cleanup(&q);
     rt_exrest_response_cleanup(&r);
     return rc;
+}
+
+int tr_live_state(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_state_t *st)
+{
+    return order_call(svc, o, RT_HTTP_GET, -2013, "order state not read", st);
 }
 
 int tr_live_trades(tr_svc_t *svc, const char *symbol, int64_t exchange_order_id,
@@ -442,24 +451,5 @@ out:
 
 int tr_live_cancel(tr_svc_t *svc, const tr_svc_order_t *o, tr_live_state_t *st)
 {
-    struct tr_live *l = svc->live;
-    rt_exrest_params_t q;
-    rt_exrest_response_t r;
-    rt_exrest_params_init(&q);
-    rt_exrest_response_init(&r);
-    rt_exrest_params_add(&q, "symbol", o->symbol);
-    rt_exrest_params_add(&q, "origClientOrderId", o->client_order_id);
-    pthread_mutex_lock(&l->lock);
-    int rc = rt_exrest_delete(l->rest, "/api/v3/order", &q, true, &r);
-    pthread_mutex_unlock(&l->lock);
-    if (rc == 0)
-        rc = parse_state(r.body, r.body_len, st);
-    else if (rc == RT_EEXCHANGE && r.exchange_code == -2011)
-        rc = RT_ENOTFOUND;
-    else
-        rt_log_warn("live", "cancel failed coid=%s err=%s code=%d msg=%s", o->client_order_id,
-                    rt_strerror(rc), r.exchange_code, r.exchange_msg);
-    rt_exrest_params_cleanup(&q);
-    rt_exrest_response_cleanup(&r);
-    return rc;
+    return order_call(svc, o, RT_HTTP_DELETE, -2011, "cancel failed", st);
 }

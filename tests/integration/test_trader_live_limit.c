@@ -71,7 +71,8 @@ static void start_sim(world_t *w)
     csv_path(w, csv, sizeof csv);
     snprintf(replay, sizeof replay, "SIM_REPLAY_CSV=%s", csv);
     const char *const settings[] = {"SIM_HISTORY=2", replay};
-    if (rt_test_live_sim_start(settings, 2, &w->sim, &w->sim_port) != 0)
+    if (rt_test_live_sim_start(settings, sizeof settings / sizeof settings[0], &w->sim,
+                               &w->sim_port) != 0)
         fail_msg("simulator did not start");
 }
 

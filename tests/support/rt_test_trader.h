@@ -1,7 +1,7 @@
 /* Helpers shared by the trader's integration tests (test_trader*.c) and the other tests that
  * talk to a running service or simulator: money, free ports, reading the database, HTTP, the
- * bus, the simulators they run against, and the trader's API. Every helper
- * fails the test (cmocka's fail_msg) on an error: none returns one. */
+ * bus, the simulators they run against, and the trader's API. Every helper fails the test
+ * (cmocka's fail_msg) on an error: none returns one. */
 #ifndef RT_TEST_TRADER_H
 #define RT_TEST_TRADER_H
 

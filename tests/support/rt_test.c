@@ -193,6 +193,16 @@ static void trader_conninfo(const rt_test_trader_t *t, const char *db, char *buf
         fail_msg("connection string too long");
 }
 
+/* The options that reach the harness's Redis (t->redis_host, t->redis_port). */
+static void trader_bus_opts(const rt_test_trader_t *t, rt_bus_opts_t *bo)
+{
+    rt_bus_opts_init(bo);
+    bo->host = t->redis_host;
+    int64_t port = 0;
+    ASSERT_RC(RT_OK, rt_str_parse_int64(t->redis_port, &port));
+    bo->port = (int)port;
+}
+
 void rt_test_trader_setup(rt_test_trader_t *t, const char *tag)
 {
     static unsigned seq;
@@ -234,12 +244,18 @@ void rt_test_trader_setup(rt_test_trader_t *t, const char *tag)
         fail_msg("migrations failed: %s (%s)", rt_strerror(rc), why);
 
     rt_bus_opts_t bo;
-    rt_bus_opts_init(&bo);
-    bo.host = t->redis_host;
-    int64_t port = 0;
-    ASSERT_RC(RT_OK, rt_str_parse_int64(t->redis_port, &port));
-    bo.port = (int)port;
+    trader_bus_opts(t, &bo);
     ASSERT_RC(RT_OK, rt_bus_new(&bo, &t->bus));
+}
+
+rt_bus_sub_t *rt_test_trader_subscribe(rt_test_trader_t *t, const char *channel)
+{
+    rt_bus_opts_t bo;
+    trader_bus_opts(t, &bo);
+    rt_bus_sub_t *sub = NULL;
+    ASSERT_RC(RT_OK, rt_bus_sub_new(&bo, &sub));
+    ASSERT_RC(RT_OK, rt_bus_sub_subscribe(sub, channel));
+    return sub;
 }
 
 void rt_test_trader_teardown(rt_test_trader_t *t)

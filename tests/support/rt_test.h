@@ -95,6 +95,10 @@ rt_test_trader_t *rt_test_trader_new(const char *tag);
  *  (rt_test_trader_teardown) and frees it. Returns 0. */
 int rt_test_trader_teardown_state(void **state);
 
+/** A subscriber on the trader's Redis subscribed to channel (the caller frees it with
+ *  rt_bus_sub_free); fails the test on error. */
+rt_bus_sub_t *rt_test_trader_subscribe(rt_test_trader_t *t, const char *channel);
+
 /** Kills a trader still running (SIGKILL), stops t->sim when set, drops the database, closes
  *  the connections and removes the log file (kept when RT_TEST_KEEP_LOGS is set). Never fails. */
 void rt_test_trader_teardown(rt_test_trader_t *t);

@@ -289,20 +289,6 @@ void rt_test_trader_start_live(rt_test_trader_t *t, const char *fault, bool keys
     start_with(t, fault, base, sizeof base / sizeof base[0], extra);
 }
 
-rt_bus_sub_t *rt_test_trader_subscribe(rt_test_trader_t *t, const char *channel)
-{
-    rt_bus_opts_t bo;
-    rt_bus_opts_init(&bo);
-    bo.host = t->redis_host;
-    int64_t port = 0;
-    ASSERT_RC(RT_OK, rt_str_parse_int64(t->redis_port, &port));
-    bo.port = (int)port;
-    rt_bus_sub_t *sub = NULL;
-    ASSERT_RC(RT_OK, rt_bus_sub_new(&bo, &sub));
-    ASSERT_RC(RT_OK, rt_bus_sub_subscribe(sub, channel));
-    return sub;
-}
-
 void rt_test_trader_wait_count(rt_test_trader_t *t, const char *sql, int64_t want)
 {
     rt_test_wait_count(t->db, sql, want, 15000, NULL, NULL);

@@ -79,10 +79,6 @@ void rt_test_trader_start_demo(rt_test_trader_t *t, const char *fault, const cha
 void rt_test_trader_start_live(rt_test_trader_t *t, const char *fault, bool keys,
                                const char *const *extra);
 
-/** A subscriber on the trader's Redis subscribed to channel (the caller frees it with
- *  rt_bus_sub_free); fails the test on error. */
-rt_bus_sub_t *rt_test_trader_subscribe(rt_test_trader_t *t, const char *channel);
-
 /** rt_test_wait_count on the trader's database: 15 s at most, not watching the trader. */
 void rt_test_trader_wait_count(rt_test_trader_t *t, const char *sql, int64_t want);
 

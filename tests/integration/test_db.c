@@ -35,14 +35,6 @@ struct env {
     char migrations[1024]; /* db/migrations of the source tree */
 };
 
-#define ASSERT_RC(expected, actual)                                                                \
-    do {                                                                                           \
-        int rc_ = (actual);                                                                        \
-        if (rc_ != (expected))                                                                     \
-            fail_msg("%s: expected %d (%s), got %d (%s)", #actual, (expected),                     \
-                     rt_strerror(expected), rc_, rt_strerror(rc_));                                \
-    } while (0)
-
 /* ---- helpers ------------------------------------------------------------------------------ */
 
 static void conninfo_for(const struct env *e, const char *dbname, char *buf, size_t cap)

@@ -5,7 +5,6 @@
  * parameters (400 naming the parameter), the forming candle and the persistence of closed ones,
  * and the SSE stream (an event published on Redis reaches a client). */
 #include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -15,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,19 +28,12 @@
 #include "rt/money.h"
 #include "rt/time.h"
 #include "rt_test.h"
+#include "rt_test_trader.h"
 
 #define NPOS 40    /* positions seeded; the last OPEN_POS stay open */
 #define OPEN_POS 2
 #define NCANDLES 10
 #define NSNAP 3
-
-#define ASSERT_RC(expected, actual)                                                                \
-    do {                                                                                           \
-        int rc_ = (actual);                                                                        \
-        if (rc_ != (expected))                                                                     \
-            fail_msg("%s: expected %d (%s), got %d (%s)", #actual, (expected),                     \
-                     rt_strerror(expected), rc_, rt_strerror(rc_));                                \
-    } while (0)
 
 struct env {
     const char *pghost, *pgport, *pguser, *maint_db, *redis_host, *redis_port;
@@ -76,18 +67,6 @@ static void money_text(rt_money_t v, char *buf, size_t cap)
 static void exec_sql(rt_db_t *db, const char *sql, int n, const char *const *v)
 {
     ASSERT_RC(RT_OK, rt_db_exec(db, sql, n, v, NULL));
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
 }
 
 typedef struct {
@@ -170,17 +149,6 @@ static int64_t jint(const json_t *o, const char *key)
         fail_msg("field %s: not an integer", key);
     return (int64_t)json_integer_value(v);
 }
-
-#define ASSERT_MONEY(expected, actual)                                                             \
-    do {                                                                                           \
-        rt_money_t e_ = (expected), a_ = (actual);                                                 \
-        if (e_ != a_) {                                                                            \
-            char eb_[RT_MONEY_FMT_MAX], ab_[RT_MONEY_FMT_MAX];                                     \
-            rt_money_format(e_, eb_, sizeof eb_);                                                  \
-            rt_money_format(a_, ab_, sizeof ab_);                                                  \
-            fail_msg("%s: expected %s, got %s", #actual, eb_, ab_);                                \
-        }                                                                                          \
-    } while (0)
 
 /* ---- seed ---- */
 
@@ -310,7 +278,7 @@ static void start_service(struct env *e)
     snprintf(bin, sizeof bin, "%s/bin/rt-portfolio", bdir);
     if (access(bin, X_OK) != 0)
         fail_msg("%s is not built", bin);
-    e->port = free_port();
+    e->port = rt_test_free_port();
     snprintf(e->base, sizeof e->base, "http://127.0.0.1:%d", e->port);
     pid_t pid = fork();
     assert_true(pid >= 0);

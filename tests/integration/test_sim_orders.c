@@ -27,9 +27,8 @@
 #include "rt/str.h"
 #include "rt/time.h"
 #include "rt_test.h"
+#include "rt_test_trader.h"
 
-#define KEY "0123456789abcdef0123456789abcdef"
-#define SECRET "fedcba9876543210fedcba9876543210"
 #define FEE (RT_MONEY_UNITS(1) / 1000) /* SIM_TAKER_FEE / SIM_MAKER_FEE */
 
 static pid_t child = -1;
@@ -38,19 +37,7 @@ static int port;
 static int start_sim(void **state)
 {
     (void)state;
-    static const char *const settings[] = {"SIM_PORT=0",
-                                           "SIM_BIND=127.0.0.1",
-                                           "SYMBOLS=BTCUSDC,ETHUSDC",
-                                           "SIM_SPEED=60",
-                                           "SIM_SEED=11",
-                                           "SIM_HISTORY=60",
-                                           "SIM_API_KEY=" KEY,
-                                           "SIM_SECRET_KEY=" SECRET,
-                                           "SIM_BALANCES=USDC=10000,BTC=0",
-                                           "SIM_TAKER_FEE=0.001",
-                                           "SIM_MAKER_FEE=0.001",
-                                           "LOG_LEVEL=warn"};
-    if (rt_test_sim_start(settings, sizeof settings / sizeof settings[0], &child, &port) != 0)
+    if (rt_test_live_sim_start(NULL, 0, &child, &port) != 0)
         return -1;
     return rt_exrest_global_init() == RT_OK ? 0 : -1;
 }
@@ -145,7 +132,7 @@ static json_t *order(rt_exrest_t *c, const char *side, const char *type, const c
 static void test_market_round_trip(void **state)
 {
     (void)state;
-    rt_exrest_t *c = client(KEY, SECRET);
+    rt_exrest_t *c = client(RT_TEST_SIM_KEY, RT_TEST_SIM_SECRET);
     rt_money_t usdc, btc, locked;
     balance(c, "USDC", &usdc, &locked);
     assert_int_equal(usdc, RT_MONEY_UNITS(10000));
@@ -200,7 +187,7 @@ static void test_market_round_trip(void **state)
 static void test_limit_rest_cancel(void **state)
 {
     (void)state;
-    rt_exrest_t *c = client(KEY, SECRET);
+    rt_exrest_t *c = client(RT_TEST_SIM_KEY, RT_TEST_SIM_SECRET);
     rt_money_t free0, locked0, f, l;
     balance(c, "USDC", &free0, &locked0);
     json_t *j = order(c, "BUY", "LIMIT", "0.01", "30000", "rt-limit-1");
@@ -254,7 +241,7 @@ static void test_wrong_keys(void **state)
     rt_exrest_response_init(&r);
     /* Escaped characters survive lws's decoding and the server's encoding back: a parameter
      * the endpoint ignores, signed with the rest. */
-    rt_exrest_t *ok = client(KEY, SECRET);
+    rt_exrest_t *ok = client(RT_TEST_SIM_KEY, RT_TEST_SIM_SECRET);
     rt_exrest_params_t p;
     rt_exrest_params_init(&p);
     rt_exrest_params_add(&p, "omitZeroBalances", "true");
@@ -265,11 +252,11 @@ static void test_wrong_keys(void **state)
     rt_exrest_params_cleanup(&p);
     rt_exrest_free(ok);
 
-    rt_exrest_t *c = client(KEY, "not-the-secret");
+    rt_exrest_t *c = client(RT_TEST_SIM_KEY, "not-the-secret");
     assert_int_equal(rt_exrest_get(c, "/api/v3/account", NULL, true, &r), RT_EEXCHANGE);
     assert_int_equal(r.exchange_code, -1022);
     rt_exrest_free(c);
-    c = client("not-the-key", SECRET);
+    c = client("not-the-key", RT_TEST_SIM_SECRET);
     assert_int_equal(rt_exrest_get(c, "/api/v3/account", NULL, true, &r), RT_EEXCHANGE);
     assert_int_equal(r.exchange_code, -2015);
     rt_exrest_free(c);

@@ -16,36 +16,16 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 
 #include "rt/bus.h"
 #include "rt/db.h"
-#include "rt/db_migrate.h"
 #include "rt/err.h"
 #include "rt/money.h"
 #include "rt/msg.h"
 #include "rt/str.h"
 #include "rt/time.h"
 #include "rt_test.h"
-
-#define ASSERT_RC(expected, actual)                                                                \
-    do {                                                                                           \
-        int rc_ = (actual);                                                                        \
-        if (rc_ != (expected))                                                                     \
-            fail_msg("%s: expected %d (%s), got %d (%s)", #actual, (expected),                     \
-                     rt_strerror(expected), rc_, rt_strerror(rc_));                                \
-    } while (0)
-
-#define ASSERT_MONEY(expected, actual)                                                             \
-    do {                                                                                           \
-        rt_money_t e_ = (expected), a_ = (actual);                                                 \
-        if (e_ != a_) {                                                                            \
-            char es_[RT_MONEY_FMT_MAX], as_[RT_MONEY_FMT_MAX];                                     \
-            rt_money_format(e_, es_, sizeof es_);                                                  \
-            rt_money_format(a_, as_, sizeof as_);                                                  \
-            fail_msg("%s: expected %s, got %s", #actual, es_, as_);                                \
-        }                                                                                          \
-    } while (0)
+#include "rt_test_trader.h"
 
 /* One test case's world: its own database and stream, one trader process at a time
  * (tests/support: rt_test_trader_t). */
@@ -53,97 +33,10 @@ typedef rt_test_trader_t world_t;
 
 static int setup(void **state)
 {
-    world_t *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    rt_test_trader_setup(w, "trader");
-    /* demo mode trades by the exchange's filters (exchangeInfo): a quiet simulator gives them */
-    static const char *const sim_settings[] = {
-        "SIM_PORT=0", "SIM_BIND=127.0.0.1", "SYMBOLS=BTCUSDC,DOGEUSDC",
-        "SIM_SEED=5", "SIM_HISTORY=10",     "LOG_LEVEL=warn"};
-    if (rt_test_sim_start(sim_settings, sizeof sim_settings / sizeof sim_settings[0], &w->sim,
-                          &w->sim_port) != 0)
-        fail_msg("rt-exchange-sim did not start");
+    world_t *w = rt_test_trader_new("trader");
+    rt_test_trader_demo_sim(w);
     *state = w;
     return 0;
-}
-
-static void stop_trader(world_t *w)
-{
-    rt_test_trader_stop(w);
-}
-
-static int teardown(void **state)
-{
-    world_t *w = *state;
-    rt_test_trader_teardown(w);
-    free(w);
-    return 0;
-}
-
-/* Starts rt-trader in demo mode with the world's servers; fault is "" or a TRADER_FAULT point;
- * extra is NULL or NAME, VALUE, ..., NULL to set besides. */
-static void start_trader_env(world_t *w, const char *fault, const char *const *extra)
-{
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", w->sim_port);
-    const char *settings[64] = {"TRADING_MODE",      "demo",       "TRADE_QUANTITY", "0.001",
-                                "DEMO_BALANCES",     "USDC=10000", "DEMO_FEE_RATE",  "0.001",
-                                "DEMO_SLIPPAGE_BPS", "5",          "EXCHANGE_REST_URL", url,
-                                "SYMBOLS",           "BTCUSDC,DOGEUSDC"};
-    size_t n = 14;
-    for (size_t i = 0; extra && extra[i] && extra[i + 1]; i += 2) {
-        assert_true(n + 3 < sizeof settings / sizeof settings[0]);
-        settings[n++] = extra[i];
-        settings[n++] = extra[i + 1];
-    }
-    settings[n] = NULL;
-    rt_test_trader_start(w, fault, settings);
-}
-
-static void start_trader(world_t *w, const char *fault)
-{
-    start_trader_env(w, fault, NULL);
-}
-
-/* Waits for the trader to die by itself (a fault point); returns its wait status. */
-static int wait_trader_dead(world_t *w)
-{
-    return rt_test_trader_wait_dead(w);
-}
-
-static int64_t query_int(world_t *w, const char *sql)
-{
-    rt_db_result_t *res = NULL;
-    ASSERT_RC(RT_OK, rt_db_exec(w->db, sql, 0, NULL, &res));
-    int64_t v = -1;
-    ASSERT_RC(RT_OK, rt_db_get_int64(res, 0, 0, &v));
-    rt_db_result_free(res);
-    return v;
-}
-
-static rt_money_t query_money(world_t *w, const char *sql)
-{
-    rt_db_result_t *res = NULL;
-    ASSERT_RC(RT_OK, rt_db_exec(w->db, sql, 0, NULL, &res));
-    rt_money_t v = 0;
-    if (rt_db_nrows(res) != 1)
-        fail_msg("%s: expected one row, got %d", sql, rt_db_nrows(res));
-    ASSERT_RC(RT_OK, rt_db_get_money(res, 0, 0, &v));
-    rt_db_result_free(res);
-    return v;
-}
-
-/* Polls until sql counts want, within 15 s. */
-static void wait_count(world_t *w, const char *sql, int64_t want)
-{
-    int64_t got = -1;
-    for (int i = 0; i < 300; i++) {
-        got = query_int(w, sql);
-        if (got == want)
-            return;
-        rt_time_sleep_ms(50);
-    }
-    fail_msg("%s: expected %lld, got %lld after 15 s", sql, (long long)want, (long long)got);
 }
 
 static void wait_pending_zero(world_t *w)
@@ -174,55 +67,57 @@ static void send_signal(world_t *w, const char *id, const char *side, const char
     send_json(w, json);
 }
 
-static rt_money_t m(const char *s)
-{
-    rt_money_t v = 0;
-    ASSERT_RC(RT_OK, rt_money_parse(s, &v));
-    return v;
-}
-
 /* The books after one BUY of 0.001 BTC at 50000 with 5 bps slippage and a 0.1% fee, placed by
  * a strategy's signal or by hand ("manual"). */
 static void check_one_buy_at(world_t *w, const char *source)
 {
     bool manual = strcmp(source, "manual") == 0;
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM trades"), 1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM positions WHERE status = 'open'"), 1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE status = 'FILLED' AND "
-                                  "demo AND client_order_id ~ '^rt[0-9a-f]{32}$'"),
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM orders"), 1);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM trades"), 1);
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM positions WHERE status = 'open'"), 1);
+    assert_int_equal(rt_test_query_int(w->db,
+                                       "SELECT count(*) FROM orders WHERE status = 'FILLED' AND "
+                                       "demo AND client_order_id ~ '^rt[0-9a-f]{32}$'"),
                      1);
-    rt_money_t price = query_money(w, "SELECT price FROM trades");
-    rt_money_t qty = query_money(w, "SELECT quantity FROM trades");
-    rt_money_t quote = query_money(w, "SELECT quote_quantity FROM trades");
-    rt_money_t fee = query_money(w, "SELECT fee FROM trades");
-    ASSERT_MONEY(m("50025"), price); /* 50000 + 5 bps against the taker */
-    ASSERT_MONEY(m("0.001"), qty);
-    ASSERT_MONEY(m("50.025"), quote);
-    ASSERT_MONEY(m("0.050025"), fee);
-    rt_money_t pq, spent, usdc = query_money(w, "SELECT free FROM balances WHERE asset='USDC'");
+    rt_money_t price = rt_test_query_money(w->db, "SELECT price FROM trades");
+    rt_money_t qty = rt_test_query_money(w->db, "SELECT quantity FROM trades");
+    rt_money_t quote = rt_test_query_money(w->db, "SELECT quote_quantity FROM trades");
+    rt_money_t fee = rt_test_query_money(w->db, "SELECT fee FROM trades");
+    ASSERT_MONEY(rt_test_money("50025"), price); /* 50000 + 5 bps against the taker */
+    ASSERT_MONEY(rt_test_money("0.001"), qty);
+    ASSERT_MONEY(rt_test_money("50.025"), quote);
+    ASSERT_MONEY(rt_test_money("0.050025"), fee);
+    rt_money_t pq, spent,
+        usdc = rt_test_query_money(w->db, "SELECT free FROM balances WHERE asset='USDC'");
     ASSERT_RC(RT_OK, rt_money_mul(price, qty, RT_ROUND_UP, &pq));
     ASSERT_MONEY(pq, quote);
-    ASSERT_RC(RT_OK, rt_money_sub(m("10000"), usdc, &spent));
+    ASSERT_RC(RT_OK, rt_money_sub(rt_test_money("10000"), usdc, &spent));
     rt_money_t want;
     ASSERT_RC(RT_OK, rt_money_add(quote, fee, &want));
     ASSERT_MONEY(want, spent); /* quote spent = quantity x price + fee, exactly */
-    ASSERT_MONEY(qty, query_money(w, "SELECT free FROM balances WHERE asset='BTC'"));
-    ASSERT_MONEY(qty, query_money(w, "SELECT quantity FROM positions"));
-    ASSERT_MONEY(m("50025"), query_money(w, "SELECT entry_price FROM positions"));
+    ASSERT_MONEY(qty, rt_test_query_money(w->db, "SELECT free FROM balances WHERE asset='BTC'"));
+    ASSERT_MONEY(qty, rt_test_query_money(w->db, "SELECT quantity FROM positions"));
+    ASSERT_MONEY(rt_test_money("50025"),
+                 rt_test_query_money(w->db, "SELECT entry_price FROM positions"));
     if (manual) {
-        assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE source = 'manual' AND "
-                                      "strategy IS NULL AND signal_id IS NULL"),
-                         1);
-        assert_int_equal(query_int(w, "SELECT count(*) FROM positions WHERE strategy IS NULL"), 1);
+        assert_int_equal(
+            rt_test_query_int(w->db, "SELECT count(*) FROM orders WHERE source = 'manual' AND "
+                                     "strategy IS NULL AND signal_id IS NULL"),
+            1);
+        assert_int_equal(
+            rt_test_query_int(w->db, "SELECT count(*) FROM positions WHERE strategy IS NULL"), 1);
         return;
     }
-    ASSERT_MONEY(m("49000"), query_money(w, "SELECT stop_loss FROM positions"));
-    assert_int_equal(query_int(w, "SELECT count(*) FROM signals WHERE outcome = 'accepted' AND "
-                                  "client_order_id = (SELECT client_order_id FROM orders)"),
-                     1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM trades t JOIN orders o ON o.id = "
-                                  "t.order_id AND o.position_id = t.position_id"),
+    ASSERT_MONEY(rt_test_money("49000"),
+                 rt_test_query_money(w->db, "SELECT stop_loss FROM positions"));
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM signals WHERE outcome = 'accepted' AND "
+                                 "client_order_id = (SELECT client_order_id FROM orders)"),
+        1);
+    assert_int_equal(rt_test_query_int(w->db,
+                                       "SELECT count(*) FROM trades t JOIN orders o ON o.id = "
+                                       "t.order_id AND o.position_id = t.position_id"),
                      1);
 }
 
@@ -234,81 +129,87 @@ static void check_one_buy(world_t *w)
 static void test_signal_becomes_order_trade_position(void **state)
 {
     world_t *w = *state;
-    start_trader(w, "");
+    rt_test_trader_start_demo(w, "", NULL);
     send_signal(w, "sig-buy-1", "BUY", "50000");
-    wait_count(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'", 1);
+    rt_test_trader_wait_count(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'", 1);
     wait_pending_zero(w);
     check_one_buy(w);
 
     /* the SELL signal closes the strategy's position */
     send_signal(w, "sig-sell-1", "SELL", "51000");
-    wait_count(w, "SELECT count(*) FROM positions WHERE status = 'closed'", 1);
+    rt_test_trader_wait_count(w, "SELECT count(*) FROM positions WHERE status = 'closed'", 1);
     wait_pending_zero(w);
-    stop_trader(w);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'"), 2);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM trades"), 2);
+    rt_test_trader_stop(w);
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM orders WHERE status = 'FILLED'"), 2);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM trades"), 2);
     /* sell at 51000 - 5 bps = 50974.5: 50.9745 quote, fee 0.0509745 */
-    ASSERT_MONEY(m("50974.5"), query_money(w, "SELECT price FROM trades WHERE side='SELL'"));
-    ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset='BTC'"));
+    ASSERT_MONEY(rt_test_money("50974.5"),
+                 rt_test_query_money(w->db, "SELECT price FROM trades WHERE side='SELL'"));
+    ASSERT_MONEY(rt_test_money("0"),
+                 rt_test_query_money(w->db, "SELECT free FROM balances WHERE asset='BTC'"));
     /* USDC: 10000 - 50.075025 + 50.9745 - 0.0509745 = 10000.8485005 */
-    ASSERT_MONEY(m("10000.8485005"),
-                 query_money(w, "SELECT free FROM balances WHERE asset='USDC'"));
+    ASSERT_MONEY(rt_test_money("10000.8485005"),
+                 rt_test_query_money(w->db, "SELECT free FROM balances WHERE asset='USDC'"));
     /* realized = proceeds - (entry value + buy fee) = 50.9235255 - 50.075025 */
-    ASSERT_MONEY(m("0.8485005"), query_money(w, "SELECT realized_pnl FROM positions"));
-    ASSERT_MONEY(m("0.1009995"), query_money(w, "SELECT fees FROM positions"));
+    ASSERT_MONEY(rt_test_money("0.8485005"),
+                 rt_test_query_money(w->db, "SELECT realized_pnl FROM positions"));
+    ASSERT_MONEY(rt_test_money("0.1009995"),
+                 rt_test_query_money(w->db, "SELECT fees FROM positions"));
 }
 
 static void test_same_signal_twice_one_order(void **state)
 {
     world_t *w = *state;
-    start_trader(w, "");
+    rt_test_trader_start_demo(w, "", NULL);
     send_signal(w, "sig-dup", "BUY", "50000");
     send_signal(w, "sig-dup", "BUY", "50000");
-    wait_count(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'", 1);
+    rt_test_trader_wait_count(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'", 1);
     wait_pending_zero(w);
-    stop_trader(w);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM signals"), 1);
+    rt_test_trader_stop(w);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM signals"), 1);
     check_one_buy(w);
 }
 
 static void test_kill_between_commit_and_fill(void **state)
 {
     world_t *w = *state;
-    start_trader(w, "after_order_commit");
+    rt_test_trader_start_demo(w, "after_order_commit", NULL);
     send_signal(w, "sig-crash-1", "BUY", "50000");
-    int status = wait_trader_dead(w);
+    int status = rt_test_trader_wait_dead(w);
     assert_true(WIFSIGNALED(status));
     assert_int_equal(WTERMSIG(status), SIGKILL);
     /* the order row was committed before execution and is still pending */
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE status = 'PENDING'"), 1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM trades"), 0);
-    start_trader(w, "");
-    wait_count(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'", 1);
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM orders WHERE status = 'PENDING'"), 1);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM trades"), 0);
+    rt_test_trader_start_demo(w, "", NULL);
+    rt_test_trader_wait_count(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'", 1);
     wait_pending_zero(w);
-    stop_trader(w);
+    rt_test_trader_stop(w);
     check_one_buy(w);
 }
 
 static void test_kill_between_fill_and_ack(void **state)
 {
     world_t *w = *state;
-    start_trader(w, "before_ack");
+    rt_test_trader_start_demo(w, "before_ack", NULL);
     send_signal(w, "sig-crash-2", "BUY", "50000");
-    int status = wait_trader_dead(w);
+    int status = rt_test_trader_wait_dead(w);
     assert_true(WIFSIGNALED(status));
     int64_t pending = 0;
     ASSERT_RC(RT_OK, rt_bus_xpending_count(w->bus, w->stream, "trader", &pending));
     assert_int_equal(pending, 1);
-    start_trader(w, "");
+    rt_test_trader_start_demo(w, "", NULL);
     wait_pending_zero(w); /* claimed again, seen as a duplicate, acknowledged */
-    stop_trader(w);
+    rt_test_trader_stop(w);
     check_one_buy(w);
 }
 
 static void test_refusals_and_malformed(void **state)
 {
     world_t *w = *state;
-    start_trader(w, "");
+    rt_test_trader_start_demo(w, "", NULL);
     send_json(w, "not json at all");
     send_json(w, "{\"id\":\"x\",\"strategy\":\"S\",\"symbol\":\"btc'; DROP TABLE orders;--\","
                  "\"side\":\"BUY\",\"timestamp\":1,\"price\":1}");
@@ -319,115 +220,57 @@ static void test_refusals_and_malformed(void **state)
                  "\"side\":\"BUY\",\"timestamp\":1616554800000,\"price\":1}");
     send_signal(w, "sig-buy-ok", "BUY", "50000");
     send_signal(w, "sig-buy-again", "BUY", "50000");
-    wait_count(w, "SELECT count(*) FROM signals WHERE outcome <> 'pending'", 4);
+    rt_test_trader_wait_count(w, "SELECT count(*) FROM signals WHERE outcome <> 'pending'", 4);
     wait_pending_zero(w);
-    stop_trader(w);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM signals"), 4);
+    rt_test_trader_stop(w);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM signals"), 4);
     /* the three malformed entries are recorded as such, once each */
-    assert_int_equal(query_int(w, "SELECT count(*) FROM malformed_signals"), 3);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM malformed_signals WHERE field = 'price' "
-                                  "AND reason LIKE '%price%'"),
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM malformed_signals"), 3);
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM malformed_signals WHERE field = 'price' "
+                                 "AND reason LIKE '%price%'"),
+        1);
+    assert_int_equal(rt_test_query_int(w->db,
+                                       "SELECT count(*) FROM malformed_signals WHERE payload = "
+                                       "convert_to('not json at all', 'UTF8')"),
                      1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM malformed_signals WHERE payload = "
-                                  "convert_to('not json at all', 'UTF8')"),
+    assert_int_equal(rt_test_query_int(w->db,
+                                       "SELECT count(*) FROM signals WHERE id = 'sig-sell-nothing' "
+                                       "AND outcome = 'rejected' AND reason_code = 'no_position'"),
                      1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM signals WHERE id = 'sig-sell-nothing' "
-                                  "AND outcome = 'rejected' AND reason_code = 'no_position'"),
-                     1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM signals WHERE id = 'sig-unknown-quote' "
-                                  "AND outcome = 'rejected' AND reason_code = 'unknown_symbol'"),
-                     1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM signals WHERE id = 'sig-buy-again' AND "
-                                  "outcome = 'rejected' AND reason_code = 'already_in_position'"),
-                     1);
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM signals WHERE id = 'sig-unknown-quote' "
+                                 "AND outcome = 'rejected' AND reason_code = 'unknown_symbol'"),
+        1);
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM signals WHERE id = 'sig-buy-again' AND "
+                                 "outcome = 'rejected' AND reason_code = 'already_in_position'"),
+        1);
     check_one_buy(w);
 }
 
 static void test_insufficient_balance(void **state)
 {
     world_t *w = *state;
-    start_trader(w, "");
+    rt_test_trader_start_demo(w, "", NULL);
     send_signal(w, "sig-too-big", "BUY", "50000000"); /* 0.001 x 5e7 = 50000 > 10000 USDC */
-    wait_count(w,
-               "SELECT count(*) FROM signals WHERE outcome = 'rejected' AND reason_code = "
-               "'insufficient_balance'",
-               1);
+    rt_test_trader_wait_count(
+        w,
+        "SELECT count(*) FROM signals WHERE outcome = 'rejected' AND reason_code = "
+        "'insufficient_balance'",
+        1);
     wait_pending_zero(w);
-    stop_trader(w);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 0);
-    ASSERT_MONEY(m("10000"), query_money(w, "SELECT free FROM balances WHERE asset='USDC'"));
+    rt_test_trader_stop(w);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM orders"), 0);
+    ASSERT_MONEY(rt_test_money("10000"),
+                 rt_test_query_money(w->db, "SELECT free FROM balances WHERE asset='USDC'"));
 }
 
 /* ---- REST API ------------------------------------------------------------------------------ */
 
-typedef struct {
-    char *data;
-    size_t len;
-} body_t;
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    body_t *b = ud;
-    size_t add = size * n;
-    char *grown = realloc(b->data, b->len + add + 1);
-    if (!grown)
-        return 0;
-    memcpy(grown + b->len, p, add);
-    b->data = grown;
-    b->len += add;
-    b->data[b->len] = '\0';
-    return add;
-}
-
-/* One request to the trader's API; returns the status, *resp (malloc'd, may be NULL) the body. */
-static long http(world_t *w, const char *method, const char *path, const char *body, size_t len,
-                 bool auth, char **resp)
-{
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[256], hdr[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", w->http_port, path);
-    snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", w->token);
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    if (auth)
-        h = curl_slist_append(h, hdr);
-    body_t b = {0};
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
-    }
-    long status = 0;
-    CURLcode cc = curl_easy_perform(c);
-    if (cc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    if (resp)
-        *resp = b.data;
-    else
-        free(b.data);
-    return status;
-}
-
 static long post_trade(world_t *w, const char *body, char **resp)
 {
-    return http(w, "POST", "/trade", body, strlen(body), true, resp);
-}
-
-static void wait_healthy(world_t *w)
-{
-    for (int i = 0; i < 300; i++) {
-        if (http(w, "GET", "/health", NULL, 0, false, NULL) == 200)
-            return;
-        rt_time_sleep_ms(50);
-    }
-    fail_msg("rt-trader's /health did not answer 200 within 15 s");
+    return rt_test_trader_http(w, "POST", "/trade", body, strlen(body), true, resp);
 }
 
 static void expect_status(world_t *w, long want, const char *body)
@@ -445,10 +288,11 @@ static void expect_status(world_t *w, long want, const char *body)
 static void test_api_bad_input_writes_nothing(void **state)
 {
     world_t *w = *state;
-    start_trader(w, "");
-    wait_healthy(w);
+    rt_test_trader_start_demo(w, "", NULL);
+    rt_test_trader_wait_healthy(w);
     const char *good = "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.001}";
-    assert_int_equal(http(w, "POST", "/trade", good, strlen(good), false, NULL), 401);
+    assert_int_equal(rt_test_trader_http(w, "POST", "/trade", good, strlen(good), false, NULL),
+                     401);
     static const char *const bad[] = {
         "not json",
         "[1,2]",
@@ -482,42 +326,29 @@ static void test_api_bad_input_writes_nothing(void **state)
     big[0] = '{';
     big[big_len - 1] = '}';
     big[big_len] = '\0';
-    assert_int_equal(http(w, "POST", "/trade", big, big_len, true, NULL), 413);
+    assert_int_equal(rt_test_trader_http(w, "POST", "/trade", big, big_len, true, NULL), 413);
     free(big);
     /* well-formed but refused: unknown quote asset, no price known yet */
     expect_status(w, 422, "{\"symbol\":\"BTCXYZ\",\"side\":\"BUY\",\"quantity\":0.001}");
     expect_status(w, 422, good);
-    stop_trader(w);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 0);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM trades"), 0);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM positions"), 0);
-    ASSERT_MONEY(m("10000"), query_money(w, "SELECT free FROM balances WHERE asset='USDC'"));
-}
-
-static void publish_ticker_of(world_t *w, const char *symbol, const char *price)
-{
-    char json[160], channel[64];
-    snprintf(json, sizeof json, "{\"symbol\":\"%s\",\"price\":%s,\"event_time\":%lld}", symbol,
-             price, (long long)rt_time_now_ms());
-    snprintf(channel, sizeof channel, "market:ticker:%s", symbol);
-    assert_true(rt_bus_publish(w->bus, channel, json, strlen(json)) >= 0);
-}
-
-static void publish_ticker(world_t *w, const char *price)
-{
-    publish_ticker_of(w, "BTCUSDC", price);
+    rt_test_trader_stop(w);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM orders"), 0);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM trades"), 0);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM positions"), 0);
+    ASSERT_MONEY(rt_test_money("10000"),
+                 rt_test_query_money(w->db, "SELECT free FROM balances WHERE asset='USDC'"));
 }
 
 static void test_api_manual_trade(void **state)
 {
     world_t *w = *state;
-    start_trader(w, "");
-    wait_healthy(w);
+    rt_test_trader_start_demo(w, "", NULL);
+    rt_test_trader_wait_healthy(w);
     const char *buy = "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.001}";
     char *resp = NULL;
     long st = 0;
     for (int i = 0; i < 100 && st != 201; i++) {
-        publish_ticker(w, "50000");
+        rt_test_publish_ticker(w->bus, "BTCUSDC", "50000");
         rt_time_sleep_ms(30);
         free(resp);
         resp = NULL;
@@ -536,70 +367,75 @@ static void test_api_manual_trade(void **state)
 
     /* the same BUY again: already in position -> 422, nothing written */
     expect_status(w, 422, buy);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 1);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM orders"), 1);
 
     /* pause: a BUY is 503; resume */
-    assert_int_equal(http(w, "POST", "/control/pause", "", 0, false, NULL), 401);
-    assert_int_equal(http(w, "POST", "/control/pause", "", 0, true, NULL), 200);
+    assert_int_equal(rt_test_trader_http(w, "POST", "/control/pause", "", 0, false, NULL), 401);
+    assert_int_equal(rt_test_trader_http(w, "POST", "/control/pause", "", 0, true, NULL), 200);
     expect_status(w, 503, "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.001}");
     resp = NULL;
-    assert_int_equal(http(w, "GET", "/risk", NULL, 0, false, &resp), 200);
+    assert_int_equal(rt_test_trader_http(w, "GET", "/risk", NULL, 0, false, &resp), 200);
     assert_non_null(strstr(resp, "\"paused\":true"));
     assert_non_null(strstr(resp, "\"max_exposure_pct\":0.2"));
     assert_non_null(strstr(resp, "\"equity\":"));
     free(resp);
     /* the pause survives a restart */
-    stop_trader(w);
-    start_trader(w, "");
-    wait_healthy(w);
+    rt_test_trader_stop(w);
+    rt_test_trader_start_demo(w, "", NULL);
+    rt_test_trader_wait_healthy(w);
     expect_status(w, 503, "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.001}");
-    assert_int_equal(http(w, "POST", "/control/resume", "", 0, true, NULL), 200);
+    assert_int_equal(rt_test_trader_http(w, "POST", "/control/resume", "", 0, true, NULL), 200);
 
     /* reads */
     char path[64];
-    int64_t oid = query_int(w, "SELECT id FROM orders");
-    int64_t pid = query_int(w, "SELECT id FROM positions");
+    int64_t oid = rt_test_query_int(w->db, "SELECT id FROM orders");
+    int64_t pid = rt_test_query_int(w->db, "SELECT id FROM positions");
     snprintf(path, sizeof path, "/orders/%lld", (long long)oid);
-    assert_int_equal(http(w, "GET", path, NULL, 0, false, NULL), 200);
-    assert_int_equal(http(w, "DELETE", path, NULL, 0, true, NULL), 409);
-    assert_int_equal(http(w, "GET", "/orders/999999", NULL, 0, false, NULL), 404);
-    assert_int_equal(http(w, "GET", "/orders/abc", NULL, 0, false, NULL), 400);
+    assert_int_equal(rt_test_trader_http(w, "GET", path, NULL, 0, false, NULL), 200);
+    assert_int_equal(rt_test_trader_http(w, "DELETE", path, NULL, 0, true, NULL), 409);
+    assert_int_equal(rt_test_trader_http(w, "GET", "/orders/999999", NULL, 0, false, NULL), 404);
+    assert_int_equal(rt_test_trader_http(w, "GET", "/orders/abc", NULL, 0, false, NULL), 400);
     resp = NULL;
-    assert_int_equal(http(w, "GET", "/orders?status=FILLED&symbol=BTCUSDC&limit=10&page=1", NULL, 0,
-                          false, &resp),
+    assert_int_equal(rt_test_trader_http(w, "GET",
+                                         "/orders?status=FILLED&symbol=BTCUSDC&limit=10&page=1",
+                                         NULL, 0, false, &resp),
                      200);
     assert_non_null(strstr(resp, "\"client_order_id\":\"rt"));
     free(resp);
-    assert_int_equal(http(w, "GET", "/orders?status=BOGUS", NULL, 0, false, NULL), 400);
-    assert_int_equal(http(w, "GET", "/orders?limit=0", NULL, 0, false, NULL), 400);
+    assert_int_equal(rt_test_trader_http(w, "GET", "/orders?status=BOGUS", NULL, 0, false, NULL),
+                     400);
+    assert_int_equal(rt_test_trader_http(w, "GET", "/orders?limit=0", NULL, 0, false, NULL), 400);
 
     /* close the position by id */
     snprintf(path, sizeof path, "/positions/%lld/close", (long long)pid);
     resp = NULL;
     st = 422;
     for (int i = 0; i < 100 && st == 422; i++) { /* the restarted trader needs a price again */
-        publish_ticker(w, "50000");
+        rt_test_publish_ticker(w->bus, "BTCUSDC", "50000");
         rt_time_sleep_ms(30);
         free(resp);
         resp = NULL;
-        st = http(w, "POST", path, "", 0, true, &resp);
+        st = rt_test_trader_http(w, "POST", path, "", 0, true, &resp);
     }
     if (st != 201)
         fail_msg("POST %s: %ld %s", path, st, resp ? resp : "");
     free(resp);
-    assert_int_equal(http(w, "POST", path, "", 0, true, NULL), 409);
+    assert_int_equal(rt_test_trader_http(w, "POST", path, "", 0, true, NULL), 409);
     resp = NULL;
-    assert_int_equal(http(w, "GET", "/metrics", NULL, 0, false, &resp), 200);
+    assert_int_equal(rt_test_trader_http(w, "GET", "/metrics", NULL, 0, false, &resp), 200);
     assert_non_null(strstr(resp, "trader_orders_total"));
     free(resp);
-    stop_trader(w);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM positions WHERE status = 'closed' AND "
-                                  "strategy IS NULL AND exit_reason = 'manual_close'"),
+    rt_test_trader_stop(w);
+    assert_int_equal(rt_test_query_int(w->db,
+                                       "SELECT count(*) FROM positions WHERE status = 'closed' AND "
+                                       "strategy IS NULL AND exit_reason = 'manual_close'"),
                      1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE source = 'manual' AND "
-                                  "status = 'FILLED'"),
+    assert_int_equal(rt_test_query_int(w->db,
+                                       "SELECT count(*) FROM orders WHERE source = 'manual' AND "
+                                       "status = 'FILLED'"),
                      2);
-    ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset='BTC'"));
+    ASSERT_MONEY(rt_test_money("0"),
+                 rt_test_query_money(w->db, "SELECT free FROM balances WHERE asset='BTC'"));
 }
 
 /* ---- position exits (the trader core's position manager) -------------------------------- */
@@ -625,13 +461,13 @@ static void test_exits_seed_example(void **state)
                                       "TRAILING_ACTIVATION_PCT",
                                       "200",
                                       NULL};
-    start_trader_env(w, "", env);
-    wait_healthy(w);
+    rt_test_trader_start_demo(w, "", env);
+    rt_test_trader_wait_healthy(w);
     const char *buy = "{\"symbol\":\"DOGEUSDC\",\"side\":\"BUY\",\"quantity\":1000}";
     char *resp = NULL;
     long st = 0;
     for (int i = 0; i < 100 && st != 201; i++) {
-        publish_ticker_of(w, "DOGEUSDC", "0.1");
+        rt_test_publish_ticker(w->bus, "DOGEUSDC", "0.1");
         rt_time_sleep_ms(30);
         free(resp);
         resp = NULL;
@@ -640,34 +476,42 @@ static void test_exits_seed_example(void **state)
     if (st != 201)
         fail_msg("POST /trade: %ld %s", st, resp ? resp : "");
     free(resp);
-    ASSERT_MONEY(m("0.05"), query_money(w, "SELECT stop_loss FROM positions"));
+    ASSERT_MONEY(rt_test_money("0.05"),
+                 rt_test_query_money(w->db, "SELECT stop_loss FROM positions"));
 
-    publish_ticker_of(w, "DOGEUSDC", "0.2");
-    wait_count(w, "SELECT count(*) FROM trades WHERE side = 'SELL'", 1);
-    ASSERT_MONEY(m("200"), query_money(w, "SELECT quantity FROM trades WHERE side = 'SELL'"));
-    ASSERT_MONEY(m("0.2"), query_money(w, "SELECT price FROM trades WHERE side = 'SELL'"));
-    publish_ticker_of(w, "DOGEUSDC", "0.2"); /* once only */
-    publish_ticker_of(w, "DOGEUSDC", "0.3");
-    wait_count(w, "SELECT count(*) FROM positions WHERE trailing_active", 1);
-    publish_ticker_of(w, "DOGEUSDC", "0.32");
-    wait_count(w, "SELECT count(*) FROM positions WHERE trailing_stop = 0.224", 1);
-    publish_ticker_of(w, "DOGEUSDC", "0.23");
-    publish_ticker_of(w, "DOGEUSDC", "0.22");
-    wait_count(w, "SELECT count(*) FROM positions WHERE status = 'closed'", 1);
-    stop_trader(w);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM trades WHERE side = 'SELL'"), 2);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE reason = 'partial_tp' AND "
-                                  "quantity = 200"),
+    rt_test_publish_ticker(w->bus, "DOGEUSDC", "0.2");
+    rt_test_trader_wait_count(w, "SELECT count(*) FROM trades WHERE side = 'SELL'", 1);
+    ASSERT_MONEY(rt_test_money("200"),
+                 rt_test_query_money(w->db, "SELECT quantity FROM trades WHERE side = 'SELL'"));
+    ASSERT_MONEY(rt_test_money("0.2"),
+                 rt_test_query_money(w->db, "SELECT price FROM trades WHERE side = 'SELL'"));
+    rt_test_publish_ticker(w->bus, "DOGEUSDC", "0.2"); /* once only */
+    rt_test_publish_ticker(w->bus, "DOGEUSDC", "0.3");
+    rt_test_trader_wait_count(w, "SELECT count(*) FROM positions WHERE trailing_active", 1);
+    rt_test_publish_ticker(w->bus, "DOGEUSDC", "0.32");
+    rt_test_trader_wait_count(w, "SELECT count(*) FROM positions WHERE trailing_stop = 0.224", 1);
+    rt_test_publish_ticker(w->bus, "DOGEUSDC", "0.23");
+    rt_test_publish_ticker(w->bus, "DOGEUSDC", "0.22");
+    rt_test_trader_wait_count(w, "SELECT count(*) FROM positions WHERE status = 'closed'", 1);
+    rt_test_trader_stop(w);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM trades WHERE side = 'SELL'"),
+                     2);
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM orders WHERE reason = 'partial_tp' AND "
+                                 "quantity = 200"),
+        1);
+    assert_int_equal(rt_test_query_int(w->db,
+                                       "SELECT count(*) FROM orders WHERE reason = 'trailing_stop' "
+                                       "AND quantity = 800"),
                      1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE reason = 'trailing_stop' "
-                                  "AND quantity = 800"),
+    ASSERT_MONEY(rt_test_money("0.22"),
+                 rt_test_query_money(w->db, "SELECT price FROM trades WHERE side = 'SELL' AND "
+                                            "quantity = 800"));
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM positions WHERE exit_reason = "
+                                              "'trailing_stop' AND quantity = 0"),
                      1);
-    ASSERT_MONEY(m("0.22"), query_money(w, "SELECT price FROM trades WHERE side = 'SELL' AND "
-                                           "quantity = 800"));
-    assert_int_equal(query_int(w, "SELECT count(*) FROM positions WHERE exit_reason = "
-                                  "'trailing_stop' AND quantity = 0"),
-                     1);
-    ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset = 'DOGE'"));
+    ASSERT_MONEY(rt_test_money("0"),
+                 rt_test_query_money(w->db, "SELECT free FROM balances WHERE asset = 'DOGE'"));
 }
 
 /* A position opened from a signal is checked only on prices after its signal's candle: the
@@ -689,8 +533,8 @@ static void test_exits_not_on_the_signal_candle(void **state)
 {
     world_t *w = *state;
     static const char *const env[] = {"STOP_LOSS_PCT", "1", "TAKE_PROFIT_PCT", "0", NULL};
-    start_trader_env(w, "", env);
-    wait_healthy(w);
+    rt_test_trader_start_demo(w, "", env);
+    rt_test_trader_wait_healthy(w);
     const int64_t t = INT64_C(1616554800000);
     char json[512];
     snprintf(json, sizeof json,
@@ -699,20 +543,24 @@ static void test_exits_not_on_the_signal_candle(void **state)
              "\"metadata\":{}}",
              (long long)t);
     send_json(w, json);
-    wait_count(w, "SELECT count(*) FROM positions WHERE status = 'open'", 1);
-    ASSERT_MONEY(m("49524.75"), query_money(w, "SELECT stop_loss FROM positions"));
+    rt_test_trader_wait_count(w, "SELECT count(*) FROM positions WHERE status = 'open'", 1);
+    ASSERT_MONEY(rt_test_money("49524.75"),
+                 rt_test_query_money(w->db, "SELECT stop_loss FROM positions"));
     publish_candle(w, t, "40000", "45000"); /* the signal's own candle: before the buy */
     char tick[160];
     snprintf(tick, sizeof tick, "{\"symbol\":\"BTCUSDC\",\"price\":40000,\"event_time\":%lld}",
              (long long)(t + 30000));
     assert_true(rt_bus_publish(w->bus, "market:ticker:BTCUSDC", tick, strlen(tick)) >= 0);
     publish_candle(w, t + 60000, "47000", "48000"); /* the next one: after the buy */
-    wait_count(w, "SELECT count(*) FROM positions WHERE status = 'closed'", 1);
-    stop_trader(w);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM trades WHERE side = 'SELL'"), 1);
+    rt_test_trader_wait_count(w, "SELECT count(*) FROM positions WHERE status = 'closed'", 1);
+    rt_test_trader_stop(w);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM trades WHERE side = 'SELL'"),
+                     1);
     /* sold on the next candle, at its close 48000 less 5 bps (45000 would be the stale one) */
-    ASSERT_MONEY(m("47976"), query_money(w, "SELECT price FROM trades WHERE side = 'SELL'"));
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE reason = 'stop_loss'"), 1);
+    ASSERT_MONEY(rt_test_money("47976"),
+                 rt_test_query_money(w->db, "SELECT price FROM trades WHERE side = 'SELL'"));
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM orders WHERE reason = 'stop_loss'"), 1);
 }
 
 /* The core's risk manager decides for the service: a BUY worth more than MAX_EXPOSURE_PCT
@@ -720,13 +568,13 @@ static void test_exits_not_on_the_signal_candle(void **state)
 static void test_core_risk_limits(void **state)
 {
     world_t *w = *state;
-    start_trader(w, "");
-    wait_healthy(w);
+    rt_test_trader_start_demo(w, "", NULL);
+    rt_test_trader_wait_healthy(w);
     const char *big = "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.05}";
     char *resp = NULL;
     long st = 422;
     for (int i = 0; i < 100 && st == 422 && (!resp || strstr(resp, "no_price")); i++) {
-        publish_ticker(w, "50000");
+        rt_test_publish_ticker(w->bus, "BTCUSDC", "50000");
         rt_time_sleep_ms(30);
         free(resp);
         resp = NULL;
@@ -735,8 +583,8 @@ static void test_core_risk_limits(void **state)
     if (st != 422 || !resp || !strstr(resp, "\"error\":\"max_exposure\""))
         fail_msg("expected 422 max_exposure, got %ld %s", st, resp ? resp : "");
     free(resp);
-    stop_trader(w);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 0);
+    rt_test_trader_stop(w);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM orders"), 0);
 }
 
 /* HALT_EQUITY_RATIO: when the equity falls to the ratio of the initial equity, every position is
@@ -746,13 +594,13 @@ static void test_halt_sells_everything(void **state)
     world_t *w = *state;
     static const char *const env[] = {
         "HALT_EQUITY_RATIO", "0.99", "MAX_EXPOSURE_PCT", "100", "STOP_LOSS_PCT", "50", NULL};
-    start_trader_env(w, "", env);
-    wait_healthy(w);
+    rt_test_trader_start_demo(w, "", env);
+    rt_test_trader_wait_healthy(w);
     const char *buy = "{\"symbol\":\"BTCUSDC\",\"side\":\"BUY\",\"quantity\":0.1}";
     char *resp = NULL;
     long st = 0;
     for (int i = 0; i < 100 && st != 201; i++) {
-        publish_ticker(w, "50000");
+        rt_test_publish_ticker(w->bus, "BTCUSDC", "50000");
         rt_time_sleep_ms(30);
         free(resp);
         resp = NULL;
@@ -762,37 +610,52 @@ static void test_halt_sells_everything(void **state)
         fail_msg("POST /trade: %ld %s", st, resp ? resp : "");
     free(resp);
     /* equity 4992.4975 USDC + 0.1 BTC: at 49000 it is 9892.4975 < 0.99 x 10000 */
-    publish_ticker(w, "49000");
-    wait_count(w, "SELECT count(*) FROM positions WHERE status = 'closed' AND exit_reason = 'halt'",
-               1);
+    rt_test_publish_ticker(w->bus, "BTCUSDC", "49000");
+    rt_test_trader_wait_count(
+        w, "SELECT count(*) FROM positions WHERE status = 'closed' AND exit_reason = 'halt'", 1);
     expect_status(w, 503, buy);
     resp = NULL;
-    assert_int_equal(http(w, "GET", "/risk", NULL, 0, false, &resp), 200);
+    assert_int_equal(rt_test_trader_http(w, "GET", "/risk", NULL, 0, false, &resp), 200);
     assert_non_null(strstr(resp, "\"halted\":true"));
     free(resp);
-    stop_trader(w);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE reason = 'halt' AND side = "
-                                  "'SELL' AND status = 'FILLED'"),
-                     1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM trader_risk_state WHERE paused"), 1);
-    ASSERT_MONEY(m("0"), query_money(w, "SELECT free FROM balances WHERE asset = 'BTC'"));
+    rt_test_trader_stop(w);
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM orders WHERE reason = 'halt' AND side = "
+                                 "'SELL' AND status = 'FILLED'"),
+        1);
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM trader_risk_state WHERE paused"), 1);
+    ASSERT_MONEY(rt_test_money("0"),
+                 rt_test_query_money(w->db, "SELECT free FROM balances WHERE asset = 'BTC'"));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_signal_becomes_order_trade_position, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_same_signal_twice_one_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill_between_commit_and_fill, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill_between_fill_and_ack, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refusals_and_malformed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_insufficient_balance, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_bad_input_writes_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_manual_trade, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exits_seed_example, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exits_not_on_the_signal_candle, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_core_risk_limits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_halt_sells_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signal_becomes_order_trade_position, setup,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_same_signal_twice_one_order, setup,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_kill_between_commit_and_fill, setup,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_kill_between_fill_and_ack, setup,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_refusals_and_malformed, setup,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_insufficient_balance, setup,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_api_bad_input_writes_nothing, setup,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_api_manual_trade, setup,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_exits_seed_example, setup,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_exits_not_on_the_signal_candle, setup,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_core_risk_limits, setup,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_halt_sells_everything, setup,
+                                        rt_test_trader_teardown_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,7 +27,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "rt/bus.h"
@@ -38,71 +37,23 @@
 #include "rt/str.h"
 #include "rt/time.h"
 #include "rt_test.h"
+#include "rt_test_trader.h"
 
-#define KEY "0123456789abcdef0123456789abcdef"
-#define SECRET "fedcba9876543210fedcba9876543210"
+/* One test's world: its own simulator (t->sim) and an rt-trader with its database and stream
+ * (tests/support: rt_test_trader_t). */
+typedef rt_test_trader_t world_t;
 
-#define ASSERT_RC(expected, actual)                                                                \
-    do {                                                                                           \
-        int rc_ = (actual);                                                                        \
-        if (rc_ != (expected))                                                                     \
-            fail_msg("%s: expected %d (%s), got %d (%s)", #actual, (expected),                     \
-                     rt_strerror(expected), rc_, rt_strerror(rc_));                                \
-    } while (0)
-
-#define ASSERT_MONEY(expected, actual)                                                             \
-    do {                                                                                           \
-        rt_money_t e_ = (expected), a_ = (actual);                                                 \
-        if (e_ != a_) {                                                                            \
-            char es_[RT_MONEY_FMT_MAX], as_[RT_MONEY_FMT_MAX];                                     \
-            rt_money_format(e_, es_, sizeof es_);                                                  \
-            rt_money_format(a_, as_, sizeof as_);                                                  \
-            fail_msg("%s: expected %s, got %s", #actual, es_, as_);                                \
-        }                                                                                          \
-    } while (0)
-
-typedef struct {
-    rt_test_trader_t t;
-    pid_t sim;
-    int sim_port;
-} world_t;
-
-static const char *const SIM_SETTINGS[] = {"SIM_PORT=0",
-                                           "SIM_BIND=127.0.0.1",
-                                           "SYMBOLS=BTCUSDC,ETHUSDC",
-                                           "SIM_SPEED=60",
-                                           "SIM_SEED=11",
-                                           "SIM_HISTORY=60",
-                                           "SIM_API_KEY=" KEY,
-                                           "SIM_SECRET_KEY=" SECRET,
-                                           "SIM_BALANCES=USDC=10000,BTC=0",
-                                           "SIM_TAKER_FEE=0.001",
-                                           "SIM_MAKER_FEE=0.001",
-                                           "LOG_LEVEL=warn"};
-
-/* The same account paying fees with BNB (it holds 1 BNB; BNBUSDC is listed). */
-static const char *const SIM_BNB_SETTINGS[] = {"SIM_PORT=0",
-                                               "SIM_BIND=127.0.0.1",
-                                               "SYMBOLS=BTCUSDC,ETHUSDC,BNBUSDC",
-                                               "SIM_SPEED=60",
-                                               "SIM_SEED=11",
-                                               "SIM_HISTORY=60",
-                                               "SIM_API_KEY=" KEY,
-                                               "SIM_SECRET_KEY=" SECRET,
-                                               "SIM_BALANCES=USDC=10000,BTC=0,BNB=1",
-                                               "SIM_TAKER_FEE=0.001",
-                                               "SIM_MAKER_FEE=0.001",
-                                               "SIM_FEE_ASSET=BNB",
-                                               "LOG_LEVEL=warn"};
+/* The live tests' account (rt_test_live_sim_start) paying fees with BNB (it holds 1 BNB;
+ * BNBUSDC is listed). */
+static const char *const SIM_BNB_SETTINGS[] = {
+    "SYMBOLS=BTCUSDC,ETHUSDC,BNBUSDC", "SIM_BALANCES=USDC=10000,BTC=0,BNB=1", "SIM_FEE_ASSET=BNB"};
 
 static int setup_with(void **state, const char *const *sim, size_t n)
 {
-    world_t *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    rt_test_trader_setup(&w->t, "trfault");
-    w->t.capture_log = true;
+    world_t *w = rt_test_trader_new("trfault");
+    w->capture_log = true;
     ASSERT_RC(RT_OK, rt_exrest_global_init());
-    if (rt_test_sim_start(sim, n, &w->sim, &w->sim_port) != 0)
+    if (rt_test_live_sim_start(sim, n, &w->sim, &w->sim_port) != 0)
         fail_msg("simulator did not start");
     *state = w;
     return 0;
@@ -110,7 +61,7 @@ static int setup_with(void **state, const char *const *sim, size_t n)
 
 static int setup(void **state)
 {
-    return setup_with(state, SIM_SETTINGS, sizeof SIM_SETTINGS / sizeof SIM_SETTINGS[0]);
+    return setup_with(state, NULL, 0);
 }
 
 static int setup_bnb(void **state)
@@ -119,154 +70,21 @@ static int setup_bnb(void **state)
                       sizeof SIM_BNB_SETTINGS / sizeof SIM_BNB_SETTINGS[0]);
 }
 
-static int teardown(void **state)
-{
-    world_t *w = *state;
-    rt_test_trader_teardown(&w->t);
-    rt_test_proc_stop(&w->sim, 5000);
-    free(w);
-    return 0;
-}
-
 /* rt-trader in live mode against the world's simulator: every signal is accepted by the risk
  * manager (no cooldown, no position or exposure limit), so that only the exchange decides. */
 static void start_trader(world_t *w)
 {
-    char port[16];
-    snprintf(port, sizeof port, "%d", w->sim_port);
-    const char *const settings[] = {"TRADING_MODE",
-                                    "live",
-                                    "EXCHANGE",
-                                    "sim",
-                                    "EXCHANGE_REST_URL",
-                                    "",
-                                    "SIM_PORT",
-                                    port,
-                                    "SYMBOLS",
-                                    "BTCUSDC,ETHUSDC",
-                                    "BINANCE_API_KEY",
-                                    KEY,
-                                    "BINANCE_SECRET_KEY",
-                                    SECRET,
-                                    "TRADE_QUANTITY",
-                                    "0.001",
-                                    "COOLDOWN_SECONDS",
-                                    "0",
-                                    "MAX_OPEN_POSITIONS",
-                                    "0",
-                                    "MAX_EXPOSURE_PCT",
-                                    "0",
-                                    NULL};
-    rt_test_trader_start(&w->t, "", settings);
-}
-
-/* ---- the database ----------------------------------------------------------------------- */
-
-static int64_t query_int(world_t *w, const char *sql)
-{
-    rt_db_result_t *res = NULL;
-    ASSERT_RC(RT_OK, rt_db_exec(w->t.db, sql, 0, NULL, &res));
-    int64_t v = -1;
-    ASSERT_RC(RT_OK, rt_db_get_int64(res, 0, 0, &v));
-    rt_db_result_free(res);
-    return v;
-}
-
-static rt_money_t query_money(world_t *w, const char *sql)
-{
-    rt_db_result_t *res = NULL;
-    ASSERT_RC(RT_OK, rt_db_exec(w->t.db, sql, 0, NULL, &res));
-    rt_money_t v = 0;
-    if (rt_db_nrows(res) != 1)
-        fail_msg("%s: expected one row, got %d", sql, rt_db_nrows(res));
-    ASSERT_RC(RT_OK, rt_db_get_money(res, 0, 0, &v));
-    rt_db_result_free(res);
-    return v;
-}
-
-/* The one text value sql selects, copied into out. */
-static void query_text(world_t *w, const char *sql, char *out, size_t cap)
-{
-    rt_db_result_t *res = NULL;
-    ASSERT_RC(RT_OK, rt_db_exec(w->t.db, sql, 0, NULL, &res));
-    if (rt_db_nrows(res) != 1)
-        fail_msg("%s: expected one row, got %d", sql, rt_db_nrows(res));
-    const char *v = rt_db_get_text(res, 0, 0);
-    ASSERT_RC(RT_OK, rt_str_copy(out, cap, v ? v : ""));
-    rt_db_result_free(res);
-}
-
-static void wait_count_ms(world_t *w, const char *sql, int64_t want, int ms)
-{
-    int64_t got = -1;
-    for (int waited = 0; waited <= ms; waited += 50) {
-        got = query_int(w, sql);
-        if (got == want)
-            return;
-        if (w->t.pid > 0 && waitpid(w->t.pid, NULL, WNOHANG) == w->t.pid) {
-            w->t.pid = 0;
-            fail_msg("rt-trader died (log %s)", w->t.log_path);
-        }
-        rt_time_sleep_ms(50);
-    }
-    fail_msg("%s: expected %lld, got %lld after %d ms", sql, (long long)want, (long long)got, ms);
-}
-
-static rt_money_t m(const char *s)
-{
-    rt_money_t v = 0;
-    ASSERT_RC(RT_OK, rt_money_parse(s, &v));
-    return v;
+    static const char *const extra[] = {
+        "COOLDOWN_SECONDS", "0", "MAX_OPEN_POSITIONS", "0", "MAX_EXPOSURE_PCT", "0", NULL};
+    rt_test_trader_start_live(w, "", true, extra);
 }
 
 /* ---- the simulator ---------------------------------------------------------------------- */
 
-typedef struct {
-    char *data;
-    size_t len;
-} body_t;
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    body_t *b = ud;
-    size_t add = size * n;
-    char *grown = realloc(b->data, b->len + add + 1);
-    if (!grown)
-        return 0;
-    memcpy(grown + b->len, p, add);
-    b->data = grown;
-    b->len += add;
-    b->data[b->len] = '\0';
-    return add;
-}
-
-/* method path (with its query) on 127.0.0.1:port; returns the status, *resp the body. */
-static long http_at(int port, const char *method, const char *path, char **resp)
-{
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[512];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    body_t b = {0};
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    long status = 0;
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    if (resp)
-        *resp = b.data;
-    else
-        free(b.data);
-    return status;
-}
-
+/* method path (with its query) on the simulator; returns the status, *resp the body. */
 static long sim_http(world_t *w, const char *method, const char *path, char **resp)
 {
-    return http_at(w->sim_port, method, path, resp);
+    return rt_test_http(w->sim_port, NULL, method, path, NULL, 0, 5000, resp);
 }
 
 static void arm(world_t *w, const char *query)
@@ -305,32 +123,6 @@ static counters_t counters(world_t *w, const char *coid)
     return c;
 }
 
-static rt_money_t sim_free(world_t *w, const char *asset)
-{
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", w->sim_port);
-    rt_exrest_config_t cfg = {.base_url = url, .api_key = KEY, .secret_key = SECRET};
-    rt_exrest_t *c = NULL;
-    ASSERT_RC(RT_OK, rt_exrest_new(&cfg, &c));
-    ASSERT_RC(RT_OK, rt_exrest_sync_time(c));
-    rt_exrest_response_t r;
-    rt_exrest_response_init(&r);
-    ASSERT_RC(RT_OK, rt_exrest_get(c, "/api/v3/account", NULL, true, &r));
-    json_t *j = json_loadb(r.body, r.body_len, 0, NULL);
-    assert_non_null(j);
-    rt_money_t v = 0;
-    json_t *arr = json_object_get(j, "balances");
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        json_t *b = json_array_get(arr, i);
-        if (strcmp(json_string_value(json_object_get(b, "asset")), asset) == 0)
-            ASSERT_RC(RT_OK, rt_money_parse(json_string_value(json_object_get(b, "free")), &v));
-    }
-    json_decref(j);
-    rt_exrest_response_cleanup(&r);
-    rt_exrest_free(c);
-    return v;
-}
-
 /* ---- signals ---------------------------------------------------------------------------- */
 
 /* A BUY signal of its own strategy at the sim's level (BTC starts at 60000). */
@@ -341,7 +133,7 @@ static void send_buy(world_t *w, const char *id, const char *strategy)
              "{\"id\":\"%s\",\"strategy\":\"%s\",\"symbol\":\"BTCUSDC\",\"side\":\"BUY\","
              "\"timestamp\":%lld,\"price\":60000,\"stop_loss\":50000,\"metadata\":{}}",
              id, strategy, (long long)rt_time_now_ms());
-    ASSERT_RC(RT_OK, rt_bus_xadd(w->t.bus, w->t.stream, 10000, json, strlen(json), NULL, 0));
+    ASSERT_RC(RT_OK, rt_bus_xadd(w->bus, w->stream, 10000, json, strlen(json), NULL, 0));
 }
 
 /* The order row of signal id: waits for it to leave PENDING, returns its status and coid. */
@@ -354,14 +146,14 @@ static void order_of(world_t *w, const char *id, int ms, char *status, size_t sc
              "o.client_order_id WHERE s.id = '%s' AND s.outcome = 'accepted' AND o.status <> "
              "'PENDING'",
              id);
-    wait_count_ms(w, sql, 1, ms);
+    rt_test_wait_count(w->db, sql, 1, ms, &w->pid, w->log_path);
     snprintf(sql, sizeof sql,
              "SELECT o.status FROM orders o JOIN signals s ON s.client_order_id = "
              "o.client_order_id WHERE s.id = '%s'",
              id);
-    query_text(w, sql, status, scap);
+    rt_test_query_text(w->db, sql, status, scap);
     snprintf(sql, sizeof sql, "SELECT client_order_id FROM signals WHERE id = '%s'", id);
-    query_text(w, sql, coid, ccap);
+    rt_test_query_text(w->db, sql, coid, ccap);
 }
 
 static int64_t count_of(world_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -375,7 +167,7 @@ static int64_t count_of(world_t *w, const char *fmt, ...)
     int n = vsnprintf(sql, sizeof sql, fmt, ap);
     va_end(ap);
     assert_true(n > 0 && (size_t)n < sizeof sql);
-    return query_int(w, sql);
+    return rt_test_query_int(w->db, sql);
 }
 
 /* ---- tests ------------------------------------------------------------------------------ */
@@ -395,8 +187,7 @@ static void test_executed_then_5xx(void **state)
         send_buy(w, cases[i].signal, cases[i].strategy);
         order_of(w, cases[i].signal, 15000, status, sizeof status, coid, sizeof coid);
         if (strcmp(status, "FILLED") != 0)
-            fail_msg("%s: order %s, expected FILLED (log %s)", cases[i].mode, status,
-                     w->t.log_path);
+            fail_msg("%s: order %s, expected FILLED (log %s)", cases[i].mode, status, w->log_path);
         counters_t c = counters(w, coid);
         assert_int_equal(c.count, 1); /* sent once, looked up, never resent */
         assert_int_equal(c.orders, (int64_t)i + 1);
@@ -410,7 +201,8 @@ static void test_executed_then_5xx(void **state)
             count_of(w, "SELECT count(*) FROM trades WHERE client_order_id = '%s' AND NOT demo",
                      coid),
             1);
-        ASSERT_MONEY(m("0.001"), query_money(w, "SELECT sum(quantity) FROM trades WHERE "
+        ASSERT_MONEY(rt_test_money("0.001"),
+                     rt_test_query_money(w->db, "SELECT sum(quantity) FROM trades WHERE "
                                                 "client_order_id = (SELECT client_order_id FROM "
                                                 "signals WHERE id = 'sig-exec-500')"));
         assert_int_equal(count_of(w,
@@ -432,11 +224,12 @@ static void test_executed_then_5xx(void **state)
                                   cases[i].strategy),
                          1);
     }
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders"), 2);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM signals WHERE outcome = 'accepted'"), 2);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM orders"), 2);
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM signals WHERE outcome = 'accepted'"), 2);
     /* two executions at the exchange, each 0.001 less its 0.1 % commission */
-    ASSERT_MONEY(m("0.001998"), sim_free(w, "BTC"));
-    rt_test_trader_stop(&w->t);
+    ASSERT_MONEY(rt_test_money("0.001998"), rt_test_sim_free(w->sim_port, "BTC"));
+    rt_test_trader_stop(w);
 }
 
 /* 503 and nothing executed: the lookup answers -2013, the order is REJECTED, never resent. */
@@ -457,11 +250,11 @@ static void test_not_executed_503(void **state)
     counters_t c = counters(w, coid);
     assert_int_equal(c.count, 1);
     assert_int_equal(c.orders, 1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM trades"), 0);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM positions"), 0);
-    ASSERT_MONEY(m("0"), sim_free(w, "BTC"));
-    ASSERT_MONEY(m("10000"), sim_free(w, "USDC"));
-    rt_test_trader_stop(&w->t);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM trades"), 0);
+    assert_int_equal(rt_test_query_int(w->db, "SELECT count(*) FROM positions"), 0);
+    ASSERT_MONEY(rt_test_money("0"), rt_test_sim_free(w->sim_port, "BTC"));
+    ASSERT_MONEY(rt_test_money("10000"), rt_test_sim_free(w->sim_port, "USDC"));
+    rt_test_trader_stop(w);
 }
 
 /* 429 or 418 with Retry-After: REJECTED "rate limited", silence during the window, then a
@@ -512,13 +305,15 @@ static void rate_limited(world_t *w, const char *mode)
     send_buy(w, id, "SL3");
     order_of(w, id, 15000, status, sizeof status, coid, sizeof coid);
     if (strcmp(status, "FILLED") != 0)
-        fail_msg("after the window: order %s, expected FILLED (log %s)", status, w->t.log_path);
+        fail_msg("after the window: order %s, expected FILLED (log %s)", status, w->log_path);
     assert_int_equal(counters(w, coid).count, 1);
     assert_int_equal(counters(w, NULL).orders, 2);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM orders WHERE status = 'FILLED'"), 1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM signals WHERE outcome = 'accepted'"), 3);
-    ASSERT_MONEY(m("0.000999"), sim_free(w, "BTC"));
-    rt_test_trader_stop(&w->t);
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM orders WHERE status = 'FILLED'"), 1);
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM signals WHERE outcome = 'accepted'"), 3);
+    ASSERT_MONEY(rt_test_money("0.000999"), rt_test_sim_free(w->sim_port, "BTC"));
+    rt_test_trader_stop(w);
 }
 
 static void test_rate_limited_429(void **state)
@@ -541,46 +336,23 @@ static void test_reply_timeout(void **state)
     char status[32], coid[64];
     order_of(w, "sig-slow", 30000, status, sizeof status, coid, sizeof coid);
     if (strcmp(status, "FILLED") != 0)
-        fail_msg("order %s, expected FILLED (log %s)", status, w->t.log_path);
+        fail_msg("order %s, expected FILLED (log %s)", status, w->log_path);
     assert_int_equal(counters(w, coid).count, 1);
     assert_int_equal(counters(w, NULL).orders, 1);
     assert_int_equal(count_of(w, "SELECT count(*) FROM trades WHERE client_order_id = '%s'", coid),
                      1);
-    assert_int_equal(query_int(w, "SELECT count(*) FROM positions WHERE status = 'open'"), 1);
-    ASSERT_MONEY(m("0.000999"), sim_free(w, "BTC"));
+    assert_int_equal(
+        rt_test_query_int(w->db, "SELECT count(*) FROM positions WHERE status = 'open'"), 1);
+    ASSERT_MONEY(rt_test_money("0.000999"), rt_test_sim_free(w->sim_port, "BTC"));
     size_t len = 0;
-    char *log = rt_test_read_file(w->t.log_path, &len);
+    char *log = rt_test_read_file(w->log_path, &len);
     if (!strstr(log, "outcome unknown"))
         fail_msg("the trader did not take the timeout for an unknown outcome: %s", log);
     free(log);
-    rt_test_trader_stop(&w->t);
+    rt_test_trader_stop(w);
 }
 
 /* ---- commissions in BNB ---------------------------------------------------------------- */
-
-static void publish_ticker(world_t *w, const char *symbol, const char *price)
-{
-    char json[200], channel[64];
-    snprintf(json, sizeof json, "{\"symbol\":\"%s\",\"price\":%s,\"event_time\":%lld}", symbol,
-             price, (long long)rt_time_now_ms());
-    snprintf(channel, sizeof channel, "market:ticker:%s", symbol);
-    assert_true(rt_bus_publish(w->t.bus, channel, json, strlen(json)) >= 0);
-}
-
-/* Waits until the trader answers /health. */
-static void wait_healthy(world_t *w)
-{
-    for (int i = 0; i < 400; i++) {
-        if (http_at(w->t.http_port, "GET", "/health", NULL) == 200)
-            return;
-        if (waitpid(w->t.pid, NULL, WNOHANG) == w->t.pid) {
-            w->t.pid = 0;
-            fail_msg("rt-trader died at start (log %s)", w->t.log_path);
-        }
-        rt_time_sleep_ms(50);
-    }
-    fail_msg("rt-trader's /health did not answer 200 within 20 s");
-}
 
 static void send_sell(world_t *w, const char *id, const char *strategy)
 {
@@ -589,7 +361,7 @@ static void send_sell(world_t *w, const char *id, const char *strategy)
              "{\"id\":\"%s\",\"strategy\":\"%s\",\"symbol\":\"BTCUSDC\",\"side\":\"SELL\","
              "\"timestamp\":%lld,\"price\":60000,\"metadata\":{}}",
              id, strategy, (long long)rt_time_now_ms());
-    ASSERT_RC(RT_OK, rt_bus_xadd(w->t.bus, w->t.stream, 10000, json, strlen(json), NULL, 0));
+    ASSERT_RC(RT_OK, rt_bus_xadd(w->bus, w->stream, 10000, json, strlen(json), NULL, 0));
 }
 
 /* The trade of signal id: its fee (in BNB), quote quantity and whether it was unvalued. */
@@ -601,7 +373,7 @@ static void trade_of(world_t *w, const char *id, rt_money_t *fee, rt_money_t *qu
              "signals s ON s.client_order_id = t.client_order_id WHERE s.id = '%s'",
              id);
     rt_db_result_t *res = NULL;
-    ASSERT_RC(RT_OK, rt_db_exec(w->t.db, sql, 0, NULL, &res));
+    ASSERT_RC(RT_OK, rt_db_exec(w->db, sql, 0, NULL, &res));
     if (rt_db_nrows(res) != 1)
         fail_msg("%s: expected one trade, got %d", id, rt_db_nrows(res));
     ASSERT_RC(RT_OK, rt_db_get_money(res, 0, 0, fee));
@@ -614,7 +386,7 @@ static void trade_of(world_t *w, const char *id, rt_money_t *fee, rt_money_t *qu
 static int64_t metric(world_t *w, const char *name)
 {
     char *text = NULL;
-    assert_int_equal(http_at(w->t.http_port, "GET", "/metrics", &text), 200);
+    assert_int_equal(rt_test_trader_http(w, "GET", "/metrics", NULL, 0, false, &text), 200);
     char line[128];
     snprintf(line, sizeof line, "\n%s ", name);
     const char *at = strstr(text, line);
@@ -629,54 +401,59 @@ static int64_t metric(world_t *w, const char *name)
 static void test_bnb_fee_valued(void **state)
 {
     world_t *w = *state;
-    rt_money_t bnb0 = sim_free(w, "BNB");
+    rt_money_t bnb0 = rt_test_sim_free(w->sim_port, "BNB");
     start_trader(w);
-    wait_healthy(w);
+    rt_test_trader_wait_healthy(w);
     for (int i = 0; i < 10; i++) { /* the trader's latest BNBUSDC price: 600 */
-        publish_ticker(w, "BNBUSDC", "600");
+        rt_test_publish_ticker(w->bus, "BNBUSDC", "600");
         rt_time_sleep_ms(50);
     }
     char status[32], coid[64];
     send_buy(w, "sig-bnb-buy", "SB");
     order_of(w, "sig-bnb-buy", 15000, status, sizeof status, coid, sizeof coid);
     if (strcmp(status, "FILLED") != 0)
-        fail_msg("order %s, expected FILLED (log %s)", status, w->t.log_path);
+        fail_msg("order %s, expected FILLED (log %s)", status, w->log_path);
     rt_money_t buy_fee, buy_quote, buy_fee_q;
     bool unvalued = true;
     trade_of(w, "sig-bnb-buy", &buy_fee, &buy_quote, &unvalued);
     assert_false(unvalued);
     assert_true(buy_fee > 0);
-    ASSERT_RC(RT_OK, rt_money_mul(buy_fee, m("600"), RT_ROUND_UP, &buy_fee_q));
+    ASSERT_RC(RT_OK, rt_money_mul(buy_fee, rt_test_money("600"), RT_ROUND_UP, &buy_fee_q));
     /* the whole quantity was received (the fee came out of BNB) and is held */
-    ASSERT_MONEY(m("0.001"), sim_free(w, "BTC"));
-    ASSERT_MONEY(bnb0 - buy_fee, sim_free(w, "BNB"));
-    ASSERT_MONEY(m("0.001"),
-                 query_money(w, "SELECT quantity FROM positions WHERE strategy = 'SB'"));
-    ASSERT_MONEY(buy_fee_q, query_money(w, "SELECT fees FROM positions WHERE strategy = 'SB'"));
-    rt_money_t entry = query_money(w, "SELECT entry_price FROM positions WHERE strategy = 'SB'");
+    ASSERT_MONEY(rt_test_money("0.001"), rt_test_sim_free(w->sim_port, "BTC"));
+    ASSERT_MONEY(bnb0 - buy_fee, rt_test_sim_free(w->sim_port, "BNB"));
+    ASSERT_MONEY(
+        rt_test_money("0.001"),
+        rt_test_query_money(w->db, "SELECT quantity FROM positions WHERE strategy = 'SB'"));
+    ASSERT_MONEY(buy_fee_q,
+                 rt_test_query_money(w->db, "SELECT fees FROM positions WHERE strategy = 'SB'"));
+    rt_money_t entry =
+        rt_test_query_money(w->db, "SELECT entry_price FROM positions WHERE strategy = 'SB'");
 
     send_sell(w, "sig-bnb-sell", "SB");
     order_of(w, "sig-bnb-sell", 15000, status, sizeof status, coid, sizeof coid);
     if (strcmp(status, "FILLED") != 0)
-        fail_msg("sell %s, expected FILLED (log %s)", status, w->t.log_path);
+        fail_msg("sell %s, expected FILLED (log %s)", status, w->log_path);
     rt_money_t sell_fee, sell_quote, sell_fee_q, cost, proceeds, realized, fees;
     trade_of(w, "sig-bnb-sell", &sell_fee, &sell_quote, &unvalued);
     assert_false(unvalued);
-    ASSERT_RC(RT_OK, rt_money_mul(sell_fee, m("600"), RT_ROUND_UP, &sell_fee_q));
-    ASSERT_RC(RT_OK, rt_money_mul(entry, m("0.001"), RT_ROUND_UP, &cost));
+    ASSERT_RC(RT_OK, rt_money_mul(sell_fee, rt_test_money("600"), RT_ROUND_UP, &sell_fee_q));
+    ASSERT_RC(RT_OK, rt_money_mul(entry, rt_test_money("0.001"), RT_ROUND_UP, &cost));
     ASSERT_RC(RT_OK, rt_money_add(cost, buy_fee_q, &cost));
     ASSERT_RC(RT_OK, rt_money_sub(sell_quote, sell_fee_q, &proceeds));
     ASSERT_RC(RT_OK, rt_money_sub(proceeds, cost, &realized));
     ASSERT_RC(RT_OK, rt_money_add(buy_fee_q, sell_fee_q, &fees));
     assert_int_equal(
-        query_int(w, "SELECT count(*) FROM positions WHERE strategy = 'SB' AND status = 'closed'"),
+        rt_test_query_int(
+            w->db, "SELECT count(*) FROM positions WHERE strategy = 'SB' AND status = 'closed'"),
         1);
-    ASSERT_MONEY(realized,
-                 query_money(w, "SELECT realized_pnl FROM positions WHERE strategy = 'SB'"));
-    ASSERT_MONEY(fees, query_money(w, "SELECT fees FROM positions WHERE strategy = 'SB'"));
-    ASSERT_MONEY(m("0"), sim_free(w, "BTC"));
+    ASSERT_MONEY(realized, rt_test_query_money(
+                               w->db, "SELECT realized_pnl FROM positions WHERE strategy = 'SB'"));
+    ASSERT_MONEY(fees,
+                 rt_test_query_money(w->db, "SELECT fees FROM positions WHERE strategy = 'SB'"));
+    ASSERT_MONEY(rt_test_money("0"), rt_test_sim_free(w->sim_port, "BTC"));
     assert_int_equal(metric(w, "trader_fees_unvalued_total"), 0);
-    rt_test_trader_stop(&w->t);
+    rt_test_trader_stop(w);
 }
 
 /* No BNBUSDC price known: the trade keeps the fee, marked unvalued; the books leave it out. */
@@ -684,39 +461,46 @@ static void test_bnb_fee_unvalued(void **state)
 {
     world_t *w = *state;
     start_trader(w);
-    wait_healthy(w);
+    rt_test_trader_wait_healthy(w);
     char status[32], coid[64];
     send_buy(w, "sig-bnb-nopx", "SN");
     order_of(w, "sig-bnb-nopx", 15000, status, sizeof status, coid, sizeof coid);
     if (strcmp(status, "FILLED") != 0)
-        fail_msg("order %s, expected FILLED (log %s)", status, w->t.log_path);
+        fail_msg("order %s, expected FILLED (log %s)", status, w->log_path);
     rt_money_t fee, quote;
     bool unvalued = false;
     trade_of(w, "sig-bnb-nopx", &fee, &quote, &unvalued);
     assert_true(unvalued);
     assert_true(fee > 0);
-    ASSERT_MONEY(m("0"), query_money(w, "SELECT fees FROM positions WHERE strategy = 'SN'"));
-    ASSERT_MONEY(m("0.001"),
-                 query_money(w, "SELECT quantity FROM positions WHERE strategy = 'SN'"));
+    ASSERT_MONEY(rt_test_money("0"),
+                 rt_test_query_money(w->db, "SELECT fees FROM positions WHERE strategy = 'SN'"));
+    ASSERT_MONEY(
+        rt_test_money("0.001"),
+        rt_test_query_money(w->db, "SELECT quantity FROM positions WHERE strategy = 'SN'"));
     assert_int_equal(metric(w, "trader_fees_unvalued_total"), 1);
     size_t len = 0;
-    char *log = rt_test_read_file(w->t.log_path, &len);
+    char *log = rt_test_read_file(w->log_path, &len);
     if (!strstr(log, "commission not valued"))
         fail_msg("no warning for the unvalued commission: %s", log);
     free(log);
-    rt_test_trader_stop(&w->t);
+    rt_test_trader_stop(w);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_executed_then_5xx, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_not_executed_503, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rate_limited_429, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_banned_418, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reply_timeout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bnb_fee_valued, setup_bnb, teardown),
-        cmocka_unit_test_setup_teardown(test_bnb_fee_unvalued, setup_bnb, teardown),
+        cmocka_unit_test_setup_teardown(test_executed_then_5xx, setup,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_not_executed_503, setup,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_rate_limited_429, setup,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_banned_418, setup, rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_reply_timeout, setup, rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_bnb_fee_valued, setup_bnb,
+                                        rt_test_trader_teardown_state),
+        cmocka_unit_test_setup_teardown(test_bnb_fee_unvalued, setup_bnb,
+                                        rt_test_trader_teardown_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

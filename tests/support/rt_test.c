@@ -1,5 +1,6 @@
 #include "rt_test.h"
 
+#include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -148,6 +148,21 @@ int rt_test_sim_start(const char *const *settings, size_t n, pid_t *pid, int *po
     return 0;
 }
 
+int rt_test_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
 int rt_test_proc_stop(pid_t *pid, int grace_ms)
 {
     if (*pid <= 0)
@@ -178,28 +193,14 @@ static void trader_conninfo(const rt_test_trader_t *t, const char *db, char *buf
         fail_msg("connection string too long");
 }
 
-#define TRADER_CHECK(call)                                                                         \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != RT_OK)                                                                          \
-            fail_msg("%s: %s", #call, rt_strerror(rc_));                                           \
-    } while (0)
-
-/* True when nothing listens on 127.0.0.1:port now (a trader's HTTP port must not be one of the
- * harness's servers, which also live in 20000-29999). */
-static bool port_free(int port)
+/* The options that reach the harness's Redis (t->redis_host, t->redis_port). */
+static void trader_bus_opts(const rt_test_trader_t *t, rt_bus_opts_t *bo)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return true;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
+    rt_bus_opts_init(bo);
+    bo->host = t->redis_host;
+    int64_t port = 0;
+    ASSERT_RC(RT_OK, rt_str_parse_int64(t->redis_port, &port));
+    bo->port = (int)port;
 }
 
 void rt_test_trader_setup(rt_test_trader_t *t, const char *tag)
@@ -217,9 +218,6 @@ void rt_test_trader_setup(rt_test_trader_t *t, const char *tag)
     if (n < 0 || (size_t)n >= sizeof t->bin || access(t->bin, X_OK) != 0)
         fail_msg("no executable %s/bin/rt-trader", bindir);
     seq++;
-    unsigned salt = 0;
-    for (const char *c = tag; *c; c++)
-        salt = salt * 31u + (unsigned char)*c;
     long pid = (long)getpid();
     n = snprintf(t->dbname, sizeof t->dbname, "rt_test_%s_%ld_%u", tag, pid, seq);
     if (n < 0 || (size_t)n >= sizeof t->dbname)
@@ -227,20 +225,18 @@ void rt_test_trader_setup(rt_test_trader_t *t, const char *tag)
     snprintf(t->stream, sizeof t->stream, "signals:test:%s:%ld:%u", tag, pid, seq);
     snprintf(t->log_path, sizeof t->log_path, "/tmp/rt_test_%s_%ld_%u.log", tag, pid, seq);
     snprintf(t->token, sizeof t->token, "test-token-%ld-%u", pid, seq);
-    t->http_port = 20000 + (int)(((unsigned long)pid * 16u + seq + salt % 16u) % 9000u);
-    for (int i = 0; i < 100 && !port_free(t->http_port); i++) /* the harness's servers... */
-        t->http_port = 20000 + (t->http_port - 20000 + 97) % 9000;
+    t->http_port = rt_test_free_port(); /* the kernel's: none of the harness's or stack's */
 
     char ci[512], sql[160];
     rt_db_opts_t opts = {.attempts = 3, .backoff_ms = 100};
     trader_conninfo(t, t->maint_db, ci, sizeof ci);
-    TRADER_CHECK(rt_db_connect(ci, &opts, &t->maint));
+    ASSERT_RC(RT_OK, rt_db_connect(ci, &opts, &t->maint));
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\"", t->dbname);
-    TRADER_CHECK(rt_db_exec_script(t->maint, sql));
+    ASSERT_RC(RT_OK, rt_db_exec_script(t->maint, sql));
     snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", t->dbname);
-    TRADER_CHECK(rt_db_exec_script(t->maint, sql));
+    ASSERT_RC(RT_OK, rt_db_exec_script(t->maint, sql));
     trader_conninfo(t, t->dbname, ci, sizeof ci);
-    TRADER_CHECK(rt_db_connect(ci, &opts, &t->db));
+    ASSERT_RC(RT_OK, rt_db_connect(ci, &opts, &t->db));
     char mig[1024], why[256];
     rt_test_source_path(mig, sizeof mig, "db/migrations");
     int rc = rt_db_migrate(t->db, mig, NULL, NULL, why, sizeof why);
@@ -248,12 +244,18 @@ void rt_test_trader_setup(rt_test_trader_t *t, const char *tag)
         fail_msg("migrations failed: %s (%s)", rt_strerror(rc), why);
 
     rt_bus_opts_t bo;
-    rt_bus_opts_init(&bo);
-    bo.host = t->redis_host;
-    int64_t port = 0;
-    TRADER_CHECK(rt_str_parse_int64(t->redis_port, &port));
-    bo.port = (int)port;
-    TRADER_CHECK(rt_bus_new(&bo, &t->bus));
+    trader_bus_opts(t, &bo);
+    ASSERT_RC(RT_OK, rt_bus_new(&bo, &t->bus));
+}
+
+rt_bus_sub_t *rt_test_trader_subscribe(rt_test_trader_t *t, const char *channel)
+{
+    rt_bus_opts_t bo;
+    trader_bus_opts(t, &bo);
+    rt_bus_sub_t *sub = NULL;
+    ASSERT_RC(RT_OK, rt_bus_sub_new(&bo, &sub));
+    ASSERT_RC(RT_OK, rt_bus_sub_subscribe(sub, channel));
+    return sub;
 }
 
 void rt_test_trader_teardown(rt_test_trader_t *t)
@@ -278,6 +280,23 @@ void rt_test_trader_teardown(rt_test_trader_t *t)
         rt_test_proc_stop(&t->sim, 5000);
     if (t->log_path[0] && getenv("RT_TEST_KEEP_LOGS") == NULL)
         unlink(t->log_path);
+}
+
+rt_test_trader_t *rt_test_trader_new(const char *tag)
+{
+    rt_test_trader_t *t = malloc(sizeof *t);
+    if (t == NULL)
+        fail_msg("out of memory");
+    rt_test_trader_setup(t, tag);
+    return t;
+}
+
+int rt_test_trader_teardown_state(void **state)
+{
+    rt_test_trader_t *t = *state;
+    rt_test_trader_teardown(t);
+    free(t);
+    return 0;
 }
 
 void rt_test_trader_start(rt_test_trader_t *t, const char *fault, const char *const *settings)

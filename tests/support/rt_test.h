@@ -9,6 +9,29 @@
 
 #include "rt/bus.h"
 #include "rt/db.h"
+#include "rt/err.h"
+#include "rt/money.h"
+
+/* Fails the test unless actual (an rt_err code) equals expected, naming both. */
+#define ASSERT_RC(expected, actual)                                                                \
+    do {                                                                                           \
+        int rc_ = (actual);                                                                        \
+        if (rc_ != (expected))                                                                     \
+            fail_msg("%s: expected %d (%s), got %d (%s)", #actual, (expected),                     \
+                     rt_strerror(expected), rc_, rt_strerror(rc_));                                \
+    } while (0)
+
+/* Fails the test unless the two rt_money_t are equal, printing both as decimals. */
+#define ASSERT_MONEY(expected, actual)                                                             \
+    do {                                                                                           \
+        rt_money_t e_ = (expected), a_ = (actual);                                                 \
+        if (e_ != a_) {                                                                            \
+            char es_[RT_MONEY_FMT_MAX], as_[RT_MONEY_FMT_MAX];                                     \
+            rt_money_format(e_, es_, sizeof es_);                                                  \
+            rt_money_format(a_, as_, sizeof as_);                                                  \
+            fail_msg("%s: expected %s, got %s", #actual, es_, as_);                                \
+        }                                                                                          \
+    } while (0)
 
 /** Path of a file under ../shared (the data folder beside the repo), written into buf.
  *  Fails the test if it does not fit or does not exist. */
@@ -29,6 +52,10 @@ char *rt_test_read_file(const char *path, size_t *len_out);
  *  port), killed if the test dies, and waits at most 20 s for its "listening on HOST:PORT"
  *  line. Returns 0 with *pid and *port written, or -1 with the reason on stderr. */
 int rt_test_sim_start(const char *const *settings, size_t n, pid_t *pid, int *port);
+
+/** A loopback TCP port free now, chosen by the kernel (its ephemeral range: outside the
+ *  20000-29999 the harness's servers and the stack tests pick from). Fails the test on error. */
+int rt_test_free_port(void);
 
 /** Sends SIGTERM to *pid and waits up to grace_ms for it (then SIGKILL); sets *pid to -1.
  *  Returns 0 when it exited with status 0 within the grace period, -1 otherwise (also 0 when
@@ -57,8 +84,20 @@ typedef struct {
 
 /** Fills *t (zeroed first): reads RT_TEST_*, creates the database rt_test_<tag>_<pid>_<n>
  *  (dropped first if it exists), applies db/migrations, connects db, maint and bus, and picks
- *  the stream, port, token and log path. Fails the test on any error. */
+ *  the stream, the token, the log path and an HTTP port the kernel gives (rt_test_free_port).
+ *  Fails the test on any error. */
 void rt_test_trader_setup(rt_test_trader_t *t, const char *tag);
+
+/** A new rt_test_trader_t (malloc'd) filled by rt_test_trader_setup; fails the test on error. */
+rt_test_trader_t *rt_test_trader_new(const char *tag);
+
+/** A cmocka teardown for a test whose *state is an rt_test_trader_new: tears it down
+ *  (rt_test_trader_teardown) and frees it. Returns 0. */
+int rt_test_trader_teardown_state(void **state);
+
+/** A subscriber on the trader's Redis subscribed to channel (the caller frees it with
+ *  rt_bus_sub_free); fails the test on error. */
+rt_bus_sub_t *rt_test_trader_subscribe(rt_test_trader_t *t, const char *channel);
 
 /** Kills a trader still running (SIGKILL), stops t->sim when set, drops the database, closes
  *  the connections and removes the log file (kept when RT_TEST_KEEP_LOGS is set). Never fails. */

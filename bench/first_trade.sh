@@ -13,14 +13,15 @@
 #   bench=first_trade run=N up_s=... first_signal_s=... first_trade_s=... signals=... trades=...
 # A field is "none" when nothing came within the limit.
 #
-# One setting differs from .env.example: EXCHANGE_REST_URL points at the simulator's port,
-# because rt-analyzer's warm-up does not read SIM_PORT (it assumes 9090) and this script cannot
-# take port 9090 without risking a running stack. Knobs: RT_BENCH_LIMIT, RT_BENCH_ENV_EXTRA (lines
+# Only the ports differ from .env.example (every program, rt-analyzer's warm-up included, finds
+# the simulator on SIM_PORT). Knobs: RT_BENCH_LIMIT, RT_BENCH_ENV_EXTRA (lines
 # appended to the env file, to measure a variant), RT_BUILD_DIR (build).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(dirname "$HERE")
 RT=$ROOT/rt
+# shellcheck source=../tests/system/stack_lib.sh
+source "$ROOT/tests/system/stack_lib.sh"
 BLD=$(cd "${RT_BUILD_DIR:-$ROOT/build}" && pwd -P)
 RUNS=${1:-3}
 LIMIT=${RT_BENCH_LIMIT:-600}
@@ -42,40 +43,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    local p _
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 10000))
-        [[ " ${USED_PORTS[*]:-} " == *" $p "* ]] && continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    echo "first_trade: no free port" >&2
-    exit 1
-}
 now_ms() { date +%s%3N; }
 # psql on the run's database: one value
 q() { timeout 10 "$RT" psql -X -qtA -c "$1" 2>/dev/null || true; }
 
-read -r -a PORT_VARS < <(sed -n 's/^RT_PORT_VARS=(\(.*\))$/\1/p' "$RT")
 declare -a SIG=() TRD=()
 for run in $(seq 1 "$RUNS"); do
     TMP=$(mktemp -d /tmp/rt-first.XXXXXX)
     chmod 755 "$TMP"
     export RT_VAR_DIR=$TMP/var RT_ENV_FILE=$TMP/env RT_BUILD_DIR=$BLD RT_NO_BUILD=1
-    USED_PORTS=()
-    for v in "${PORT_VARS[@]}"; do
-        p=$(free_port)
-        USED_PORTS+=("$p")
-        export "RT_$v=$p"
-    done
+    rt_stack_ports "$RT" || exit 1
     (source "$RT" && create_env) >/dev/null
     {
         echo
         echo "# --- bench/first_trade.sh ---"
-        echo "EXCHANGE_REST_URL=http://127.0.0.1:$RT_SIM_PORT"
         if [[ -n ${RT_BENCH_ENV_EXTRA:-} ]]; then printf '%s\n' "$RT_BENCH_ENV_EXTRA"; fi
     } >>"$RT_ENV_FILE"
     t_start=$(now_ms)

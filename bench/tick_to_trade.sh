@@ -77,14 +77,13 @@ PGHOST=127.0.0.1 PGPORT=$RT_TEST_PGPORT PGUSER=postgres PGDATABASE=rt_test \
 SIM_PORT=$(free_port) GATEWAY_PORT=$(free_port) ANALYZER_PORT=$(free_port) TRADER_PORT=$(free_port)
 TOKEN=$(openssl rand -hex 24)
 LIFE=$((SECS + 180)) # every service stops by itself even if this script is killed -9
-# EXCHANGE_REST_URL as well as SIM_PORT: rt-analyzer's warm-up does not read SIM_PORT.
 # Each service from the empty temporary directory (no .env is read) with only what it needs.
 start() { # start NAME VAR=VALUE...
     local name=$1
     shift
     (cd "$T_DIR" && exec env -i PATH="$PATH" LOG_LEVEL="${RT_BENCH_LOG_LEVEL:-warn}" REDIS_HOST=127.0.0.1 \
         REDIS_PORT="$T_REDIS_PORT" SYMBOLS="$SYMS" INTERVAL=$INTERVAL EXCHANGE=sim \
-        SIM_PORT="$SIM_PORT" EXCHANGE_REST_URL="http://127.0.0.1:$SIM_PORT" API_TOKEN="$TOKEN" "$@" \
+        SIM_PORT="$SIM_PORT" API_TOKEN="$TOKEN" "$@" \
         timeout "$LIFE" "$BUILD/bin/$name" >"$T_DIR/$name.log" 2>&1) &
     PIDS+=($!)
 }

@@ -381,10 +381,13 @@ int tr_store_position_reduce(rt_db_t *db, int64_t id, const tr_exec_fill_t *f, r
         6, p, NULL);
 }
 
-int tr_store_trade_insert(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
-                          int64_t position_id)
+/* One trades row of order o's fill f: demo or live (trade_id: the exchange's, 0 = none). A live
+ * fill is keyed by the exchange's trade id, so one seen twice (a poll, a restart) is booked
+ * once; demo rows have none and never collide. */
+static int trade_insert(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
+                        int64_t position_id, int64_t trade_id, bool demo)
 {
-    int_text_t oid = itext(o->id), pid = itext(position_id);
+    int_text_t oid = itext(o->id), pid = itext(position_id), tid = itext(trade_id);
     money_text_t price = mtext(f->price), q = mtext(f->quantity), qq = mtext(f->quote_quantity),
                  fee = mtext(f->fee);
     const char *p[] = {oid.s,
@@ -398,13 +401,22 @@ int tr_store_trade_insert(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fi
                        or_null(o->strategy),
                        o->client_order_id,
                        position_id > 0 ? pid.s : NULL,
-                       f->maker ? "MAKER" : "TAKER"};
+                       trade_id > 0 ? tid.s : NULL,
+                       f->maker ? "MAKER" : "TAKER",
+                       demo ? "true" : "false"};
     return rt_db_exec_prepared(
         db,
         "INSERT INTO trades (order_id, symbol, side, status, price, quantity, fee, fee_asset, "
-        "role, quote_quantity, demo, strategy, client_order_id, position_id) VALUES ($1, $2, "
-        "$3, 'FILLED', $4, $5, $6, $7, $12, $8, true, $9, $10, $11)",
-        12, p, NULL);
+        "role, quote_quantity, demo, strategy, client_order_id, position_id, exchange_trade_id) "
+        "VALUES ($1, $2, $3, 'FILLED', $4, $5, $6, $7, $13, $8, $14, $9, $10, $11, $12) "
+        "ON CONFLICT (symbol, exchange_trade_id) DO NOTHING",
+        14, p, NULL);
+}
+
+int tr_store_trade_insert(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
+                          int64_t position_id)
+{
+    return trade_insert(db, o, f, position_id, 0, true);
 }
 
 int tr_store_order_filled(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
@@ -824,30 +836,7 @@ int tr_store_last_trade_ms(rt_db_t *db, const char *symbol, int64_t *out)
 int tr_store_trade_insert_live(rt_db_t *db, const tr_svc_order_t *o, const tr_exec_fill_t *f,
                                int64_t position_id, int64_t trade_id)
 {
-    int_text_t oid = itext(o->id), pid = itext(position_id), tid = itext(trade_id);
-    money_text_t price = mtext(f->price), q = mtext(f->quantity), qq = mtext(f->quote_quantity),
-                 fee = mtext(f->fee);
-    const char *p[] = {oid.s,
-                       o->symbol,
-                       side_name(o->side),
-                       price.s,
-                       q.s,
-                       fee.s,
-                       f->fee_asset,
-                       qq.s,
-                       or_null(o->strategy),
-                       o->client_order_id,
-                       position_id > 0 ? pid.s : NULL,
-                       trade_id > 0 ? tid.s : NULL,
-                       f->maker ? "MAKER" : "TAKER"};
-    /* keyed by the exchange's trade id: a fill seen twice (a poll, a restart) is booked once */
-    return rt_db_exec_prepared(
-        db,
-        "INSERT INTO trades (order_id, symbol, side, status, price, quantity, fee, fee_asset, "
-        "role, quote_quantity, demo, strategy, client_order_id, position_id, exchange_trade_id) "
-        "VALUES ($1, $2, $3, 'FILLED', $4, $5, $6, $7, $13, $8, false, $9, $10, $11, $12) "
-        "ON CONFLICT (symbol, exchange_trade_id) DO NOTHING",
-        13, p, NULL);
+    return trade_insert(db, o, f, position_id, trade_id, false);
 }
 
 int tr_store_order_exchange_id(rt_db_t *db, int64_t id, int64_t exchange_order_id)

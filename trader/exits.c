@@ -124,13 +124,21 @@ static int64_t interval_ms(const char *iv)
  * close from the next candle on). Manual positions and unknown intervals: never stale. */
 static bool stale_for(tr_svc_t *svc, int64_t id, int64_t until_ms)
 {
-    int64_t open_ms = 0;
-    char iv[8];
-    if (until_ms <= 0 ||
-        tr_store_position_entry_signal(svc->io.db, id, &open_ms, iv, sizeof iv) != RT_OK)
+    if (until_ms <= 0)
         return false;
-    int64_t len = interval_ms(iv);
-    return len > 0 && until_ms < open_ms + len;
+    size_t slot = (size_t)((uint64_t)id % TR_ENTRY_CACHE);
+    if (svc->entry_from[slot].id != id) {
+        int64_t open_ms = 0, from = 0;
+        char iv[8];
+        int rc = tr_store_position_entry_signal(svc->io.db, id, &open_ms, iv, sizeof iv);
+        if (rc == RT_OK && interval_ms(iv) > 0)
+            from = open_ms + interval_ms(iv);
+        if (rc != RT_OK && rc != RT_ENOTFOUND)
+            return false; /* not known this time: asked again on the next price */
+        svc->entry_from[slot].id = id;
+        svc->entry_from[slot].from_ms = from;
+    }
+    return until_ms < svc->entry_from[slot].from_ms;
 }
 
 void tr_exits_on_price(tr_svc_t *svc, const char *symbol, rt_money_t high, rt_money_t low,

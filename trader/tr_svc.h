@@ -122,6 +122,7 @@ typedef struct {
 } tr_io_t;
 
 #define TR_PRICES_MAX 256
+#define TR_ENTRY_CACHE 256
 
 /* Latest prices from market:ticker:* and market:data:* (written by the loop, read by the API:
  * guarded by lock). */
@@ -199,6 +200,12 @@ typedef struct {
     size_t seen_n;
     tr_sym_state_t seen[TR_PRICES_MAX];
     atomic_uint_fast64_t limit_placed; /* demo LIMIT orders committed NEW since start */
+    /* When each open position's entry candle ended (exits.c stale_for), so the entry signal is
+     * read once a position, not on every price: direct-mapped by id, the loop thread's own. */
+    struct {
+        int64_t id;      /* 0: empty */
+        int64_t from_ms; /* prices before this are older than the entry; 0: none are */
+    } entry_from[TR_ENTRY_CACHE];
     atomic_bool paused;
     atomic_uint_fast64_t manual_seq;
     atomic_bool db_ok, redis_ok;
